@@ -1,0 +1,12 @@
+import { createApiHandler } from '../lib/http/api-handler';
+import { buildOpenApi } from '../lib/http/openapi';
+import { json } from '../lib/http/response';
+import { tasksApiDoc } from '../lib/systems/tasks/openapi';
+
+const document = buildOpenApi([tasksApiDoc]);
+
+/** `/health` and `/api/v2/openapi.json`: no table access, so no cold-start cost beyond zod. */
+export const handler = createApiHandler([
+  { method: 'GET', path: '/health', handler: async () => json(200, { status: 'pass' }) },
+  { method: 'GET', path: '/api/v2/openapi.json', handler: async () => json(200, document) },
+]);

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const schema = z.object({
+  ROTA_TABLE_NAME: z.string().min(1),
+  ROTA_RUNS_QUEUE_URL: z.string().min(1).optional(),
+  ROTA_DUE_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
+  ROTA_RUN_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
+  ROTA_ALLOW_PRIVATE_TARGETS: bool,
+  ROTA_ALLOWED_TARGET_HOSTS: list,
+  /** Local mode and tests point the SDK at emulators; on AWS these are unset. */
+  ROTA_DYNAMODB_ENDPOINT: z.string().url().optional(),
+  ROTA_SQS_ENDPOINT: z.string().url().optional(),
+  AWS_REGION: z.string().default('us-east-1'),
+});
+
+export type RotaConfig = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Reads and validates the environment once; a missing variable fails loudly at cold start. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): RotaConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid Rota configuration: ${detail}`);
+  }
+  return result.data;
+}
+
+let cached: RotaConfig | undefined;
+export function config(): RotaConfig {
+  cached ??= readConfig();
+  return cached;
+}
+
+/** For local mode and tests, which set the environment before building the app. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}

@@ -1,0 +1,88 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { z } from 'zod';
+import { EmptyValueError, InvalidError, RequestTooLargeError } from '../errors';
+import type { Access } from '../task/task-service';
+import { parseOrThrow } from '../validation';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The parts of an API Gateway v2 event a route works with, already decoded. */
+export interface ApiRequest {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  /** The parsed JSON body; undefined when the request had none. */
+  body: unknown;
+  access: Access;
+}
+
+export type RotaEvent = APIGatewayProxyEventV2 & { rota?: { body: unknown; access: Access } };
+
+export function readBody(event: APIGatewayProxyEventV2): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new RequestTooLargeError(`request body is ${raw.byteLength} bytes; the limit is ${MAX_BODY_BYTES}`);
+  }
+  const contentType = header(event, 'content-type') ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType.trim())) {
+    throw new InvalidError(`content-type must be application/json, got "${contentType || 'none'}"`);
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new InvalidError('failed to decode request body', {
+      cause: new InvalidError((error as Error).message),
+    });
+  }
+}
+
+export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+export function toApiRequest(event: RotaEvent): ApiRequest {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[key.toLowerCase()] = value;
+  }
+  const query: Record<string, string> = {};
+  for (const [key, value] of Object.entries(event.queryStringParameters ?? {})) {
+    if (value !== undefined) query[key] = value;
+  }
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(event.pathParameters ?? {})) {
+    if (value !== undefined) params[key] = decodeURIComponent(value);
+  }
+  return {
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    params,
+    query,
+    headers,
+    body: event.rota?.body,
+    access: event.rota?.access ?? {},
+  };
+}
+
+/** Parses a required JSON body against a schema. */
+export function bodyOf<S extends z.ZodType>(req: ApiRequest, schema: S, context: string): z.output<S> {
+  if (req.body === undefined) throw new EmptyValueError('request body is required');
+  return parseOrThrow(schema, req.body, context);
+}
+
+export function queryOf<S extends z.ZodType>(req: ApiRequest, schema: S): z.output<S> {
+  return parseOrThrow(schema, req.query, 'invalid query');
+}
+
+export function param(req: ApiRequest, name: string): string {
+  const value = req.params[name];
+  if (!value) throw new InvalidError(`path parameter ${name} is required`);
+  return value;
+}

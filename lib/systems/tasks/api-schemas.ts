@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { pagingQuery } from '../../http/paging';
+import { taskDefinitionFields, taskPatchSchema } from '../../task/model';
+import { targetSchema } from './target';
+
+/**
+ * The user-task API's own shapes: InfluxDB's TaskCreateRequest/TaskUpdateRequest
+ * fields, plus Rota's run policy and `target`. `type` is deliberately absent, so a
+ * body that tries to set it is refused as an unknown field.
+ */
+export const taskCreateBody = z.strictObject({
+  orgID: taskDefinitionFields.orgID.optional(),
+  org: z.string().min(1).max(64).optional(),
+  ownerID: taskDefinitionFields.ownerID,
+  name: z.string().optional(),
+  description: taskDefinitionFields.description,
+  status: taskDefinitionFields.status,
+  flux: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+  every: z.string().optional(),
+  cron: z.string().optional(),
+  offset: z.string().optional(),
+  timezone: z.string().optional(),
+  concurrency: taskDefinitionFields.concurrency,
+  timeout: taskDefinitionFields.timeout,
+  retry: taskDefinitionFields.retry,
+  catchUp: taskDefinitionFields.catchUp,
+  target: targetSchema,
+});
+export type TaskCreateBody = z.infer<typeof taskCreateBody>;
+
+export const taskUpdateBody = taskPatchSchema.safeExtend({
+  flux: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+  target: targetSchema.optional(),
+  metadata: z.never({ error: 'metadata is kept by the system; set target instead' }).optional(),
+});
+export type TaskUpdateBody = z.infer<typeof taskUpdateBody>;
+
+export const listTasksQuery = z.object({
+  ...pagingQuery,
+  orgID: z.string().min(1).max(64).optional(),
+  org: z.string().min(1).max(64).optional(),
+  name: z.string().min(1).max(256).optional(),
+  status: z.enum(['active', 'inactive']).optional(),
+});
+
+/** The metadata document the user-task system keeps on each of its tasks. */
+export const taskMetadataSchema = z.strictObject({
+  target: targetSchema,
+  flux: z.string().optional(),
+});
+export type TaskMetadata = z.infer<typeof taskMetadataSchema>;
+
+export const taskIdParam = z.string().min(1).max(64);

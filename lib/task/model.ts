@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { parseDuration } from '../schedule/duration';
+import { isValidTimeZone, validateCron } from '../schedule/schedule';
+
+/** Limits that keep one task item far below DynamoDB's 400 KB item cap. */
+export const LIMITS = {
+  nameLength: 256,
+  descriptionLength: 4096,
+  metadataBytes: 64 * 1024,
+  maxConcurrency: 1000,
+  maxRetryAttempts: 10,
+  catchUpCap: 1000,
+} as const;
+
+const durationString = (what: string, check: (seconds: number) => string | undefined) =>
+  z.string().superRefine((value, ctx) => {
+    let seconds: number;
+    try {
+      seconds = parseDuration(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return;
+    }
+    const problem = check(seconds);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+  });
+
+export const everySchema = durationString('every', (s) => (s < 1 ? 'must be at least 1s' : undefined));
+export const offsetSchema = durationString('offset', (s) =>
+  Math.abs(s) > 7 * 86_400 ? 'must be within 7 days either way' : undefined,
+);
+export const timeoutSchema = durationString('timeout', (s) =>
+  s < 1 ? 'must be at least 1s' : s > 900 ? 'must be at most 15m' : undefined,
+);
+export const backoffSchema = durationString('backoff', (s) =>
+  s < 1 ? 'must be at least 1s' : s > 900 ? 'must be at most 15m' : undefined,
+);
+export const cronSchema = z.string().min(1);
+export const timezoneSchema = z
+  .string()
+  .refine(isValidTimeZone, { message: 'must be an IANA time zone such as Europe/Berlin' });
+
+export const taskStatusSchema = z.enum(['active', 'inactive']);
+export type TaskStatus = z.infer<typeof taskStatusSchema>;
+
+export const catchUpSchema = z.enum(['skip', 'latest', 'all']);
+export type CatchUp = z.infer<typeof catchUpSchema>;
+
+export const retryPolicySchema = z.strictObject({
+  attempts: z.number().int().min(0).max(LIMITS.maxRetryAttempts),
+  backoff: backoffSchema.default('10s'),
+});
+export type RetryPolicy = z.infer<typeof retryPolicySchema>;
+
+export const runStatusSchema = z.enum(['scheduled', 'started', 'success', 'failed', 'canceled']);
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+const metadataSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  if (Buffer.byteLength(JSON.stringify(value)) > LIMITS.metadataBytes) {
+    ctx.addIssue({ code: 'custom', message: `metadata must be at most ${LIMITS.metadataBytes} bytes` });
+  }
+});
+
+/** Fields a system may set on create. `type`, ids and bookkeeping are never among them. */
+export const taskDefinitionFields = {
+  orgID: z.string().min(1).max(64),
+  ownerID: z.string().min(1).max(64).optional(),
+  name: z.string().trim().min(1).max(LIMITS.nameLength),
+  description: z.string().max(LIMITS.descriptionLength).optional(),
+  status: taskStatusSchema.optional(),
+  every: everySchema.optional(),
+  cron: cronSchema.optional(),
+  offset: offsetSchema.optional(),
+  timezone: timezoneSchema.optional(),
+  concurrency: z.number().int().min(1).max(LIMITS.maxConcurrency).optional(),
+  timeout: timeoutSchema.optional(),
+  retry: retryPolicySchema.optional(),
+  catchUp: catchUpSchema.optional(),
+  metadata: metadataSchema,
+};
+
+type ScheduleShape = { every?: string | undefined; cron?: string | undefined; timezone?: string | undefined };
+
+/** Cross-field rules shared by create and the merged result of an update. */
+export function checkSchedule(task: ScheduleShape, ctx: z.RefinementCtx): void {
+  if (task.every !== undefined && task.cron !== undefined) {
+    ctx.addIssue({ code: 'custom', message: 'a task takes either every or cron, not both', path: ['cron'] });
+    return;
+  }
+  if (task.every === undefined && task.cron === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'a task needs every or cron', path: ['every'] });
+    return;
+  }
+  if (task.cron !== undefined) {
+    try {
+      validateCron(task.cron, task.timezone ?? 'UTC');
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message, path: ['cron'] });
+    }
+  }
+}
+
+/** Just the cross-field schedule rules, for checking a merged update. */
+export const scheduleShapeSchema = z
+  .object({ every: z.string().optional(), cron: z.string().optional(), timezone: z.string().optional() })
+  .superRefine(checkSchedule);
+
+export const taskDefinitionSchema = z.strictObject(taskDefinitionFields).superRefine(checkSchedule);
+export type TaskDefinition = z.infer<typeof taskDefinitionSchema>;
+
+/**
+ * An update. `null` clears an optional field; setting `every` clears `cron` and
+ * the other way round, as in InfluxDB.
+ */
+export const taskPatchSchema = z
+  .strictObject({
+    name: taskDefinitionFields.name.optional(),
+    description: z.string().max(LIMITS.descriptionLength).nullable().optional(),
+    status: taskStatusSchema.optional(),
+    every: everySchema.nullable().optional(),
+    cron: cronSchema.nullable().optional(),
+    offset: offsetSchema.nullable().optional(),
+    timezone: timezoneSchema.nullable().optional(),
+    concurrency: taskDefinitionFields.concurrency.nullable(),
+    timeout: timeoutSchema.nullable().optional(),
+    retry: retryPolicySchema.nullable().optional(),
+    catchUp: catchUpSchema.nullable().optional(),
+    metadata: metadataSchema.optional(),
+    ownerID: taskDefinitionFields.ownerID.nullable(),
+  })
+  .refine((patch) => !(patch.every && patch.cron), {
+    message: 'a task takes either every or cron, not both',
+    path: ['cron'],
+  });
+export type TaskPatch = z.infer<typeof taskPatchSchema>;
+
+/** A stored task. Times are RFC3339 strings. */
+export interface Task {
+  id: string;
+  type: string;
+  orgID: string;
+  ownerID?: string | undefined;
+  name: string;
+  description: string;
+  status: TaskStatus;
+  every?: string | undefined;
+  cron?: string | undefined;
+  offset?: string | undefined;
+  timezone?: string | undefined;
+  concurrency?: number | undefined;
+  timeout?: string | undefined;
+  retry?: RetryPolicy | undefined;
+  catchUp: CatchUp;
+  metadata: Record<string, unknown>;
+  /** The last scheduled instant handed to the queue; the scheduler advances it. */
+  latestScheduled: string;
+  /** When the next scheduled instant runs (scheduledFor + offset); absent while inactive. */
+  nextRunAt?: string | undefined;
+  latestCompleted?: string | undefined;
+  latestSuccess?: string | undefined;
+  latestFailure?: string | undefined;
+  lastRunStatus?: RunStatus | undefined;
+  lastRunError?: string | undefined;
+  createdAt: string;
+  updatedAt: string;
+  /** Optimistic-concurrency version; every definition write increments it. */
+  version: number;
+}
+
+export const DEFAULT_CATCH_UP: CatchUp = 'latest';

@@ -1,0 +1,35 @@
+import { parseArgs } from 'node:util';
+import { startLocal } from './start';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.PORT ?? '8080' },
+    'data-dir': { type: 'string' },
+    workers: { type: 'string', default: '10' },
+  },
+});
+
+const rota = await startLocal({
+  port: Number(values.port),
+  dataDir: values['data-dir'],
+});
+
+console.log(
+  `Rota is running at ${rota.url}  (DynamoDB: dynalite ${values['data-dir'] ? `in ${values['data-dir']}` : 'in memory'}, SQS: fauxqs)`,
+);
+console.log(
+  'Loopback targets (localhost, 127.0.0.1, ::1) are allowed in local mode; on AWS they are refused by default.',
+);
+console.log(`
+Try it:
+  curl -s -X POST ${rota.url}/api/v2/tasks -H 'content-type: application/json' \\
+    -d '{"orgID":"my-org","name":"ping","every":"1m","target":{"kind":"http","url":"http://127.0.0.1:9999/hook"}}'
+  curl -s '${rota.url}/api/v2/tasks?orgID=my-org'
+`);
+
+const shutdown = async () => {
+  await rota.stop();
+  process.exit(0);
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);
