@@ -1,0 +1,284 @@
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { InvalidError, RotaError } from '../errors';
+import { type LookupAll, resolveTarget, type TargetPolicy } from './address-policy';
+
+export interface SafeRequest {
+  url: string;
+  method: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  signal?: AbortSignal;
+  /** Deadline for the whole exchange: every redirect hop and the response body. */
+  timeoutMs: number;
+  /** @default 5 */
+  maxRedirects?: number;
+  /** At most this many bytes of the response body are read; the rest is dropped and `truncated` set. @default 65536 */
+  maxBodyBytes?: number;
+}
+
+export interface SafeResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  truncated: boolean;
+  /** The URL that answered, after redirects. */
+  url: string;
+}
+
+export interface SafeRequestOptions {
+  /** Replaces DNS; tests use it to play a resolver that answers differently each time. */
+  lookup?: LookupAll;
+}
+
+const DEFAULT_MAX_REDIRECTS = 5;
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers that carry credentials for one origin only (as fetch and undici drop them). */
+const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'transfer-encoding'];
+
+/**
+ * An HTTP client for user-supplied URLs. The target policy is enforced when
+ * each connection is made, on the address actually connected to (DNS answers
+ * checked earlier could have changed since), and again on every redirect hop.
+ */
+export async function safeRequest(
+  req: SafeRequest,
+  policy: TargetPolicy,
+  options: SafeRequestOptions = {},
+): Promise<SafeResponse> {
+  let url = parseHttpUrl(req.url, 'target URL');
+  const shown = redactUrl(url);
+  const maxRedirects = req.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  const maxBodyBytes = req.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new Error(`request to ${shown} timed out after ${req.timeoutMs} ms`)),
+    req.timeoutMs,
+  );
+  const onCallerAbort = () => deadline.abort(abortedError(shown, req.signal?.reason));
+  if (req.signal?.aborted) onCallerAbort();
+  else req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+
+  let method = req.method.toUpperCase();
+  let headers = lowerCaseKeys(req.headers ?? {});
+  let body = req.body;
+  try {
+    for (let hop = 0; ; hop++) {
+      const response = await exchange(
+        { url, method, headers, body, maxBodyBytes, signal: deadline.signal, shown },
+        policy,
+        options.lookup,
+      );
+      const location = response.headers.location;
+      if (!REDIRECT_STATUSES.has(response.status) || location === undefined) {
+        return { ...response, url: url.href };
+      }
+      if (hop >= maxRedirects)
+        throw new Error(`request to ${shown} failed: more than ${maxRedirects} redirects`);
+
+      const next = parseHttpUrl(new URL(location, url).href, 'redirect location');
+      // As fetch does: 303 turns anything but HEAD into GET, and 301/302 turn POST into GET.
+      const toGet =
+        (response.status === 303 && method !== 'HEAD') ||
+        ((response.status === 301 || response.status === 302) && method === 'POST');
+      if (toGet) {
+        method = 'GET';
+        body = undefined;
+        headers = without(headers, BODY_HEADERS);
+      }
+      if (next.origin !== url.origin) headers = without(headers, ORIGIN_BOUND_HEADERS);
+      url = next;
+    }
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+/** The URL without user info, fit for logs and error messages. */
+export function redactUrl(url: string | URL): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '(invalid URL)';
+  }
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
+}
+
+interface Exchange {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body: string | Buffer | undefined;
+  maxBodyBytes: number;
+  signal: AbortSignal;
+  /** The caller's URL, redacted, for error messages. */
+  shown: string;
+}
+
+async function exchange(
+  ex: Exchange,
+  policy: TargetPolicy,
+  lookup: LookupAll | undefined,
+): Promise<Omit<SafeResponse, 'url'>> {
+  ex.signal.throwIfAborted();
+  const hostname = ex.url.hostname.replace(/^\[(.*)\]$/, '$1');
+  // Node connects to an IP literal without calling `lookup`, so literals are checked here.
+  if (isIP(hostname)) await resolveTarget(hostname, policy, lookup);
+
+  const headers = { ...ex.headers };
+  if (ex.body !== undefined && headers['content-length'] === undefined) {
+    headers['content-length'] = String(Buffer.byteLength(ex.body));
+  }
+  const secure = ex.url.protocol === 'https:';
+  const requestOptions: https.RequestOptions = {
+    protocol: ex.url.protocol,
+    hostname,
+    port: ex.url.port || undefined,
+    path: `${ex.url.pathname}${ex.url.search}`,
+    method: ex.method,
+    headers,
+    // A fresh connection per hop: a pooled socket would skip the check in `lookup`.
+    agent: false,
+    lookup: pinnedLookup(policy, lookup),
+    ...(ex.url.username || ex.url.password
+      ? { auth: `${decodeURIComponent(ex.url.username)}:${decodeURIComponent(ex.url.password)}` }
+      : {}),
+    ...(secure && !isIP(hostname) ? { servername: hostname } : {}),
+  };
+
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      ex.signal.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    const fail = (error: unknown) => settle(() => reject(describeError(error, ex)));
+
+    const request = (secure ? https : http).request(requestOptions);
+    const onAbort = () => {
+      fail(ex.signal.reason);
+      request.destroy();
+    };
+    ex.signal.addEventListener('abort', onAbort, { once: true });
+    // These listeners stay attached after settling, so a late socket error is never unhandled.
+    request.on('error', fail);
+    request.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let truncated = false;
+      const finish = () =>
+        settle(() =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: flattenHeaders(res.headers),
+            body: Buffer.concat(chunks).toString('utf8'),
+            truncated,
+          }),
+        );
+      res.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        const room = ex.maxBodyBytes - size;
+        if (chunk.length > room) {
+          chunks.push(chunk.subarray(0, room));
+          size += room;
+          truncated = true;
+          finish();
+          res.destroy();
+          return;
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.on('end', finish);
+      res.on('error', fail);
+      res.on('close', () => {
+        if (!res.complete) fail(new Error('connection closed before the response was complete'));
+      });
+    });
+    request.end(ex.body);
+  });
+}
+
+/**
+ * The `lookup` handed to node: checks every address the host resolves to and
+ * hands node only the first, so the address connected to is one that passed.
+ */
+function pinnedLookup(policy: TargetPolicy, lookup: LookupAll | undefined): LookupFunction {
+  return (hostname, options, callback) => {
+    resolveTarget(hostname, policy, lookup).then(
+      ({ address, family }) => {
+        if (options.all) callback(null, [{ address, family }]);
+        else callback(null, address, family);
+      },
+      (error: Error) => callback(error, '', 0),
+    );
+  };
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'connection closed while sending',
+  CERT_HAS_EXPIRED: 'TLS certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'TLS certificate is self-signed',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate does not match the host',
+};
+
+function describeError(error: unknown, ex: Exchange): Error {
+  // Policy refusals and the deadline's own errors already say what happened.
+  if (error instanceof RotaError || error === ex.signal.reason) return error as Error;
+  const code = (error as { code?: unknown }).code;
+  const reason =
+    (typeof code === 'string' ? NETWORK_ERRORS[code] : undefined) ??
+    (error instanceof Error ? error.message : String(error));
+  const hop = redactUrl(ex.url);
+  const where = hop === ex.shown ? ex.shown : `${ex.shown} (redirected to ${hop})`;
+  return new Error(`request to ${where} failed: ${reason}`, { cause: error });
+}
+
+function abortedError(shown: string, reason: unknown): Error {
+  const why = reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : '';
+  return new Error(`request to ${shown} was aborted${why}`, { cause: reason });
+}
+
+function parseHttpUrl(raw: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (error) {
+    throw new InvalidError(`invalid ${what}`, { cause: error });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidError(`${what} must be http or https, got ${url.protocol}`);
+  }
+  return url;
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+function without(headers: Record<string, string>, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name)));
+}
+
+function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
