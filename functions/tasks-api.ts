@@ -1,7 +1,14 @@
 import { createApiHandler } from '../lib/http/api-handler';
+import { runRoutes } from '../lib/http/run-routes';
 import { runtime } from '../lib/runtime';
 import { tasksSystem } from '../lib/systems/tasks/definition';
-import { taskRoutes } from '../lib/systems/tasks/http';
+import { TASKS_BASE_PATH, taskRoutes } from '../lib/systems/tasks/http';
 
-/** `/api/v2/tasks`: the user-task system's endpoint. */
-export const handler = createApiHandler(taskRoutes(runtime().taskService.forSystem(tasksSystem)));
+const { taskService, runService, targetPolicy } = runtime();
+const tasks = taskService.forSystem(tasksSystem);
+
+/** `/api/v2/tasks`: the user-task system's endpoint, tasks and their runs. */
+export const handler = createApiHandler([
+  ...taskRoutes(tasks, targetPolicy),
+  ...runRoutes(TASKS_BASE_PATH, runService.forSystem(tasks)),
+]);

@@ -1,6 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { config, type RotaConfig } from './config';
+import type { TargetPolicy } from './net/address-policy';
+import { createRunQueue } from './queue/run-queue';
+import { createRunService } from './run/run-service';
+import { createLeaseStore } from './store/lease-store';
+import { createRunStore } from './store/run-store';
 import { createTaskStore } from './store/task-store';
 import { createTaskService } from './task/task-service';
 
@@ -17,13 +22,30 @@ export function createRuntime(cfg: RotaConfig) {
     region: cfg.AWS_REGION,
     ...(cfg.ROTA_SQS_ENDPOINT ? { endpoint: cfg.ROTA_SQS_ENDPOINT, useQueueUrlAsEndpoint: false } : {}),
   });
-  const tasks = createTaskStore({
+  const tableName = cfg.ROTA_TABLE_NAME;
+  const tasks = createTaskStore({ client: dynamo, tableName, dueShards: cfg.ROTA_DUE_SHARDS });
+  const runs = createRunStore({
     client: dynamo,
-    tableName: cfg.ROTA_TABLE_NAME,
-    dueShards: cfg.ROTA_DUE_SHARDS,
+    tableName,
+    retentionMs: cfg.ROTA_RUN_RETENTION_DAYS * 86_400_000,
   });
-  const taskService = createTaskService({ tasks });
-  return { config: cfg, dynamo, sqs, tasks, taskService };
+  const leases = createLeaseStore({ client: dynamo, tableName });
+  const queue = cfg.ROTA_RUNS_QUEUE_URL
+    ? createRunQueue({ client: sqs, queueUrl: cfg.ROTA_RUNS_QUEUE_URL })
+    : undefined;
+  const taskService = createTaskService({
+    tasks,
+    // Runs and leases live under the task's partition; without the task they are unreachable.
+    onTaskDeleted: async (task) => {
+      await runs.deleteAllForTask(task.id);
+    },
+  });
+  const runService = createRunService({ runs, queue });
+  const targetPolicy: TargetPolicy = {
+    allowPrivate: cfg.ROTA_ALLOW_PRIVATE_TARGETS,
+    allowedHosts: cfg.ROTA_ALLOWED_TARGET_HOSTS,
+  };
+  return { config: cfg, dynamo, sqs, tasks, runs, leases, queue, taskService, runService, targetPolicy };
 }
 
 export type Runtime = ReturnType<typeof createRuntime>;

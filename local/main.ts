@@ -12,6 +12,7 @@ const { values } = parseArgs({
 const rota = await startLocal({
   port: Number(values.port),
   dataDir: values['data-dir'],
+  workers: Number(values.workers),
 });
 
 console.log(

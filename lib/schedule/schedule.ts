@@ -16,6 +16,8 @@ export interface Schedule {
   readonly offsetMs: number;
   /** The first scheduled instant strictly after `after` (epoch ms). */
   nextAfter(after: number): number;
+  /** The last scheduled instant at or before `at`. */
+  latestAtOrBefore(at: number): number;
   /**
    * Scheduled instants in `(after, until]`, oldest first, stopping after `max`.
    * One parse serves the whole walk, which matters for catch-up over many instants.
@@ -62,6 +64,7 @@ function everySchedule(intervalMs: number, offsetMs: number): Schedule {
   return {
     offsetMs,
     nextAfter,
+    latestAtOrBefore: (at) => Math.floor(at / intervalMs) * intervalMs,
     between(after, until, max) {
       const out: number[] = [];
       for (let t = nextAfter(after); t <= until && out.length < max; t += intervalMs) out.push(t);
@@ -92,6 +95,14 @@ function cronSchedule(expression: string, timezone: string, offsetMs: number): S
       for (;;) {
         const next = cron.next().getTime();
         if (next > after) return next;
+      }
+    },
+    latestAtOrBefore(at) {
+      // Start just past `at` so an instant exactly at `at` counts; the library works in whole seconds.
+      const cron = iterate(at + 1000);
+      for (;;) {
+        const previous = cron.prev().getTime();
+        if (previous <= at) return previous;
       }
     },
     between,

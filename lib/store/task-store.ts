@@ -30,6 +30,7 @@ const DEFINITION_FIELDS = [
   'metadata',
   'latestScheduled',
   'nextRunAt',
+  'revision',
   'updatedAt',
 ] as const satisfies readonly (keyof Task)[];
 

@@ -51,18 +51,26 @@ export function defineSystem<M extends Record<string, unknown>>(
   return system;
 }
 
+/** Pairs a definition with its runner, erasing the metadata type for the registry. */
+export function runnable<M extends Record<string, unknown>>(
+  definition: SystemDefinition<M>,
+  runner: Runner<M>,
+): RunnableSystem {
+  return { definition, runner } as unknown as RunnableSystem;
+}
+
 export interface RunnerRegistry {
   get(type: string): RunnableSystem | undefined;
   readonly types: readonly string[];
 }
 
 /** Indexes runnable systems by type; two systems can never claim one type. */
-export function createRunnerRegistry(systems: readonly RunnableSystem<never>[]): RunnerRegistry {
+export function createRunnerRegistry(systems: readonly RunnableSystem[]): RunnerRegistry {
   const byType = new Map<string, RunnableSystem>();
   for (const system of systems) {
     const { type } = system.definition;
     if (byType.has(type)) throw new Error(`two systems claim the type "${type}"`);
-    byType.set(type, system as unknown as RunnableSystem);
+    byType.set(type, system);
   }
   return { get: (type) => byType.get(type), types: [...byType.keys()] };
 }

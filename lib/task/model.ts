@@ -165,6 +165,11 @@ export interface Task {
   updatedAt: string;
   /** Optimistic-concurrency version; every definition write increments it. */
   version: number;
+  /**
+   * Bumped when the schedule changes or the task is re-activated. Queued runs carry
+   * the revision that produced them, so runs of a replaced schedule are dropped.
+   */
+  revision: number;
 }
 
 export const DEFAULT_CATCH_UP: CatchUp = 'latest';

@@ -97,6 +97,7 @@ export function createTaskService(deps: TaskServiceDeps) {
           createdAt: stamp,
           updatedAt: stamp,
           version: 1,
+          revision: 1,
         };
         task.nextRunAt = task.status === 'active' ? nextRunAfter(task) : undefined;
         if (!(await deps.tasks.create(task))) throw new ConflictError('task id already exists');
@@ -174,6 +175,7 @@ export function applyPatch<T extends Task>(current: T, patch: TaskPatch, at: num
     // A new schedule starts from now: no catch-up for instants of the old one, or for
     // time spent inactive.
     next.latestScheduled = scheduleCursorAt(next, at);
+    next.revision = current.revision + 1;
   }
   next.nextRunAt = next.status === 'active' ? nextRunAfter(next) : undefined;
   next.updatedAt = new Date(at).toISOString();

@@ -94,6 +94,7 @@ describe('applyPatch', () => {
     createdAt: '2026-01-01T09:00:00.000Z',
     updatedAt: '2026-01-01T09:00:00.000Z',
     version: 3,
+    revision: 1,
   };
   const at = Date.parse('2026-01-01T10:00:30Z');
 

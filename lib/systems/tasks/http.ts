@@ -3,6 +3,7 @@ import type { RouteDef } from '../../http/api-handler';
 import { pageLinks } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
+import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
 import type { ScopedTaskService } from '../../task/task-service';
 import {
@@ -134,13 +135,18 @@ function ifMatchVersion(req: ApiRequest): number | undefined {
 const etag = (task: Task) => ({ etag: `"${task.version}"` });
 
 /** The user-task system's HTTP translation: one route, one TaskService call, one response shape. */
-export function taskRoutes(tasks: ScopedTaskService<TaskMetadata>): RouteDef[] {
+export function taskRoutes(tasks: ScopedTaskService<TaskMetadata>, policy: TargetPolicy): RouteDef[] {
+  // A literal forbidden address is refused at once; hostnames are checked again when each run connects.
+  const checkTarget = (target: TaskMetadata['target'] | undefined) => {
+    if (target?.kind === 'http') checkTargetUrl(target.url, policy);
+  };
   return [
     {
       method: 'POST',
       path: TASKS_BASE_PATH,
       handler: async (req) => {
         const body = bodyOf(req, taskCreateBody, 'invalid task');
+        checkTarget(body.target);
         const task = await tasks.create(req.access, toDefinition(body));
         return json(201, toTaskJson(task), etag(task));
       },
@@ -173,6 +179,7 @@ export function taskRoutes(tasks: ScopedTaskService<TaskMetadata>): RouteDef[] {
       path: `${TASKS_BASE_PATH}/{id}`,
       handler: async (req) => {
         const body = bodyOf(req, taskUpdateBody, 'invalid update');
+        checkTarget(body.target);
         const id = param(req, 'id');
         const current =
           body.flux !== undefined || body.target !== undefined ? await tasks.get(req.access, id) : undefined;

@@ -1,0 +1,17 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createDeadLetterHandler } from '../lib/executor/dead-letter';
+import { logger } from '../lib/observability/logger';
+import { runtime } from '../lib/runtime';
+
+const rt = runtime();
+const handleRecord = createDeadLetterHandler({ runs: rt.runs, tasks: rt.tasks, logger });
+const processor = new BatchProcessor(EventType.SQS);
+
+/** Consumes the runs DLQ and marks each dead-lettered run failed. */
+export const handler = middy(
+  async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, handleRecord, processor, { context }),
+).use(injectLambdaContext(logger));

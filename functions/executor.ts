@@ -1,0 +1,28 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createExecutorFromRuntime } from '../lib/executor/runtime';
+import { handleRunRecord } from '../lib/executor/sqs';
+import { logger } from '../lib/observability/logger';
+import { metrics } from '../lib/observability/metrics';
+import { runtime } from '../lib/runtime';
+
+const executor = createExecutorFromRuntime(runtime());
+const processor = new BatchProcessor(EventType.SQS);
+
+/** SQS event source (ReportBatchItemFailures): each record is one run. */
+export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  try {
+    return await processPartialResponse(
+      event,
+      (record: SQSRecord) => handleRunRecord(executor, record, context, logger),
+      processor,
+      {
+        context,
+      },
+    );
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}).use(injectLambdaContext(logger));

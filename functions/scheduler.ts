@@ -1,0 +1,21 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { logger } from '../lib/observability/logger';
+import { runtime } from '../lib/runtime';
+import { createScheduler } from '../lib/scheduler/scheduler';
+
+const rt = runtime();
+if (!rt.queue) throw new Error('ROTA_RUNS_QUEUE_URL is required by the scheduler');
+const scheduler = createScheduler({
+  tasks: rt.tasks,
+  queue: rt.queue,
+  dueShards: rt.config.ROTA_DUE_SHARDS,
+  logger,
+});
+
+/** Fired by EventBridge every minute: enqueue every run due in the next minute. */
+export const handler = middy(async () => {
+  const report = await scheduler.tick();
+  logger.info('scheduler tick', { ...report });
+  return report;
+}).use(injectLambdaContext(logger));

@@ -1,0 +1,37 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { logger } from '../observability/logger';
+import { recordScheduleLag } from '../observability/metrics';
+import { createAwsTargetRunners } from '../runners/aws-targets';
+import type { Runtime } from '../runtime';
+import { createRunnerRegistry, type RunnableSystem, runnable } from '../systems/system';
+import { tasksSystem } from '../systems/tasks/definition';
+import { createTaskRunner } from '../systems/tasks/runner';
+import { createExecutor, type ExecutorOptions } from './executor';
+
+/** Every system the executor can run. A new system adds its runner here. */
+export function createRunnableSystems(rt: Runtime): RunnableSystem[] {
+  const region = rt.config.AWS_REGION;
+  const aws = createAwsTargetRunners({
+    sqs: rt.sqs,
+    sns: new SNSClient({ region }),
+    eventBridge: new EventBridgeClient({ region }),
+    lambda: new LambdaClient({ region }),
+  });
+  return [runnable(tasksSystem, createTaskRunner({ policy: rt.targetPolicy, aws }))];
+}
+
+export function createExecutorFromRuntime(rt: Runtime, options?: Partial<ExecutorOptions>) {
+  if (!rt.queue) throw new Error('ROTA_RUNS_QUEUE_URL is required by the executor');
+  return createExecutor({
+    tasks: rt.tasks,
+    runs: rt.runs,
+    leases: rt.leases,
+    queue: rt.queue,
+    runners: createRunnerRegistry(createRunnableSystems(rt)),
+    logger,
+    options,
+    onLag: (lagMs) => recordScheduleLag(lagMs),
+  });
+}

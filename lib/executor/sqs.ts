@@ -1,0 +1,41 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { runMessageSchema } from '../run/model';
+import type { Executor } from './executor';
+
+/**
+ * One SQS record through the executor. Expected outcomes (duplicate, dropped,
+ * waiting, failed run) acknowledge the message; only infrastructure errors throw,
+ * which reports the record as a batch item failure so SQS delivers it again.
+ */
+export async function handleRunRecord(
+  executor: Executor,
+  record: SQSRecord,
+  context: Context,
+  logger: Logger,
+) {
+  const parsed = runMessageSchema.safeParse(safeJson(record.body));
+  if (!parsed.success) {
+    // A malformed message will never parse; retrying it would only feed the DLQ.
+    logger.error('dropping malformed run message', { messageId: record.messageId });
+    return;
+  }
+  const result = await executor.execute(parsed.data, {
+    remainingTimeMs: () => context.getRemainingTimeInMillis(),
+  });
+  logger.info('run message handled', {
+    runID: parsed.data.runID,
+    taskID: parsed.data.taskID,
+    outcome: result.outcome,
+    reason: result.reason,
+    lagMs: result.lagMs,
+  });
+}
+
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

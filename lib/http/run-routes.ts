@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import type { Run } from '../run/model';
+import type { ScopedRunService } from '../run/run-service';
+import { parseOrThrow } from '../validation';
+import type { RouteDef } from './api-handler';
+import { pagingQuery } from './paging';
+import { param, queryOf } from './request';
+import { json, noContent } from './response';
+
+export const listRunsQuery = z.object({
+  ...pagingQuery,
+  afterTime: z.iso.datetime({ offset: true }).optional(),
+  beforeTime: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const runManuallyBody = z.strictObject({
+  scheduledFor: z.iso.datetime({ offset: true }).nullable().optional(),
+});
+
+/** InfluxDB's Run object, plus Rota's attempt bookkeeping. */
+export function toRunJson(run: Run, basePath: string) {
+  const self = `${basePath}/${run.taskID}/runs/${run.id}`;
+  return {
+    id: run.id,
+    taskID: run.taskID,
+    status: run.status,
+    scheduledFor: run.scheduledFor,
+    runAt: run.runAt,
+    requestedAt: run.requestedAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    attempt: run.attempt,
+    retryOf: run.retryOf,
+    error: run.error,
+    log: run.log.map((entry) => ({ runID: run.id, ...entry })),
+    links: { self, task: `${basePath}/${run.taskID}`, logs: `${self}/logs`, retry: `${self}/retry` },
+  };
+}
+
+/**
+ * The InfluxDB runs and logs routes under a system's base path. Every system whose
+ * tasks have runs mounts the same routes on its own TaskService scope.
+ */
+export function runRoutes(basePath: string, runs: ScopedRunService): RouteDef[] {
+  const base = `${basePath}/{id}`;
+  return [
+    {
+      method: 'GET',
+      path: `${base}/runs`,
+      handler: async (req) => {
+        const query = queryOf(req, listRunsQuery);
+        const taskID = param(req, 'id');
+        const list = await runs.list(req.access, taskID, {
+          after: query.after,
+          limit: query.limit,
+          afterTime: query.afterTime ? Date.parse(query.afterTime) : undefined,
+          beforeTime: query.beforeTime ? Date.parse(query.beforeTime) : undefined,
+        });
+        return json(200, {
+          runs: list.map((run) => toRunJson(run, basePath)),
+          links: { self: `${basePath}/${taskID}/runs`, task: `${basePath}/${taskID}` },
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: `${base}/runs`,
+      handler: async (req) => {
+        const body =
+          req.body === undefined ? {} : parseOrThrow(runManuallyBody, req.body, 'invalid run request');
+        const run = await runs.runNow(req.access, param(req, 'id'), body.scheduledFor ?? undefined);
+        return json(201, toRunJson(run, basePath));
+      },
+    },
+    {
+      method: 'GET',
+      path: `${base}/runs/{runID}`,
+      handler: async (req) =>
+        json(200, toRunJson(await runs.get(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
+    },
+    {
+      method: 'DELETE',
+      path: `${base}/runs/{runID}`,
+      handler: async (req) => {
+        await runs.cancel(req.access, param(req, 'id'), param(req, 'runID'));
+        return noContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: `${base}/runs/{runID}/retry`,
+      handler: async (req) =>
+        json(200, toRunJson(await runs.retry(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
+    },
+    {
+      method: 'GET',
+      path: `${base}/runs/{runID}/logs`,
+      handler: async (req) =>
+        json(200, { events: await runs.runLogs(req.access, param(req, 'id'), param(req, 'runID')) }),
+    },
+    {
+      method: 'GET',
+      path: `${base}/logs`,
+      handler: async (req) => json(200, { events: await runs.taskLogs(req.access, param(req, 'id')) }),
+    },
+  ];
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import type { RunStatus } from '../task/model';
+
+export interface RunLogEntry {
+  time: string;
+  message: string;
+}
+
+/** Why a run exists: the scheduler, a user (manual or retry via the API), or the retry policy. */
+export type RunKind = 'scheduled' | 'manual' | 'retry';
+
+export interface Run {
+  id: string;
+  taskID: string;
+  status: RunStatus;
+  kind: RunKind;
+  scheduledFor: string;
+  /** When the run is due: scheduledFor plus the task's offset. */
+  runAt?: string | undefined;
+  requestedAt?: string | undefined;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  attempt: number;
+  /** For retries: the run this one retries. */
+  retryOf?: string | undefined;
+  error?: string | undefined;
+  log: RunLogEntry[];
+  /** How many times an executor claimed the run; more than 1 means it resumed after a crash. */
+  claims?: number | undefined;
+  cancelRequested?: boolean | undefined;
+}
+
+export const FINAL_STATUSES: readonly RunStatus[] = ['success', 'failed', 'canceled'];
+export const isFinal = (status: RunStatus) => FINAL_STATUSES.includes(status);
+
+/** The SQS message body. Everything else is read from the table, so messages stay tiny. */
+export const runMessageSchema = z.object({
+  taskID: z.string().min(1),
+  runID: z.string().min(1),
+  scheduledFor: z.iso.datetime(),
+  kind: z.enum(['scheduled', 'manual', 'retry']),
+  attempt: z.number().int().min(1).default(1),
+  /** For scheduled runs: the task's schedule revision that produced them. */
+  revision: z.number().int().optional(),
+  /** How many times this run went back to the queue waiting for a concurrency slot. */
+  waits: z.number().int().min(0).default(0),
+});
+export type RunMessage = z.infer<typeof runMessageSchema>;

@@ -1,0 +1,59 @@
+import { compileSchedule } from '../schedule/schedule';
+import type { Task } from '../task/model';
+
+export interface PlanOptions {
+  /** Enqueue everything that runs within this window; SQS delays each message to its instant. */
+  lookaheadMs: number;
+  /** A run that should have started more than this long ago was missed (downtime), not just late. */
+  missedGraceMs: number;
+  /** Most runs one task may enqueue in one tick (catch-up included). */
+  cap: number;
+}
+
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = { lookaheadMs: 60_000, missedGraceMs: 120_000, cap: 1000 };
+
+export interface Plan {
+  /** scheduledFor instants to enqueue, oldest first. */
+  instants: number[];
+  /** The new schedule cursor. */
+  latestScheduled: number;
+  /** When the first instant after the cursor runs (scheduledFor + offset). */
+  nextRunAt: number;
+  offsetMs: number;
+  /** Missed instants dropped by the catch-up policy (known exactly for `every`, else a lower bound of 0). */
+  skipped: boolean;
+}
+
+/**
+ * Which instants of a task to enqueue at `now`. Instants whose run time lies within
+ * the lookahead are enqueued ahead of time; instants missed during downtime follow
+ * the task's catch-up policy: `skip` drops them, `latest` keeps only the most
+ * recent one, `all` replays them oldest first, `cap` per tick.
+ */
+export function planRuns(task: Task, now: number, options: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
+  const schedule = compileSchedule(task);
+  const offset = schedule.offsetMs;
+  let cursor = Date.parse(task.latestScheduled);
+  const horizon = now + options.lookaheadMs - offset;
+  const missedBefore = now - options.missedGraceMs - offset;
+  const instants: number[] = [];
+  let skipped = false;
+
+  if (cursor < missedBefore && task.catchUp !== 'all') {
+    const firstMissed = schedule.nextAfter(cursor);
+    if (firstMissed <= missedBefore) {
+      skipped = true;
+      if (task.catchUp === 'latest') instants.push(schedule.latestAtOrBefore(missedBefore));
+    }
+    cursor = missedBefore;
+  }
+  instants.push(...schedule.between(cursor, horizon, options.cap - instants.length));
+  const latestScheduled = Math.max(cursor, instants.at(-1) ?? cursor);
+  return {
+    instants,
+    latestScheduled,
+    nextRunAt: schedule.nextAfter(latestScheduled) + offset,
+    offsetMs: offset,
+    skipped,
+  };
+}

@@ -1,0 +1,259 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { ulid } from 'ulid';
+import { z } from 'zod';
+import { createDeadLetterHandler } from '../../lib/executor/dead-letter';
+import {
+  createExecutor,
+  type Executor,
+  type ExecutorOptions,
+  type RunResult,
+} from '../../lib/executor/executor';
+import { createRunQueue, type QueuedRun, type RunQueue } from '../../lib/queue/run-queue';
+import { createRunService } from '../../lib/run/run-service';
+import { createScheduler } from '../../lib/scheduler/scheduler';
+import { createLeaseStore } from '../../lib/store/lease-store';
+import { createRunStore } from '../../lib/store/run-store';
+import { createTaskStore } from '../../lib/store/task-store';
+import { createRunnerRegistry, defineSystem, type Runner, runnable } from '../../lib/systems/system';
+import { createTaskService } from '../../lib/task/task-service';
+import { startWorkerPool } from '../../local/worker-pool';
+import { type Backend, createTestTable, dynamoClient, sqsClient } from './emulators';
+
+/** A test-only system whose runner the test controls through its metadata. */
+export const probeMetadata = z.strictObject({
+  durationMs: z.number().default(20),
+  fail: z.boolean().default(false),
+  /** Never finish unless aborted. */
+  hang: z.boolean().default(false),
+});
+export const probeSystem = defineSystem({ type: 'probe', metadata: probeMetadata });
+
+/** What the probe runner observed: starts per run, and live concurrency per task. */
+export class Observations {
+  readonly starts = new Map<string, number>();
+  readonly active = new Map<string, number>();
+  readonly maxActive = new Map<string, number>();
+  readonly results: RunResult[] = [];
+
+  startsOf(runID: string) {
+    return this.starts.get(runID) ?? 0;
+  }
+}
+
+export const quietLogger = new Logger({ serviceName: 'rota-test', logLevel: 'SILENT' });
+
+export function probeRunner(observations: Observations): Runner<z.infer<typeof probeMetadata>> {
+  return async ({ task, run, signal, log }) => {
+    observations.starts.set(run.runID, observations.startsOf(run.runID) + 1);
+    const active = (observations.active.get(task.id) ?? 0) + 1;
+    observations.active.set(task.id, active);
+    observations.maxActive.set(task.id, Math.max(observations.maxActive.get(task.id) ?? 0, active));
+    try {
+      log(`probe run ${run.runID}`);
+      await new Promise<void>((resolve, reject) => {
+        const timer = task.metadata.hang ? undefined : setTimeout(resolve, task.metadata.durationMs);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      });
+      if (task.metadata.fail) throw new Error('probe asked to fail');
+    } finally {
+      observations.active.set(task.id, (observations.active.get(task.id) ?? 1) - 1);
+    }
+  };
+}
+
+/** Keeps what would be sent, so a test can deliver it by hand. */
+export function capturingQueue(): RunQueue & { sent: QueuedRun[] } {
+  const sent: QueuedRun[] = [];
+  return {
+    sent,
+    enqueue: async (runs) => {
+      sent.push(...runs);
+    },
+    enqueueOne: async (run) => {
+      sent.push(run);
+    },
+  };
+}
+
+/** SQS delivers at least once: this queue sends every message twice. */
+export function duplicatingQueue(queue: RunQueue): RunQueue {
+  return {
+    enqueue: async (runs) => {
+      await queue.enqueue([...runs, ...runs]);
+    },
+    enqueueOne: async (run) => {
+      await Promise.all([queue.enqueueOne(run), queue.enqueueOne(run)]);
+    },
+  };
+}
+
+export interface EngineOptions {
+  executor?: Partial<ExecutorOptions>;
+  maxReceiveCount?: number;
+  duplicateDeliveries?: boolean;
+}
+
+/** The real scheduler, executor and stores on one backend, plus helpers to drive them. */
+export async function createEngine(backend: Backend, options: EngineOptions = {}) {
+  const dynamo: DynamoDBClient = dynamoClient(backend.dynamoEndpoint);
+  const sqs: SQSClient = sqsClient(backend.sqsEndpoint);
+  const tableName = await createTestTable(dynamo);
+  const suffix = ulid().toLowerCase();
+  const dlq = await createQueue(sqs, `rota-dlq-${suffix}`);
+  const runsQueue = await createQueue(sqs, `rota-runs-${suffix}`, {
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: dlq.arn,
+      maxReceiveCount: options.maxReceiveCount ?? 3,
+    }),
+  });
+
+  const tasks = createTaskStore({ client: dynamo, tableName, dueShards: 4 });
+  const runs = createRunStore({ client: dynamo, tableName, retentionMs: 86_400_000 });
+  const leases = createLeaseStore({ client: dynamo, tableName });
+  const rawQueue = createRunQueue({ client: sqs, queueUrl: runsQueue.url });
+  const queue = options.duplicateDeliveries ? duplicatingQueue(rawQueue) : rawQueue;
+  const taskService = createTaskService({
+    tasks,
+    onTaskDeleted: async (task) => {
+      await runs.deleteAllForTask(task.id);
+    },
+  });
+  const probes = taskService.forSystem(probeSystem);
+  const runService = createRunService({ runs, queue }).forSystem(probes);
+  const observations = new Observations();
+  const registry = createRunnerRegistry([runnable(probeSystem, probeRunner(observations))]);
+
+  const newExecutor = (overrides: Partial<ExecutorOptions> = {}): Executor =>
+    createExecutor({
+      tasks,
+      runs,
+      leases,
+      queue,
+      runners: registry,
+      logger: quietLogger,
+      options: {
+        cancelPollMs: 100,
+        waitBaseDelaySeconds: 1,
+        waitMaxDelaySeconds: 2,
+        ...options.executor,
+        ...overrides,
+      },
+    });
+  /** An executor whose process freezes right after it claims: later writes never land. */
+  const never = () => new Promise<never>(() => {});
+  const newFrozenExecutor = (overrides: Partial<ExecutorOptions> = {}): Executor =>
+    createExecutor({
+      tasks,
+      runs: { ...runs, heartbeat: never, finish: never },
+      leases: { ...leases, extend: never, release: never },
+      queue,
+      runners: registry,
+      logger: quietLogger,
+      options: { ...options.executor, ...overrides },
+    });
+  const newScheduler = (target: RunQueue = queue) =>
+    createScheduler({ tasks, queue: target, dueShards: 4, logger: quietLogger });
+
+  /** N executor "Lambdas" racing on the queue, each a poller feeding the real SQS handler. */
+  const startExecutors = (count: number, workersEach = 2) => {
+    const pools = Array.from({ length: count }, () => {
+      const executor = newExecutor();
+      const processor = new BatchProcessor(EventType.SQS);
+      return startWorkerPool({
+        sqs,
+        queueUrl: runsQueue.url,
+        queueArn: runsQueue.arn,
+        workers: workersEach,
+        batchSize: 5,
+        visibilityTimeoutSeconds: 30,
+        functionName: 'test-executor',
+        handler: (event: SQSEvent, context) =>
+          processPartialResponse(
+            event,
+            async (record: SQSRecord) => {
+              const parsed = JSON.parse(record.body);
+              observations.results.push(await executor.execute(parsed));
+            },
+            processor,
+            { context },
+          ),
+      });
+    });
+    return { stop: async () => void (await Promise.all(pools.map((p) => p.stop()))) };
+  };
+
+  const startDeadLetterConsumer = () => {
+    const handle = createDeadLetterHandler({ runs, tasks, logger: quietLogger });
+    const processor = new BatchProcessor(EventType.SQS);
+    return startWorkerPool({
+      sqs,
+      queueUrl: dlq.url,
+      queueArn: dlq.arn,
+      workers: 1,
+      functionName: 'test-dead-letter',
+      handler: (event, context) => processPartialResponse(event, handle, processor, { context }),
+    });
+  };
+
+  const queueDepth = async (url: string) => {
+    const out = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: [
+          'ApproximateNumberOfMessages',
+          'ApproximateNumberOfMessagesNotVisible',
+          'ApproximateNumberOfMessagesDelayed',
+        ],
+      }),
+    );
+    const a = out.Attributes ?? {};
+    return (
+      Number(a.ApproximateNumberOfMessages ?? 0) +
+      Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+    );
+  };
+
+  return {
+    dynamo,
+    sqs,
+    tableName,
+    tasks,
+    runs,
+    leases,
+    queue,
+    rawQueue,
+    probes,
+    runService,
+    observations,
+    newExecutor,
+    newFrozenExecutor,
+    newScheduler,
+    startExecutors,
+    startDeadLetterConsumer,
+    queues: { runs: runsQueue, dlq },
+    queueDepth,
+    async close() {
+      dynamo.destroy();
+      sqs.destroy();
+    },
+  };
+}
+
+export type Engine = Awaited<ReturnType<typeof createEngine>>;
+
+async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string> = {}) {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  if (!QueueUrl) throw new Error(`could not create ${name}`);
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  return { url: QueueUrl, arn: Attributes?.QueueArn ?? '' };
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { RunLog } from '../../lib/executor/run-log';
+import {
+  freshRunID,
+  runIDLowerBound,
+  runIDUpperBound,
+  scheduledForOf,
+  scheduledRunID,
+} from '../../lib/run/run-ids';
+import { planRuns } from '../../lib/scheduler/plan';
+import type { Task } from '../../lib/task/model';
+
+const t = (iso: string) => Date.parse(iso);
+const iso = (ms: number) => new Date(ms).toISOString();
+const task = (extra: Partial<Task>): Task => ({
+  id: 't',
+  type: 'probe',
+  orgID: 'o',
+  name: 'n',
+  description: '',
+  status: 'active',
+  every: '10s',
+  catchUp: 'latest',
+  metadata: {},
+  latestScheduled: '2026-01-01T00:00:00.000Z',
+  createdAt: '',
+  updatedAt: '',
+  version: 1,
+  revision: 1,
+  ...extra,
+});
+const options = { lookaheadMs: 60_000, missedGraceMs: 120_000, cap: 1000 };
+
+describe('planRuns', () => {
+  it('enqueues every instant due within the lookahead, ahead of time', () => {
+    const now = t('2026-01-01T00:00:05Z');
+    const plan = planRuns(task({}), now, options);
+    expect(plan.instants.map(iso)).toEqual(
+      Array.from({ length: 6 }, (_, i) => iso(t('2026-01-01T00:00:10Z') + i * 10_000)),
+    );
+    expect(iso(plan.latestScheduled)).toBe('2026-01-01T00:01:00.000Z');
+    expect(iso(plan.nextRunAt)).toBe('2026-01-01T00:01:10.000Z');
+  });
+
+  it('includes the offset in the window: an instant runs at scheduledFor + offset', () => {
+    // At 00:00:05 the 00:01:00 instant runs at 00:01:30, beyond the one-minute lookahead.
+    expect(
+      planRuns(task({ every: '1m', offset: '30s' }), t('2026-01-01T00:00:05Z'), options).instants,
+    ).toEqual([]);
+    const plan = planRuns(task({ every: '1m', offset: '30s' }), t('2026-01-01T00:00:35Z'), options);
+    expect(plan.instants.map(iso)).toEqual(['2026-01-01T00:01:00.000Z']);
+    expect(iso(plan.nextRunAt)).toBe('2026-01-01T00:02:30.000Z');
+  });
+
+  const afterDowntime = t('2026-01-01T01:00:00Z'); // an hour after the cursor
+
+  it('skip drops every missed instant and keeps the upcoming ones', () => {
+    const plan = planRuns(task({ catchUp: 'skip' }), afterDowntime, options);
+    expect(plan.skipped).toBe(true);
+    // Instants within the grace window (late by < 2 min) still run; older ones are gone.
+    expect(plan.instants[0]).toBeGreaterThan(afterDowntime - options.missedGraceMs);
+    expect(plan.instants.at(-1)).toBe(afterDowntime + 60_000);
+  });
+
+  it('latest keeps only the most recent missed instant', () => {
+    const plan = planRuns(task({ catchUp: 'latest' }), afterDowntime, options);
+    const missed = plan.instants.filter((x) => x <= afterDowntime - options.missedGraceMs);
+    expect(missed.map(iso)).toEqual(['2026-01-01T00:58:00.000Z']);
+  });
+
+  it('all replays every missed instant oldest first, up to the cap per tick', () => {
+    const plan = planRuns(task({ catchUp: 'all' }), afterDowntime, options);
+    expect(plan.instants[0]).toBe(t('2026-01-01T00:00:10Z'));
+    expect(plan.instants).toHaveLength(360 + 6);
+
+    const capped = planRuns(task({ catchUp: 'all', every: '1s' }), afterDowntime, options);
+    expect(capped.instants).toHaveLength(1000);
+    // The cursor stops at the last enqueued instant, so the next tick continues from there.
+    expect(capped.latestScheduled).toBe(capped.instants.at(-1));
+    expect(capped.nextRunAt).toBe((capped.instants.at(-1) ?? 0) + 1000);
+  });
+
+  it('follows a cron schedule in its time zone', () => {
+    const plan = planRuns(
+      task({ every: undefined, cron: '*/20 * * * * *', latestScheduled: '2026-01-01T00:00:00.000Z' }),
+      t('2026-01-01T00:00:01Z'),
+      options,
+    );
+    expect(plan.instants.map(iso)).toEqual([
+      '2026-01-01T00:00:20.000Z',
+      '2026-01-01T00:00:40.000Z',
+      '2026-01-01T00:01:00.000Z',
+    ]);
+  });
+});
+
+describe('run IDs', () => {
+  it('are deterministic for a scheduled instant and sort by scheduledFor', () => {
+    const a = scheduledRunID('task-1', t('2026-01-01T00:00:10Z'));
+    expect(scheduledRunID('task-1', t('2026-01-01T00:00:10Z'))).toBe(a);
+    expect(scheduledRunID('task-2', t('2026-01-01T00:00:10Z'))).not.toBe(a);
+    expect(scheduledRunID('task-1', t('2026-01-01T00:00:09Z')) < a).toBe(true);
+    expect(scheduledForOf(a)).toBe(t('2026-01-01T00:00:10Z'));
+  });
+
+  it('fall inside the key range of their time', () => {
+    const at = t('2026-03-01T12:00:00Z');
+    const id = freshRunID(at);
+    expect(id >= runIDLowerBound(at) && id <= runIDUpperBound(at)).toBe(true);
+    expect(id > runIDUpperBound(at - 1)).toBe(true);
+  });
+});
+
+describe('RunLog', () => {
+  it('bounds the log and marks the truncation once', () => {
+    const log = new RunLog(1024);
+    for (let i = 0; i < 100; i++) log.add(`line ${i} ${'x'.repeat(40)}`);
+    const text = log.entries.map((e) => e.message);
+    expect(text.at(-1)).toMatch(/log truncated: a run keeps at most 1024 bytes/);
+    expect(text.filter((m) => m.startsWith('log truncated'))).toHaveLength(1);
+    expect(Buffer.byteLength(JSON.stringify(log.entries))).toBeLessThan(2048);
+    expect(text[0]).toMatch(/^line 0 /);
+  });
+});
