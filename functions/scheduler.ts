@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { logger } from '../lib/observability/logger';
 import { runtime } from '../lib/runtime';
+import { planOptionsFor } from '../lib/scheduler/plan';
 import { createScheduler } from '../lib/scheduler/scheduler';
 
 const rt = runtime();
@@ -11,9 +12,10 @@ const scheduler = createScheduler({
   queue: rt.queue,
   dueShards: rt.config.ROTA_DUE_SHARDS,
   logger,
+  plan: planOptionsFor(rt.config.ROTA_SCHEDULER_INTERVAL_SECONDS),
 });
 
-/** Fired by EventBridge every minute: enqueue every run due in the next minute. */
+/** Fired by EventBridge every interval: enqueue every run due before the next tick. */
 export const handler = middy(async () => {
   const report = await scheduler.tick();
   logger.info('scheduler tick', { ...report });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const bool = z
   .enum(['true', 'false', '1', '0', ''])
@@ -20,6 +20,8 @@ const schema = z.object({
   ROTA_RUNS_QUEUE_URL: z.string().min(1).optional(),
   ROTA_DUE_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
   ROTA_RUN_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
+  /** How often the scheduler fires; its lookahead and the missed-run grace follow it. */
+  ROTA_SCHEDULER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
   ROTA_ALLOW_PRIVATE_TARGETS: bool,
   ROTA_ALLOWED_TARGET_HOSTS: list,
   /** Local mode and tests point the SDK at emulators; on AWS these are unset. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** InfluxDB paging: `limit` 1–500 (default 100) and an `after` id cursor. */
 export const pagingQuery = {

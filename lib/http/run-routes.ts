@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Run } from '../run/model';
 import type { ScopedRunService } from '../run/run-service';
 import { parseOrThrow } from '../validation';

@@ -12,6 +12,17 @@ export interface PlanOptions {
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = { lookaheadMs: 60_000, missedGraceMs: 120_000, cap: 1000 };
 
+/**
+ * Plan options for a scheduler that fires every `intervalSeconds`: it must look one
+ * interval ahead (or runs between ticks would start late), and a run is missed only
+ * when it is later than two intervals, so one slow or skipped tick never drops runs.
+ * The lookahead is at least a minute so the minute-level tick keeps second precision.
+ */
+export function planOptionsFor(intervalSeconds: number): PlanOptions {
+  const interval = Math.max(60, intervalSeconds) * 1000;
+  return { lookaheadMs: interval, missedGraceMs: 2 * interval, cap: 1000 };
+}
+
 export interface Plan {
   /** scheduledFor instants to enqueue, oldest first. */
   instants: number[];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../schedule/duration';
 import { isValidTimeZone, validateCron } from '../schedule/schedule';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { pagingQuery } from '../../http/paging';
 import { taskDefinitionFields, taskPatchSchema } from '../../task/model';
 import { targetSchema } from './target';

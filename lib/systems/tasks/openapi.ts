@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type ApiDoc, errorResponses, jsonBody } from '../../http/openapi';
 import { listTasksQuery, taskCreateBody, taskUpdateBody } from './api-schemas';
 import { TASKS_BASE_PATH } from './http';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Caps that keep a target (and so a task item) small. */
 export const TARGET_LIMITS = { bodyBytes: 256 * 1024, headers: 50, headerValueLength: 8192 } as const;

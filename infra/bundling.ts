@@ -1,0 +1,108 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
+
+/**
+ * How every Rota function is built, declared once.
+ *
+ * Local mode imports `functions/<name>.ts` directly. The CDK construct bundles exactly
+ * those entry files through `NodejsFunction` with `cdkBundlingOptions()`, and
+ * `scripts/bundle.ts` bundles them with `esbuildOptions()`; both are derived from
+ * `ROTA_BUNDLE` below. So the synth deploys the code local mode runs, built the same
+ * way `npm run build` builds it, and a bundle size measured locally is the size deployed.
+ */
+
+/** The repository root, found from this file so an app that embeds the construct can live anywhere. */
+export const ROTA_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The newest Node.js runtime this aws-cdk-lib knows. cdk-nag's AwsSolutions-L1 wants the
+ * latest of the family, and the bundle target below follows it so esbuild never lowers
+ * syntax the runtime already has.
+ */
+export const ROTA_RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * ESM output runs CommonJS dependencies through esbuild's `__require` shim, which throws
+ * "Dynamic require of ... is not supported" unless a real `require` is in scope.
+ */
+const CREATE_REQUIRE_BANNER =
+  "import { createRequire as __rotaCreateRequire } from 'node:module'; const require = __rotaCreateRequire(import.meta.url);";
+
+export const ROTA_BUNDLE = {
+  target: ROTA_RUNTIME.name.replace(/^nodejs(\d+).*$/, 'node$1'),
+  format: 'esm',
+  minify: true,
+  // Paired with NODE_OPTIONS=--enable-source-maps on every function: stack traces point at
+  // the TypeScript. Without sources content the map stays small, so cold starts do not pay
+  // to parse a second copy of the code.
+  sourcemap: true,
+  sourcesContent: false,
+  treeShaking: true,
+  // The AWS SDK and Powertools ship tree-shakable ES modules under `module`; `main` is
+  // a prebuilt CommonJS file that esbuild has to keep whole.
+  mainFields: ['module', 'main'],
+  banner: CREATE_REQUIRE_BANNER,
+  // Nothing is external, @aws-sdk/* included. The code is tested against the SDK versions
+  // pinned in package-lock.json; the copy inside the Lambda runtime changes whenever AWS
+  // updates it. Bundling the pinned, tree-shaken SDK makes the deployed code identical
+  // to what local mode and the tests run, at a cost of a few hundred KB per function.
+  external: [] as string[],
+  logLevel: 'warning',
+} as const;
+
+/** `functions/<name>.ts`, absolute. */
+export function functionEntry(entry: string): string {
+  return join(ROTA_ROOT, entry);
+}
+
+/** The options `NodejsFunction` turns into the same esbuild command line. */
+export function cdkBundlingOptions(): BundlingOptions {
+  return {
+    target: ROTA_BUNDLE.target,
+    format: OutputFormat.ESM,
+    minify: ROTA_BUNDLE.minify,
+    sourceMap: ROTA_BUNDLE.sourcemap,
+    sourcesContent: ROTA_BUNDLE.sourcesContent,
+    mainFields: [...ROTA_BUNDLE.mainFields],
+    banner: ROTA_BUNDLE.banner,
+    externalModules: [...ROTA_BUNDLE.external],
+    logLevel: LogLevel.WARNING,
+    // NodejsFunction has no tree-shaking option; esbuild takes it as a flag.
+    esbuildArgs: { '--tree-shaking': String(ROTA_BUNDLE.treeShaking) },
+  };
+}
+
+/** The same build for esbuild's JavaScript API: `entry` → `outfile` (an `.mjs` file). */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: ROTA_BUNDLE.target,
+    format: ROTA_BUNDLE.format,
+    minify: ROTA_BUNDLE.minify,
+    sourcemap: ROTA_BUNDLE.sourcemap,
+    sourcesContent: ROTA_BUNDLE.sourcesContent,
+    treeShaking: ROTA_BUNDLE.treeShaking,
+    mainFields: [...ROTA_BUNDLE.mainFields],
+    banner: { js: ROTA_BUNDLE.banner },
+    external: [...ROTA_BUNDLE.external],
+    logLevel: ROTA_BUNDLE.logLevel,
+    absWorkingDir: ROTA_ROOT,
+    metafile: true,
+  };
+}
+
+/**
+ * The lock file NodejsFunction keys its bundling on. A published package carries none,
+ * and NodejsFunction then finds the embedding app's own.
+ */
+export function rotaLockFile(): string | undefined {
+  const lock = join(ROTA_ROOT, 'package-lock.json');
+  return existsSync(lock) ? lock : undefined;
+}

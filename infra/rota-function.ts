@@ -1,0 +1,105 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { cdkBundlingOptions, functionEntry, ROTA_ROOT, ROTA_RUNTIME, rotaLockFile } from './bundling';
+
+export interface RotaFunctionProps {
+  /**
+   * Short name such as `executor`. It names the service in logs, traces and metrics
+   * (`POWERTOOLS_SERVICE_NAME=rota-executor`).
+   */
+  readonly name: string;
+
+  /**
+   * Entry file relative to the Rota root; it must export `handler`.
+   * @default `functions/<name>.ts`
+   */
+  readonly entry?: string;
+
+  /**
+   * @default - `Rota <name>`
+   */
+  readonly description?: string;
+
+  /**
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Added to the Powertools and Node.js defaults this construct sets.
+   * @default - no extra variables
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+
+  /**
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Applies to the function's log group.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Every Rota Lambda function, with the defaults set once: ARM64, the latest Node.js
+ * runtime, the shared esbuild bundle (infra/bundling.ts), active tracing, 512 MB, and
+ * its own log group with a retention.
+ *
+ * The function gets its own role with no managed policy. AWSLambdaBasicExecutionRole
+ * would let it write to any log group in the account; this role may write only to the
+ * function's own log group, and every other permission comes from an intent grant.
+ */
+export class RotaFunction extends NodejsFunction {
+  /** `rota-<name>`: the Powertools service name and the metrics' `service` dimension. */
+  readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: RotaFunctionProps) {
+    const serviceName = `rota-${props.name}`;
+    // Siblings rather than children: NodejsFunction needs both before `this` exists.
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Rota ${props.name} function`,
+    });
+    logGroup.grantWrite(role);
+
+    super(scope, id, {
+      entry: functionEntry(props.entry ?? `functions/${props.name}.ts`),
+      handler: 'handler',
+      projectRoot: ROTA_ROOT,
+      depsLockFilePath: rotaLockFile(),
+      description: props.description ?? `Rota ${props.name}`,
+      runtime: ROTA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      role,
+      logGroup,
+      bundling: cdkBundlingOptions(),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'Rota',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+    });
+    this.serviceName = serviceName;
+  }
+}

@@ -1,0 +1,750 @@
+import { CfnOutput, Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { ATTR, INDEX, tableDefinition } from '../lib/store/keys';
+import { RotaFunction } from './rota-function';
+
+/**
+ * How callers authenticate to the HTTP API.
+ * - `iam`: API Gateway's IAM (SigV4) authorizer; callers need `execute-api:Invoke`
+ *   (see `TaskService.grantInvokeApi`).
+ * - `none`: no authorizer. cdk-nag then reports AwsSolutions-APIG4 on every route, on
+ *   purpose: suppress it in your app with your own reason.
+ *
+ * A string union so that new modes (a Lambda `token` authorizer) extend it without
+ * breaking existing apps.
+ */
+export type TaskServiceAuthMode = 'iam' | 'none';
+
+/**
+ * What a function may do with the table, by intent. Each maps to an exact action list
+ * in `TABLE_GRANTS`; nothing gets `dynamodb:*`.
+ */
+export type TableAccess = 'none' | 'manageTasks' | 'advanceDueTasks' | 'runTasks' | 'settleDeadLetters';
+
+/** One HTTP API system: a function, its routes, and what it may touch. */
+export interface ApiFunctionSpec {
+  /** Function name, `rota-<name>` in logs and metrics. */
+  readonly name: string;
+  /** Entry file relative to the Rota root (the same file local mode imports). */
+  readonly entry: string;
+  /** Every method on this path and below it, behind the API's authorizer. */
+  readonly basePath?: string;
+  /** GET routes served without authorization (documents and probes only). */
+  readonly publicGetPaths?: readonly string[];
+  readonly tableAccess: TableAccess;
+  /** Sends to the runs queue (manual runs, retries). */
+  readonly enqueue: boolean;
+}
+
+/**
+ * The HTTP API, one function per system. Adding a system is one entry here, e.g.
+ * `{ name: 'checks-api', entry: 'functions/checks-api.ts', basePath: '/api/v2/checks',
+ *    tableAccess: 'manageTasks', enqueue: true }`.
+ */
+export const API_FUNCTIONS: readonly ApiFunctionSpec[] = [
+  {
+    name: 'tasks-api',
+    entry: 'functions/tasks-api.ts',
+    basePath: '/api/v2/tasks',
+    tableAccess: 'manageTasks',
+    enqueue: true,
+  },
+  {
+    name: 'meta-api',
+    entry: 'functions/meta-api.ts',
+    publicGetPaths: ['/health', '/api/v2/openapi.json'],
+    tableAccess: 'none',
+    enqueue: false,
+  },
+];
+
+/** The engine's functions; each has its own trigger, wired in the construct. */
+export const WORKER_FUNCTIONS = [
+  { name: 'scheduler', entry: 'functions/scheduler.ts', tableAccess: 'advanceDueTasks', enqueue: true },
+  { name: 'executor', entry: 'functions/executor.ts', tableAccess: 'runTasks', enqueue: true },
+  {
+    name: 'dead-letter',
+    entry: 'functions/dead-letter.ts',
+    tableAccess: 'settleDeadLetters',
+    enqueue: false,
+  },
+] as const satisfies readonly { name: string; entry: string; tableAccess: TableAccess; enqueue: boolean }[];
+
+/** Every function the construct deploys; scripts/bundle.ts builds the same list. */
+export const ROTA_FUNCTIONS: readonly { readonly name: string; readonly entry: string }[] = [
+  ...API_FUNCTIONS,
+  ...WORKER_FUNCTIONS,
+].map(({ name, entry }) => ({ name, entry }));
+
+const GET = 'dynamodb:GetItem';
+const PUT = 'dynamodb:PutItem';
+const UPDATE = 'dynamodb:UpdateItem';
+const DELETE = 'dynamodb:DeleteItem';
+const QUERY = 'dynamodb:Query';
+const BATCH_WRITE = 'dynamodb:BatchWriteItem';
+
+/**
+ * Exact actions per intent. Queries name the index they read, so no function holds
+ * `index/*`: the scheduler reads only `due`, the task APIs only `byOrgType`.
+ */
+const TABLE_GRANTS: Record<TableAccess, { table: readonly string[]; queryIndexes: readonly string[] }> = {
+  none: { table: [], queryIndexes: [] },
+  // CRUD on task items; runs are listed by Query and deleted with their task by BatchWriteItem.
+  manageTasks: { table: [GET, PUT, UPDATE, DELETE, QUERY, BATCH_WRITE], queryIndexes: [INDEX.byOrgType] },
+  advanceDueTasks: { table: [UPDATE], queryIndexes: [INDEX.due] },
+  // Runs and lease slots live in the task's partition, read by Query on the table itself.
+  runTasks: { table: [GET, PUT, UPDATE, DELETE, QUERY], queryIndexes: [] },
+  settleDeadLetters: { table: [GET, UPDATE], queryIndexes: [] },
+};
+
+export interface TaskServiceProps {
+  /**
+   * How long finished runs are kept (DynamoDB TTL); whole days.
+   * @default Duration.days(7)
+   */
+  readonly runRetention?: Duration;
+
+  /**
+   * Partitions of the sparse `due` index the scheduler reads in parallel (1–256).
+   * @default 8
+   */
+  readonly dueShards?: number;
+
+  /**
+   * Most executor invocations at once: the SQS event source's maximum concurrency
+   * (2–1000). This is Rota's worker pool.
+   * @default 50
+   */
+  readonly executorMaxConcurrency?: number;
+
+  /**
+   * How often the scheduler ticks; whole minutes. Each tick enqueues the runs due within
+   * one interval (with SQS delays for second precision) and treats runs more than two
+   * intervals late as missed; both follow this rate through ROTA_SCHEDULER_INTERVAL_SECONDS.
+   * @default Duration.minutes(1)
+   */
+  readonly schedulerRate?: Duration;
+
+  /**
+   * Hosts HTTP targets may reach even when they resolve to private addresses.
+   * @default []
+   */
+  readonly allowedTargetHosts?: readonly string[];
+
+  /**
+   * Let HTTP targets reach private, loopback and link-local addresses.
+   * @default false
+   */
+  readonly allowPrivateTargets?: boolean;
+
+  /**
+   * Retention of every function's log group and of the API access log.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the stateful resources (the table, both queues and the log
+   * groups) when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * How callers authenticate to the HTTP API.
+   * @default 'iam'
+   */
+  readonly authMode?: TaskServiceAuthMode;
+
+  /**
+   * The executor's Lambda timeout; the longest a single run can take. The runs queue's
+   * visibility timeout is derived from it.
+   * @default Duration.minutes(5)
+   */
+  readonly executorTimeout?: Duration;
+
+  /**
+   * Customer-managed key for the table and both queues. Functions get exactly the key
+   * actions their table and queue access needs.
+   * @default - AWS-managed encryption: the `aws/dynamodb` key for the table, SQS-managed SSE for the queues
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Lambda functions task targets may invoke (`lambda:InvokeFunction`).
+   * @default [] - no statement
+   */
+  readonly targetLambdaArns?: readonly string[];
+
+  /**
+   * SQS queues task targets may send to (`sqs:SendMessage`).
+   * @default [] - no statement
+   */
+  readonly targetQueueArns?: readonly string[];
+
+  /**
+   * SNS topics task targets may publish to (`sns:Publish`).
+   * @default [] - no statement
+   */
+  readonly targetTopicArns?: readonly string[];
+
+  /**
+   * EventBridge buses task targets may put events on (`events:PutEvents`).
+   * @default [] - no statement
+   */
+  readonly targetEventBusArns?: readonly string[];
+
+  /**
+   * Steady-state requests per second across the API (default stage throttling).
+   * @default 100
+   */
+  readonly apiRateLimit?: number;
+
+  /**
+   * Burst capacity of the API (default stage throttling).
+   * @default 200
+   */
+  readonly apiBurstLimit?: number;
+
+  /**
+   * Origins browsers may call the API from (CORS). Callers authenticate with SigV4
+   * headers, never ambient cookies, so an open origin lets a foreign page do nothing it
+   * could not do with credentials of its own.
+   * @default ['*']
+   */
+  readonly corsAllowOrigins?: readonly string[];
+
+  /**
+   * Topic every alarm notifies.
+   * @default - alarms have no actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+/**
+ * Rota on AWS: one DynamoDB table, an SQS runs queue with a DLQ, a scheduler ticked by
+ * EventBridge, an executor fed by SQS, and an HTTP API with one function per system.
+ * Secure by default: IAM-authorized API, encrypted and TLS-only storage, least-privilege
+ * roles, and cdk-nag findings suppressed only where a reason is written next to them.
+ */
+export class TaskService extends Construct {
+  readonly table: dynamodb.Table;
+  readonly runsQueue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly api: apigw.HttpApi;
+  readonly stage: apigw.HttpStage;
+  /** Base URL of the API, ending in `/`. */
+  readonly apiUrl: string;
+  readonly accessLogGroup: logs.LogGroup;
+  /** Every function, by name (`tasks-api`, `executor`, …). */
+  readonly functions: ReadonlyMap<string, RotaFunction>;
+  readonly scheduler: RotaFunction;
+  readonly executor: RotaFunction;
+  readonly deadLetterHandler: RotaFunction;
+  readonly schedulerRule: events.Rule;
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  private readonly encryptionKey?: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: TaskServiceProps = {}) {
+    super(scope, id);
+    const settings = validate(props);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.encryptionKey = props.encryptionKey;
+
+    this.table = this.createTable(removalPolicy);
+
+    // Lambda's guidance for an SQS event source: visibility timeout at least six times
+    // the function timeout plus the batching window. The slack covers Lambda retrying
+    // a throttled invocation while the batch stays invisible, so a run is not
+    // redelivered while its first delivery is still running. A crashed executor's
+    // message returns after this delay; its lease expires long before that.
+    const batchingWindow = Duration.seconds(1);
+    const deadLetterTimeout = Duration.seconds(30);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...this.queueEncryption(),
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: visibilityFor(deadLetterTimeout, Duration.seconds(0)),
+      removalPolicy,
+    });
+    this.runsQueue = new sqs.Queue(this, 'RunsQueue', {
+      ...this.queueEncryption(),
+      enforceSSL: true,
+      visibilityTimeout: visibilityFor(settings.executorTimeout, batchingWindow),
+      // A run waiting for a concurrency lease is re-sent as a new message, so the receive
+      // count measures failed deliveries only: five of those mean the run cannot start.
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      removalPolicy,
+    });
+
+    const environment: Record<string, string> = {
+      ROTA_TABLE_NAME: this.table.tableName,
+      ROTA_DUE_SHARDS: String(settings.dueShards),
+      ROTA_RUN_RETENTION_DAYS: String(settings.runRetentionDays),
+      ROTA_SCHEDULER_INTERVAL_SECONDS: String(settings.schedulerRate.toSeconds()),
+      ROTA_ALLOW_PRIVATE_TARGETS: String(props.allowPrivateTargets ?? false),
+      ROTA_ALLOWED_TARGET_HOSTS: (props.allowedTargetHosts ?? []).join(','),
+    };
+    const functions = new Map<string, RotaFunction>();
+    const createFunction = (
+      spec: { name: string; entry: string; tableAccess: TableAccess; enqueue: boolean },
+      timeout?: Duration,
+    ) => {
+      const fn = new RotaFunction(this, pascalCase(spec.name), {
+        name: spec.name,
+        entry: spec.entry,
+        timeout,
+        logRetention,
+        removalPolicy,
+        environment: spec.enqueue
+          ? { ...environment, ROTA_RUNS_QUEUE_URL: this.runsQueue.queueUrl }
+          : environment,
+      });
+      this.grantTableAccess(fn, spec.tableAccess);
+      if (spec.enqueue) this.grantEnqueueRuns(fn);
+      this.suppressTracingWildcard(fn);
+      functions.set(spec.name, fn);
+      return fn;
+    };
+
+    // HTTP API gives a Lambda integration at most 30 s; a longer function timeout would
+    // only keep working after the caller has been told the request timed out.
+    const apiTimeout = Duration.seconds(29);
+    const apiFunctions = API_FUNCTIONS.map((spec) => ({ spec, fn: createFunction(spec, apiTimeout) }));
+
+    const [schedulerSpec, executorSpec, deadLetterSpec] = WORKER_FUNCTIONS;
+    // A tick is a few queries and writes per due task; it must end before the next tick.
+    this.scheduler = createFunction(schedulerSpec, Duration.minutes(1));
+    this.executor = createFunction(executorSpec, settings.executorTimeout);
+    this.deadLetterHandler = createFunction(deadLetterSpec, deadLetterTimeout);
+    this.functions = functions;
+
+    this.schedulerRule = this.wireScheduler(settings.schedulerRate);
+    this.executor.addEventSource(
+      new SqsEventSource(this.runsQueue, {
+        batchSize: 10,
+        maxBatchingWindow: batchingWindow,
+        reportBatchItemFailures: true,
+        maxConcurrency: settings.executorMaxConcurrency,
+      }),
+    );
+    this.deadLetterHandler.addEventSource(
+      new SqsEventSource(this.deadLetterQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        // Dead letters are rare; the minimum keeps a flood of them from taking account
+        // concurrency away from the executor.
+        maxConcurrency: 2,
+      }),
+    );
+    this.grantRunTargets(this.executor, props);
+
+    const api = this.createApi(props, settings, logRetention, removalPolicy);
+    this.api = api.api;
+    this.stage = api.stage;
+    this.apiUrl = api.stage.url;
+    this.accessLogGroup = api.accessLogGroup;
+    for (const { spec, fn } of apiFunctions) this.addApiRoutes(spec, fn, props.authMode ?? 'iam');
+
+    this.alarms = this.createAlarms(props.alarmTopic);
+
+    new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Rota HTTP API base URL' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'Rota DynamoDB table' });
+    new CfnOutput(this, 'RunsQueueUrl', { value: this.runsQueue.queueUrl, description: 'Rota runs queue' });
+  }
+
+  /** Lets `grantee` call the API (`execute-api:Invoke` on every route and stage). */
+  grantInvokeApi(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: [this.api.arnForExecuteApi()],
+    });
+  }
+
+  private createTable(removalPolicy: RemovalPolicy): dynamodb.Table {
+    // The key design is declared once, in lib/store/keys.ts, and read from there.
+    const definition = tableDefinition('rota');
+    const attribute = (name: string): dynamodb.Attribute => {
+      const type = definition.AttributeDefinitions?.find((a) => a.AttributeName === name)?.AttributeType;
+      if (type !== 'S' && type !== 'N' && type !== 'B')
+        throw new Error(`TaskService: no type for key ${name}`);
+      const types = {
+        S: dynamodb.AttributeType.STRING,
+        N: dynamodb.AttributeType.NUMBER,
+        B: dynamodb.AttributeType.BINARY,
+      };
+      return { name, type: types[type] };
+    };
+    const keyOf = (
+      schema: { AttributeName?: string; KeyType?: string }[] | undefined,
+      kind: 'HASH' | 'RANGE',
+    ) => {
+      const name = schema?.find((k) => k.KeyType === kind)?.AttributeName;
+      return name === undefined ? undefined : attribute(name);
+    };
+    const partitionKey = keyOf(definition.KeySchema, 'HASH');
+    if (!partitionKey) throw new Error('TaskService: the table definition has no partition key');
+
+    const table = new dynamodb.Table(this, 'Table', {
+      partitionKey,
+      sortKey: keyOf(definition.KeySchema, 'RANGE'),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: ATTR.ttl,
+      ...(this.encryptionKey
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.encryptionKey }
+        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
+      removalPolicy,
+    });
+    for (const index of definition.GlobalSecondaryIndexes ?? []) {
+      const indexPartitionKey = keyOf(index.KeySchema, 'HASH');
+      if (!index.IndexName || !indexPartitionKey) throw new Error('TaskService: incomplete index definition');
+      if (index.Projection?.ProjectionType !== 'ALL') {
+        throw new Error(`TaskService: index ${index.IndexName} must project ALL`);
+      }
+      table.addGlobalSecondaryIndex({
+        indexName: index.IndexName,
+        partitionKey: indexPartitionKey,
+        sortKey: keyOf(index.KeySchema, 'RANGE'),
+        projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    return table;
+  }
+
+  private queueEncryption(): Pick<sqs.QueueProps, 'encryption' | 'encryptionMasterKey'> {
+    return this.encryptionKey
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: this.encryptionKey }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
+  }
+
+  private grantTableAccess(fn: RotaFunction, access: TableAccess): void {
+    const grant = TABLE_GRANTS[access];
+    if (grant.table.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: [...grant.table], resources: [this.table.tableArn] }),
+      );
+    }
+    if (grant.queryIndexes.length > 0) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: [QUERY],
+          resources: grant.queryIndexes.map((index) => `${this.table.tableArn}/index/${index}`),
+        }),
+      );
+    }
+    if (access !== 'none' && this.encryptionKey) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: [this.encryptionKey.keyArn],
+        }),
+      );
+    }
+  }
+
+  /** SendMessage also authorizes SendMessageBatch; nothing else is needed to enqueue. */
+  private grantEnqueueRuns(fn: RotaFunction): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.runsQueue.queueArn] }),
+    );
+    if (this.encryptionKey) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [this.encryptionKey.keyArn],
+        }),
+      );
+    }
+  }
+
+  /** The executor reaches exactly the AWS targets the operator listed, and nothing when none are. */
+  private grantRunTargets(executor: RotaFunction, props: TaskServiceProps): void {
+    const grants: [string, readonly string[] | undefined][] = [
+      ['lambda:InvokeFunction', props.targetLambdaArns],
+      ['sqs:SendMessage', props.targetQueueArns],
+      ['sns:Publish', props.targetTopicArns],
+      ['events:PutEvents', props.targetEventBusArns],
+    ];
+    for (const [action, arns] of grants) {
+      if (arns && arns.length > 0) {
+        executor.addToRolePolicy(new iam.PolicyStatement({ actions: [action], resources: [...arns] }));
+      }
+    }
+  }
+
+  private suppressTracingWildcard(fn: RotaFunction): void {
+    NagSuppressions.addResourceSuppressions(
+      fn.role ?? fn,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource "*". Every other statement names its resources.',
+          appliesTo: ['Resource::*'],
+        },
+      ],
+      true,
+    );
+  }
+
+  private wireScheduler(rate: Duration): events.Rule {
+    // A tick that failed or waited past the next one is stale: the next tick reads the
+    // due index afresh and does the same work, and overlapping ticks only race each
+    // other's conditional writes. So neither Lambda nor EventBridge retries old ticks.
+    this.scheduler.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: rate });
+    return new events.Rule(this, 'SchedulerTick', {
+      description: 'Rota scheduler tick',
+      schedule: events.Schedule.rate(rate),
+      targets: [new targets.LambdaFunction(this.scheduler, { retryAttempts: 2, maxEventAge: rate })],
+    });
+  }
+
+  private createApi(
+    props: TaskServiceProps,
+    settings: Settings,
+    logRetention: logs.RetentionDays,
+    removalPolicy: RemovalPolicy,
+  ) {
+    const api = new apigw.HttpApi(this, 'Api', {
+      apiName: Names.uniqueResourceName(this, { maxLength: 128, separator: '-' }),
+      description: 'Rota task service',
+      // The default stage that HttpApi creates takes no throttling or access log.
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: [...(props.corsAllowOrigins ?? ['*'])],
+        allowMethods: [
+          apigw.CorsHttpMethod.GET,
+          apigw.CorsHttpMethod.POST,
+          apigw.CorsHttpMethod.PATCH,
+          apigw.CorsHttpMethod.PUT,
+          apigw.CorsHttpMethod.DELETE,
+        ],
+        // What SigV4 signing and conditional updates send.
+        allowHeaders: [
+          'authorization',
+          'content-type',
+          'if-match',
+          'x-amz-date',
+          'x-amz-security-token',
+          'x-amz-content-sha256',
+        ],
+        exposeHeaders: ['etag', 'x-platform-error-code'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    const accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      removalPolicy,
+    });
+    const stage = api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: settings.apiRateLimit, burstLimit: settings.apiBurstLimit },
+      accessLogSettings: {
+        destination: new apigw.LogGroupLogDestination(accessLogGroup),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            ip: '$context.identity.sourceIp',
+            caller: '$context.identity.userArn',
+            method: '$context.httpMethod',
+            path: '$context.path',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            protocol: '$context.protocol',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            authorizerError: '$context.authorizer.error',
+          }),
+        ),
+      },
+    });
+    return { api, stage, accessLogGroup };
+  }
+
+  private addApiRoutes(spec: ApiFunctionSpec, fn: RotaFunction, authMode: TaskServiceAuthMode): void {
+    const integration = new HttpLambdaIntegration(`${pascalCase(spec.name)}Integration`, fn);
+    if (spec.basePath) {
+      const authorizer = authMode === 'iam' ? new HttpIamAuthorizer() : new apigw.HttpNoneAuthorizer();
+      for (const path of [spec.basePath, `${spec.basePath}/{proxy+}`]) {
+        this.api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration, authorizer });
+      }
+    }
+    for (const path of spec.publicGetPaths ?? []) {
+      const routes = this.api.addRoutes({
+        path,
+        methods: [apigw.HttpMethod.GET],
+        integration,
+        authorizer: new apigw.HttpNoneAuthorizer(),
+      });
+      NagSuppressions.addResourceSuppressions(
+        routes.map((route) => route.node.defaultChild as apigw.CfnRoute),
+        [
+          {
+            id: 'AwsSolutions-APIG4',
+            reason: `GET ${path} is public on purpose: health probes and API clients read it before they hold credentials. It returns a static document, and its function's role has no table or queue access.`,
+          },
+        ],
+      );
+    }
+  }
+
+  private createAlarms(topic: sns.ITopic | undefined): cloudwatch.Alarm[] {
+    const above = (id: string, description: string, metric: cloudwatch.IMetric, threshold: number) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        // No data means no messages, no errors, no runs: all healthy.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    const alarms = [
+      above(
+        'DeadLetterQueueDepthAlarm',
+        'Rota: run messages are waiting in the dead-letter queue (the dead-letter function is failing or behind)',
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        0,
+      ),
+      above(
+        'ExecutorErrorsAlarm',
+        'Rota: executor invocations failed',
+        this.executor.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        0,
+      ),
+      above(
+        'SchedulerErrorsAlarm',
+        'Rota: scheduler ticks failed',
+        this.scheduler.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        0,
+      ),
+      above(
+        'RunsQueueAgeAlarm',
+        'Rota: the oldest run message is over 5 minutes old (executors are not keeping up)',
+        this.runsQueue.metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        Duration.minutes(5).toSeconds(),
+      ),
+      above(
+        'ScheduleLagAlarm',
+        'Rota: p99 schedule lag (run start minus due time) is over 60 seconds',
+        new cloudwatch.Metric({
+          namespace: 'Rota',
+          metricName: 'ScheduleLag',
+          dimensionsMap: { service: this.executor.serviceName },
+          statistic: cloudwatch.Stats.p(99),
+          period: Duration.minutes(5),
+        }),
+        Duration.seconds(60).toMilliseconds(),
+      ),
+    ];
+    if (topic) {
+      const action = new SnsAction(topic);
+      for (const alarm of alarms) alarm.addAlarmAction(action);
+    }
+    return alarms;
+  }
+}
+
+interface Settings {
+  runRetentionDays: number;
+  dueShards: number;
+  executorMaxConcurrency: number;
+  schedulerRate: Duration;
+  executorTimeout: Duration;
+  apiRateLimit: number;
+  apiBurstLimit: number;
+}
+
+/** Precise synth-time errors instead of a failed deployment or a misbehaving service. */
+function validate(props: TaskServiceProps): Settings {
+  const fail = (message: string): never => {
+    throw new Error(`TaskService: ${message}`);
+  };
+  const integerIn = (name: string, value: number, min: number, max: number) => {
+    if (!Token.isUnresolved(value) && !(Number.isInteger(value) && value >= min && value <= max)) {
+      fail(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+    }
+    return value;
+  };
+  const positive = (name: string, value: number) => {
+    if (!Token.isUnresolved(value) && !(Number.isFinite(value) && value > 0)) {
+      fail(`${name} must be a positive number, got ${value}`);
+    }
+    return value;
+  };
+
+  const runRetention = props.runRetention ?? Duration.days(7);
+  const runRetentionDays = runRetention.toSeconds({ integral: false }) / 86_400;
+  integerIn('runRetention (days)', runRetentionDays, 1, 3650);
+
+  const schedulerRate = props.schedulerRate ?? Duration.minutes(1);
+  const rateMinutes = schedulerRate.toSeconds({ integral: false }) / 60;
+  // SQS delays a message at most 15 minutes, which bounds how far a tick can look ahead.
+  integerIn('schedulerRate (minutes)', rateMinutes, 1, 15);
+
+  const executorTimeout = props.executorTimeout ?? Duration.minutes(5);
+  integerIn('executorTimeout (seconds)', executorTimeout.toSeconds({ integral: false }), 1, 900);
+
+  for (const [name, arns] of [
+    ['targetLambdaArns', props.targetLambdaArns],
+    ['targetQueueArns', props.targetQueueArns],
+    ['targetTopicArns', props.targetTopicArns],
+    ['targetEventBusArns', props.targetEventBusArns],
+  ] as const) {
+    if (arns?.includes('*')) fail(`${name} must list ARNs; "*" would let any task reach any resource`);
+  }
+
+  const apiRateLimit = positive('apiRateLimit', props.apiRateLimit ?? 100);
+  const apiBurstLimit = integerIn('apiBurstLimit', props.apiBurstLimit ?? 200, 0, 5000);
+
+  return {
+    runRetentionDays,
+    dueShards: integerIn('dueShards', props.dueShards ?? 8, 1, 256),
+    executorMaxConcurrency: integerIn('executorMaxConcurrency', props.executorMaxConcurrency ?? 50, 2, 1000),
+    schedulerRate,
+    executorTimeout,
+    apiRateLimit,
+    apiBurstLimit,
+  };
+}
+
+function visibilityFor(functionTimeout: Duration, batchingWindow: Duration): Duration {
+  return Duration.seconds(6 * functionTimeout.toSeconds() + batchingWindow.toSeconds());
+}
+
+function pascalCase(name: string): string {
+  return name
+    .split(/[^a-zA-Z0-9]+/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}

@@ -1,0 +1,62 @@
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { esbuildOptions, functionEntry, ROTA_ROOT } from '../infra/bundling';
+import { ROTA_FUNCTIONS } from '../infra/task-service';
+
+export interface BundleResult {
+  function: string;
+  /** Size of the minified `index.mjs`, without its source map. */
+  bytes: number;
+  path: string;
+}
+
+const OUT_DIR = join(ROTA_ROOT, 'dist', 'functions');
+
+/**
+ * Bundles every function the CDK construct deploys, with the options the construct
+ * uses (infra/bundling.ts), into dist/functions/<name>/index.mjs. The esbuild metafile
+ * lands next to each bundle (meta.json) to answer "why is this bundle big".
+ */
+export async function bundleAll(): Promise<BundleResult[]> {
+  await rm(OUT_DIR, { recursive: true, force: true });
+  return Promise.all(
+    ROTA_FUNCTIONS.map(async ({ name, entry }) => {
+      const dir = join(OUT_DIR, name);
+      const outfile = join(dir, 'index.mjs');
+      await mkdir(dir, { recursive: true });
+      const result = await build(esbuildOptions(functionEntry(entry), outfile));
+      if (result.metafile) await writeFile(join(dir, 'meta.json'), JSON.stringify(result.metafile));
+      return { function: name, bytes: (await stat(outfile)).size, path: outfile };
+    }),
+  );
+}
+
+const LIMIT = 1024 * 1024;
+
+async function main(): Promise<void> {
+  const results = await bundleAll();
+  console.table(
+    results.map((r) => ({
+      function: r.function,
+      bytes: r.bytes,
+      KiB: Number((r.bytes / 1024).toFixed(1)),
+      path: relative(ROTA_ROOT, r.path),
+    })),
+  );
+  const large = results.filter((r) => r.bytes > LIMIT);
+  if (large.length > 0) {
+    console.error(
+      `over 1 MiB: ${large.map((r) => r.function).join(', ')} (see meta.json next to each bundle)`,
+    );
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,567 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  cdkBundlingOptions,
+  esbuildOptions,
+  functionEntry,
+  ROTA_BUNDLE,
+  ROTA_ROOT,
+  ROTA_RUNTIME,
+} from '../../infra/bundling';
+import { ROTA_FUNCTIONS, TaskService, type TaskServiceProps } from '../../infra/task-service';
+import { tableDefinition } from '../../lib/store/keys';
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DeletionPolicy?: string;
+}
+interface Statement {
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const SERVICES = ['tasks-api', 'meta-api', 'scheduler', 'executor', 'dead-letter'] as const;
+type Service = (typeof SERVICES)[number];
+
+// Bundling five functions is the slow part of a synth: one stack, shared by every test.
+let app: App;
+let template: Template;
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  app = new App();
+  const stack = new Stack(app, 'Test');
+  new TaskService(stack, 'Rota');
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources as Record<string, Resource>;
+});
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
+
+function fn(service: Service): [string, Resource] {
+  const found = ofType('AWS::Lambda::Function').filter(
+    ([, r]) =>
+      (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .POWERTOOLS_SERVICE_NAME === `rota-${service}`,
+  );
+  expect(found, `function rota-${service}`).toHaveLength(1);
+  return found[0] as [string, Resource];
+}
+const fnId = (service: Service) => fn(service)[0];
+const envOf = (service: Service) =>
+  (fn(service)[1].Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+function statementsOf(service: Service): Statement[] {
+  const role = fn(service)[1].Properties.Role as { 'Fn::GetAtt': [string, string] };
+  const roleId = role['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, p]) =>
+      (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })),
+    )
+    .flatMap(([, p]) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+const actionsOf = (service: Service, prefix?: string) =>
+  [...new Set(statementsOf(service).flatMap((s) => asList(s.Action)))]
+    .filter((a) => prefix === undefined || a.startsWith(`${prefix}:`))
+    .sort();
+const resourcesFor = (service: Service, action: string) =>
+  statementsOf(service)
+    .filter((s) => asList(s.Action).includes(action))
+    .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
+
+const tableId = () => (ofType('AWS::DynamoDB::Table')[0] as [string, Resource])[0];
+const queueId = (name: 'RunsQueue' | 'DeadLetterQueue') => {
+  const found = ofType('AWS::SQS::Queue').filter(([id]) => id.startsWith(`Rota${name}`));
+  expect(found).toHaveLength(1);
+  return (found[0] as [string, Resource])[0];
+};
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const indexArn = (index: string) => ({ 'Fn::Join': ['', [arnOf(tableId()), `/index/${index}`]] });
+
+describe('table', () => {
+  it('declares exactly the keys and indexes of lib/store/keys.ts', () => {
+    const expected = tableDefinition('x');
+    const [, table] = ofType('AWS::DynamoDB::Table')[0] as [string, Resource];
+    const byName = (a: { AttributeName?: string }, b: { AttributeName?: string }) =>
+      String(a.AttributeName).localeCompare(String(b.AttributeName));
+    const byIndex = (a: { IndexName?: string }, b: { IndexName?: string }) =>
+      String(a.IndexName).localeCompare(String(b.IndexName));
+
+    expect(table.Properties.KeySchema).toEqual(expected.KeySchema);
+    expect([...(table.Properties.AttributeDefinitions as { AttributeName: string }[])].sort(byName)).toEqual(
+      [...(expected.AttributeDefinitions ?? [])].sort(byName),
+    );
+    expect([...(table.Properties.GlobalSecondaryIndexes as { IndexName: string }[])].sort(byIndex)).toEqual(
+      [...(expected.GlobalSecondaryIndexes ?? [])].sort(byIndex),
+    );
+    expect(table.Properties.BillingMode).toBe(expected.BillingMode);
+  });
+
+  it('is on-demand, point-in-time recoverable, TTL-expired, encrypted and retained', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+  });
+});
+
+describe('queues', () => {
+  it('redrives runs to the DLQ after five deliveries, invisible for 6 × executor timeout + batching window', () => {
+    template.hasResource('AWS::SQS::Queue', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        RedrivePolicy: { deadLetterTargetArn: arnOf(queueId('DeadLetterQueue')), maxReceiveCount: 5 },
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: 6 * 300 + 1,
+      },
+    });
+  });
+
+  it('keeps dead letters 14 days, encrypted, invisible for 6 × the dead-letter function timeout', () => {
+    expect(resources[queueId('DeadLetterQueue')]?.Properties).toEqual({
+      MessageRetentionPeriod: Duration.days(14).toSeconds(),
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * 30,
+    });
+  });
+
+  it('refuses requests without TLS on both queues', () => {
+    for (const name of ['RunsQueue', 'DeadLetterQueue'] as const) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId(name) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+});
+
+describe('event sources', () => {
+  it('feeds the executor from the runs queue in partial batches, capped at the worker pool', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('executor') },
+      EventSourceArn: arnOf(queueId('RunsQueue')),
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 50 },
+    });
+  });
+
+  it('feeds the dead-letter function from the DLQ in partial batches', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('dead-letter') },
+      EventSourceArn: arnOf(queueId('DeadLetterQueue')),
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  it('ticks the scheduler every minute and drops stale ticks instead of retrying them', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: arnOf(fnId('scheduler')) })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId('scheduler') },
+      MaximumRetryAttempts: 0,
+    });
+  });
+});
+
+describe('HTTP API', () => {
+  const routeTargets = () => {
+    const integrations = Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Integration').map(([id, r]) => [
+        id,
+        (r.Properties.IntegrationUri as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
+      ]),
+    );
+    return Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Route').map(([, r]) => {
+        const target = r.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+        return [
+          r.Properties.RouteKey as string,
+          { fn: integrations[target['Fn::Join'][1][1].Ref], auth: r.Properties.AuthorizationType },
+        ];
+      }),
+    );
+  };
+
+  it('routes each system to its own function, behind IAM auth except the two public documents', () => {
+    expect(routeTargets()).toEqual({
+      'ANY /api/v2/tasks': { fn: fnId('tasks-api'), auth: 'AWS_IAM' },
+      'ANY /api/v2/tasks/{proxy+}': { fn: fnId('tasks-api'), auth: 'AWS_IAM' },
+      'GET /health': { fn: fnId('meta-api'), auth: 'NONE' },
+      'GET /api/v2/openapi.json': { fn: fnId('meta-api'), auth: 'NONE' },
+    });
+    template.allResourcesProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('throttles the default stage and writes JSON access logs to a retained log group', () => {
+    const stage = template.findResources('AWS::ApiGatewayV2::Stage');
+    expect(Object.keys(stage)).toHaveLength(1);
+    const props = (Object.values(stage)[0] as Resource).Properties;
+    expect(props).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+    const logs = props.AccessLogSettings as {
+      DestinationArn: { 'Fn::GetAtt': [string, string] };
+      Format: string;
+    };
+    expect(JSON.parse(logs.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      caller: '$context.identity.userArn',
+    });
+    expect(resources[logs.DestinationArn['Fn::GetAtt'][0]]).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      DeletionPolicy: 'Retain',
+      Properties: { RetentionInDays: 30 },
+    });
+  });
+
+  it('answers CORS preflight for SigV4 callers', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: {
+        AllowOrigins: ['*'],
+        AllowMethods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+        AllowHeaders: Match.arrayWith([
+          'authorization',
+          'content-type',
+          'if-match',
+          'x-amz-date',
+          'x-amz-security-token',
+        ]),
+        ExposeHeaders: ['etag', 'x-platform-error-code'],
+        MaxAge: 3600,
+      },
+    });
+  });
+});
+
+describe('functions', () => {
+  it('share the defaults: ARM64, latest Node.js, active tracing, 512 MB, own log group', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(SERVICES.length);
+    for (const service of SERVICES) {
+      const [, f] = fn(service);
+      expect(f.Properties).toMatchObject({
+        Runtime: ROTA_RUNTIME.name,
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 512,
+        TracingConfig: { Mode: 'Active' },
+      });
+      expect(ROTA_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+      const logGroup = (f.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(resources[logGroup]).toMatchObject({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: 30 },
+      });
+    }
+  });
+
+  it('set timeouts by role: API under the 30 s integration limit, executor from the prop', () => {
+    const timeout = (service: Service) => fn(service)[1].Properties.Timeout;
+    expect(timeout('tasks-api')).toBe(29);
+    expect(timeout('meta-api')).toBe(29);
+    expect(timeout('scheduler')).toBe(60);
+    expect(timeout('executor')).toBe(300);
+    expect(timeout('dead-letter')).toBe(30);
+  });
+
+  it('get the Rota configuration, and the queue URL only where they enqueue', () => {
+    for (const service of SERVICES) {
+      expect(envOf(service)).toMatchObject({
+        ROTA_TABLE_NAME: { Ref: tableId() },
+        ROTA_DUE_SHARDS: '8',
+        ROTA_RUN_RETENTION_DAYS: '7',
+        ROTA_ALLOW_PRIVATE_TARGETS: 'false',
+        ROTA_ALLOWED_TARGET_HOSTS: '',
+        POWERTOOLS_SERVICE_NAME: `rota-${service}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Rota',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      const enqueues = ['tasks-api', 'scheduler', 'executor'].includes(service);
+      expect(envOf(service).ROTA_RUNS_QUEUE_URL).toEqual(
+        enqueues ? { Ref: queueId('RunsQueue') } : undefined,
+      );
+    }
+  });
+
+  it('bundle exactly the functions/*.ts files local mode loads', () => {
+    const onDisk = readdirSync(join(ROTA_ROOT, 'functions'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `functions/${f}`)
+      .sort();
+    expect(ROTA_FUNCTIONS.map((f) => f.entry).sort()).toEqual(onDisk);
+  });
+
+  it('deploy byte for byte the bundles scripts/bundle.ts builds', async () => {
+    await Promise.all(
+      ROTA_FUNCTIONS.map(async ({ name, entry }) => {
+        const hash = (fn(name as Service)[1].Properties.Code as { S3Key: string }).S3Key.replace(
+          /\.zip$/,
+          '',
+        );
+        const deployed = readFileSync(join(app.outdir, `asset.${hash}`, 'index.mjs'), 'utf8');
+        const outfile = join(tmpdir(), 'rota-bundle-check', name, 'index.mjs');
+        const built = await build({ ...esbuildOptions(functionEntry(entry), outfile), write: false });
+        const js = built.outputFiles.find((file) => file.path === outfile);
+        expect(js?.text, name).toBe(deployed);
+      }),
+    );
+  });
+
+  it('bundle with one set of esbuild options for CDK and scripts/bundle.ts', () => {
+    const cdk = cdkBundlingOptions();
+    const script = esbuildOptions('in.ts', 'out.mjs');
+    expect(cdk).toMatchObject({
+      target: ROTA_BUNDLE.target,
+      format: script.format,
+      minify: script.minify,
+      sourceMap: script.sourcemap,
+      sourcesContent: script.sourcesContent,
+      mainFields: script.mainFields,
+      banner: script.banner?.js,
+      externalModules: [],
+      esbuildArgs: { '--tree-shaking': 'true' },
+    });
+    expect(script).toMatchObject({ target: ROTA_BUNDLE.target, format: 'esm', bundle: true, external: [] });
+  });
+});
+
+describe('IAM', () => {
+  it('grants each function exactly the actions its job needs', () => {
+    const sqsConsume = [
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:ReceiveMessage',
+    ];
+    const expected: Record<Service, { dynamodb: string[]; sqs: string[] }> = {
+      'tasks-api': {
+        dynamodb: ['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
+        sqs: ['sqs:SendMessage'],
+      },
+      'meta-api': { dynamodb: [], sqs: [] },
+      scheduler: { dynamodb: ['Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
+      executor: {
+        dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
+        sqs: [...sqsConsume, 'sqs:SendMessage'].sort(),
+      },
+      'dead-letter': { dynamodb: ['GetItem', 'UpdateItem'], sqs: sqsConsume },
+    };
+    for (const service of SERVICES) {
+      const want = expected[service];
+      expect(actionsOf(service, 'dynamodb'), service).toEqual(want.dynamodb.map((a) => `dynamodb:${a}`));
+      expect(actionsOf(service, 'sqs'), service).toEqual(want.sqs);
+      // Nothing beyond the table, the queues, its own log group and X-Ray.
+      const services = new Set(actionsOf(service).map((a) => a.split(':')[0]));
+      expect([...services].sort(), service).toEqual(
+        [
+          'logs',
+          'xray',
+          ...(want.dynamodb.length ? ['dynamodb'] : []),
+          ...(want.sqs.length ? ['sqs'] : []),
+        ].sort(),
+      );
+    }
+  });
+
+  it('scopes queries to the one index each function reads', () => {
+    expect(resourcesFor('scheduler', 'dynamodb:Query')).toEqual([indexArn('due')]);
+    expect(resourcesFor('scheduler', 'dynamodb:UpdateItem')).toEqual([arnOf(tableId())]);
+    expect(resourcesFor('tasks-api', 'dynamodb:Query')).toEqual(
+      expect.arrayContaining([arnOf(tableId()), indexArn('byOrgType')]),
+    );
+    expect(resourcesFor('tasks-api', 'dynamodb:Query')).toHaveLength(2);
+    expect(resourcesFor('executor', 'dynamodb:Query')).toEqual([arnOf(tableId())]);
+  });
+
+  it('sends only to the runs queue and consumes only its own queue', () => {
+    for (const service of ['tasks-api', 'scheduler', 'executor'] as const) {
+      expect(resourcesFor(service, 'sqs:SendMessage'), service).toEqual([arnOf(queueId('RunsQueue'))]);
+    }
+    expect(resourcesFor('executor', 'sqs:ReceiveMessage')).toEqual([arnOf(queueId('RunsQueue'))]);
+    expect(resourcesFor('dead-letter', 'sqs:ReceiveMessage')).toEqual([arnOf(queueId('DeadLetterQueue'))]);
+  });
+
+  it('lets each function write only to its own log group', () => {
+    for (const service of SERVICES) {
+      const logGroup = (fn(service)[1].Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup
+        .Ref;
+      expect(resourcesFor(service, 'logs:PutLogEvents')).toEqual([arnOf(logGroup)]);
+    }
+  });
+
+  it('gives the executor no target permissions when no targets are listed', () => {
+    const actions = actionsOf('executor');
+    for (const action of ['lambda:InvokeFunction', 'sns:Publish', 'events:PutEvents']) {
+      expect(actions).not.toContain(action);
+    }
+  });
+
+  it('has no wildcard action and no AWS managed policy anywhere', () => {
+    const allows: Statement[] = [];
+    for (const [, r] of Object.entries(resources)) {
+      const documents: unknown[] = [];
+      if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+        documents.push(r.Properties.PolicyDocument);
+      if (r.Type === 'AWS::IAM::Role') {
+        documents.push(
+          ...((r.Properties.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map(
+            (p) => p.PolicyDocument,
+          ),
+        );
+        expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+      if (
+        r.Type.endsWith('Policy') &&
+        r.Type !== 'AWS::IAM::Policy' &&
+        r.Type !== 'AWS::IAM::ManagedPolicy'
+      ) {
+        documents.push(r.Properties.PolicyDocument);
+      }
+      for (const doc of documents) {
+        allows.push(...(doc as { Statement: Statement[] }).Statement.filter((s) => s.Effect === 'Allow'));
+      }
+    }
+    expect(allows.length).toBeGreaterThan(0);
+    const wildcards = allows.flatMap((s) => asList(s.Action)).filter((a) => a.includes('*'));
+    expect(wildcards).toEqual([]);
+  });
+});
+
+describe('alarms', () => {
+  const alarm = (metricName: string) => {
+    const found = ofType('AWS::CloudWatch::Alarm').filter(([, r]) => r.Properties.MetricName === metricName);
+    expect(found, metricName).toHaveLength(metricName === 'Errors' ? 2 : 1);
+    return found.map(([, r]) => r.Properties);
+  };
+
+  it('watch the DLQ depth, queue age, executor and scheduler errors, and p99 schedule lag', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    expect(alarm('ApproximateNumberOfMessagesVisible')[0]).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId('DeadLetterQueue'), 'QueueName'] } }],
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+    });
+    expect(alarm('ApproximateAgeOfOldestMessage')[0]).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId('RunsQueue'), 'QueueName'] } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 300,
+    });
+    const errors = alarm('Errors');
+    expect(errors.map((a) => (a.Dimensions as { Value: { Ref: string } }[])[0]?.Value.Ref).sort()).toEqual(
+      [fnId('executor'), fnId('scheduler')].sort(),
+    );
+    for (const a of errors) {
+      expect(a).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 0 });
+    }
+    expect(alarm('ScheduleLag')[0]).toMatchObject({
+      Namespace: 'Rota',
+      Dimensions: [{ Name: 'service', Value: 'rota-executor' }],
+      ExtendedStatistic: 'p99',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 60_000,
+    });
+  });
+
+  it('have no actions unless an alarm topic is given', () => {
+    for (const [, a] of ofType('AWS::CloudWatch::Alarm')) expect(a.Properties.AlarmActions).toBeUndefined();
+  });
+});
+
+describe('outputs', () => {
+  it('publish the API URL, table name and queue URL', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const value = (prefix: string) => Object.entries(outputs).find(([k]) => k.startsWith(prefix))?.[1].Value;
+    expect(value('RotaTableName')).toEqual({ Ref: tableId() });
+    expect(value('RotaRunsQueueUrl')).toEqual({ Ref: queueId('RunsQueue') });
+    expect(JSON.stringify(value('RotaApiUrl'))).toMatch(/https:\/\/.*execute-api/);
+  });
+});
+
+describe('props', () => {
+  // Validation runs before any function is created, so these stacks never bundle.
+  const build = (props: TaskServiceProps) => () =>
+    new TaskService(new Stack(new App(), 'Invalid'), 'Rota', props);
+
+  it.each([
+    [
+      'executorMaxConcurrency 1',
+      { executorMaxConcurrency: 1 },
+      /executorMaxConcurrency must be an integer from 2 to 1000/,
+    ],
+    ['executorMaxConcurrency 1001', { executorMaxConcurrency: 1001 }, /executorMaxConcurrency/],
+    ['dueShards 0', { dueShards: 0 }, /dueShards must be an integer from 1 to 256/],
+    ['runRetention 36 h', { runRetention: Duration.hours(36) }, /runRetention \(days\)/],
+    ['schedulerRate 30 s', { schedulerRate: Duration.seconds(30) }, /schedulerRate \(minutes\)/],
+    ['executorTimeout 16 min', { executorTimeout: Duration.minutes(16) }, /executorTimeout/],
+    ['apiRateLimit 0', { apiRateLimit: 0 }, /apiRateLimit must be a positive number/],
+    ['targetLambdaArns *', { targetLambdaArns: ['*'] }, /targetLambdaArns must list ARNs/],
+  ] satisfies [string, TaskServiceProps, RegExp][])('rejects %s at synth time', (_, props, message) => {
+    expect(build(props)).toThrow(message);
+  });
+
+  it("with authMode 'none' opens every route, and cdk-nag reports the open task routes", () => {
+    // No bundling: this stack is only read for its routes and its nag findings.
+    const open = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(open, 'Open');
+    new TaskService(stack, 'Rota', { authMode: 'none' });
+    Aspects.of(open).add(new AwsSolutionsChecks());
+
+    const routes = Object.values(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => `${r.Properties.RouteKey} ${r.Properties.AuthorizationType}`,
+    );
+    expect(routes.sort()).toEqual([
+      'ANY /api/v2/tasks NONE',
+      'ANY /api/v2/tasks/{proxy+} NONE',
+      'GET /api/v2/openapi.json NONE',
+      'GET /health NONE',
+    ]);
+    const flagged = Annotations.fromStack(stack)
+      .findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))
+      .map((m) => `${m.id} ${String(m.entry.data).slice(0, 18)}`);
+    expect(flagged.sort()).toEqual([
+      '/Open/Rota/Api/ANY--api--v2--tasks--{proxy+}/Resource AwsSolutions-APIG4',
+      '/Open/Rota/Api/ANY--api--v2--tasks/Resource AwsSolutions-APIG4',
+    ]);
+  });
+});
