@@ -8,6 +8,7 @@ import { logger } from '../lib/observability/logger';
 import { tableDefinition } from '../lib/store/keys';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
 import { createHttpAdapter, lambdaContext, type Mount } from './http-adapter';
+import { API_MOUNTS } from './mounts';
 import { startTicker, startWorkerPool } from './worker-pool';
 
 export interface LocalOptions {
@@ -74,11 +75,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     const { runtime } = await import('../lib/runtime');
     await ensureTable(runtime().dynamo, LOCAL_TABLE);
 
-    const mounts: Mount[] = [
-      { prefix: '/api/v2/tasks', handler: (await import('../functions/tasks-api')).handler },
-      { prefix: '/api/v2/openapi.json', handler: (await import('../functions/meta-api')).handler },
-      { prefix: '/health', handler: (await import('../functions/meta-api')).handler },
-    ];
+    const mounts: Mount[] = await Promise.all(
+      API_MOUNTS.map(async ({ prefix, load }) => ({ prefix, handler: (await load()).handler })),
+    );
     const logError = (what: string) => (error: unknown) => logger.error(what, { error });
     const executor = (await import('../functions/executor')).handler;
     const deadLetter = (await import('../functions/dead-letter')).handler;

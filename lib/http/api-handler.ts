@@ -18,6 +18,8 @@ export type Authenticate = (event: APIGatewayProxyEventV2) => Promise<ApiRequest
 
 export interface ApiHandlerOptions {
   authenticate?: Authenticate;
+  /** The permission resource this API belongs to (`tasks`, `checks`, `notifications`, …). */
+  resource?: string;
 }
 
 /**
