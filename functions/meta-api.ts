@@ -1,9 +1,11 @@
 import { createApiHandler } from '../lib/http/api-handler';
 import { buildOpenApi } from '../lib/http/openapi';
 import { json } from '../lib/http/response';
+import { checksApiDoc } from '../lib/systems/checks/openapi';
+import { notificationsApiDoc } from '../lib/systems/notifications/openapi';
 import { tasksApiDoc } from '../lib/systems/tasks/openapi';
 
-const document = buildOpenApi([tasksApiDoc]);
+const document = buildOpenApi([tasksApiDoc, checksApiDoc, notificationsApiDoc]);
 
 /** `/health` and `/api/v2/openapi.json`: no table access, so no cold-start cost beyond zod. */
 export const handler = createApiHandler([

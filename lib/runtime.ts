@@ -7,6 +7,9 @@ import { createRunService } from './run/run-service';
 import { createLeaseStore } from './store/lease-store';
 import { createRunStore } from './store/run-store';
 import { createTaskStore } from './store/task-store';
+import { createStatusStore } from './systems/checks/status-store';
+import { createEndpointStore } from './systems/notifications/endpoint-store';
+import { createNotificationLogStore } from './systems/notifications/log-store';
 import { createTaskService } from './task/task-service';
 
 /**
@@ -45,7 +48,26 @@ export function createRuntime(cfg: RotaConfig) {
     allowPrivate: cfg.ROTA_ALLOW_PRIVATE_TARGETS,
     allowedHosts: cfg.ROTA_ALLOWED_TARGET_HOSTS,
   };
-  return { config: cfg, dynamo, sqs, tasks, runs, leases, queue, taskService, runService, targetPolicy };
+  const retentionMs = cfg.ROTA_RUN_RETENTION_DAYS * 86_400_000;
+  // System-owned items (check statuses, notification logs, endpoints) share the table.
+  const statuses = createStatusStore({ client: dynamo, tableName, retentionMs });
+  const endpoints = createEndpointStore({ client: dynamo, tableName });
+  const notificationLog = createNotificationLogStore({ client: dynamo, tableName, retentionMs });
+  return {
+    config: cfg,
+    dynamo,
+    sqs,
+    tasks,
+    runs,
+    leases,
+    queue,
+    taskService,
+    runService,
+    targetPolicy,
+    statuses,
+    endpoints,
+    notificationLog,
+  };
 }
 
 export type Runtime = ReturnType<typeof createRuntime>;

@@ -7,6 +7,9 @@ import type { HttpHandler } from './http-adapter';
  */
 export const API_MOUNTS: readonly { prefix: string; load: () => Promise<{ handler: HttpHandler }> }[] = [
   { prefix: '/api/v2/tasks', load: () => import('../functions/tasks-api') },
+  { prefix: '/api/v2/checks', load: () => import('../functions/checks-api') },
+  { prefix: '/api/v2/notificationRules', load: () => import('../functions/notification-rules-api') },
+  { prefix: '/api/v2/notificationEndpoints', load: () => import('../functions/notification-endpoints-api') },
   { prefix: '/api/v2/openapi.json', load: () => import('../functions/meta-api') },
   { prefix: '/health', load: () => import('../functions/meta-api') },
 ];

@@ -5,6 +5,10 @@ import { logger } from '../observability/logger';
 import { recordScheduleLag } from '../observability/metrics';
 import { createAwsTargetRunners } from '../runners/aws-targets';
 import type { Runtime } from '../runtime';
+import { checksSystem } from '../systems/checks/definition';
+import { createCheckRunner } from '../systems/checks/runner';
+import { notificationRulesSystem } from '../systems/notifications/rule-model';
+import { createRuleRunner } from '../systems/notifications/rule-runner';
 import { createRunnerRegistry, type RunnableSystem, runnable } from '../systems/system';
 import { tasksSystem } from '../systems/tasks/definition';
 import { createTaskRunner } from '../systems/tasks/runner';
@@ -19,7 +23,15 @@ export function createRunnableSystems(rt: Runtime): RunnableSystem[] {
     eventBridge: new EventBridgeClient({ region }),
     lambda: new LambdaClient({ region }),
   });
-  return [runnable(tasksSystem, createTaskRunner({ policy: rt.targetPolicy, aws }))];
+  const policy = rt.targetPolicy;
+  return [
+    runnable(tasksSystem, createTaskRunner({ policy, aws })),
+    runnable(checksSystem, createCheckRunner({ statuses: rt.statuses, policy })),
+    runnable(
+      notificationRulesSystem,
+      createRuleRunner({ statuses: rt.statuses, endpoints: rt.endpoints, log: rt.notificationLog, policy }),
+    ),
+  ];
 }
 
 export function createExecutorFromRuntime(rt: Runtime, options?: Partial<ExecutorOptions>) {

@@ -10,6 +10,17 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | task       | TASK#<id>     | TASK           |
  * | run        | TASK#<id>     | RUN#<runID>    |
  * | lease slot | TASK#<id>     | LEASE#<n>      |
+ * | check status | TASK#<checkID> | STATUS#<time>#<runID>   (byOrgType: `<org>#~status` → recordedAt) |
+ * | check state  | TASK#<checkID> | CHECKSTATE              |
+ * | rule state   | TASK#<ruleID>  | RULESTATE               |
+ * | notification log | TASK#<ruleID> | NOTIFY#<statusTime>#<checkID>#<statusRunID> |
+ * | notification endpoint | ENDPOINT#<id> | ENDPOINT (byOrgType: `<org>#~endpoint` → id) |
+ * | API token (authorization) | AUTH#<tokenID> | AUTH (byOrgType: `<org>#~authorization` → id) |
+ * | org task quota | ORG#<orgID> | QUOTA |
+ *
+ * Items that belong to a task live in its partition, so deleting a task deletes
+ * them with one Query. `~` cannot appear in a system type, so the byOrgType
+ * partitions of statuses and endpoints never collide with a system's tasks.
  */
 export const ATTR = {
   pk: 'PK',
@@ -35,6 +46,23 @@ export const taskKey = (taskID: string) => ({ [ATTR.pk]: taskPk(taskID), [ATTR.s
 export const runSk = (runID: string) => `${RUN_PREFIX}${runID}`;
 export const leaseSk = (slot: number) => `${LEASE_PREFIX}${String(slot).padStart(4, '0')}`;
 export const orgTypePk = (orgID: string, type: string) => `${orgID}#${type}`;
+
+export const STATUS_PREFIX = 'STATUS#';
+export const statusSk = (time: string, runID: string) => `${STATUS_PREFIX}${time}#${runID}`;
+export const orgStatusesPk = (orgID: string) => `${orgID}#~status`;
+export const CHECK_STATE_SK = 'CHECKSTATE';
+export const RULE_STATE_SK = 'RULESTATE';
+export const NOTIFY_PREFIX = 'NOTIFY#';
+export const notifySk = (statusTime: string, checkID: string, statusRunID: string) =>
+  `${NOTIFY_PREFIX}${statusTime}#${checkID}#${statusRunID}`;
+export const ENDPOINT_SK = 'ENDPOINT';
+export const endpointPk = (id: string) => `ENDPOINT#${id}`;
+export const orgEndpointsPk = (orgID: string) => `${orgID}#~endpoint`;
+export const AUTH_SK = 'AUTH';
+export const authKey = (tokenID: string) => ({ [ATTR.pk]: `AUTH#${tokenID}`, [ATTR.sk]: AUTH_SK });
+export const orgAuthorizationsPk = (orgID: string) => `${orgID}#~authorization`;
+export const ORG_QUOTA_SK = 'QUOTA';
+export const orgQuotaKey = (orgID: string) => ({ [ATTR.pk]: `ORG#${orgID}`, [ATTR.sk]: ORG_QUOTA_SK });
 
 /** Spreads active tasks over `shards` partitions of the due index, so no one partition is hot. */
 export function dueShard(taskID: string, shards: number): string {

@@ -18,7 +18,13 @@ import { createScheduler } from '../../lib/scheduler/scheduler';
 import { createLeaseStore } from '../../lib/store/lease-store';
 import { createRunStore } from '../../lib/store/run-store';
 import { createTaskStore } from '../../lib/store/task-store';
-import { createRunnerRegistry, defineSystem, type Runner, runnable } from '../../lib/systems/system';
+import {
+  createRunnerRegistry,
+  defineSystem,
+  type RunnableSystem,
+  type Runner,
+  runnable,
+} from '../../lib/systems/system';
 import { createTaskService } from '../../lib/task/task-service';
 import { startWorkerPool } from '../../local/worker-pool';
 import { type Backend, createTestTable, dynamoClient, sqsClient } from './emulators';
@@ -96,6 +102,8 @@ export function duplicatingQueue(queue: RunQueue): RunQueue {
 
 export interface EngineOptions {
   executor?: Partial<ExecutorOptions>;
+  /** More systems the executor can run, beside the probe system. */
+  systems?: RunnableSystem[];
   maxReceiveCount?: number;
   duplicateDeliveries?: boolean;
 }
@@ -128,7 +136,10 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
   const probes = taskService.forSystem(probeSystem);
   const runService = createRunService({ runs, queue }).forSystem(probes);
   const observations = new Observations();
-  const registry = createRunnerRegistry([runnable(probeSystem, probeRunner(observations))]);
+  const registry = createRunnerRegistry([
+    runnable(probeSystem, probeRunner(observations)),
+    ...(options.systems ?? []),
+  ]);
 
   const newExecutor = (overrides: Partial<ExecutorOptions> = {}): Executor =>
     createExecutor({
@@ -225,6 +236,8 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
     dynamo,
     sqs,
     tableName,
+    taskService,
+    createRunService: () => createRunService({ runs, queue }),
     tasks,
     runs,
     leases,

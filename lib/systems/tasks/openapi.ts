@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { type ApiDoc, errorResponses, jsonBody } from '../../http/openapi';
+import { type ApiDoc, errorResponses, jsonBody, runPaths } from '../../http/openapi';
 import { listTasksQuery, taskCreateBody, taskUpdateBody } from './api-schemas';
 import { TASKS_BASE_PATH } from './http';
 
@@ -13,6 +13,7 @@ export const tasksApiDoc: ApiDoc = {
   tag: 'Tasks',
   schemas: { TaskCreateRequest: taskCreateBody, TaskUpdateRequest: taskUpdateBody },
   paths: {
+    ...runPaths(TASKS_BASE_PATH),
     [TASKS_BASE_PATH]: {
       get: {
         summary: 'List tasks',

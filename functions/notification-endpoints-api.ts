@@ -1,0 +1,12 @@
+import { createApiHandler } from '../lib/http/api-handler';
+import { runtime } from '../lib/runtime';
+import { endpointRoutes } from '../lib/systems/notifications/http';
+import { notificationRulesSystem } from '../lib/systems/notifications/rule-model';
+
+const { taskService, endpoints, targetPolicy } = runtime();
+
+/** `/api/v2/notificationEndpoints`: where notification rules send. Plain items, not tasks. */
+export const handler = createApiHandler(
+  endpointRoutes(endpoints, taskService.forSystem(notificationRulesSystem), targetPolicy),
+  { resource: 'notifications' },
+);

@@ -1,0 +1,116 @@
+import type { TargetPolicy } from '../../net/address-policy';
+import { safeRequest } from '../../net/safe-http';
+import { parseDuration } from '../../schedule/duration';
+import { renderTemplate, valueAt } from '../shared/template';
+import type { Runner } from '../system';
+import { levelFor } from './evaluate';
+import type { CheckMetadata, CheckStatus, Level, Probe } from './model';
+import type { StatusStore } from './status-store';
+
+interface ProbeResult {
+  ok: boolean;
+  value?: number | undefined;
+  error?: string | undefined;
+}
+
+const probeTimeoutMs = (timeout: string) =>
+  timeout.endsWith('ms') ? Number.parseInt(timeout, 10) : Number.parseInt(timeout, 10) * 1000;
+
+/**
+ * Probes the URL. Every failure (connection error, timeout, non-2xx, no number at
+ * `field`) becomes a result with an error instead of an exception: a failing probe is
+ * what a check exists to report, not a failed run.
+ */
+async function probe(spec: Probe, policy: TargetPolicy, signal: AbortSignal): Promise<ProbeResult> {
+  try {
+    const response = await safeRequest(
+      {
+        url: spec.url,
+        method: spec.method,
+        headers: { 'user-agent': 'rota-check', accept: 'application/json', ...spec.headers },
+        signal,
+        timeoutMs: probeTimeoutMs(spec.timeout),
+        maxBodyBytes: 256 * 1024,
+      },
+      policy,
+    );
+    if (response.status < 200 || response.status > 299) {
+      return { ok: false, error: `probe answered HTTP ${response.status}` };
+    }
+    if (!spec.field) return { ok: true, value: response.status };
+    let body: unknown;
+    try {
+      body = JSON.parse(response.body);
+    } catch {
+      return {
+        ok: false,
+        error: response.truncated ? 'probe body is too large to parse' : 'probe body is not JSON',
+      };
+    }
+    const raw = valueAt(body, spec.field);
+    const value =
+      typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+    if (!Number.isFinite(value)) return { ok: false, error: `no number at field "${spec.field}"` };
+    return { ok: true, value };
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return { ok: false, error: `probe failed: ${(error as Error).message}` };
+  }
+}
+
+/** A check run: probe, evaluate, write one status, remember the level for the next run. */
+export function createCheckRunner(deps: {
+  statuses: StatusStore;
+  policy: TargetPolicy;
+  now?: () => number;
+}): Runner<CheckMetadata> {
+  const now = deps.now ?? Date.now;
+  return async ({ task, run, signal, log }) => {
+    const check = task.metadata;
+    const state = await deps.statuses.getState(task.id);
+    const result = await probe(check.probe, deps.policy, signal);
+    const at = now();
+
+    let level: Level;
+    const lastSuccessAt = result.ok ? new Date(at).toISOString() : state.lastSuccessAt;
+    if (check.kind === 'deadman') {
+      // Before the first success, the check's creation starts the clock.
+      const since = Date.parse(lastSuccessAt ?? task.createdAt);
+      level = at - since > parseDuration(check.timeSince) * 1000 ? check.level : 'OK';
+    } else {
+      level = result.ok && result.value !== undefined ? levelFor(check.thresholds, result.value) : 'UNKNOWN';
+    }
+
+    const context = {
+      check: { id: task.id, name: task.name },
+      level,
+      value: result.value ?? '',
+      tags: check.tags,
+      error: result.error ?? '',
+    };
+    const message =
+      result.error && check.kind === 'threshold'
+        ? result.error
+        : renderTemplate(check.statusMessageTemplate, context);
+    const stamp = new Date(at).toISOString();
+    const status: CheckStatus = {
+      time: stamp,
+      recordedAt: stamp,
+      checkID: task.id,
+      checkName: task.name,
+      level,
+      previousLevel: state.lastLevel,
+      message,
+      value: result.value,
+      error: result.error,
+      tags: check.tags,
+      runID: run.runID,
+    };
+    await deps.statuses.write(task.orgID, status);
+    await deps.statuses.setState(task.id, { lastLevel: level, lastSuccessAt });
+    log(
+      `status ${level}${state.lastLevel && state.lastLevel !== level ? ` (was ${state.lastLevel})` : ''}: ${message}`,
+    );
+    if (result.error) log(result.error);
+  };
+}

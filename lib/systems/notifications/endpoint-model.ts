@@ -1,0 +1,100 @@
+import * as z from 'zod';
+import { headersSchema } from '../tasks/target';
+
+const common = {
+  orgID: z.string().min(1).max(64).optional(),
+  name: z.string().trim().min(1).max(256),
+  description: z.string().max(4096).optional(),
+  status: z.enum(['active', 'inactive']).optional(),
+};
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
+
+export const httpEndpointBody = z
+  .strictObject({
+    ...common,
+    type: z.literal('http'),
+    url: httpUrl,
+    method: z.enum(['POST', 'PUT', 'GET']).default('POST'),
+    headers: headersSchema.optional(),
+    authMethod: z.enum(['none', 'basic', 'bearer']).default('none'),
+    username: z.string().max(256).optional(),
+    password: z.string().max(1024).optional(),
+    token: z.string().max(4096).optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.authMethod === 'basic' && (!e.username || !e.password)) {
+      ctx.addIssue({ code: 'custom', message: 'basic auth needs username and password', path: ['username'] });
+    }
+    if (e.authMethod === 'bearer' && !e.token) {
+      ctx.addIssue({ code: 'custom', message: 'bearer auth needs a token', path: ['token'] });
+    }
+  });
+
+export const slackEndpointBody = z.strictObject({ ...common, type: z.literal('slack'), url: httpUrl });
+
+export const pagerDutyEndpointBody = z.strictObject({
+  ...common,
+  type: z.literal('pagerduty'),
+  routingKey: z.string().min(1).max(256),
+  url: httpUrl.default('https://events.pagerduty.com/v2/enqueue'),
+  clientURL: httpUrl.optional(),
+});
+
+export const endpointBody = z.discriminatedUnion('type', [
+  httpEndpointBody,
+  slackEndpointBody,
+  pagerDutyEndpointBody,
+]);
+export type EndpointBody = z.infer<typeof endpointBody>;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export type NotificationEndpoint = DistributiveOmit<EndpointBody, 'orgID' | 'status'> & {
+  id: string;
+  orgID: string;
+  status: 'active' | 'inactive';
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+};
+
+export const REDACTED = '<redacted>';
+const SECRET_FIELDS = ['password', 'token', 'routingKey'] as const;
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie)$|token|secret|key/i;
+
+/** What GET shows: credentials, secret headers and the secret part of webhook URLs are redacted. */
+export function redactEndpoint(endpoint: NotificationEndpoint): NotificationEndpoint {
+  const out: Record<string, unknown> = { ...endpoint };
+  for (const field of SECRET_FIELDS) if (out[field] !== undefined) out[field] = REDACTED;
+  if (endpoint.type === 'http' && endpoint.headers) {
+    out.headers = Object.fromEntries(
+      Object.entries(endpoint.headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? REDACTED : v]),
+    );
+  }
+  // A Slack webhook URL is itself the credential: keep only its origin.
+  if (endpoint.type === 'slack') out.url = `${new URL(endpoint.url).origin}/${REDACTED}`;
+  return out as NotificationEndpoint;
+}
+
+/** On update, a field sent back as `<redacted>` keeps its stored secret. */
+export function keepRedacted(
+  next: Record<string, unknown>,
+  current: NotificationEndpoint,
+): Record<string, unknown> {
+  const merged = { ...next };
+  const stored = current as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(merged)) {
+    if (value === REDACTED || (typeof value === 'string' && value.endsWith(`/${REDACTED}`)))
+      merged[key] = stored[key];
+  }
+  if (current.type === 'http' && current.headers && merged.headers && typeof merged.headers === 'object') {
+    merged.headers = Object.fromEntries(
+      Object.entries(merged.headers as Record<string, string>).map(([k, v]) => [
+        k,
+        v === REDACTED ? (current.headers?.[k] ?? v) : v,
+      ]),
+    );
+  }
+  return merged;
+}

@@ -1,0 +1,106 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { ATTR, ENDPOINT_SK, endpointPk, INDEX, orgEndpointsPk } from '../../store/keys';
+import type { NotificationEndpoint } from './endpoint-model';
+
+/** Notification endpoints are plain items, not tasks; listed per org through byOrgType. */
+export function createEndpointStore({ client, tableName }: { client: DynamoDBClient; tableName: string }) {
+  const key = (id: string) => marshall({ [ATTR.pk]: endpointPk(id), [ATTR.sk]: ENDPOINT_SK });
+  const toEndpoint = (item: Record<string, AttributeValue>) => {
+    const raw = unmarshall(item);
+    for (const attr of Object.values(ATTR)) delete raw[attr];
+    return raw as NotificationEndpoint;
+  };
+  const item = (e: NotificationEndpoint) =>
+    marshall(
+      {
+        ...e,
+        [ATTR.pk]: endpointPk(e.id),
+        [ATTR.sk]: ENDPOINT_SK,
+        [ATTR.orgTypePk]: orgEndpointsPk(e.orgID),
+        [ATTR.orgTypeSk]: e.id,
+      },
+      { removeUndefinedValues: true },
+    );
+  const conditional = async (send: () => Promise<unknown>) => {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  };
+
+  return {
+    create: (e: NotificationEndpoint) =>
+      conditional(() =>
+        client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: item(e),
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': ATTR.pk },
+          }),
+        ),
+      ),
+    async get(id: string): Promise<NotificationEndpoint | undefined> {
+      const out = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: key(id), ConsistentRead: true }),
+      );
+      return out.Item ? toEndpoint(out.Item) : undefined;
+    },
+    /** Replaces the whole endpoint if it is still at `expectedVersion`. */
+    replace: (e: NotificationEndpoint, expectedVersion: number) =>
+      conditional(() =>
+        client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: item(e),
+            ConditionExpression: '#version = :v',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: marshall({ ':v': expectedVersion }),
+          }),
+        ),
+      ),
+    remove: (id: string) =>
+      conditional(() =>
+        client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: key(id),
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': ATTR.pk },
+          }),
+        ),
+      ),
+    async list(orgID: string, after: string | undefined, limit: number) {
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: INDEX.byOrgType,
+          KeyConditionExpression: after ? '#pk = :pk AND #sk > :after' : '#pk = :pk',
+          ExpressionAttributeNames: after
+            ? { '#pk': ATTR.orgTypePk, '#sk': ATTR.orgTypeSk }
+            : { '#pk': ATTR.orgTypePk },
+          ExpressionAttributeValues: marshall(
+            after ? { ':pk': orgEndpointsPk(orgID), ':after': after } : { ':pk': orgEndpointsPk(orgID) },
+          ),
+          Limit: limit + 1,
+        }),
+      );
+      const endpoints = (out.Items ?? []).map(toEndpoint);
+      return { endpoints: endpoints.slice(0, limit), more: endpoints.length > limit };
+    },
+  };
+}
+
+export type EndpointStore = ReturnType<typeof createEndpointStore>;
