@@ -134,22 +134,13 @@ describe.each(raceSafeBackends())('run engine invariants on $name', ({ start }) 
         metadata: probe({ durationMs: 800 }),
       });
       const run = await engine.runService.runNow(OPERATOR, task.id);
-      const message = {
-        taskID: task.id,
-        runID: run.id,
-        scheduledFor: run.scheduledFor,
-        kind: 'manual' as const,
-        attempt: 1,
-        waits: 0,
-      };
+      const message = engine.messageFor(run);
 
       // Executor A claims the run, takes the only slot, then its process freezes: no heartbeat,
       // finish or release ever reaches the table. Its claim and lease live 300 ms.
       const crashed = engine.newFrozenExecutor({ claimTtlMs: 300, heartbeatMs: 50 });
       void crashed.start(message);
-      await waitFor(async () =>
-        (await engine.runs.get(task.id, run.id))?.status === 'started' ? true : undefined,
-      );
+      await engine.waitForStatus(run, 'started');
 
       // SQS redelivers. While A's lease is live, B must not start the run a second time.
       const recovered = engine.newExecutor();
@@ -237,14 +228,7 @@ describe.each(raceSafeBackends())('run engine invariants on $name', ({ start }) 
         metadata: probe({ hang: true }),
       });
       const run = await engine.runService.runNow(OPERATOR, task.id);
-      const result = await engine.newExecutor().execute({
-        taskID: task.id,
-        runID: run.id,
-        scheduledFor: run.scheduledFor,
-        kind: 'manual',
-        attempt: 1,
-        waits: 0,
-      });
+      const result = await engine.newExecutor().execute(engine.messageFor(run));
       expect(result.outcome).toBe('failed');
       expect(result.run?.error).toMatch(/timed out after 1000 ms/);
     });
@@ -270,14 +254,7 @@ describe.each(raceSafeBackends())('run engine invariants on $name', ({ start }) 
         new Date(Date.now() + 1500).toISOString(),
       );
       await engine.runService.cancel(OPERATOR, task.id, run.id);
-      const result = await engine.newExecutor().execute({
-        taskID: task.id,
-        runID: run.id,
-        scheduledFor: run.scheduledFor,
-        kind: 'manual',
-        attempt: 1,
-        waits: 0,
-      });
+      const result = await engine.newExecutor().execute(engine.messageFor(run));
       expect(result.outcome).toBe('duplicate');
       expect(engine.observations.startsOf(run.id)).toBe(0);
       expect(await engine.runs.get(task.id, run.id)).toMatchObject({ status: 'canceled' });
@@ -291,17 +268,8 @@ describe.each(raceSafeBackends())('run engine invariants on $name', ({ start }) 
         metadata: probe({ hang: true }),
       });
       const run = await engine.runService.runNow(OPERATOR, task.id);
-      const flight = engine.newExecutor().start({
-        taskID: task.id,
-        runID: run.id,
-        scheduledFor: run.scheduledFor,
-        kind: 'manual',
-        attempt: 1,
-        waits: 0,
-      });
-      await waitFor(async () =>
-        (await engine.runs.get(task.id, run.id))?.status === 'started' ? true : undefined,
-      );
+      const flight = engine.newExecutor().start(engine.messageFor(run));
+      await engine.waitForStatus(run, 'started');
       await engine.runService.cancel(OPERATOR, task.id, run.id);
       const result = await flight.done();
       expect(result.outcome).toBe('canceled');
@@ -317,17 +285,8 @@ describe.each(raceSafeBackends())('run engine invariants on $name', ({ start }) 
         metadata: probe({ hang: true }),
       });
       const run = await engine.runService.runNow(OPERATOR, task.id);
-      const flight = engine.newExecutor().start({
-        taskID: task.id,
-        runID: run.id,
-        scheduledFor: run.scheduledFor,
-        kind: 'manual',
-        attempt: 1,
-        waits: 0,
-      });
-      await waitFor(async () =>
-        (await engine.runs.get(task.id, run.id))?.status === 'started' ? true : undefined,
-      );
+      const flight = engine.newExecutor().start(engine.messageFor(run));
+      await engine.waitForStatus(run, 'started');
       flight.cancel();
       expect((await flight.done()).outcome).toBe('canceled');
       await expect(engine.runService.cancel(OPERATOR, task.id, run.id)).rejects.toMatchObject({

@@ -13,6 +13,7 @@ import {
   type RunResult,
 } from '../../lib/executor/executor';
 import { createRunQueue, type QueuedRun, type RunQueue } from '../../lib/queue/run-queue';
+import type { Run, RunMessage } from '../../lib/run/model';
 import { createRunService } from '../../lib/run/run-service';
 import { createScheduler } from '../../lib/scheduler/scheduler';
 import { createLeaseStore } from '../../lib/store/lease-store';
@@ -25,9 +26,10 @@ import {
   type Runner,
   runnable,
 } from '../../lib/systems/system';
+import type { RunStatus } from '../../lib/task/model';
 import { createTaskService } from '../../lib/task/task-service';
 import { startWorkerPool } from '../../local/worker-pool';
-import { type Backend, createTestTable, dynamoClient, sqsClient } from './emulators';
+import { type Backend, createTestTable, dynamoClient, sqsClient, waitFor } from './emulators';
 
 /** A test-only system whose runner the test controls through its metadata. */
 export const probeMetadata = z.strictObject({
@@ -232,11 +234,27 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
     );
   };
 
+  /** The queue message of a manual run, as the runs API enqueues it. */
+  const messageFor = (run: Run): RunMessage => ({
+    taskID: run.taskID,
+    runID: run.id,
+    scheduledFor: run.scheduledFor,
+    kind: run.kind,
+    attempt: run.attempt,
+    waits: 0,
+  });
+  const waitForStatus = (run: Run, status: RunStatus) =>
+    waitFor(async () => ((await runs.get(run.taskID, run.id))?.status === status ? true : undefined), {
+      what: `run ${run.id} to be ${status}`,
+    });
+
   return {
     dynamo,
     sqs,
     tableName,
     taskService,
+    messageFor,
+    waitForStatus,
     createRunService: () => createRunService({ runs, queue }),
     tasks,
     runs,
