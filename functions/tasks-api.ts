@@ -1,3 +1,4 @@
+import { secretBox } from '../lib/auth/secret-box';
 import { createApiHandler } from '../lib/http/api-handler';
 import { runRoutes } from '../lib/http/run-routes';
 import { runtime } from '../lib/runtime';
@@ -8,7 +9,10 @@ const { taskService, runService, targetPolicy } = runtime();
 const tasks = taskService.forSystem(tasksSystem);
 
 /** `/api/v2/tasks`: the user-task system's endpoint, tasks and their runs. */
-export const handler = createApiHandler([
-  ...taskRoutes(tasks, targetPolicy),
-  ...runRoutes(TASKS_BASE_PATH, runService.forSystem(tasks)),
-]);
+export const handler = createApiHandler(
+  [
+    ...taskRoutes(tasks, targetPolicy, secretBox()),
+    ...runRoutes(TASKS_BASE_PATH, runService.forSystem(tasks)),
+  ],
+  { resource: 'tasks' },
+);

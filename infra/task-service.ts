@@ -1,7 +1,11 @@
-import { CfnOutput, Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import {
+  HttpIamAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -9,33 +13,45 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { ATTR, INDEX, tableDefinition } from '../lib/store/keys';
+import { PUBLIC_GET_PATHS } from '../lib/auth/model';
+import { SECRETS_ENCRYPTION_CONTEXT } from '../lib/auth/secrets';
+import { ATTR, authKey, INDEX, tableDefinition } from '../lib/store/keys';
 import { RotaFunction } from './rota-function';
 
 /**
  * How callers authenticate to the HTTP API.
- * - `iam`: API Gateway's IAM (SigV4) authorizer; callers need `execute-api:Invoke`
- *   (see `TaskService.grantInvokeApi`).
- * - `none`: no authorizer. cdk-nag then reports AwsSolutions-APIG4 on every route, on
- *   purpose: suppress it in your app with your own reason.
- *
- * A string union so that new modes (a Lambda `token` authorizer) extend it without
- * breaking existing apps.
+ * - `token`: InfluxDB-style API tokens (`Authorization: Token …`), checked by a Lambda
+ *   authorizer; each token belongs to one org and carries read/write permissions per
+ *   system. The operator token lives in a Secrets Manager secret the stack creates.
+ * - `iam`: API Gateway's IAM (SigV4) authorizer, for service-to-service callers; they
+ *   need `execute-api:Invoke` (see `TaskService.grantInvokeApi`) and act as the
+ *   operator, on any org.
+ * - `none`: no authorizer, and every caller acts as the operator. cdk-nag then reports
+ *   AwsSolutions-APIG4 on every route, on purpose: suppress it in your app with your
+ *   own reason.
  */
-export type TaskServiceAuthMode = 'iam' | 'none';
+export type TaskServiceAuthMode = 'token' | 'iam' | 'none';
 
 /**
  * What a function may do with the table, by intent. Each maps to an exact action list
  * in `TABLE_GRANTS`; nothing gets `dynamodb:*`.
  */
-export type TableAccess = 'none' | 'manageTasks' | 'advanceDueTasks' | 'runTasks' | 'settleDeadLetters';
+export type TableAccess =
+  | 'none'
+  | 'manageTasks'
+  | 'manageTokens'
+  | 'readTokens'
+  | 'advanceDueTasks'
+  | 'runTasks'
+  | 'settleDeadLetters';
 
 /** One HTTP API system: a function, its routes, and what it may touch. */
 export interface ApiFunctionSpec {
@@ -50,6 +66,8 @@ export interface ApiFunctionSpec {
   readonly tableAccess: TableAccess;
   /** Sends to the runs queue (manual runs, retries). */
   readonly enqueue: boolean;
+  /** Seals credentials it stores (`kms:GenerateDataKey` on the secrets key). @default false */
+  readonly sealsSecrets?: boolean;
 }
 
 /**
@@ -64,15 +82,55 @@ export const API_FUNCTIONS: readonly ApiFunctionSpec[] = [
     basePath: '/api/v2/tasks',
     tableAccess: 'manageTasks',
     enqueue: true,
+    sealsSecrets: true,
+  },
+  {
+    name: 'checks-api',
+    entry: 'functions/checks-api.ts',
+    basePath: '/api/v2/checks',
+    tableAccess: 'manageTasks',
+    enqueue: true,
+    sealsSecrets: true,
+  },
+  {
+    name: 'notification-rules-api',
+    entry: 'functions/notification-rules-api.ts',
+    basePath: '/api/v2/notificationRules',
+    tableAccess: 'manageTasks',
+    enqueue: true,
+    sealsSecrets: true,
+  },
+  {
+    name: 'notification-endpoints-api',
+    entry: 'functions/notification-endpoints-api.ts',
+    basePath: '/api/v2/notificationEndpoints',
+    tableAccess: 'manageTasks',
+    enqueue: false,
+    sealsSecrets: true,
+  },
+  {
+    name: 'authorizations-api',
+    entry: 'functions/authorizations-api.ts',
+    basePath: '/api/v2/authorizations',
+    tableAccess: 'manageTokens',
+    enqueue: false,
   },
   {
     name: 'meta-api',
     entry: 'functions/meta-api.ts',
-    publicGetPaths: ['/health', '/api/v2/openapi.json'],
+    publicGetPaths: [...PUBLIC_GET_PATHS],
     tableAccess: 'none',
     enqueue: false,
   },
 ];
+
+/** The token authorizer; deployed with `authMode: 'token'`. */
+export const AUTHORIZER_FUNCTION = {
+  name: 'authorizer',
+  entry: 'functions/authorizer.ts',
+  tableAccess: 'readTokens',
+  enqueue: false,
+} as const satisfies { name: string; entry: string; tableAccess: TableAccess; enqueue: boolean };
 
 /** The engine's functions; each has its own trigger, wired in the construct. */
 export const WORKER_FUNCTIONS = [
@@ -90,6 +148,7 @@ export const WORKER_FUNCTIONS = [
 export const ROTA_FUNCTIONS: readonly { readonly name: string; readonly entry: string }[] = [
   ...API_FUNCTIONS,
   ...WORKER_FUNCTIONS,
+  AUTHORIZER_FUNCTION,
 ].map(({ name, entry }) => ({ name, entry }));
 
 const GET = 'dynamodb:GetItem';
@@ -103,10 +162,21 @@ const BATCH_WRITE = 'dynamodb:BatchWriteItem';
  * Exact actions per intent. Queries name the index they read, so no function holds
  * `index/*`: the scheduler reads only `due`, the task APIs only `byOrgType`.
  */
-const TABLE_GRANTS: Record<TableAccess, { table: readonly string[]; queryIndexes: readonly string[] }> = {
+const TABLE_GRANTS: Record<
+  TableAccess,
+  { table: readonly string[]; queryIndexes: readonly string[]; leadingKeys?: readonly string[] }
+> = {
   none: { table: [], queryIndexes: [] },
   // CRUD on task items; runs are listed by Query and deleted with their task by BatchWriteItem.
   manageTasks: { table: [GET, PUT, UPDATE, DELETE, QUERY, BATCH_WRITE], queryIndexes: [INDEX.byOrgType] },
+  // Token items only (`dynamodb:LeadingKeys`), listed per org through byOrgType.
+  manageTokens: {
+    table: [GET, PUT, UPDATE, DELETE],
+    queryIndexes: [INDEX.byOrgType],
+    leadingKeys: [`${authKey('')[ATTR.pk]}*`],
+  },
+  // The authorizer reads one token item per uncached request, and nothing else.
+  readTokens: { table: [GET], queryIndexes: [], leadingKeys: [`${authKey('')[ATTR.pk]}*`] },
   advanceDueTasks: { table: [UPDATE], queryIndexes: [INDEX.due] },
   // Runs and lease slots live in the task's partition, read by Query on the table itself.
   runTasks: { table: [GET, PUT, UPDATE, DELETE, QUERY], queryIndexes: [] },
@@ -167,10 +237,40 @@ export interface TaskServiceProps {
   readonly removalPolicy?: RemovalPolicy;
 
   /**
-   * How callers authenticate to the HTTP API.
-   * @default 'iam'
+   * How callers authenticate to the HTTP API. `token` is the InfluxDB way (org-scoped
+   * API tokens, which is what InfluxDB clients send); `iam` suits service-to-service
+   * callers, who then act as the operator.
+   * @default 'token'
    */
   readonly authMode?: TaskServiceAuthMode;
+
+  /**
+   * How long API Gateway caches the authorizer's answer per `Authorization` header
+   * (`token` mode; 0–3600 s). A deactivated or deleted token keeps working this long.
+   * @default Duration.seconds(60)
+   */
+  readonly authorizerCacheTtl?: Duration;
+
+  /**
+   * The secret holding the operator token (`token` mode); the authorizer reads it and
+   * caches it for five minutes.
+   * @default - a new secret with a generated 64-character token
+   */
+  readonly operatorTokenSecret?: secretsmanager.ISecret;
+
+  /**
+   * The key that seals credentials in stored targets (envelope encryption, encryption
+   * context `purpose=rota-secrets`). API functions may only generate data keys and the
+   * executor may only decrypt them.
+   * @default - `encryptionKey` when given, otherwise a new key with rotation enabled
+   */
+  readonly secretsKey?: kms.IKey;
+
+  /**
+   * Most tasks one org may hold, over all systems (ROTA_MAX_TASKS_PER_ORG).
+   * @default 1000
+   */
+  readonly maxTasksPerOrg?: number;
 
   /**
    * The executor's Lambda timeout; the longest a single run can take. The runs queue's
@@ -259,6 +359,13 @@ export class TaskService extends Construct {
   readonly deadLetterHandler: RotaFunction;
   readonly schedulerRule: events.Rule;
   readonly alarms: readonly cloudwatch.Alarm[];
+  readonly authMode: TaskServiceAuthMode;
+  /** Seals credentials in stored targets. */
+  readonly secretsKey: kms.IKey;
+  /** The token authorizer (`token` mode only). */
+  readonly authorizer?: RotaFunction;
+  /** The operator token (`token` mode only). */
+  readonly operatorTokenSecret?: secretsmanager.ISecret;
 
   private readonly encryptionKey?: kms.IKey;
 
@@ -268,6 +375,15 @@ export class TaskService extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.encryptionKey = props.encryptionKey;
+    this.authMode = settings.authMode;
+    this.secretsKey =
+      props.secretsKey ??
+      props.encryptionKey ??
+      new kms.Key(this, 'SecretsKey', {
+        description: 'Rota: seals credentials in stored task targets',
+        enableKeyRotation: true,
+        removalPolicy,
+      });
 
     this.table = this.createTable(removalPolicy);
 
@@ -302,24 +418,39 @@ export class TaskService extends Construct {
       ROTA_SCHEDULER_INTERVAL_SECONDS: String(settings.schedulerRate.toSeconds()),
       ROTA_ALLOW_PRIVATE_TARGETS: String(props.allowPrivateTargets ?? false),
       ROTA_ALLOWED_TARGET_HOSTS: (props.allowedTargetHosts ?? []).join(','),
+      ROTA_MAX_TASKS_PER_ORG: String(settings.maxTasksPerOrg),
     };
     const functions = new Map<string, RotaFunction>();
     const createFunction = (
-      spec: { name: string; entry: string; tableAccess: TableAccess; enqueue: boolean },
+      spec: {
+        name: string;
+        entry: string;
+        tableAccess: TableAccess;
+        enqueue: boolean;
+        sealsSecrets?: boolean;
+        opensSecrets?: boolean;
+        api?: boolean;
+      },
       timeout?: Duration,
     ) => {
+      const usesSecrets = spec.sealsSecrets === true || spec.opensSecrets === true;
       const fn = new RotaFunction(this, pascalCase(spec.name), {
         name: spec.name,
         entry: spec.entry,
         timeout,
         logRetention,
         removalPolicy,
-        environment: spec.enqueue
-          ? { ...environment, ROTA_RUNS_QUEUE_URL: this.runsQueue.queueUrl }
-          : environment,
+        environment: {
+          ...environment,
+          ...(spec.enqueue ? { ROTA_RUNS_QUEUE_URL: this.runsQueue.queueUrl } : {}),
+          ...(spec.api ? { ROTA_AUTH_MODE: settings.authMode } : {}),
+          ...(usesSecrets ? { ROTA_SECRETS_KMS_KEY_ARN: this.secretsKey.keyArn } : {}),
+        },
       });
       this.grantTableAccess(fn, spec.tableAccess);
       if (spec.enqueue) this.grantEnqueueRuns(fn);
+      if (spec.sealsSecrets) this.grantSecretsKey(fn, 'kms:GenerateDataKey');
+      if (spec.opensSecrets) this.grantSecretsKey(fn, 'kms:Decrypt');
       this.suppressTracingWildcard(fn);
       functions.set(spec.name, fn);
       return fn;
@@ -328,13 +459,56 @@ export class TaskService extends Construct {
     // HTTP API gives a Lambda integration at most 30 s; a longer function timeout would
     // only keep working after the caller has been told the request timed out.
     const apiTimeout = Duration.seconds(29);
-    const apiFunctions = API_FUNCTIONS.map((spec) => ({ spec, fn: createFunction(spec, apiTimeout) }));
+    const apiFunctions = API_FUNCTIONS.map((spec) => ({
+      spec,
+      fn: createFunction({ ...spec, api: true }, apiTimeout),
+    }));
 
     const [schedulerSpec, executorSpec, deadLetterSpec] = WORKER_FUNCTIONS;
     // A tick is a few queries and writes per due task; it must end before the next tick.
     this.scheduler = createFunction(schedulerSpec, Duration.minutes(1));
-    this.executor = createFunction(executorSpec, settings.executorTimeout);
+    // The executor opens sealed credentials just before it calls a target.
+    this.executor = createFunction({ ...executorSpec, opensSecrets: true }, settings.executorTimeout);
     this.deadLetterHandler = createFunction(deadLetterSpec, deadLetterTimeout);
+
+    let routeAuthorizer: apigw.IHttpRouteAuthorizer;
+    if (settings.authMode === 'token') {
+      const secret =
+        props.operatorTokenSecret ??
+        new secretsmanager.Secret(this, 'OperatorToken', {
+          description: 'Rota operator token: acts on every org; use it to issue org tokens',
+          generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+          removalPolicy,
+        });
+      if (!props.operatorTokenSecret) {
+        NagSuppressions.addResourceSuppressions(secret, [
+          {
+            id: 'AwsSolutions-SMG4',
+            reason:
+              'The operator token is an API bearer token, not a database credential: rotating it means handing the new value to people, which no rotation Lambda can do. Put a new value with secretsmanager put-secret-value; the authorizer reads it again within five minutes.',
+          },
+        ]);
+      }
+      // Kept short: the authorizer runs on every uncached request, before the API function.
+      const authorizer = createFunction(AUTHORIZER_FUNCTION, Duration.seconds(10));
+      authorizer.addEnvironment('ROTA_BOOTSTRAP_TOKEN_SECRET_ARN', secret.secretArn);
+      secret.grantRead(authorizer);
+      this.authorizer = authorizer;
+      this.operatorTokenSecret = secret;
+      routeAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', authorizer, {
+        authorizerName: 'rota-token',
+        responseTypes: [HttpLambdaResponseType.SIMPLE],
+        identitySource: ['$request.header.Authorization'],
+        resultsCacheTtl: settings.authorizerCacheTtl,
+      });
+      new CfnOutput(this, 'OperatorTokenSecretArn', {
+        value: secret.secretArn,
+        description: 'Secrets Manager secret holding the Rota operator token',
+      });
+    } else {
+      routeAuthorizer =
+        settings.authMode === 'iam' ? new HttpIamAuthorizer() : new apigw.HttpNoneAuthorizer();
+    }
     this.functions = functions;
 
     this.schedulerRule = this.wireScheduler(settings.schedulerRate);
@@ -362,7 +536,7 @@ export class TaskService extends Construct {
     this.stage = api.stage;
     this.apiUrl = api.stage.url;
     this.accessLogGroup = api.accessLogGroup;
-    for (const { spec, fn } of apiFunctions) this.addApiRoutes(spec, fn, props.authMode ?? 'iam');
+    for (const { spec, fn } of apiFunctions) this.addApiRoutes(spec, fn, routeAuthorizer);
 
     this.alarms = this.createAlarms(props.alarmTopic);
 
@@ -371,8 +545,17 @@ export class TaskService extends Construct {
     new CfnOutput(this, 'RunsQueueUrl', { value: this.runsQueue.queueUrl, description: 'Rota runs queue' });
   }
 
-  /** Lets `grantee` call the API (`execute-api:Invoke` on every route and stage). */
+  /**
+   * Lets `grantee` call the API (`execute-api:Invoke` on every route and stage). Only
+   * `authMode: 'iam'` checks this permission; in `token` mode callers need a token.
+   */
   grantInvokeApi(grantee: iam.IGrantable): iam.Grant {
+    if (this.authMode !== 'iam') {
+      Annotations.of(this).addWarningV2(
+        '@rota/grant-invoke-api',
+        `grantInvokeApi has no effect with authMode '${this.authMode}'; callers need an API token`,
+      );
+    }
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
@@ -441,7 +624,15 @@ export class TaskService extends Construct {
     const grant = TABLE_GRANTS[access];
     if (grant.table.length > 0) {
       fn.addToRolePolicy(
-        new iam.PolicyStatement({ actions: [...grant.table], resources: [this.table.tableArn] }),
+        new iam.PolicyStatement({
+          actions: [...grant.table],
+          resources: [this.table.tableArn],
+          ...(grant.leadingKeys
+            ? {
+                conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...grant.leadingKeys] } },
+              }
+            : {}),
+        }),
       );
     }
     if (grant.queryIndexes.length > 0) {
@@ -460,6 +651,19 @@ export class TaskService extends Construct {
         }),
       );
     }
+  }
+
+  /** Sealing needs only new data keys, opening only Decrypt; both are bound to Rota's encryption context. */
+  private grantSecretsKey(fn: RotaFunction, action: 'kms:GenerateDataKey' | 'kms:Decrypt'): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [action],
+        resources: [this.secretsKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:EncryptionContext:purpose': SECRETS_ENCRYPTION_CONTEXT.purpose },
+        },
+      }),
+    );
   }
 
   /** SendMessage also authorizes SendMessageBatch; nothing else is needed to enqueue. */
@@ -585,10 +789,13 @@ export class TaskService extends Construct {
     return { api, stage, accessLogGroup };
   }
 
-  private addApiRoutes(spec: ApiFunctionSpec, fn: RotaFunction, authMode: TaskServiceAuthMode): void {
+  private addApiRoutes(
+    spec: ApiFunctionSpec,
+    fn: RotaFunction,
+    authorizer: apigw.IHttpRouteAuthorizer,
+  ): void {
     const integration = new HttpLambdaIntegration(`${pascalCase(spec.name)}Integration`, fn);
     if (spec.basePath) {
-      const authorizer = authMode === 'iam' ? new HttpIamAuthorizer() : new apigw.HttpNoneAuthorizer();
       for (const path of [spec.basePath, `${spec.basePath}/{proxy+}`]) {
         this.api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration, authorizer });
       }
@@ -676,6 +883,9 @@ export class TaskService extends Construct {
 }
 
 interface Settings {
+  authMode: TaskServiceAuthMode;
+  authorizerCacheTtl: Duration;
+  maxTasksPerOrg: number;
   runRetentionDays: number;
   dueShards: number;
   executorMaxConcurrency: number;
@@ -724,10 +934,19 @@ function validate(props: TaskServiceProps): Settings {
     if (arns?.includes('*')) fail(`${name} must list ARNs; "*" would let any task reach any resource`);
   }
 
+  const authMode = props.authMode ?? 'token';
+  if (!['token', 'iam', 'none'].includes(authMode))
+    fail(`authMode must be token, iam or none, got ${authMode}`);
+  const authorizerCacheTtl = props.authorizerCacheTtl ?? Duration.seconds(60);
+  integerIn('authorizerCacheTtl (seconds)', authorizerCacheTtl.toSeconds({ integral: false }), 0, 3600);
+
   const apiRateLimit = positive('apiRateLimit', props.apiRateLimit ?? 100);
   const apiBurstLimit = integerIn('apiBurstLimit', props.apiBurstLimit ?? 200, 0, 5000);
 
   return {
+    authMode,
+    authorizerCacheTtl,
+    maxTasksPerOrg: integerIn('maxTasksPerOrg', props.maxTasksPerOrg ?? 1000, 1, 1_000_000),
     runRetentionDays,
     dueShards: integerIn('dueShards', props.dueShards ?? 8, 1, 256),
     executorMaxConcurrency: integerIn('executorMaxConcurrency', props.executorMaxConcurrency ?? 50, 2, 1000),

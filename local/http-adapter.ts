@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerResult,
+  Context,
+} from 'aws-lambda';
+import { logger } from '../lib/observability/logger';
 
 export type HttpHandler = (
   event: APIGatewayProxyEventV2,
@@ -11,6 +18,18 @@ export type HttpHandler = (
 export interface Mount {
   prefix: string;
   handler: HttpHandler;
+}
+
+/** The HTTP API's Lambda authorizer (functions/authorizer.ts), called as API Gateway calls it. */
+export type AuthorizerHandler = (
+  event: APIGatewayRequestAuthorizerEventV2,
+  context: Context,
+) => Promise<APIGatewaySimpleAuthorizerResult & { context?: Record<string, unknown> }>;
+
+export interface AdapterAuth {
+  authorizer: AuthorizerHandler;
+  /** Routes API Gateway serves without the authorizer. */
+  isPublic(method: string, path: string): boolean;
 }
 
 /** Lambda's own request payload cap; the handlers enforce Rota's smaller 1 MB body limit. */
@@ -34,9 +53,13 @@ export function lambdaContext(functionName: string, timeoutMs = 30_000): Context
   };
 }
 
-/** Turns a Node request into an API Gateway HTTP API (v2) event and writes the result back. */
-export function createHttpAdapter(mounts: readonly Mount[]) {
-  return async (req: IncomingMessage, res: ServerResponse) => {
+/**
+ * Turns a Node request into an API Gateway HTTP API (v2) event and writes the result
+ * back. With `auth`, protected routes go through the same Lambda authorizer first and
+ * carry its context in `requestContext.authorizer.lambda`, as on AWS.
+ */
+export function createHttpAdapter(mounts: readonly Mount[], auth?: AdapterAuth) {
+  const adapt = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const mount = mounts.find((m) => url.pathname === m.prefix || url.pathname.startsWith(`${m.prefix}/`));
     if (!mount) return send(res, 404, { code: 'not found', message: `path not found: ${url.pathname}` });
@@ -87,9 +110,48 @@ export function createHttpAdapter(mounts: readonly Mount[]) {
       body: body.length ? body.toString('base64') : undefined,
       isBase64Encoded: body.length > 0,
     };
+    if (auth && !auth.isPublic(event.requestContext.http.method, url.pathname)) {
+      // API Gateway's identity source: without the header the authorizer is never called.
+      const authorization = headers.authorization;
+      if (authorization === undefined) {
+        return send(res, 401, { code: 'unauthorized', message: 'unauthorized access' });
+      }
+      const decision = await auth.authorizer(
+        {
+          version: '2.0',
+          type: 'REQUEST',
+          routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.requestContext.http.method}${url.pathname}`,
+          identitySource: [authorization],
+          routeKey: event.routeKey,
+          rawPath: event.rawPath,
+          rawQueryString: event.rawQueryString,
+          cookies: [],
+          headers,
+          queryStringParameters: event.queryStringParameters,
+          requestContext: event.requestContext,
+        },
+        lambdaContext('rota-authorizer'),
+      );
+      if (!decision.isAuthorized) return send(res, 403, { code: 'forbidden', message: 'forbidden' });
+      (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: decision.context ?? {} };
+    }
     const result = await mount.handler(event, lambdaContext(`rota-${mount.prefix}`));
     res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
     res.end(result.body ?? '');
+  };
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      await adapt(req, res);
+    } catch (error) {
+      logger.error('local adapter: the authorizer or a handler failed', {
+        error,
+        path: req.url?.split('?')[0],
+      });
+      // What API Gateway answers when an authorizer or integration fails.
+      if (!res.headersSent)
+        send(res, 500, { code: 'internal error', message: 'an internal error has occurred' });
+      else res.destroy();
+    }
   };
 }
 

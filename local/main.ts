@@ -21,11 +21,23 @@ console.log(
 console.log(
   'Loopback targets (localhost, 127.0.0.1, ::1) are allowed in local mode; on AWS they are refused by default.',
 );
+const token = rota.generatedOperatorToken;
+if (token) {
+  console.log(`
+Operator token (shown only now; Rota keeps just its hash${values['data-dir'] ? ` in ${values['data-dir']}` : ''}):
+  ${token}
+Set ROTA_BOOTSTRAP_TOKEN to choose your own.`);
+} else {
+  console.log('Operator token: ROTA_BOOTSTRAP_TOKEN, or the one printed when this data dir was created.');
+}
 console.log(`
 Try it:
-  curl -s -X POST ${rota.url}/api/v2/tasks -H 'content-type: application/json' \\
+  export TOKEN='<operator token>'
+  curl -s -X POST ${rota.url}/api/v2/tasks -H "Authorization: Token $TOKEN" -H 'content-type: application/json' \\
     -d '{"orgID":"my-org","name":"ping","every":"1m","target":{"kind":"http","url":"http://127.0.0.1:9999/hook"}}'
-  curl -s '${rota.url}/api/v2/tasks?orgID=my-org'
+  curl -s '${rota.url}/api/v2/tasks?orgID=my-org' -H "Authorization: Token $TOKEN"
+  curl -s -X POST ${rota.url}/api/v2/authorizations -H "Authorization: Token $TOKEN" -H 'content-type: application/json' \\
+    -d '{"orgID":"my-org","description":"my-org tasks","permissions":[{"action":"read","resource":{"type":"tasks"}},{"action":"write","resource":{"type":"tasks"}}]}'
 `);
 
 const shutdown = async () => {

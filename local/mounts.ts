@@ -10,6 +10,7 @@ export const API_MOUNTS: readonly { prefix: string; load: () => Promise<{ handle
   { prefix: '/api/v2/checks', load: () => import('../functions/checks-api') },
   { prefix: '/api/v2/notificationRules', load: () => import('../functions/notification-rules-api') },
   { prefix: '/api/v2/notificationEndpoints', load: () => import('../functions/notification-endpoints-api') },
+  { prefix: '/api/v2/authorizations', load: () => import('../functions/authorizations-api') },
   { prefix: '/api/v2/openapi.json', load: () => import('../functions/meta-api') },
   { prefix: '/health', load: () => import('../functions/meta-api') },
 ];

@@ -1,8 +1,14 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { resetAuthConfigForTests } from '../lib/auth/config';
+import { PUBLIC_GET_PATHS } from '../lib/auth/model';
+import { resetSecretBoxForTests } from '../lib/auth/secret-box';
+import { generateSecretsKey } from '../lib/auth/secrets';
+import { generateOperatorToken, sha256Hex } from '../lib/auth/token';
 import { resetConfigForTests } from '../lib/config';
 import { logger } from '../lib/observability/logger';
 import { tableDefinition } from '../lib/store/keys';
@@ -27,6 +33,11 @@ export interface LocalOptions {
 export interface LocalRota {
   url: string;
   env: Record<string, string>;
+  /**
+   * The operator token, when this start generated it (no ROTA_BOOTSTRAP_TOKEN and no
+   * earlier one in the data dir). It is kept nowhere: show it once.
+   */
+  generatedOperatorToken?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -54,6 +65,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     emulators.push(sqs);
 
     const queues = await createQueues(sqs.endpoint);
+    const security = localSecurity(options);
     const env: Record<string, string> = {
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
@@ -67,10 +79,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       // Local mode runs against your own machine: loopback targets are allowed here, and
       // refused on AWS unless the operator opens them.
       ROTA_ALLOWED_TARGET_HOSTS: 'localhost,127.0.0.1,::1',
+      // The same token check as on AWS, run by the HTTP adapter instead of API Gateway.
+      ROTA_AUTH_MODE: 'token',
+      ...security.env,
       ...options.env,
     };
     Object.assign(process.env, env);
     resetConfigForTests();
+    resetAuthConfigForTests();
+    resetSecretBoxForTests();
 
     const { runtime } = await import('../lib/runtime');
     await ensureTable(runtime().dynamo, LOCAL_TABLE);
@@ -112,7 +129,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       await Promise.all(loops.map((loop) => loop.stop()));
     });
 
-    const server = createServer(createHttpAdapter(mounts));
+    const authorizer = (await import('../functions/authorizer')).handler;
+    const publicPaths: readonly string[] = PUBLIC_GET_PATHS;
+    const server = createServer(
+      createHttpAdapter(mounts, {
+        authorizer,
+        isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && publicPaths.includes(path),
+      }),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
@@ -122,12 +146,55 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     return {
       url: `http://127.0.0.1:${port}`,
       env,
+      generatedOperatorToken: security.generatedOperatorToken,
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+const OPERATOR_TOKEN_HASH_FILE = 'rota-operator-token.sha256';
+const SECRETS_KEY_FILE = 'rota-secrets.key';
+
+/**
+ * The operator token and the key that seals secrets in targets. Given ones win. A
+ * generated token is kept in the data dir only as its SHA-256 (like every token), so it
+ * is shown once; a generated secrets key must be kept whole, or sealed values could
+ * not be opened after a restart. Without a data dir both live as long as the process.
+ */
+function localSecurity(options: LocalOptions): {
+  env: Record<string, string>;
+  generatedOperatorToken?: string;
+} {
+  const given = (name: string) => (options.env?.[name] ?? process.env[name] ?? '').trim() || undefined;
+  const file = (name: string) => (options.dataDir ? join(options.dataDir, name) : undefined);
+  // Local mode seals with its own key even when the shell names a KMS key.
+  const env: Record<string, string> = { ROTA_SECRETS_KMS_KEY_ARN: '' };
+
+  const secretsKey = given('ROTA_SECRETS_KEY');
+  const keyFile = file(SECRETS_KEY_FILE);
+  if (secretsKey) env.ROTA_SECRETS_KEY = secretsKey;
+  else if (keyFile && existsSync(keyFile)) env.ROTA_SECRETS_KEY = readFileSync(keyFile, 'utf8').trim();
+  else {
+    env.ROTA_SECRETS_KEY = generateSecretsKey().toString('base64');
+    if (keyFile) writeFileSync(keyFile, `${env.ROTA_SECRETS_KEY}\n`, { mode: 0o600 });
+  }
+
+  const token = given('ROTA_BOOTSTRAP_TOKEN');
+  const hashFile = file(OPERATOR_TOKEN_HASH_FILE);
+  if (token) return { env: { ...env, ROTA_BOOTSTRAP_TOKEN: token, ROTA_BOOTSTRAP_TOKEN_SHA256: '' } };
+  if (hashFile && existsSync(hashFile)) {
+    const hash = readFileSync(hashFile, 'utf8').trim();
+    return { env: { ...env, ROTA_BOOTSTRAP_TOKEN: '', ROTA_BOOTSTRAP_TOKEN_SHA256: hash } };
+  }
+  const generated = generateOperatorToken();
+  if (hashFile) writeFileSync(hashFile, `${sha256Hex(generated)}\n`, { mode: 0o600 });
+  return {
+    env: { ...env, ROTA_BOOTSTRAP_TOKEN: '', ROTA_BOOTSTRAP_TOKEN_SHA256: sha256Hex(generated) },
+    generatedOperatorToken: generated,
+  };
 }
 
 async function createQueues(endpoint: string) {

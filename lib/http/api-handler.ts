@@ -1,7 +1,16 @@
 import middy from '@middy/core';
 import httpRouterHandler, { type Method } from '@middy/http-router';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { MethodNotAllowedError, NotFoundError, toErrorBody } from '../errors';
+import { callerFromContext } from '../auth/authorizer';
+import { type AuthMode, authConfig } from '../auth/config';
+import { type Action, type Caller, can, OPERATOR_CALLER, type ResourceType } from '../auth/model';
+import {
+  ForbiddenError,
+  MethodNotAllowedError,
+  NotFoundError,
+  toErrorBody,
+  UnauthorizedError,
+} from '../errors';
 import { logger } from '../observability/logger';
 import { type ApiRequest, type RotaEvent, readBody, toApiRequest } from './request';
 import { type ApiResponse, errorResponse } from './response';
@@ -13,14 +22,47 @@ export interface RouteDef {
   handler: (req: ApiRequest) => Promise<ApiResponse>;
 }
 
-/** Decides who the caller is; issue-specific auth plugs in here. */
-export type Authenticate = (event: APIGatewayProxyEventV2) => Promise<ApiRequest['access']>;
+/** Decides who the caller is; throw `UnauthorizedError` to refuse. */
+export type Authenticate = (event: APIGatewayProxyEventV2) => Promise<Caller>;
 
 export interface ApiHandlerOptions {
+  /**
+   * Replaces the default, which reads the caller from the event: the token
+   * authorizer's context (`requestContext.authorizer.lambda`, set by API Gateway or
+   * by local mode's adapter), or an IAM-authorized request (the operator).
+   */
   authenticate?: Authenticate;
-  /** The permission resource this API belongs to (`tasks`, `checks`, `notifications`, …). */
-  resource?: string;
+  /**
+   * The permission resource this API belongs to (`tasks`, `checks`, `notifications`,
+   * `authorizations`). With it, every request needs a caller, and the caller needs
+   * `read` on it for GET and HEAD and `write` for everything else. Without it (and
+   * without `authenticate`) the routes are public: only documents and probes.
+   */
+  resource?: ResourceType;
+  /** @default ROTA_AUTH_MODE, `token` when unset */
+  authMode?: AuthMode;
 }
+
+type AuthorizedEvent = APIGatewayProxyEventV2 & {
+  requestContext: { authorizer?: { lambda?: unknown; iam?: unknown } };
+};
+
+function identify(
+  event: AuthorizedEvent,
+  options: ApiHandlerOptions,
+): Promise<Caller | undefined> | Caller | undefined {
+  if (options.authenticate) return options.authenticate(event);
+  const authorizer = event.requestContext.authorizer;
+  // A token context is honoured even on routes without a resource, so a token never acts beyond its org.
+  if (authorizer?.lambda !== undefined) return callerFromContext(authorizer.lambda);
+  // API Gateway verified the SigV4 signature: trusted services act as the operator.
+  if (authorizer?.iam !== undefined) return OPERATOR_CALLER;
+  if (options.resource === undefined) return undefined;
+  if ((options.authMode ?? authConfig().ROTA_AUTH_MODE) === 'none') return OPERATOR_CALLER;
+  throw new UnauthorizedError();
+}
+
+const actionOf = (method: string): Action => (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
 
 /**
  * Turns a system's route table into one Lambda handler. Cross-cutting work lives
@@ -46,8 +88,16 @@ export function createApiHandler(routes: readonly RouteDef[], options: ApiHandle
   return middy<APIGatewayProxyEventV2, ApiResponse, Error, Context>(router).use({
     before: async (request) => {
       const event = request.event as RotaEvent;
-      const access = options.authenticate ? await options.authenticate(event) : {};
-      event.rota = { body: readBody(event), access };
+      // Who calls is settled before the body is read: a stranger learns nothing from validation errors.
+      const caller = await identify(event as AuthorizedEvent, options);
+      if (caller && options.resource) {
+        const action = actionOf(event.requestContext.http.method.toUpperCase());
+        if (!can(caller, action, options.resource)) {
+          throw new ForbiddenError(`token lacks ${action} permission on ${options.resource}`);
+        }
+      }
+      const access = caller?.orgID === undefined ? {} : { orgID: caller.orgID };
+      event.rota = { body: readBody(event), access, caller };
     },
     onError: async (request) => {
       const { status, body, exposed } = toErrorBody(request.error);

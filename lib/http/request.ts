@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { z } from 'zod';
+import type { Caller } from '../auth/model';
 import { EmptyValueError, InvalidError, RequestTooLargeError } from '../errors';
 import type { Access } from '../task/task-service';
 import { parseOrThrow } from '../validation';
@@ -15,10 +16,15 @@ export interface ApiRequest {
   headers: Record<string, string>;
   /** The parsed JSON body; undefined when the request had none. */
   body: unknown;
+  /** The org scope every TaskService call takes; `{}` is the operator. */
   access: Access;
+  /** Who called and what they may do; undefined on public routes (no `resource`). */
+  caller?: Caller | undefined;
 }
 
-export type RotaEvent = APIGatewayProxyEventV2 & { rota?: { body: unknown; access: Access } };
+export type RotaEvent = APIGatewayProxyEventV2 & {
+  rota?: { body: unknown; access: Access; caller?: Caller | undefined };
+};
 
 export function readBody(event: APIGatewayProxyEventV2): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
@@ -58,7 +64,7 @@ export function toApiRequest(event: RotaEvent): ApiRequest {
   }
   const params: Record<string, string> = {};
   for (const [key, value] of Object.entries(event.pathParameters ?? {})) {
-    if (value !== undefined) params[key] = decodeURIComponent(value);
+    if (value !== undefined) params[key] = decodePathParam(key, value);
   }
   return {
     method: event.requestContext.http.method,
@@ -68,7 +74,17 @@ export function toApiRequest(event: RotaEvent): ApiRequest {
     headers,
     body: event.rota?.body,
     access: event.rota?.access ?? {},
+    caller: event.rota?.caller,
   };
+}
+
+function decodePathParam(name: string, value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    // A stray `%` is the client's mistake, not a server fault.
+    throw new InvalidError(`path parameter ${name} is not valid percent-encoding`);
+  }
 }
 
 /** Parses a required JSON body against a schema. */
@@ -81,8 +97,14 @@ export function queryOf<S extends z.ZodType>(req: ApiRequest, schema: S): z.outp
   return parseOrThrow(schema, req.query, 'invalid query');
 }
 
+/** IDs are far shorter; the cap keeps a path parameter inside DynamoDB's key size limits. */
+const MAX_PARAM_LENGTH = 256;
+
 export function param(req: ApiRequest, name: string): string {
   const value = req.params[name];
   if (!value) throw new InvalidError(`path parameter ${name} is required`);
+  if (value.length > MAX_PARAM_LENGTH) {
+    throw new InvalidError(`path parameter ${name} is longer than ${MAX_PARAM_LENGTH} characters`);
+  }
   return value;
 }

@@ -8,22 +8,29 @@ export const LIMITS = {
   descriptionLength: 4096,
   metadataBytes: 64 * 1024,
   maxConcurrency: 1000,
+  /** Schedule strings: far above any real one, low enough that parsing stays cheap. */
+  durationLength: 64,
+  cronLength: 256,
+  timezoneLength: 64,
   maxRetryAttempts: 10,
   catchUpCap: 1000,
 } as const;
 
 const durationString = (what: string, check: (seconds: number) => string | undefined) =>
-  z.string().superRefine((value, ctx) => {
-    let seconds: number;
-    try {
-      seconds = parseDuration(value);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return;
-    }
-    const problem = check(seconds);
-    if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
-  });
+  z
+    .string()
+    .max(LIMITS.durationLength)
+    .superRefine((value, ctx) => {
+      let seconds: number;
+      try {
+        seconds = parseDuration(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return;
+      }
+      const problem = check(seconds);
+      if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+    });
 
 export const everySchema = durationString('every', (s) => (s < 1 ? 'must be at least 1s' : undefined));
 export const offsetSchema = durationString('offset', (s) =>
@@ -35,9 +42,10 @@ export const timeoutSchema = durationString('timeout', (s) =>
 export const backoffSchema = durationString('backoff', (s) =>
   s < 1 ? 'must be at least 1s' : s > 900 ? 'must be at most 15m' : undefined,
 );
-export const cronSchema = z.string().min(1);
+export const cronSchema = z.string().min(1).max(LIMITS.cronLength);
 export const timezoneSchema = z
   .string()
+  .max(LIMITS.timezoneLength)
   .refine(isValidTimeZone, { message: 'must be an IANA time zone such as Europe/Berlin' });
 
 export const taskStatusSchema = z.enum(['active', 'inactive']);

@@ -1,4 +1,5 @@
 import { ulid } from 'ulid';
+import type { OrgQuota } from '../auth/org-quota';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { TaskStore } from '../store/task-store';
 import type { SystemDefinition } from '../systems/system';
@@ -38,6 +39,8 @@ export interface TaskServiceDeps {
   newID?: () => string;
   /** Called after a task is deleted, to remove its runs and leases. */
   onTaskDeleted?: (task: Task) => Promise<void>;
+  /** Caps the tasks one org holds over all systems; no cap when absent. */
+  quota?: OrgQuota;
 }
 
 /** The TaskService as one system sees it: every call is scoped to the system's type. */
@@ -100,7 +103,17 @@ export function createTaskService(deps: TaskServiceDeps) {
           revision: 1,
         };
         task.nextRunAt = task.status === 'active' ? nextRunAfter(task) : undefined;
-        if (!(await deps.tasks.create(task))) throw new ConflictError('task id already exists');
+        if (deps.quota && !(await deps.quota.acquire(task.orgID))) {
+          // 403, not 429: retrying will not help until the org deletes tasks.
+          throw new ForbiddenError(`org has reached its limit of ${deps.quota.limit} tasks`);
+        }
+        let created = false;
+        try {
+          created = await deps.tasks.create(task);
+        } finally {
+          if (!created) await deps.quota?.release(task.orgID);
+        }
+        if (!created) throw new ConflictError('task id already exists');
         return task;
       },
 
@@ -136,6 +149,7 @@ export function createTaskService(deps: TaskServiceDeps) {
       async delete(access, id) {
         const task = await load(access, id);
         if (!(await deps.tasks.delete(id, system.type))) throw new NotFoundError('task not found');
+        await deps.quota?.release(task.orgID);
         await deps.onTaskDeleted?.(task);
         await system.onDelete?.(task);
       },

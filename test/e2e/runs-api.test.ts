@@ -73,8 +73,8 @@ describe('runs API in local mode', () => {
 
   beforeAll(async () => {
     target = await startTarget();
-    rota = await startLocal({ port: 0, workers: 10 });
-    tasks = new TasksAPI(new InfluxDB({ url: rota.url, token: 'unused-until-auth' }));
+    rota = await startLocal({ port: 0, workers: 10, env: { ROTA_BOOTSTRAP_TOKEN: 'test-operator-token' } });
+    tasks = new TasksAPI(new InfluxDB({ url: rota.url, token: 'test-operator-token' }));
   });
   afterAll(async () => {
     await rota?.stop();

@@ -11,6 +11,7 @@ describe('tasks API in local mode', () => {
   let rota: LocalRota;
   let tasks: TasksAPI;
   const orgID = 'e2e-org';
+  const token = 'test-operator-token';
   const target = { kind: 'http', url: 'http://127.0.0.1:9/hook', method: 'POST' };
 
   // The InfluxDB TaskCreateRequest type predates Rota's `target`; the client sends the body as is.
@@ -21,12 +22,12 @@ describe('tasks API in local mode', () => {
   const raw = (path: string, init: RequestInit = {}) =>
     fetch(`${rota.url}${path}`, {
       ...init,
-      headers: { 'content-type': 'application/json', ...init.headers },
+      headers: { 'content-type': 'application/json', authorization: `Token ${token}`, ...init.headers },
     });
 
   beforeAll(async () => {
-    rota = await startLocal({ port: 0 });
-    tasks = new TasksAPI(new InfluxDB({ url: rota.url, token: 'unused-until-auth' }));
+    rota = await startLocal({ port: 0, env: { ROTA_BOOTSTRAP_TOKEN: token } });
+    tasks = new TasksAPI(new InfluxDB({ url: rota.url, token }));
   });
   afterAll(async () => {
     await rota?.stop();

@@ -39,10 +39,14 @@ const executorStatements = () => {
 
 describe('embedding TaskService in another app', () => {
   it('synthesizes next to the host stack’s own resources', () => {
-    template.resourceCountIs('AWS::Lambda::Function', 5);
+    // Six API functions and three workers; `iam` mode deploys no token authorizer.
+    template.resourceCountIs('AWS::Lambda::Function', 9);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::SQS::Queue', 3);
-    expect(stack.tasks.functions.size).toBe(5);
+    expect(stack.tasks.functions.size).toBe(9);
+    // The host's key seals target secrets too: no second key.
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    expect(stack.tasks.secretsKey).toBe(stack.key);
   });
 
   it('encrypts the table and both Rota queues with the host’s key', () => {

@@ -36,6 +36,8 @@ export class PlatformStack extends Stack {
     });
 
     this.tasks = new TaskService(this, 'Tasks', {
+      // Service-to-service: the platform's own roles sign their calls and act as the operator.
+      authMode: 'iam',
       encryptionKey: this.key,
       alarmTopic: this.onCall,
       executorMaxConcurrency: 20,

@@ -14,7 +14,7 @@ import {
   ROTA_ROOT,
   ROTA_RUNTIME,
 } from '../../infra/bundling';
-import { ROTA_FUNCTIONS, TaskService, type TaskServiceProps } from '../../infra/task-service';
+import { API_FUNCTIONS, ROTA_FUNCTIONS, TaskService, type TaskServiceProps } from '../../infra/task-service';
 import { tableDefinition } from '../../lib/store/keys';
 
 interface Resource {
@@ -26,9 +26,24 @@ interface Statement {
   Effect: 'Allow' | 'Deny';
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
-const SERVICES = ['tasks-api', 'meta-api', 'scheduler', 'executor', 'dead-letter'] as const;
+const SERVICES = [
+  'tasks-api',
+  'checks-api',
+  'notification-rules-api',
+  'notification-endpoints-api',
+  'authorizations-api',
+  'meta-api',
+  'scheduler',
+  'executor',
+  'dead-letter',
+  'authorizer',
+] as const;
+const API_SERVICES = SERVICES.filter((s) => s.endsWith('-api'));
+/** API functions that store credentials, sealed with the secrets key. */
+const SEALING = ['tasks-api', 'checks-api', 'notification-rules-api', 'notification-endpoints-api'] as const;
 type Service = (typeof SERVICES)[number];
 
 // Bundling five functions is the slow part of a synth: one stack, shared by every test.
@@ -79,6 +94,11 @@ const resourcesFor = (service: Service, action: string) =>
     .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
 
 const tableId = () => (ofType('AWS::DynamoDB::Table')[0] as [string, Resource])[0];
+const secretsKeyId = () => {
+  const keys = ofType('AWS::KMS::Key');
+  expect(keys).toHaveLength(1);
+  return (keys[0] as [string, Resource])[0];
+};
 const queueId = (name: 'RunsQueue' | 'DeadLetterQueue') => {
   const found = ofType('AWS::SQS::Queue').filter(([id]) => id.startsWith(`Rota${name}`));
   expect(found).toHaveLength(1);
@@ -211,10 +231,17 @@ describe('HTTP API', () => {
     );
   };
 
-  it('routes each system to its own function, behind IAM auth except the two public documents', () => {
+  it('routes each system to its own function, behind the token authorizer except the two public documents', () => {
+    const behindTokens = (base: string, service: Service) => ({
+      [`ANY ${base}`]: { fn: fnId(service), auth: 'CUSTOM' },
+      [`ANY ${base}/{proxy+}`]: { fn: fnId(service), auth: 'CUSTOM' },
+    });
     expect(routeTargets()).toEqual({
-      'ANY /api/v2/tasks': { fn: fnId('tasks-api'), auth: 'AWS_IAM' },
-      'ANY /api/v2/tasks/{proxy+}': { fn: fnId('tasks-api'), auth: 'AWS_IAM' },
+      ...behindTokens('/api/v2/tasks', 'tasks-api'),
+      ...behindTokens('/api/v2/checks', 'checks-api'),
+      ...behindTokens('/api/v2/notificationRules', 'notification-rules-api'),
+      ...behindTokens('/api/v2/notificationEndpoints', 'notification-endpoints-api'),
+      ...behindTokens('/api/v2/authorizations', 'authorizations-api'),
       'GET /health': { fn: fnId('meta-api'), auth: 'NONE' },
       'GET /api/v2/openapi.json': { fn: fnId('meta-api'), auth: 'NONE' },
     });
@@ -293,8 +320,8 @@ describe('functions', () => {
 
   it('set timeouts by role: API under the 30 s integration limit, executor from the prop', () => {
     const timeout = (service: Service) => fn(service)[1].Properties.Timeout;
-    expect(timeout('tasks-api')).toBe(29);
-    expect(timeout('meta-api')).toBe(29);
+    for (const service of API_SERVICES) expect(timeout(service), service).toBe(29);
+    expect(timeout('authorizer')).toBe(10);
     expect(timeout('scheduler')).toBe(60);
     expect(timeout('executor')).toBe(300);
     expect(timeout('dead-letter')).toBe(30);
@@ -308,14 +335,28 @@ describe('functions', () => {
         ROTA_RUN_RETENTION_DAYS: '7',
         ROTA_ALLOW_PRIVATE_TARGETS: 'false',
         ROTA_ALLOWED_TARGET_HOSTS: '',
+        ROTA_MAX_TASKS_PER_ORG: '1000',
         POWERTOOLS_SERVICE_NAME: `rota-${service}`,
         POWERTOOLS_METRICS_NAMESPACE: 'Rota',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       });
-      const enqueues = ['tasks-api', 'scheduler', 'executor'].includes(service);
+      const enqueues = [
+        'tasks-api',
+        'checks-api',
+        'notification-rules-api',
+        'scheduler',
+        'executor',
+      ].includes(service);
       expect(envOf(service).ROTA_RUNS_QUEUE_URL).toEqual(
         enqueues ? { Ref: queueId('RunsQueue') } : undefined,
+      );
+      expect(envOf(service).ROTA_AUTH_MODE, service).toBe(
+        (API_SERVICES as readonly string[]).includes(service) ? 'token' : undefined,
+      );
+      const usesSecrets = [...SEALING, 'executor'].includes(service);
+      expect(envOf(service).ROTA_SECRETS_KMS_KEY_ARN, service).toEqual(
+        usesSecrets ? arnOf(secretsKeyId()) : undefined,
       );
     }
   });
@@ -371,24 +412,39 @@ describe('IAM', () => {
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
     ];
-    const expected: Record<Service, { dynamodb: string[]; sqs: string[] }> = {
-      'tasks-api': {
-        dynamodb: ['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
-        sqs: ['sqs:SendMessage'],
+    type Want = { dynamodb: string[]; sqs: string[]; kms?: string[]; secretsmanager?: string[] };
+    const manageTasks = ['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'];
+    const seal = ['kms:GenerateDataKey'];
+    const expected: Record<Service, Want> = {
+      'tasks-api': { dynamodb: manageTasks, sqs: ['sqs:SendMessage'], kms: seal },
+      'checks-api': { dynamodb: manageTasks, sqs: ['sqs:SendMessage'], kms: seal },
+      'notification-rules-api': { dynamodb: manageTasks, sqs: ['sqs:SendMessage'], kms: seal },
+      'notification-endpoints-api': { dynamodb: manageTasks, sqs: [], kms: seal },
+      'authorizations-api': {
+        dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
+        sqs: [],
       },
       'meta-api': { dynamodb: [], sqs: [] },
       scheduler: { dynamodb: ['Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
       executor: {
         dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
         sqs: [...sqsConsume, 'sqs:SendMessage'].sort(),
+        kms: ['kms:Decrypt'],
       },
       'dead-letter': { dynamodb: ['GetItem', 'UpdateItem'], sqs: sqsConsume },
+      authorizer: {
+        dynamodb: ['GetItem'],
+        sqs: [],
+        secretsmanager: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      },
     };
     for (const service of SERVICES) {
       const want = expected[service];
       expect(actionsOf(service, 'dynamodb'), service).toEqual(want.dynamodb.map((a) => `dynamodb:${a}`));
       expect(actionsOf(service, 'sqs'), service).toEqual(want.sqs);
-      // Nothing beyond the table, the queues, its own log group and X-Ray.
+      expect(actionsOf(service, 'kms'), service).toEqual(want.kms ?? []);
+      expect(actionsOf(service, 'secretsmanager'), service).toEqual(want.secretsmanager ?? []);
+      // Nothing beyond the table, the queues, the keys and secret it needs, its own log group and X-Ray.
       const services = new Set(actionsOf(service).map((a) => a.split(':')[0]));
       expect([...services].sort(), service).toEqual(
         [
@@ -396,6 +452,8 @@ describe('IAM', () => {
           'xray',
           ...(want.dynamodb.length ? ['dynamodb'] : []),
           ...(want.sqs.length ? ['sqs'] : []),
+          ...(want.kms?.length ? ['kms'] : []),
+          ...(want.secretsmanager?.length ? ['secretsmanager'] : []),
         ].sort(),
       );
     }
@@ -540,28 +598,140 @@ describe('props', () => {
     expect(build(props)).toThrow(message);
   });
 
-  it("with authMode 'none' opens every route, and cdk-nag reports the open task routes", () => {
+  it.each([
+    ['authorizerCacheTtl 2 h', { authorizerCacheTtl: Duration.hours(2) }, /authorizerCacheTtl \(seconds\)/],
+    ['maxTasksPerOrg 0', { maxTasksPerOrg: 0 }, /maxTasksPerOrg must be an integer from 1/],
+  ] satisfies [string, TaskServiceProps, RegExp][])('rejects %s at synth time', (_, props, message) => {
+    expect(build(props)).toThrow(message);
+  });
+
+  const basePaths = API_FUNCTIONS.flatMap((spec) => (spec.basePath ? [spec.basePath] : []));
+  const routesOf = (stack: Stack) =>
+    Object.values(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route'))
+      .map((r) => `${r.Properties.RouteKey} ${r.Properties.AuthorizationType}`)
+      .sort();
+  const unbundled = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+
+  it("with authMode 'none' opens every route, and cdk-nag reports the open system routes", () => {
     // No bundling: this stack is only read for its routes and its nag findings.
-    const open = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const open = unbundled();
     const stack = new Stack(open, 'Open');
-    new TaskService(stack, 'Rota', { authMode: 'none' });
+    const service = new TaskService(stack, 'Rota', { authMode: 'none' });
     Aspects.of(open).add(new AwsSolutionsChecks());
 
-    const routes = Object.values(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route')).map(
-      (r) => `${r.Properties.RouteKey} ${r.Properties.AuthorizationType}`,
+    expect(routesOf(stack)).toEqual(
+      [
+        ...basePaths.flatMap((base) => [`ANY ${base} NONE`, `ANY ${base}/{proxy+} NONE`]),
+        'GET /api/v2/openapi.json NONE',
+        'GET /health NONE',
+      ].sort(),
     );
-    expect(routes.sort()).toEqual([
-      'ANY /api/v2/tasks NONE',
-      'ANY /api/v2/tasks/{proxy+} NONE',
-      'GET /api/v2/openapi.json NONE',
-      'GET /health NONE',
-    ]);
+    expect(service.authorizer).toBeUndefined();
     const flagged = Annotations.fromStack(stack)
       .findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))
       .map((m) => `${m.id} ${String(m.entry.data).slice(0, 18)}`);
-    expect(flagged.sort()).toEqual([
-      '/Open/Rota/Api/ANY--api--v2--tasks--{proxy+}/Resource AwsSolutions-APIG4',
-      '/Open/Rota/Api/ANY--api--v2--tasks/Resource AwsSolutions-APIG4',
-    ]);
+    const routeId = (base: string) => `/Open/Rota/Api/ANY${base.replaceAll('/', '--')}`;
+    expect(flagged.sort()).toEqual(
+      basePaths
+        .flatMap((base) => [
+          `${routeId(base)}--{proxy+}/Resource AwsSolutions-APIG4`,
+          `${routeId(base)}/Resource AwsSolutions-APIG4`,
+        ])
+        .sort(),
+    );
+  });
+
+  it("with authMode 'iam' signs every system route, deploys no token authorizer, and treats callers as the operator", () => {
+    const stack = new Stack(unbundled(), 'Iam');
+    const service = new TaskService(stack, 'Rota', { authMode: 'iam' });
+    expect(routesOf(stack)).toEqual(
+      [
+        ...basePaths.flatMap((base) => [`ANY ${base} AWS_IAM`, `ANY ${base}/{proxy+} AWS_IAM`]),
+        'GET /api/v2/openapi.json NONE',
+        'GET /health NONE',
+      ].sort(),
+    );
+    expect(service.authorizer).toBeUndefined();
+    expect(service.operatorTokenSecret).toBeUndefined();
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // The handlers read the mode: with `iam`, API Gateway's SigV4 check is the authentication.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'rota-tasks-api', ROTA_AUTH_MODE: 'iam' }),
+      },
+    });
+  });
+});
+
+describe('token auth', () => {
+  it('puts a Lambda authorizer with simple responses and a 60 s cache keyed on the Authorization header in front of the APIs', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    const [id] = Object.keys(template.findResources('AWS::ApiGatewayV2::Authorizer'));
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 60,
+      AuthorizerUri: Match.objectLike({
+        'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [fnId('authorizer'), 'Arn'] }])],
+      }),
+    });
+    for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) {
+      if (route.Properties.AuthorizationType === 'CUSTOM') {
+        expect(route.Properties.AuthorizerId).toEqual({ Ref: id });
+      }
+    }
+  });
+
+  it('keeps the operator token in a generated secret that only the authorizer reads', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false },
+    });
+    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    expect(envOf('authorizer').ROTA_BOOTSTRAP_TOKEN_SECRET_ARN).toEqual({ Ref: secretId });
+    expect(resourcesFor('authorizer', 'secretsmanager:GetSecretValue')).toEqual([{ Ref: secretId }]);
+    for (const service of SERVICES.filter((s) => s !== 'authorizer')) {
+      expect(actionsOf(service, 'secretsmanager'), service).toEqual([]);
+    }
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(
+      Object.entries(outputs).find(([k]) => k.startsWith('RotaOperatorTokenSecretArn'))?.[1].Value,
+    ).toEqual({
+      Ref: secretId,
+    });
+  });
+
+  it('confines token access to token items with dynamodb:LeadingKeys', () => {
+    for (const service of ['authorizer', 'authorizations-api'] as const) {
+      const tableStatements = statementsOf(service).filter(
+        (s) => JSON.stringify(s.Resource) === JSON.stringify(arnOf(tableId())),
+      );
+      expect(tableStatements, service).toHaveLength(1);
+      expect(tableStatements[0]?.Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['AUTH#*'] },
+      });
+    }
+    expect(resourcesFor('authorizations-api', 'dynamodb:Query')).toEqual([indexArn('byOrgType')]);
+  });
+
+  it('seals secrets with a rotating key: APIs may only generate data keys, the executor may only decrypt', () => {
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const context = { StringEquals: { 'kms:EncryptionContext:purpose': 'rota-secrets' } };
+    for (const service of [...SEALING, 'executor'] as const) {
+      const kmsStatements = statementsOf(service).filter((s) =>
+        asList(s.Action).some((a) => a.startsWith('kms:')),
+      );
+      expect(kmsStatements, service).toHaveLength(1);
+      expect(kmsStatements[0]).toMatchObject({ Resource: arnOf(secretsKeyId()), Condition: context });
+    }
+  });
+
+  it('throttles every route at the stage, authorizer included', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
   });
 });

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { pagingQuery } from '../../http/paging';
-import { taskDefinitionFields, taskPatchSchema } from '../../task/model';
+import { LIMITS, taskDefinitionFields, taskPatchSchema } from '../../task/model';
 import { targetSchema } from './target';
 
 /**
@@ -19,10 +19,10 @@ export const taskCreateBody = z.strictObject({
     .string()
     .max(64 * 1024)
     .optional(),
-  every: z.string().optional(),
-  cron: z.string().optional(),
-  offset: z.string().optional(),
-  timezone: z.string().optional(),
+  every: z.string().max(LIMITS.durationLength).optional(),
+  cron: z.string().max(LIMITS.cronLength).optional(),
+  offset: z.string().max(LIMITS.durationLength).optional(),
+  timezone: z.string().max(LIMITS.timezoneLength).optional(),
   concurrency: taskDefinitionFields.concurrency,
   timeout: taskDefinitionFields.timeout,
   retry: taskDefinitionFields.retry,

@@ -1,4 +1,5 @@
-import { InvalidError } from '../../errors';
+import { isSecretHeader, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
+import { ForbiddenError, InvalidError } from '../../errors';
 import type { RouteDef } from '../../http/api-handler';
 import { pageLinks } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
@@ -60,23 +61,72 @@ export function toTaskJson(task: UserTask) {
   };
 }
 
-const SECRET_HEADER =
-  /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$|token|secret|key/i;
-
 export function redactTarget(target: TaskMetadata['target']): TaskMetadata['target'] {
-  if (target.kind !== 'http' || !target.headers) return target;
+  if (target.kind !== 'http') return target;
+  const url = withoutPassword(target.url);
+  if (!target.headers) return url === target.url ? target : { ...target, url };
   const headers = Object.fromEntries(
-    Object.entries(target.headers).map(([name, value]) => [
-      name,
-      SECRET_HEADER.test(name) ? '<redacted>' : value,
-    ]),
+    Object.entries(target.headers).map(([name, value]) => [name, isSecretHeader(name) ? REDACTED : value]),
   );
-  return { ...target, headers };
+  return { ...target, url, headers };
+}
+
+function withoutPassword(url: string): string {
+  if (!url.includes('@')) return url;
+  try {
+    const parsed = new URL(url);
+    if (!parsed.password) return url;
+    parsed.password = 'redacted';
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * A target as it is stored: credentials in the URL move into an `Authorization:
+ * Basic` header (what the runner would send for them anyway), and credential headers
+ * are sealed. So the stored task, and every log line that prints it, holds no
+ * credential in clear text.
+ */
+export async function sealTarget(
+  target: TaskMetadata['target'],
+  secrets: SecretBox,
+  current?: TaskMetadata['target'],
+): Promise<TaskMetadata['target']> {
+  if (target.kind !== 'http') return target;
+  let url = target.url;
+  let headers = target.headers;
+  const parsed = new URL(target.url);
+  if (parsed.username || parsed.password) {
+    const basic = `${decodeOrKeep(parsed.username)}:${decodeOrKeep(parsed.password)}`;
+    parsed.username = '';
+    parsed.password = '';
+    url = parsed.href;
+    const hasAuthorization = Object.keys(headers ?? {}).some((h) => h.toLowerCase() === 'authorization');
+    // An explicit Authorization header wins, as it does for node's `auth` option.
+    if (!hasAuthorization) {
+      headers = { ...headers, Authorization: `Basic ${Buffer.from(basic).toString('base64')}` };
+    }
+  }
+  if (!headers) return { ...target, url };
+  const stored = current?.kind === 'http' ? current.headers : undefined;
+  return { ...target, url, headers: await sealHeaders(headers, secrets, stored) };
+}
+
+/** URL user info as the user meant it; a stray `%` is kept as written rather than failing the request. */
+function decodeOrKeep(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** InfluxDB body → TaskDefinition: the schedule may come from the Flux `option task` block. */
-export function toDefinition(body: TaskCreateBody): TaskDefinition {
-  const orgID = body.orgID ?? body.org;
+export function toDefinition(body: TaskCreateBody, callerOrgID?: string): TaskDefinition {
+  // An org token's org is the default; a different orgID in the body is refused by the TaskService.
+  const orgID = body.orgID ?? body.org ?? callerOrgID;
   if (!orgID) throw new InvalidError('orgID is required');
   const flux = body.flux ? parseFluxTaskOptions(body.flux) : {};
   const every = body.every ?? (body.cron ? undefined : flux.every);
@@ -135,7 +185,11 @@ function ifMatchVersion(req: ApiRequest): number | undefined {
 const etag = (task: Task) => ({ etag: `"${task.version}"` });
 
 /** The user-task system's HTTP translation: one route, one TaskService call, one response shape. */
-export function taskRoutes(tasks: ScopedTaskService<TaskMetadata>, policy: TargetPolicy): RouteDef[] {
+export function taskRoutes(
+  tasks: ScopedTaskService<TaskMetadata>,
+  policy: TargetPolicy,
+  secrets: SecretBox,
+): RouteDef[] {
   // A literal forbidden address is refused at once; hostnames are checked again when each run connects.
   const checkTarget = (target: TaskMetadata['target'] | undefined) => {
     if (target?.kind === 'http') checkTargetUrl(target.url, policy);
@@ -147,7 +201,15 @@ export function taskRoutes(tasks: ScopedTaskService<TaskMetadata>, policy: Targe
       handler: async (req) => {
         const body = bodyOf(req, taskCreateBody, 'invalid task');
         checkTarget(body.target);
-        const task = await tasks.create(req.access, toDefinition(body));
+        const definition = toDefinition(body, req.access.orgID);
+        // Checked before sealing, so a stranger to the org cannot make KMS calls on its behalf.
+        if (req.access.orgID !== undefined && req.access.orgID !== definition.orgID) {
+          throw new ForbiddenError('orgID does not match the caller');
+        }
+        const task = await tasks.create(req.access, {
+          ...definition,
+          metadata: { ...definition.metadata, target: await sealTarget(body.target, secrets) },
+        });
         return json(201, toTaskJson(task), etag(task));
       },
     },
@@ -183,7 +245,11 @@ export function taskRoutes(tasks: ScopedTaskService<TaskMetadata>, policy: Targe
         const id = param(req, 'id');
         const current =
           body.flux !== undefined || body.target !== undefined ? await tasks.get(req.access, id) : undefined;
-        const task = await tasks.update(req.access, id, toPatch(body, current), ifMatchVersion(req));
+        const sealed =
+          body.target === undefined
+            ? body
+            : { ...body, target: await sealTarget(body.target, secrets, current?.metadata.target) };
+        const task = await tasks.update(req.access, id, toPatch(sealed, current), ifMatchVersion(req));
         return json(200, toTaskJson(task), etag(task));
       },
     },

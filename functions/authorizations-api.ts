@@ -1,0 +1,8 @@
+import { authorizationRoutes } from '../lib/auth/http';
+import { authRuntime } from '../lib/auth/runtime';
+import { createApiHandler } from '../lib/http/api-handler';
+
+const { store } = authRuntime();
+
+/** `/api/v2/authorizations`: API tokens. Managing them takes `authorizations` permissions. */
+export const handler = createApiHandler(authorizationRoutes({ store }), { resource: 'authorizations' });

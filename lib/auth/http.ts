@@ -1,0 +1,210 @@
+import * as z from 'zod';
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError, UnauthorizedError } from '../errors';
+import type { RouteDef } from '../http/api-handler';
+import { pageLinks, pagingQuery } from '../http/paging';
+import { type ApiRequest, bodyOf, param, queryOf } from '../http/request';
+import { json, noContent } from '../http/response';
+import {
+  ACTIONS,
+  type Authorization,
+  authorizationStatusSchema,
+  type Caller,
+  can,
+  type Permission,
+  RESOURCE_TYPES,
+  tokenOrgIDSchema,
+} from './model';
+import type { AuthStore } from './store';
+import { issueToken } from './token';
+
+export const AUTHORIZATIONS_BASE_PATH = '/api/v2/authorizations';
+
+const DESCRIPTION_LENGTH = 1024;
+
+export const permissionBody = z.strictObject({
+  action: z.enum(ACTIONS),
+  resource: z.strictObject({
+    type: z.enum(RESOURCE_TYPES),
+    /** Defaults to the authorization's org; no other org is accepted. */
+    orgID: tokenOrgIDSchema.optional(),
+  }),
+});
+
+/** InfluxDB's AuthorizationPostRequest, without users (Rota has none). */
+export const authorizationCreateBody = z.strictObject({
+  orgID: tokenOrgIDSchema.optional(),
+  description: z.string().max(DESCRIPTION_LENGTH).optional(),
+  status: authorizationStatusSchema.optional(),
+  permissions: z
+    .array(permissionBody)
+    .min(1, 'at least one permission')
+    .max(ACTIONS.length * RESOURCE_TYPES.length * 2),
+});
+
+/** InfluxDB's AuthorizationUpdateRequest. */
+export const authorizationUpdateBody = z
+  .strictObject({
+    status: authorizationStatusSchema.optional(),
+    description: z.string().max(DESCRIPTION_LENGTH).optional(),
+  })
+  .refine((b) => b.status !== undefined || b.description !== undefined, {
+    message: 'set status or description',
+  });
+
+export const listAuthorizationsQuery = z.object({
+  ...pagingQuery,
+  orgID: z.string().min(1).max(64).optional(),
+  org: z.string().min(1).max(64).optional(),
+});
+
+/** InfluxDB's Authorization object. `token` appears once, in the answer to the create. */
+export function toAuthorizationJson(authorization: Authorization, token?: string) {
+  return {
+    id: authorization.id,
+    ...(token === undefined ? {} : { token }),
+    status: authorization.status,
+    description: authorization.description,
+    orgID: authorization.orgID,
+    permissions: authorization.permissions.map((p) => ({
+      action: p.action,
+      resource: { type: p.type, orgID: authorization.orgID },
+    })),
+    createdAt: authorization.createdAt,
+    updatedAt: authorization.updatedAt,
+    links: { self: `${AUTHORIZATIONS_BASE_PATH}/${authorization.id}` },
+  };
+}
+
+function callerOf(req: ApiRequest): Caller {
+  if (!req.caller) throw new UnauthorizedError();
+  return req.caller;
+}
+
+/**
+ * An org token manages only tokens it could have issued itself: never one that holds
+ * a permission it lacks, so write on `authorizations` is no ladder to more.
+ */
+function requireHolds(caller: Caller, permissions: readonly Permission[], what: string): void {
+  const missing = permissions.filter((p) => !can(caller, p.action, p.type));
+  if (missing.length > 0) {
+    const list = missing.map((p) => `${p.action}:${p.type}`).join(', ');
+    throw new ForbiddenError(`${what} permissions the caller does not hold: ${list}`);
+  }
+}
+
+export interface AuthorizationRoutesDeps {
+  store: AuthStore;
+  now?: () => number;
+  newID?: () => string;
+}
+
+/** `/api/v2/authorizations`: issue, list, read, (de)activate and revoke API tokens. */
+export function authorizationRoutes(deps: AuthorizationRoutesDeps): RouteDef[] {
+  const now = deps.now ?? Date.now;
+
+  const load = async (caller: Caller, id: string): Promise<Authorization> => {
+    const authorization = await deps.store.get(id);
+    // Another org's token is indistinguishable from a missing one.
+    if (!authorization || (caller.orgID !== undefined && caller.orgID !== authorization.orgID)) {
+      throw new NotFoundError('authorization not found');
+    }
+    return authorization;
+  };
+
+  return [
+    {
+      method: 'POST',
+      path: AUTHORIZATIONS_BASE_PATH,
+      handler: async (req) => {
+        const caller = callerOf(req);
+        const body = bodyOf(req, authorizationCreateBody, 'invalid authorization');
+        const orgID = body.orgID ?? caller.orgID;
+        if (orgID === undefined) throw new InvalidError('orgID is required');
+        if (caller.orgID !== undefined && caller.orgID !== orgID) {
+          throw new ForbiddenError('orgID does not match the caller');
+        }
+        const permissions: Permission[] = [];
+        for (const p of body.permissions) {
+          if (p.resource.orgID !== undefined && p.resource.orgID !== orgID) {
+            throw new InvalidError(`a permission's resource.orgID must be the authorization's org, ${orgID}`);
+          }
+          if (!permissions.some((q) => q.action === p.action && q.type === p.resource.type)) {
+            permissions.push({ action: p.action, type: p.resource.type });
+          }
+        }
+        requireHolds(caller, permissions, 'cannot grant');
+
+        const issued = issueToken(deps.newID);
+        const stamp = new Date(now()).toISOString();
+        const authorization: Authorization = {
+          id: issued.id,
+          orgID,
+          status: body.status ?? 'active',
+          description: body.description ?? '',
+          permissions,
+          tokenHash: issued.tokenHash,
+          createdAt: stamp,
+          updatedAt: stamp,
+        };
+        if (!(await deps.store.create(authorization)))
+          throw new ConflictError('authorization id already exists');
+        return json(201, toAuthorizationJson(authorization, issued.token));
+      },
+    },
+    {
+      method: 'GET',
+      path: AUTHORIZATIONS_BASE_PATH,
+      handler: async (req) => {
+        const caller = callerOf(req);
+        const query = queryOf(req, listAuthorizationsQuery);
+        const orgID = query.orgID ?? query.org ?? caller.orgID;
+        if (orgID === undefined) throw new InvalidError('orgID is required');
+        if (caller.orgID !== undefined && caller.orgID !== orgID) {
+          throw new ForbiddenError('orgID does not match the caller');
+        }
+        const page = await deps.store.list({ orgID, after: query.after, limit: query.limit });
+        return json(200, {
+          authorizations: page.authorizations.map((a) => toAuthorizationJson(a)),
+          links: pageLinks(
+            AUTHORIZATIONS_BASE_PATH,
+            { orgID, limit: query.limit },
+            page.authorizations.at(-1)?.id,
+            page.more,
+          ),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
+      handler: async (req) => json(200, toAuthorizationJson(await load(callerOf(req), param(req, 'id')))),
+    },
+    {
+      method: 'PATCH',
+      path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
+      handler: async (req) => {
+        const caller = callerOf(req);
+        const body = bodyOf(req, authorizationUpdateBody, 'invalid authorization update');
+        const current = await load(caller, param(req, 'id'));
+        requireHolds(caller, current.permissions, 'cannot change a token with');
+        const updated = await deps.store.update(current.id, {
+          ...body,
+          updatedAt: new Date(now()).toISOString(),
+        });
+        if (!updated) throw new NotFoundError('authorization not found');
+        return json(200, toAuthorizationJson(updated));
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
+      handler: async (req) => {
+        const caller = callerOf(req);
+        const current = await load(caller, param(req, 'id'));
+        requireHolds(caller, current.permissions, 'cannot delete a token with');
+        if (!(await deps.store.delete(current.id))) throw new NotFoundError('authorization not found');
+        return noContent();
+      },
+    },
+  ];
+}

@@ -1,0 +1,80 @@
+import * as z from 'zod';
+import type { Access } from '../task/task-service';
+
+/**
+ * What a token may touch: one entry per system API, plus the authorizations API
+ * itself. A permission is always for the token's own org; only the operator
+ * spans orgs.
+ */
+export const RESOURCE_TYPES = ['tasks', 'checks', 'notifications', 'authorizations'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+export const ACTIONS = ['read', 'write'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export interface Permission {
+  action: Action;
+  type: ResourceType;
+}
+
+/** The operator's token ID. Stored token IDs are ULIDs, so they can never be this. */
+export const OPERATOR_TOKEN_ID = 'operator';
+
+/** GET paths that API Gateway serves without an authorizer; local mode skips the check for them too. */
+export const PUBLIC_GET_PATHS = ['/health', '/api/v2/openapi.json'] as const;
+
+/**
+ * Who is calling, as every handler sees it. `orgID` undefined is the operator
+ * (`Access` semantics: any org); `permissions` is `all` for the operator only.
+ */
+export interface Caller extends Access {
+  tokenID: string;
+  permissions: 'all' | ReadonlySet<string>;
+}
+
+export const OPERATOR_CALLER: Caller = Object.freeze({ tokenID: OPERATOR_TOKEN_ID, permissions: 'all' });
+
+const permissionKey = (action: Action, type: ResourceType) => `${action}:${type}`;
+
+export function can(caller: Caller, action: Action, type: ResourceType): boolean {
+  return caller.permissions === 'all' || caller.permissions.has(permissionKey(action, type));
+}
+
+/** `read:tasks,write:tasks`: the compact form that travels in the authorizer context. */
+export function encodePermissions(permissions: readonly Permission[]): string {
+  return [...new Set(permissions.map((p) => permissionKey(p.action, p.type)))].sort().join(',');
+}
+
+const PERMISSION_KEYS: ReadonlySet<string> = new Set(
+  ACTIONS.flatMap((action) => RESOURCE_TYPES.map((type) => permissionKey(action, type))),
+);
+
+/** Unknown entries are dropped rather than trusted: they can only ever grant less. */
+export function decodePermissions(encoded: string): ReadonlySet<string> {
+  return new Set(encoded.split(',').filter((key) => PERMISSION_KEYS.has(key)));
+}
+
+/**
+ * Org IDs that tokens carry. Narrower than a task's orgID on purpose: no `#` or `~`
+ * (they delimit index keys), no spaces or control characters (they end up in headers
+ * and logs).
+ */
+export const tokenOrgIDSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be 1–64 letters, digits, ".", "_", ":" or "-"');
+
+export const authorizationStatusSchema = z.enum(['active', 'inactive']);
+export type AuthorizationStatus = z.infer<typeof authorizationStatusSchema>;
+
+/** A stored token: only the SHA-256 of its secret is kept. */
+export interface Authorization {
+  id: string;
+  orgID: string;
+  status: AuthorizationStatus;
+  description: string;
+  permissions: Permission[];
+  /** Hex SHA-256 of the token's secret part. */
+  tokenHash: string;
+  createdAt: string;
+  updatedAt: string;
+}

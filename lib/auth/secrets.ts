@@ -1,0 +1,191 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Encrypts secrets that systems keep in their stored documents (target headers,
+ * endpoint credentials). Sealed values are plain strings, so they fit wherever the
+ * plaintext did; `open` refuses anything that was tampered with or sealed under
+ * another key.
+ */
+export interface SecretBox {
+  seal(plain: string): Promise<string>;
+  open(sealed: string): Promise<string>;
+}
+
+/** Every sealed value starts with this, whichever box sealed it. */
+export const SEALED_PREFIX = 'rota-sealed:1:';
+
+export const REDACTED = '<redacted>';
+
+/** Bound into every KMS call, so IAM can limit the key's use to sealing secrets (infra reads it too). */
+export const SECRETS_ENCRYPTION_CONTEXT = { purpose: 'rota-secrets' } as const;
+
+export function isSealed(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(SEALED_PREFIX);
+}
+
+/**
+ * Header names that carry credentials: redacted in responses, sealed at rest, and
+ * scrubbed from run logs.
+ */
+const SECRET_HEADER =
+  /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$|token|secret|key|password|credential|signature/i;
+
+export function isSecretHeader(name: string): boolean {
+  return SECRET_HEADER.test(name);
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * AES-256-GCM under `key`, with the sealed string's own header as associated data,
+ * so a ciphertext cannot be moved under another key reference.
+ */
+export function aesSeal(key: Buffer, header: string, plain: string): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(header, 'utf8'));
+  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return `${header}:${iv.toString('base64url')}:${body.toString('base64url')}`;
+}
+
+/** Splits `<header>:<iv>:<body>`; `header` is everything before the last two parts. */
+export function splitSealed(sealed: string): { header: string; iv: Buffer; body: Buffer } {
+  const parts = sealed.split(':');
+  const body = parts.pop();
+  const iv = parts.pop();
+  if (!isSealed(sealed) || iv === undefined || body === undefined) {
+    throw new SealedValueError('not a sealed value');
+  }
+  return {
+    header: parts.join(':'),
+    iv: Buffer.from(iv, 'base64url'),
+    body: Buffer.from(body, 'base64url'),
+  };
+}
+
+export function aesOpen(key: Buffer, parts: { header: string; iv: Buffer; body: Buffer }): string {
+  if (parts.iv.length !== IV_BYTES || parts.body.length < TAG_BYTES) {
+    throw new SealedValueError('sealed value is malformed');
+  }
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, parts.iv);
+    decipher.setAAD(Buffer.from(parts.header, 'utf8'));
+    decipher.setAuthTag(parts.body.subarray(parts.body.length - TAG_BYTES));
+    const plain = Buffer.concat([
+      decipher.update(parts.body.subarray(0, parts.body.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
+    return plain.toString('utf8');
+  } catch (error) {
+    throw new SealedValueError('sealed value failed authentication (wrong key or tampered)', {
+      cause: error,
+    });
+  }
+}
+
+/** Raised when a sealed value cannot be opened; the message never contains the value. */
+export class SealedValueError extends Error {}
+
+/** A 32-byte key given as 64 hex digits or as base64. */
+export function parseSecretsKey(text: string): Buffer {
+  const trimmed = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed)
+    ? Buffer.from(trimmed, 'hex')
+    : Buffer.from(trimmed, 'base64');
+  if (key.length !== 32) throw new Error('ROTA_SECRETS_KEY must be 32 bytes, as 64 hex digits or base64');
+  return key;
+}
+
+export function generateSecretsKey(): Buffer {
+  return randomBytes(32);
+}
+
+/**
+ * Local mode's box: AES-256-GCM under one key. The key's fingerprint is part of every
+ * sealed value, so opening under the wrong key says so instead of failing obscurely.
+ */
+export function createLocalSecretBox(key: Buffer): SecretBox {
+  if (key.length !== 32) throw new Error('a local secret box needs a 32-byte key');
+  const fingerprint = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  const header = `${SEALED_PREFIX}local:${fingerprint}`;
+  return {
+    async seal(plain) {
+      return aesSeal(key, header, plain);
+    },
+    async open(sealed) {
+      const parts = splitSealed(sealed);
+      if (parts.header !== header) {
+        throw new SealedValueError('sealed value was sealed under another key (ROTA_SECRETS_KEY changed?)');
+      }
+      return aesOpen(key, parts);
+    },
+  };
+}
+
+/**
+ * Seals the values of credential headers before they are stored. A value sent back
+ * as `<redacted>` (a client that read the task and writes it back) keeps the value
+ * stored under the same name. Every other value is sealed as given, even one that
+ * looks sealed, so a caller can never plant a ciphertext for the runner to open.
+ */
+export async function sealHeaders(
+  headers: Record<string, string>,
+  box: SecretBox,
+  current: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  const stored = new Map(Object.entries(current).map(([name, value]) => [name.toLowerCase(), value]));
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!isSecretHeader(name)) {
+      out[name] = value;
+      continue;
+    }
+    const kept = value === REDACTED ? stored.get(name.toLowerCase()) : undefined;
+    out[name] = kept ?? (await box.seal(value));
+  }
+  return out;
+}
+
+/** Opens the sealed credential headers; returns the plaintexts too, so they can be scrubbed from logs. */
+export async function openHeaders(
+  headers: Record<string, string>,
+  box: SecretBox,
+): Promise<{ headers: Record<string, string>; secrets: string[] }> {
+  const out: Record<string, string> = {};
+  const secrets: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (isSecretHeader(name) && isSealed(value)) {
+      const plain = await box.open(value);
+      out[name] = plain;
+      secrets.push(plain);
+    } else {
+      out[name] = value;
+      if (isSecretHeader(name)) secrets.push(value);
+    }
+  }
+  return { headers: out, secrets };
+}
+
+/** Shorter values are too likely to be ordinary words to scrub. */
+const MIN_SCRUBBED_LENGTH = 4;
+
+/**
+ * Replaces every occurrence of the given secrets, and of the token part of
+ * `Bearer x`/`Basic x` values, with `<redacted>`: a target that echoes its request
+ * headers must not put them into a run log.
+ */
+export function scrubber(secrets: readonly string[]): (text: string) => string {
+  const needles = [
+    ...new Set(
+      secrets.flatMap((secret) => {
+        const scheme = /^\S+\s+(\S.*)$/.exec(secret)?.[1];
+        return scheme ? [secret, scheme] : [secret];
+      }),
+    ),
+  ]
+    .filter((s) => s.length >= MIN_SCRUBBED_LENGTH)
+    .sort((a, b) => b.length - a.length);
+  if (needles.length === 0) return (text) => text;
+  return (text) => needles.reduce((out, needle) => out.split(needle).join(REDACTED), text);
+}

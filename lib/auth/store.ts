@@ -1,0 +1,162 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { ATTR, authKey, INDEX, orgAuthorizationsPk } from '../store/keys';
+import type { Authorization, AuthorizationStatus } from './model';
+
+export interface AuthorizationChange {
+  status?: AuthorizationStatus | undefined;
+  description?: string | undefined;
+  updatedAt: string;
+}
+
+export interface AuthStore {
+  /** Conditional create; false when the id is taken. */
+  create(authorization: Authorization): Promise<boolean>;
+  get(id: string): Promise<Authorization | undefined>;
+  /** One org's tokens, oldest first, paged by id. */
+  list(query: {
+    orgID: string;
+    after?: string | undefined;
+    limit: number;
+  }): Promise<{ authorizations: Authorization[]; more: boolean }>;
+  /** Undefined when the token is gone. */
+  update(id: string, change: AuthorizationChange): Promise<Authorization | undefined>;
+  /** False when the token was not there. */
+  delete(id: string): Promise<boolean>;
+}
+
+const FIELDS = [
+  'id',
+  'orgID',
+  'status',
+  'description',
+  'permissions',
+  'tokenHash',
+  'createdAt',
+  'updatedAt',
+] as const;
+
+export function createAuthStore({
+  client,
+  tableName,
+}: {
+  client: DynamoDBClient;
+  tableName: string;
+}): AuthStore {
+  const toAuthorization = (item: Record<string, AttributeValue>): Authorization => {
+    const raw = unmarshall(item);
+    return Object.fromEntries(FIELDS.map((f) => [f, raw[f]])) as unknown as Authorization;
+  };
+  const lostCondition = (error: unknown) => error instanceof ConditionalCheckFailedException;
+
+  return {
+    async create(authorization) {
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: marshall({
+              ...authorization,
+              ...authKey(authorization.id),
+              [ATTR.orgTypePk]: orgAuthorizationsPk(authorization.orgID),
+              [ATTR.orgTypeSk]: authorization.id,
+            }),
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': ATTR.pk },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (lostCondition(error)) return false;
+        throw error;
+      }
+    },
+
+    async get(id) {
+      // Consistent, so a token that was just deactivated or deleted stops working at once.
+      const out = await client.send(
+        new GetItemCommand({ TableName: tableName, Key: marshall(authKey(id)), ConsistentRead: true }),
+      );
+      return out.Item ? toAuthorization(out.Item) : undefined;
+    },
+
+    async list({ orgID, after, limit }) {
+      const names: Record<string, string> = { '#pk': ATTR.orgTypePk };
+      const values: Record<string, unknown> = { ':pk': orgAuthorizationsPk(orgID) };
+      let keyCondition = '#pk = :pk';
+      if (after !== undefined) {
+        keyCondition += ' AND #sk > :after';
+        names['#sk'] = ATTR.orgTypeSk;
+        values[':after'] = after;
+      }
+      const out = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: INDEX.byOrgType,
+          KeyConditionExpression: keyCondition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+          // One extra item tells whether another page exists.
+          Limit: limit + 1,
+        }),
+      );
+      const items = (out.Items ?? []).map(toAuthorization);
+      return { authorizations: items.slice(0, limit), more: items.length > limit };
+    },
+
+    async update(id, change) {
+      const names: Record<string, string> = { '#pk': ATTR.pk, '#updatedAt': 'updatedAt' };
+      const values: Record<string, unknown> = { ':updatedAt': change.updatedAt };
+      const sets = ['#updatedAt = :updatedAt'];
+      for (const field of ['status', 'description'] as const) {
+        if (change[field] === undefined) continue;
+        names[`#${field}`] = field;
+        values[`:${field}`] = change[field];
+        sets.push(`#${field} = :${field}`);
+      }
+      try {
+        const out = await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: marshall(authKey(id)),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: marshall(values),
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return out.Attributes ? toAuthorization(out.Attributes) : undefined;
+      } catch (error) {
+        if (lostCondition(error)) return undefined;
+        throw error;
+      }
+    },
+
+    async delete(id) {
+      try {
+        await client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: marshall(authKey(id)),
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': ATTR.pk },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (lostCondition(error)) return false;
+        throw error;
+      }
+    },
+  };
+}
