@@ -1,5 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { authConfig } from './auth/config';
+import { createOrgQuota } from './auth/org-quota';
 import { config, type RotaConfig } from './config';
 import type { TargetPolicy } from './net/address-policy';
 import { createRunQueue } from './queue/run-queue';
@@ -38,6 +40,7 @@ export function createRuntime(cfg: RotaConfig) {
     : undefined;
   const taskService = createTaskService({
     tasks,
+    quota: createOrgQuota({ client: dynamo, tableName, limit: authConfig().ROTA_MAX_TASKS_PER_ORG }),
     // Runs and leases live under the task's partition; without the task they are unreachable.
     onTaskDeleted: async (task) => {
       await runs.deleteAllForTask(task.id);

@@ -49,7 +49,17 @@ export interface ScopedTaskService<M extends Record<string, unknown>> {
   create(access: Access, definition: TaskDefinition): Promise<Task & { metadata: M }>;
   get(access: Access, id: string): Promise<Task & { metadata: M }>;
   list(access: Access, options: ListOptions): Promise<{ tasks: (Task & { metadata: M })[]; more: boolean }>;
-  update(access: Access, id: string, patch: TaskPatch, ifVersion?: number): Promise<Task & { metadata: M }>;
+  /**
+   * `patch` may be a function of the current task, for changes that depend on it
+   * (merging into metadata): it runs on every fresh read, so a retried write never
+   * applies a patch computed from a stale task.
+   */
+  update(
+    access: Access,
+    id: string,
+    patch: TaskPatch | ((current: Task & { metadata: M }) => TaskPatch),
+    ifVersion?: number,
+  ): Promise<Task & { metadata: M }>;
   delete(access: Access, id: string): Promise<void>;
 }
 
@@ -128,12 +138,16 @@ export function createTaskService(deps: TaskServiceDeps) {
       },
 
       async update(access, id, input, ifVersion) {
-        const patch = parseOrThrow(taskPatchSchema, input, 'invalid update');
+        const fixed =
+          typeof input === 'function' ? undefined : parseOrThrow(taskPatchSchema, input, 'invalid update');
         for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
           const current = await load(access, id);
           if (ifVersion !== undefined && ifVersion !== current.version) {
             throw new ConflictError(`task version is ${current.version}, not ${ifVersion}`);
           }
+          const patch =
+            fixed ??
+            parseOrThrow(taskPatchSchema, (input as (task: Typed) => TaskPatch)(current), 'invalid update');
           const next = applyPatch(current, patch, now());
           next.metadata = checkMetadata(next.metadata);
           const stored = await deps.tasks.replaceDefinition(next, current.version);

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRota, startLocal } from '../../local/start';
 import { waitFor } from '../support/emulators';
@@ -10,6 +11,7 @@ const TOKEN = 'test-operator-token';
 function startLoopback() {
   const state = {
     cpu: 95,
+    probeAuth: undefined as string | undefined,
     received: [] as { path: string; headers: Record<string, unknown>; body: unknown }[],
   };
   const server: Server = createServer((req, res) => {
@@ -17,6 +19,7 @@ function startLoopback() {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       if (req.url === '/metrics') {
+        state.probeAuth = req.headers.authorization;
         res
           .writeHead(200, { 'content-type': 'application/json' })
           .end(JSON.stringify({ host: { cpu: state.cpu } }));
@@ -79,6 +82,19 @@ describe('checks and notification rules in local mode', () => {
     );
   };
   const notifications = () => loop.state.received.filter((r) => r.path === '/notify');
+  /** The stored item as DynamoDB holds it, to prove what is at rest. */
+  const rawItem = async (pk: string, sk: string) => {
+    const client = new DynamoDBClient({
+      endpoint: rota.env.ROTA_DYNAMODB_ENDPOINT,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const out = await client.send(
+      new GetItemCommand({ TableName: 'rota', Key: { PK: { S: pk }, SK: { S: sk } } }),
+    );
+    client.destroy();
+    return out.Item;
+  };
 
   beforeAll(async () => {
     loop = await startLoopback();
@@ -105,7 +121,12 @@ describe('checks and notification rules in local mode', () => {
       name: 'api cpu',
       type: 'threshold',
       every: '1h',
-      probe: { url: `${loop.url}/metrics`, field: 'host.cpu', timeout: '2s' },
+      probe: {
+        url: `${loop.url}/metrics`,
+        field: 'host.cpu',
+        timeout: '2s',
+        headers: { Authorization: 'Bearer probe-s3cr3t' },
+      },
       thresholds: [
         { level: 'CRIT', type: 'greater', value: 90 },
         { level: 'WARN', type: 'range', min: 70, max: 90 },
@@ -138,9 +159,20 @@ describe('checks and notification rules in local mode', () => {
       tagRules: [{ key: 'service', value: 'billing', operator: 'equal' }],
     });
 
+    // Credentials are redacted on read and sealed at rest.
+    expect((check.probe as { headers: Record<string, string> }).headers.Authorization).toBe('<redacted>');
+    const raw = JSON.stringify([
+      await rawItem(`ENDPOINT#${endpoint.id}`, 'ENDPOINT'),
+      await rawItem(`TASK#${check.id}`, 'TASK'),
+    ]);
+    expect(raw).not.toContain('s3cr3t-bearer');
+    expect(raw).not.toContain('probe-s3cr3t');
+    expect(raw).toContain('rota-sealed:1:');
+
     // 1. Over the CRIT threshold: a CRIT status.
     expect((await runNow('/api/v2/checks', check.id)).status).toBe('success');
     const statuses = (await ok('GET', `/api/v2/checks/${check.id}/statuses`)).statuses as Json[];
+    expect(loop.state.probeAuth).toBe('Bearer probe-s3cr3t');
     expect(statuses[0]).toMatchObject({
       level: 'CRIT',
       value: 95,

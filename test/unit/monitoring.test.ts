@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { createLocalSecretBox, generateSecretsKey, isSealed } from '../../lib/auth/secrets';
 import { levelFor } from '../../lib/systems/checks/evaluate';
 import type { CheckStatus } from '../../lib/systems/checks/model';
 import type { NotificationEndpoint } from '../../lib/systems/notifications/endpoint-model';
-import { keepRedacted, redactEndpoint } from '../../lib/systems/notifications/endpoint-model';
+import { redactEndpoint } from '../../lib/systems/notifications/endpoint-model';
+import { openEndpoint, sealEndpoint } from '../../lib/systems/notifications/endpoint-secrets';
 import { formatNotification } from '../../lib/systems/notifications/format';
 import { statusRulesMatch, tagRulesMatch } from '../../lib/systems/notifications/rule-runner';
 import { renderTemplate, valueAt } from '../../lib/systems/shared/template';
@@ -136,7 +138,7 @@ describe('endpoint formats', () => {
     expect(trigger.dedup_key).toBe(resolve.dedup_key);
   });
 
-  it('redacts credentials and keeps them when a redacted value is sent back', () => {
+  it('redacts credentials on every read', () => {
     const endpoint = {
       ...base,
       type: 'http',
@@ -150,9 +152,40 @@ describe('endpoint formats', () => {
     expect(shown.token).toBe('<redacted>');
     expect(shown.headers).toEqual({ 'X-Api-Key': '<redacted>', 'X-Env': 'prod' });
     expect(JSON.stringify(shown)).not.toContain('tok"');
-    expect(keepRedacted({ token: '<redacted>', headers: { 'X-Api-Key': '<redacted>' } }, endpoint)).toEqual({
-      token: 'tok',
-      headers: { 'X-Api-Key': 'k' },
-    });
+  });
+
+  it('seals credentials at rest, keeps them when sent back redacted, and opens them for sending', async () => {
+    const box = createLocalSecretBox(generateSecretsKey());
+    const plain = {
+      ...base,
+      type: 'slack',
+      url: 'https://hooks.slack.com/services/T/B/secret',
+    } as NotificationEndpoint;
+    const sealed = await sealEndpoint(plain, box);
+    expect(isSealed(sealed.url)).toBe(true);
+    expect(JSON.stringify(sealed)).not.toContain('services/T/B/secret');
+    expect(redactEndpoint(sealed).url).toBe('https://hooks.slack.com/<redacted>');
+
+    const resent = await sealEndpoint(
+      { ...sealed, url: 'https://hooks.slack.com/<redacted>' } as NotificationEndpoint,
+      box,
+      sealed,
+    );
+    expect(resent.url).toBe(sealed.url);
+    const opened = await openEndpoint(resent, box);
+    expect(opened.endpoint.url).toBe(plain.url);
+    expect(opened.secrets).toEqual([plain.url]);
+
+    const pd = await sealEndpoint(
+      {
+        ...base,
+        type: 'pagerduty',
+        routingKey: 'rk-123',
+        url: 'https://events.pagerduty.com/v2/enqueue',
+      } as NotificationEndpoint,
+      box,
+    );
+    expect(isSealed((pd as { routingKey: string }).routingKey)).toBe(true);
+    expect((await openEndpoint(pd, box)).endpoint).toMatchObject({ routingKey: 'rk-123' });
   });
 });

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { lazySecretBox } from '../../auth/secret-box';
+import { isSecretHeader, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
 import { InvalidError } from '../../errors';
 import type { RouteDef } from '../../http/api-handler';
 import { pageLinks, pagingQuery } from '../../http/paging';
@@ -8,6 +10,7 @@ import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { ScopedTaskService } from '../../task/task-service';
+import { splitPatch } from '../shared/patch';
 import { type CheckMetadata, levelSchema, probeSchema, tagsSchema, thresholdSchema } from './model';
 import type { StatusStore } from './status-store';
 
@@ -75,7 +78,7 @@ export function toCheckJson(check: Check) {
     type: m.kind,
     every: check.every,
     offset: check.offset,
-    probe: m.probe,
+    probe: m.probe.headers ? { ...m.probe, headers: redactHeaders(m.probe.headers) } : m.probe,
     ...(m.kind === 'threshold' ? { thresholds: m.thresholds } : { timeSince: m.timeSince, level: m.level }),
     statusMessageTemplate: m.statusMessageTemplate,
     tags: m.tags,
@@ -88,11 +91,24 @@ export function toCheckJson(check: Check) {
   };
 }
 
+const redactHeaders = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, isSecretHeader(k) ? REDACTED : v]));
+
+/** Probe credentials (Authorization and the like) are stored sealed, never in clear. */
+async function sealProbe<P extends { headers?: Record<string, string> | undefined }>(
+  probe: P,
+  box: SecretBox,
+  current?: Record<string, string>,
+): Promise<P> {
+  return probe.headers ? { ...probe, headers: await sealHeaders(probe.headers, box, current) } : probe;
+}
+
 /** The checks system's HTTP translation. */
 export function checkRoutes(
   checks: ScopedTaskService<CheckMetadata>,
   statuses: StatusStore,
   policy: TargetPolicy,
+  secrets: SecretBox = lazySecretBox(),
 ): RouteDef[] {
   return [
     {
@@ -114,7 +130,7 @@ export function checkRoutes(
           // A check is a state machine (each status knows the previous level): one run at a time.
           concurrency: 1,
           catchUp: 'skip',
-          metadata: { kind: type, ...rest },
+          metadata: { kind: type, ...rest, probe: await sealProbe(rest.probe, secrets) },
         } as TaskDefinition;
         const check = await checks.create(req.access, definition);
         return json(201, toCheckJson(check));
@@ -144,20 +160,13 @@ export function checkRoutes(
       path: `${CHECKS_BASE_PATH}/{id}`,
       handler: async (req) => {
         const body = bodyOf(req, checkUpdateBody, 'invalid check update');
-        if (body.probe) checkTargetUrl(body.probe.url, policy);
         const id = param(req, 'id');
-        const current = await checks.get(req.access, id);
-        const { name, description, status, every, offset, ...metadataPatch } = body;
-        const check = await checks.update(req.access, id, {
-          name,
-          description,
-          status,
-          every,
-          offset,
-          ...(Object.keys(metadataPatch).length
-            ? { metadata: { ...current.metadata, ...metadataPatch } }
-            : {}),
-        });
+        if (body.probe) {
+          checkTargetUrl(body.probe.url, policy);
+          const current = await checks.get(req.access, id);
+          body.probe = await sealProbe(body.probe, secrets, current.metadata.probe.headers);
+        }
+        const check = await checks.update(req.access, id, splitPatch(body));
         return json(200, toCheckJson(check));
       },
     },

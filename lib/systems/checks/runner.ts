@@ -1,3 +1,5 @@
+import { lazySecretBox } from '../../auth/secret-box';
+import { openHeaders, type SecretBox, scrubber } from '../../auth/secrets';
 import type { TargetPolicy } from '../../net/address-policy';
 import { safeRequest } from '../../net/safe-http';
 import { parseDuration } from '../../schedule/duration';
@@ -62,13 +64,23 @@ async function probe(spec: Probe, policy: TargetPolicy, signal: AbortSignal): Pr
 export function createCheckRunner(deps: {
   statuses: StatusStore;
   policy: TargetPolicy;
+  /** Opens sealed probe credentials. @default the box the environment configures */
+  secrets?: SecretBox;
   now?: () => number;
 }): Runner<CheckMetadata> {
   const now = deps.now ?? Date.now;
-  return async ({ task, run, signal, log }) => {
+  const box = deps.secrets ?? lazySecretBox();
+  return async ({ task, run, signal, log: rawLog }) => {
     const check = task.metadata;
     const state = await deps.statuses.getState(task.id);
-    const result = await probe(check.probe, deps.policy, signal);
+    const opened = check.probe.headers
+      ? await openHeaders(check.probe.headers, box)
+      : { headers: undefined, secrets: [] };
+    // A probe error can quote what it sent: credentials never reach a status or a log.
+    const scrub = scrubber(opened.secrets);
+    const log = (line: string) => rawLog(scrub(line));
+    const raw = await probe({ ...check.probe, headers: opened.headers }, deps.policy, signal);
+    const result = raw.error ? { ...raw, error: scrub(raw.error) } : raw;
     const at = now();
 
     let level: Level;

@@ -51,6 +51,8 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 export type NotificationEndpoint = DistributiveOmit<EndpointBody, 'orgID' | 'status'> & {
   id: string;
+  /** Slack only: the webhook URL is stored sealed; its origin is kept for display. */
+  urlOrigin?: string;
   orgID: string;
   status: 'active' | 'inactive';
   description: string;
@@ -73,28 +75,9 @@ export function redactEndpoint(endpoint: NotificationEndpoint): NotificationEndp
     );
   }
   // A Slack webhook URL is itself the credential: keep only its origin.
-  if (endpoint.type === 'slack') out.url = `${new URL(endpoint.url).origin}/${REDACTED}`;
+  if (endpoint.type === 'slack') {
+    out.url = `${endpoint.urlOrigin ?? new URL(endpoint.url).origin}/${REDACTED}`;
+    delete out.urlOrigin;
+  }
   return out as NotificationEndpoint;
-}
-
-/** On update, a field sent back as `<redacted>` keeps its stored secret. */
-export function keepRedacted(
-  next: Record<string, unknown>,
-  current: NotificationEndpoint,
-): Record<string, unknown> {
-  const merged = { ...next };
-  const stored = current as unknown as Record<string, unknown>;
-  for (const [key, value] of Object.entries(merged)) {
-    if (value === REDACTED || (typeof value === 'string' && value.endsWith(`/${REDACTED}`)))
-      merged[key] = stored[key];
-  }
-  if (current.type === 'http' && current.headers && merged.headers && typeof merged.headers === 'object') {
-    merged.headers = Object.fromEntries(
-      Object.entries(merged.headers as Record<string, string>).map(([k, v]) => [
-        k,
-        v === REDACTED ? (current.headers?.[k] ?? v) : v,
-      ]),
-    );
-  }
-  return merged;
 }

@@ -1,5 +1,7 @@
 import { ulid } from 'ulid';
 import * as z from 'zod';
+import { lazySecretBox } from '../../auth/secret-box';
+import type { SecretBox } from '../../auth/secrets';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../errors';
 import type { RouteDef } from '../../http/api-handler';
 import { pageLinks, pagingQuery } from '../../http/paging';
@@ -10,7 +12,9 @@ import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { Access, ScopedTaskService } from '../../task/task-service';
 import { parseOrThrow } from '../../validation';
-import { endpointBody, keepRedacted, type NotificationEndpoint, redactEndpoint } from './endpoint-model';
+import { splitPatch } from '../shared/patch';
+import { endpointBody, type NotificationEndpoint, redactEndpoint } from './endpoint-model';
+import { sealEndpoint } from './endpoint-secrets';
 import type { EndpointStore } from './endpoint-store';
 import type { NotificationLogStore } from './log-store';
 import { type RuleMetadata, statusRuleSchema, tagRuleSchema } from './rule-model';
@@ -157,17 +161,7 @@ export function ruleRoutes(
         const id = param(req, 'id');
         const current = await rules.get(req.access, id);
         if (body.endpointID) await endpointFor(endpoints, req.access, current.orgID, body.endpointID);
-        const { name, description, status, every, offset, ...metadataPatch } = body;
-        const rule = await rules.update(req.access, id, {
-          name,
-          description,
-          status,
-          every,
-          offset,
-          ...(Object.keys(metadataPatch).length
-            ? { metadata: { ...current.metadata, ...metadataPatch } }
-            : {}),
-        });
+        const rule = await rules.update(req.access, id, splitPatch(body));
         return json(200, toRuleJson(rule));
       },
     },
@@ -216,6 +210,7 @@ export function endpointRoutes(
   endpoints: EndpointStore,
   rules: ScopedTaskService<RuleMetadata>,
   policy: TargetPolicy,
+  secrets: SecretBox = lazySecretBox(),
   now: () => number = Date.now,
 ): RouteDef[] {
   const load = async (access: Access, id: string) => {
@@ -242,16 +237,19 @@ export function endpointRoutes(
           throw new ForbiddenError('orgID does not match the caller');
         }
         const stamp = new Date(now()).toISOString();
-        const endpoint = {
-          ...body,
-          id: ulid().toLowerCase(),
-          orgID,
-          status: body.status ?? 'active',
-          description: body.description ?? '',
-          createdAt: stamp,
-          updatedAt: stamp,
-          version: 1,
-        } as NotificationEndpoint;
+        const endpoint = await sealEndpoint(
+          {
+            ...body,
+            id: ulid().toLowerCase(),
+            orgID,
+            status: body.status ?? 'active',
+            description: body.description ?? '',
+            createdAt: stamp,
+            updatedAt: stamp,
+            version: 1,
+          } as NotificationEndpoint,
+          secrets,
+        );
         if (!(await endpoints.create(endpoint))) throw new ConflictError('endpoint id already exists');
         return json(201, view(endpoint));
       },
@@ -289,24 +287,38 @@ export function endpointRoutes(
           throw new InvalidError('request body must be a JSON object');
         }
         const current = await load(req.access, param(req, 'id'));
-        const { orgID: _org, id: _id, ...stored } = current as NotificationEndpoint & Record<string, unknown>;
-        const patch = keepRedacted(req.body as Record<string, unknown>, current);
+        // Validate against what a client sees (credentials redacted), then seal: a field
+        // sent back as `<redacted>` keeps its stored ciphertext.
+        const {
+          id: _id,
+          orgID: _org,
+          createdAt: _c,
+          updatedAt: _u,
+          version: _v,
+          links: _l,
+          ...shown
+        } = view(current);
         const merged = parseOrThrow(
           endpointBody,
-          { ...stripMeta(stored), ...patch, type: current.type },
+          { ...shown, ...(req.body as Record<string, unknown>), type: current.type },
           'invalid notification endpoint update',
         );
-        checkTargetUrl(merged.url, policy);
-        const next = {
-          ...merged,
-          id: current.id,
-          orgID: current.orgID,
-          status: merged.status ?? current.status,
-          description: merged.description ?? '',
-          createdAt: current.createdAt,
-          updatedAt: new Date(now()).toISOString(),
-          version: current.version + 1,
-        } as NotificationEndpoint;
+        if (!(merged.type === 'slack' && merged.url.endsWith('/<redacted>')))
+          checkTargetUrl(merged.url, policy);
+        const next = await sealEndpoint(
+          {
+            ...merged,
+            id: current.id,
+            orgID: current.orgID,
+            status: merged.status ?? current.status,
+            description: merged.description ?? '',
+            createdAt: current.createdAt,
+            updatedAt: new Date(now()).toISOString(),
+            version: current.version + 1,
+          } as NotificationEndpoint,
+          secrets,
+          current,
+        );
         if (!(await endpoints.replace(next, current.version)))
           throw new ConflictError('endpoint was changed concurrently; read it again');
         return json(200, view(next));
@@ -328,9 +340,4 @@ export function endpointRoutes(
       },
     },
   ];
-}
-
-function stripMeta(stored: Record<string, unknown>) {
-  const { createdAt: _c, updatedAt: _u, version: _v, ...rest } = stored;
-  return rest;
 }

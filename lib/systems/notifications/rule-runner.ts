@@ -1,9 +1,12 @@
+import { lazySecretBox } from '../../auth/secret-box';
+import { type SecretBox, scrubber } from '../../auth/secrets';
 import type { TargetPolicy } from '../../net/address-policy';
 import { safeRequest } from '../../net/safe-http';
 import type { CheckStatus } from '../checks/model';
 import type { StatusStore } from '../checks/status-store';
 import { renderTemplate } from '../shared/template';
 import type { Runner } from '../system';
+import { openEndpoint } from './endpoint-secrets';
 import type { EndpointStore } from './endpoint-store';
 import { formatNotification } from './format';
 import type { NotificationLogStore } from './log-store';
@@ -38,14 +41,22 @@ export function createRuleRunner(deps: {
   endpoints: EndpointStore;
   log: NotificationLogStore;
   policy: TargetPolicy;
+  /** Opens the endpoint's sealed credentials. @default the box the environment configures */
+  secrets?: SecretBox;
   now?: () => number;
 }): Runner<RuleMetadata> {
   const now = deps.now ?? Date.now;
-  return async ({ task, run, signal, log }) => {
+  const box = deps.secrets ?? lazySecretBox();
+  return async ({ task, run, signal, log: rawLog }) => {
     const rule = task.metadata;
-    const endpoint = await deps.endpoints.get(rule.endpointID);
-    if (!endpoint || endpoint.orgID !== task.orgID)
+    const stored = await deps.endpoints.get(rule.endpointID);
+    if (!stored || stored.orgID !== task.orgID) {
       throw new Error(`notification endpoint ${rule.endpointID} not found`);
+    }
+    const { endpoint, secrets } = await openEndpoint(stored, box);
+    // Errors can quote the URL or headers they were sent with: scrub the credentials out.
+    const scrub = scrubber(secrets);
+    const log = (line: string) => rawLog(scrub(line));
     if (endpoint.status === 'inactive') {
       log(`endpoint ${endpoint.name} is inactive; nothing sent`);
       return;
@@ -109,7 +120,7 @@ export function createRuleRunner(deps: {
         failed++;
         oldestFailure =
           oldestFailure && oldestFailure < status.recordedAt ? oldestFailure : status.recordedAt;
-        const reason = (error as Error).message;
+        const reason = scrub((error as Error).message);
         await deps.log
           .settle(entry, status.runID, { outcome: 'failed', error: reason })
           .catch(() => undefined);

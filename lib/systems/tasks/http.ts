@@ -151,7 +151,12 @@ export function toDefinition(body: TaskCreateBody, callerOrgID?: string): TaskDe
   return definition as TaskDefinition;
 }
 
-function toPatch(body: ReturnType<typeof taskUpdateBody.parse>, current: UserTask | undefined): TaskPatch {
+/** The update as a function of the current task, so metadata merges into a fresh read. */
+function toPatch(body: ReturnType<typeof taskUpdateBody.parse>): (current: UserTask) => TaskPatch {
+  return (current) => patchOf(body, current);
+}
+
+function patchOf(body: ReturnType<typeof taskUpdateBody.parse>, current: UserTask): TaskPatch {
   const { flux, target, ...rest } = body;
   const patch: TaskPatch = { ...rest } as TaskPatch;
   if (flux !== undefined) {
@@ -165,7 +170,7 @@ function toPatch(body: ReturnType<typeof taskUpdateBody.parse>, current: UserTas
   }
   if (flux !== undefined || target !== undefined) {
     patch.metadata = {
-      ...(current?.metadata ?? {}),
+      ...current.metadata,
       ...(target ? { target } : {}),
       ...(flux !== undefined ? { flux } : {}),
     };
@@ -243,13 +248,19 @@ export function taskRoutes(
         const body = bodyOf(req, taskUpdateBody, 'invalid update');
         checkTarget(body.target);
         const id = param(req, 'id');
-        const current =
-          body.flux !== undefined || body.target !== undefined ? await tasks.get(req.access, id) : undefined;
+        // Sealing is async and needs the stored target only for headers sent back redacted.
         const sealed =
           body.target === undefined
             ? body
-            : { ...body, target: await sealTarget(body.target, secrets, current?.metadata.target) };
-        const task = await tasks.update(req.access, id, toPatch(sealed, current), ifMatchVersion(req));
+            : {
+                ...body,
+                target: await sealTarget(
+                  body.target,
+                  secrets,
+                  (await tasks.get(req.access, id)).metadata.target,
+                ),
+              };
+        const task = await tasks.update(req.access, id, toPatch(sealed), ifMatchVersion(req));
         return json(200, toTaskJson(task), etag(task));
       },
     },

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 /** Caps that keep a target (and so a task item) small. */
-export const TARGET_LIMITS = { bodyBytes: 256 * 1024, headers: 50, headerValueLength: 8192 } as const;
+export const TARGET_LIMITS = { bodyBytes: 32 * 1024, headers: 50, headerValueLength: 8192 } as const;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
