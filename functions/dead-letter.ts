@@ -8,10 +8,9 @@ import { runtime } from '../lib/runtime';
 
 const rt = runtime();
 const handleRecord = createDeadLetterHandler({ runs: rt.runs, tasks: rt.tasks, logger });
-const processor = new BatchProcessor(EventType.SQS);
 
 /** Consumes the runs DLQ and marks each dead-lettered run failed. */
 export const handler = middy(
   async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, handleRecord, processor, { context }),
+    processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context }),
 ).use(injectLambdaContext(logger));

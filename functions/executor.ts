@@ -9,7 +9,6 @@ import { metrics } from '../lib/observability/metrics';
 import { runtime } from '../lib/runtime';
 
 const executor = createExecutorFromRuntime(runtime());
-const processor = new BatchProcessor(EventType.SQS);
 
 /** SQS event source (ReportBatchItemFailures): each record is one run. */
 export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -17,7 +16,7 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
     return await processPartialResponse(
       event,
       (record: SQSRecord) => handleRunRecord(executor, record, context, logger),
-      processor,
+      new BatchProcessor(EventType.SQS),
       {
         context,
       },

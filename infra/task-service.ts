@@ -601,14 +601,18 @@ export class TaskService extends Construct {
     for (const index of definition.GlobalSecondaryIndexes ?? []) {
       const indexPartitionKey = keyOf(index.KeySchema, 'HASH');
       if (!index.IndexName || !indexPartitionKey) throw new Error('TaskService: incomplete index definition');
-      if (index.Projection?.ProjectionType !== 'ALL') {
-        throw new Error(`TaskService: index ${index.IndexName} must project ALL`);
-      }
+      // The projection comes from the store's declaration too (the due index includes only
+      // the scheduling fields), so code and table can never disagree on what an index holds.
+      const projection = index.Projection?.ProjectionType;
       table.addGlobalSecondaryIndex({
         indexName: index.IndexName,
         partitionKey: indexPartitionKey,
         sortKey: keyOf(index.KeySchema, 'RANGE'),
-        projectionType: dynamodb.ProjectionType.ALL,
+        ...(projection === 'INCLUDE'
+          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: index.Projection?.NonKeyAttributes ?? [] }
+          : projection === 'KEYS_ONLY'
+            ? { projectionType: dynamodb.ProjectionType.KEYS_ONLY }
+            : { projectionType: dynamodb.ProjectionType.ALL }),
       });
     }
     return table;

@@ -74,6 +74,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       ROTA_DYNAMODB_ENDPOINT: dynamo.endpoint,
       ROTA_SQS_ENDPOINT: sqs.endpoint,
       ROTA_RUNS_QUEUE_URL: queues.runs.url,
+      // The local scheduler ticks every second (the Lambda rule every minute).
+      ROTA_SCHEDULER_INTERVAL_SECONDS: String(Math.max(1, Math.round((options.tickMs ?? 1000) / 1000))),
       // EMF metrics would only print to stdout here; CloudWatch reads them on AWS.
       POWERTOOLS_METRICS_DISABLED: 'true',
       // Local mode runs against your own machine: loopback targets are allowed here, and

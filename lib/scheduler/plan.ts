@@ -4,13 +4,24 @@ import type { Task } from '../task/model';
 export interface PlanOptions {
   /** Enqueue everything that runs within this window; SQS delays each message to its instant. */
   lookaheadMs: number;
+  /**
+   * A tick reads only tasks whose next run is within this window (at most the
+   * lookahead). With a tick much shorter than the lookahead, a task planned a minute
+   * ahead is then re-read once per lookahead, not on every tick.
+   */
+  dueWithinMs: number;
   /** A run that should have started more than this long ago was missed (downtime), not just late. */
   missedGraceMs: number;
   /** Most runs one task may enqueue in one tick (catch-up included). */
   cap: number;
 }
 
-export const DEFAULT_PLAN_OPTIONS: PlanOptions = { lookaheadMs: 60_000, missedGraceMs: 120_000, cap: 1000 };
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
+  lookaheadMs: 60_000,
+  dueWithinMs: 60_000,
+  missedGraceMs: 120_000,
+  cap: 1000,
+};
 
 /**
  * Plan options for a scheduler that fires every `intervalSeconds`: it must look one
@@ -19,8 +30,15 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = { lookaheadMs: 60_000, missedGr
  * The lookahead is at least a minute so the minute-level tick keeps second precision.
  */
 export function planOptionsFor(intervalSeconds: number): PlanOptions {
-  const interval = Math.max(60, intervalSeconds) * 1000;
-  return { lookaheadMs: interval, missedGraceMs: 2 * interval, cap: 1000 };
+  const tick = intervalSeconds * 1000;
+  const lookahead = Math.max(60_000, tick);
+  // Two ticks' worth, so one late tick still finds every task before its run is due.
+  return {
+    lookaheadMs: lookahead,
+    dueWithinMs: Math.min(lookahead, 2 * tick),
+    missedGraceMs: 2 * lookahead,
+    cap: 1000,
+  };
 }
 
 export interface Plan {
@@ -41,7 +59,11 @@ export interface Plan {
  * the task's catch-up policy: `skip` drops them, `latest` keeps only the most
  * recent one, `all` replays them oldest first, `cap` per tick.
  */
-export function planRuns(task: Task, now: number, options: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
+export function planRuns(
+  task: Pick<Task, 'every' | 'cron' | 'offset' | 'timezone' | 'catchUp' | 'latestScheduled'>,
+  now: number,
+  options: PlanOptions = DEFAULT_PLAN_OPTIONS,
+): Plan {
   const schedule = compileSchedule(task);
   const offset = schedule.offsetMs;
   let cursor = Date.parse(task.latestScheduled);

@@ -2,8 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { clampDelay, type QueuedRun, type RunQueue } from '../queue/run-queue';
 import { scheduledRunID } from '../run/run-ids';
 import { dueShardKeys } from '../store/keys';
-import type { TaskStore } from '../store/task-store';
-import type { Task } from '../task/model';
+import type { DueTask, TaskStore } from '../store/task-store';
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions, planRuns } from './plan';
 
 export interface TickReport {
@@ -39,10 +38,10 @@ export function createScheduler(deps: SchedulerDeps) {
   const options = { ...DEFAULT_PLAN_OPTIONS, ...deps.plan };
   const parallelism = deps.parallelism ?? 16;
 
-  async function readDue(until: number): Promise<Task[]> {
+  async function readDue(until: number): Promise<DueTask[]> {
     const pages = await Promise.all(
       dueShardKeys(deps.dueShards).map(async (shard) => {
-        const found: Task[] = [];
+        const found: DueTask[] = [];
         let cursor: Record<string, unknown> | undefined;
         do {
           const page = await deps.tasks.queryDue(shard, until, cursor);
@@ -55,7 +54,7 @@ export function createScheduler(deps: SchedulerDeps) {
     return pages.flat();
   }
 
-  async function scheduleTask(task: Task, at: number, report: TickReport): Promise<void> {
+  async function scheduleTask(task: DueTask, at: number, report: TickReport): Promise<void> {
     // The index is eventually consistent: it may still show a task that was just deactivated.
     if (task.status !== 'active') return;
     const plan = planRuns(task, at, options);
@@ -68,6 +67,9 @@ export function createScheduler(deps: SchedulerDeps) {
       return;
     }
     report.advanced++;
+    // Delays are measured when the batch leaves, not when the tick began: a tick with
+    // many due tasks would otherwise deliver its last ones late.
+    const sentAt = now();
     const runs: QueuedRun[] = plan.instants.map((scheduledFor) => ({
       message: {
         taskID: task.id,
@@ -78,7 +80,7 @@ export function createScheduler(deps: SchedulerDeps) {
         revision: task.revision,
         waits: 0,
       },
-      delaySeconds: clampDelay((scheduledFor + plan.offsetMs - at) / 1000),
+      delaySeconds: clampDelay((scheduledFor + plan.offsetMs - sentAt) / 1000),
     }));
     try {
       await deps.queue.enqueue(runs);
@@ -99,7 +101,7 @@ export function createScheduler(deps: SchedulerDeps) {
   return {
     async tick(): Promise<TickReport> {
       const at = now();
-      const due = await readDue(at + options.lookaheadMs);
+      const due = await readDue(at + Math.min(options.dueWithinMs, options.lookaheadMs));
       const report: TickReport = { due: due.length, advanced: 0, conflicts: 0, enqueued: 0, failed: 0 };
       for (let i = 0; i < due.length; i += parallelism) {
         await Promise.all(due.slice(i, i + parallelism).map((task) => scheduleTask(task, at, report)));

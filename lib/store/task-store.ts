@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { RunStatus, Task } from '../task/model';
-import { ATTR, dueShard, INDEX, orgTypePk, taskKey } from './keys';
+import { ATTR, type DUE_PROJECTION, dueShard, INDEX, orgTypePk, taskKey } from './keys';
 import { buildUpdate } from './update-expression';
 
 /** Fields a definition write (create/update) owns. Bookkeeping written by runs is not among them. */
@@ -35,6 +35,9 @@ const DEFINITION_FIELDS = [
 ] as const satisfies readonly (keyof Task)[];
 
 const KEY_ATTRS = new Set<string>(Object.values(ATTR));
+
+/** A task as the sparse due index projects it (see DUE_PROJECTION). */
+export type DueTask = Pick<Task, (typeof DUE_PROJECTION)[number]>;
 
 export interface ListTasksQuery {
   orgID: string;
@@ -73,12 +76,12 @@ export interface TaskStore {
   /** Deletes when the task is still of `type`; false when it was not there. */
   delete(id: string, type: string): Promise<boolean>;
   list(query: ListTasksQuery): Promise<{ tasks: Task[]; more: boolean }>;
-  /** One page of the due index for one shard, oldest due first. */
+  /** One page of the due index for one shard, oldest due first: the scheduling fields only. */
   queryDue(
     shard: string,
     untilMs: number,
     cursor?: Record<string, unknown>,
-  ): Promise<{ tasks: Task[]; cursor?: Record<string, unknown> | undefined }>;
+  ): Promise<{ tasks: DueTask[]; cursor?: Record<string, unknown> | undefined }>;
 }
 
 export interface TaskStoreOptions {

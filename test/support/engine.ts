@@ -178,7 +178,6 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
   const startExecutors = (count: number, workersEach = 2) => {
     const pools = Array.from({ length: count }, () => {
       const executor = newExecutor();
-      const processor = new BatchProcessor(EventType.SQS);
       return startWorkerPool({
         sqs,
         queueUrl: runsQueue.url,
@@ -194,7 +193,7 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
               const parsed = JSON.parse(record.body);
               observations.results.push(await executor.execute(parsed));
             },
-            processor,
+            new BatchProcessor(EventType.SQS),
             { context },
           ),
       });
@@ -204,14 +203,14 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
 
   const startDeadLetterConsumer = () => {
     const handle = createDeadLetterHandler({ runs, tasks, logger: quietLogger });
-    const processor = new BatchProcessor(EventType.SQS);
     return startWorkerPool({
       sqs,
       queueUrl: dlq.url,
       queueArn: dlq.arn,
       workers: 1,
       functionName: 'test-dead-letter',
-      handler: (event, context) => processPartialResponse(event, handle, processor, { context }),
+      handler: (event, context) =>
+        processPartialResponse(event, handle, new BatchProcessor(EventType.SQS), { context }),
     });
   };
 

@@ -7,7 +7,7 @@ import {
   scheduledForOf,
   scheduledRunID,
 } from '../../lib/run/run-ids';
-import { planRuns } from '../../lib/scheduler/plan';
+import { planOptionsFor, planRuns } from '../../lib/scheduler/plan';
 import type { Task } from '../../lib/task/model';
 
 const t = (iso: string) => Date.parse(iso);
@@ -29,7 +29,7 @@ const task = (extra: Partial<Task>): Task => ({
   revision: 1,
   ...extra,
 });
-const options = { lookaheadMs: 60_000, missedGraceMs: 120_000, cap: 1000 };
+const options = { lookaheadMs: 60_000, dueWithinMs: 60_000, missedGraceMs: 120_000, cap: 1000 };
 
 describe('planRuns', () => {
   it('enqueues every instant due within the lookahead, ahead of time', () => {
@@ -91,6 +91,22 @@ describe('planRuns', () => {
       '2026-01-01T00:00:40.000Z',
       '2026-01-01T00:01:00.000Z',
     ]);
+  });
+});
+
+describe('planOptionsFor', () => {
+  it('reads due tasks two ticks ahead but plans a full minute, so a 1 s tick re-reads each task once a minute', () => {
+    expect(planOptionsFor(1)).toMatchObject({ lookaheadMs: 60_000, dueWithinMs: 2_000 });
+    expect(planOptionsFor(60)).toMatchObject({
+      lookaheadMs: 60_000,
+      dueWithinMs: 60_000,
+      missedGraceMs: 120_000,
+    });
+    expect(planOptionsFor(300)).toMatchObject({
+      lookaheadMs: 300_000,
+      dueWithinMs: 300_000,
+      missedGraceMs: 600_000,
+    });
   });
 });
 
