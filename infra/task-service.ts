@@ -609,7 +609,10 @@ export class TaskService extends Construct {
         partitionKey: indexPartitionKey,
         sortKey: keyOf(index.KeySchema, 'RANGE'),
         ...(projection === 'INCLUDE'
-          ? { projectionType: dynamodb.ProjectionType.INCLUDE, nonKeyAttributes: index.Projection?.NonKeyAttributes ?? [] }
+          ? {
+              projectionType: dynamodb.ProjectionType.INCLUDE,
+              nonKeyAttributes: index.Projection?.NonKeyAttributes ?? [],
+            }
           : projection === 'KEYS_ONLY'
             ? { projectionType: dynamodb.ProjectionType.KEYS_ONLY }
             : { projectionType: dynamodb.ProjectionType.ALL }),
