@@ -1,0 +1,214 @@
+import { type OpStats, perRun, RequestCounter, type Totals, totals } from './support/counter';
+import { type BenchEngine, createBenchEngine, round, type Substrate, sleep } from './support/engine';
+import { dueNowSchedule } from './support/tasks';
+
+/**
+ * Figure 1: AWS requests per run on the real code path (createScheduler + createExecutor,
+ * real stores and queue, a no-op bench runner), counted by an SDK middleware.
+ */
+
+export type WorkloadName = 'unlimited' | 'limited' | 'retrying' | 'everySecond';
+
+export interface WorkloadResult {
+  name: WorkloadName;
+  description: string;
+  /** Logical runs (a retried run and its retries count once). */
+  runs: number;
+  /** Executions (attempts) that reached a terminal outcome. */
+  executions: number;
+  outcomes: Record<string, number>;
+  completed: boolean;
+  wallMs: number;
+  /** Per logical run. */
+  perRun: Totals;
+  lambda: {
+    executorInvocations: number;
+    averageBatchSize: number;
+    executorInvocationsPerRun: number;
+    executorMsPerRun: number;
+    schedulerTicks: number;
+    schedulerMsPerRun: number;
+    invocationsPerRun: number;
+    msPerRun: number;
+    /** Where in its second the tick started (Date.now() % 1000). */
+    tickPhaseMs: number;
+  };
+  /** Idle polling of the event source, not attributed to runs. */
+  idle: { emptyReceives: number; perPollerPerSecond: number };
+}
+
+interface Workload {
+  name: WorkloadName;
+  description: string;
+  /**
+   * Creates the tasks as if at `tickAt`, the moment the one tick will fire; returns how
+   * many executions one logical run takes.
+   */
+  setup(engine: BenchEngine, tickAt: number): Promise<number>;
+}
+
+/**
+ * SQS delays are whole seconds, rounded down, and the executor waits out the rest, so a
+ * message the tick enqueued at x.500 s for a whole-second instant arrives 500 ms early
+ * and its invocation waits 500 ms: billed Lambda time. The tick's sub-second phase
+ * decides that wait (0–1000 ms, the same for every run of the tick); the bench fixes it
+ * at 500 ms, the average over a random phase, so runs of the bench agree.
+ */
+const TICK_PHASE_MS = 500;
+
+/** The first moment at least `afterMs` from now whose sub-second part is `phase`. */
+function nextPhase(phase: number, afterMs: number): number {
+  const earliest = Date.now() + afterMs;
+  return earliest + ((phase - (earliest % 1000) + 1000) % 1000);
+}
+
+/**
+ * The offset that makes an `every: 1m` task's next run due `leadMs` after `tickAt`
+ * (a whole second when `tickAt` is x.500 and `leadMs` 2,500): a normal minute task
+ * whose run comes seconds after the tick instead of up to a minute later.
+ */
+function minuteOffset(tickAt: number, leadMs = 2_500): string | undefined {
+  const runAt = tickAt + leadMs;
+  const offsetSeconds = Math.round((runAt % 60_000) / 1000) % 60;
+  return offsetSeconds ? `${offsetSeconds}s` : undefined;
+}
+
+const WORKERS = 10;
+/** The executor's SQS event source uses batches of up to 10 (infra/task-service.ts). */
+const BATCH_SIZE = 10;
+
+const WORKLOADS: Workload[] = [
+  {
+    name: 'unlimited',
+    description:
+      '20 tasks every 1m (no concurrency limit), one tick enqueues the next instant of each (due 2.5 s later): 20 runs',
+    async setup(engine, tickAt) {
+      const offset = minuteOffset(tickAt);
+      for (let i = 0; i < 20; i++) {
+        await engine.createTask({ orgID: 'bench', name: `u${i}`, every: '1m', offset }, tickAt);
+      }
+      return 1;
+    },
+  },
+  {
+    name: 'limited',
+    description: '1 task with concurrency 2 and catchUp all: 10 runs due at once contend for 2 slots',
+    async setup(engine, tickAt) {
+      const s = dueNowSchedule(tickAt, 10, 'all');
+      const offsetMs = s.offset ? 30 * 60_000 : 0;
+      await engine.createTask(
+        { orgID: 'bench', name: 'limited', every: s.every, offset: s.offset, catchUp: 'all', concurrency: 2 },
+        s.latestScheduled + offsetMs,
+      );
+      return 1;
+    },
+  },
+  {
+    name: 'retrying',
+    description: '5 tasks every 1m that always fail, retry {attempts: 2, backoff: 1s}: 3 attempts per run',
+    async setup(engine, tickAt) {
+      const offset = minuteOffset(tickAt);
+      for (let i = 0; i < 5; i++) {
+        await engine.createTask(
+          {
+            orgID: 'bench',
+            name: `r${i}`,
+            every: '1m',
+            offset,
+            retry: { attempts: 2, backoff: '1s' },
+            metadata: { fail: true },
+          },
+          tickAt,
+        );
+      }
+      return 3;
+    },
+  },
+  {
+    name: 'everySecond',
+    description: "1 task every 1s: one tick enqueues the next minute's 60 runs with SQS delays",
+    async setup(engine, tickAt) {
+      await engine.createTask({ orgID: 'bench', name: 'every-second', every: '1s' }, tickAt);
+      return 1;
+    },
+  },
+];
+
+async function runWorkload(substrate: Substrate, workload: Workload): Promise<WorkloadResult> {
+  const counter = new RequestCounter();
+  const engine = await createBenchEngine(substrate, {
+    counter,
+    prefix: `req-${workload.name.toLowerCase()}`,
+  });
+  try {
+    // Setup takes well under 3 s; the tasks' schedule cursors start at the tick's second,
+    // so `every: 1s` yields exactly 60 instants and `every: 1m` exactly one.
+    const tickAt = nextPhase(TICK_PHASE_MS, 3_000);
+    const executionsPerRun = await workload.setup(engine, tickAt);
+    counter.reset();
+    const started = Date.now();
+    const pool = engine.startExecutors(WORKERS, BATCH_SIZE);
+    await sleep(Math.max(0, tickAt - Date.now()));
+    const tickPhaseMs = Date.now() % 1000;
+    const tickStarted = performance.now();
+    const report = await engine.scheduler.tick();
+    const tickMs = performance.now() - tickStarted;
+    const runs = report.enqueued;
+    const expected = runs * executionsPerRun;
+    // everySecond and the 1m tasks take up to a minute of SQS delay; retries add 1 s + 2 s.
+    const completed = await engine.waitForTerminal(expected, 100_000);
+    // Let the last DeleteMessageBatch calls land, then stop polling.
+    await sleep(500);
+    const pollingMs = Date.now() - started;
+    await pool.stop();
+    const snapshot: Map<string, OpStats> = counter.snapshot();
+    const all = totals(snapshot);
+    const outcomes: Record<string, number> = {};
+    for (const r of engine.results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    const { invocations, records, handlerMs } = engine.pool;
+    return {
+      name: workload.name,
+      description: workload.description,
+      runs,
+      executions: engine.terminalCount(),
+      outcomes,
+      completed,
+      wallMs: Date.now() - started,
+      perRun: perRun(all, runs),
+      lambda: {
+        executorInvocations: invocations,
+        averageBatchSize: round(records / Math.max(1, invocations)),
+        executorInvocationsPerRun: invocations / runs,
+        executorMsPerRun: handlerMs / runs,
+        schedulerTicks: 1,
+        schedulerMsPerRun: tickMs / runs,
+        invocationsPerRun: (invocations + 1) / runs,
+        msPerRun: (handlerMs + tickMs) / runs,
+        tickPhaseMs,
+      },
+      idle: {
+        emptyReceives: all.sqsEmptyReceives,
+        perPollerPerSecond: round(all.sqsEmptyReceives / WORKERS / (pollingMs / 1000)),
+      },
+    };
+  } finally {
+    engine.close();
+  }
+}
+
+/**
+ * All four workloads run side by side (each on its own table, queue, clients and
+ * pollers). The first three finish within seconds; `everySecond` then runs alone for
+ * most of a minute at one run per second, and `alongside` (if given) runs in that time.
+ */
+export async function measureRequests(
+  substrate: Substrate,
+  alongside?: () => Promise<void>,
+): Promise<Record<WorkloadName, WorkloadResult>> {
+  const running = WORKLOADS.map((w) => runWorkload(substrate, w));
+  const everySecond = running.pop();
+  const short = await Promise.all(running);
+  if (alongside) await alongside();
+  const results = [...short, ...(everySecond ? [await everySecond] : [])];
+  return Object.fromEntries(results.map((r) => [r.name, r])) as Record<WorkloadName, WorkloadResult>;
+}
