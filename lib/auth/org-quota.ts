@@ -1,9 +1,6 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { whenConditionHolds } from '../store/items';
 import { orgQuotaKey } from '../store/keys';
 
 /** Counts an org's tasks over all systems and refuses the one past the limit. */
@@ -34,26 +31,25 @@ export function createOrgQuota({
   return {
     limit,
     async acquire(orgID) {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: marshall(orgQuotaKey(orgID)),
-            UpdateExpression: 'ADD #tasks :one SET #orgID = :org',
-            ConditionExpression: 'attribute_not_exists(#tasks) OR #tasks < :limit',
-            ExpressionAttributeNames: { '#tasks': 'tasks', '#orgID': 'orgID' },
-            ExpressionAttributeValues: marshall({ ':one': 1, ':limit': limit, ':org': orgID }),
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      return (
+        (await whenConditionHolds(() =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: marshall(orgQuotaKey(orgID)),
+              UpdateExpression: 'ADD #tasks :one SET #orgID = :org',
+              ConditionExpression: 'attribute_not_exists(#tasks) OR #tasks < :limit',
+              ExpressionAttributeNames: { '#tasks': 'tasks', '#orgID': 'orgID' },
+              ExpressionAttributeValues: marshall({ ':one': 1, ':limit': limit, ':org': orgID }),
+            }),
+          ),
+        )) !== undefined
+      );
     },
     async release(orgID) {
-      try {
-        await client.send(
+      // A failed condition means the count is already zero (or was never taken): nothing to give back.
+      await whenConditionHolds(() =>
+        client.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: marshall(orgQuotaKey(orgID)),
@@ -62,11 +58,8 @@ export function createOrgQuota({
             ExpressionAttributeNames: { '#tasks': 'tasks' },
             ExpressionAttributeValues: marshall({ ':minusOne': -1, ':zero': 0 }),
           }),
-        );
-      } catch (error) {
-        // Already zero (or never counted): nothing to give back.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+        ),
+      );
     },
   };
 }

@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -9,6 +8,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { whenConditionHolds } from '../store/items';
 import { ATTR, authKey, INDEX, orgAuthorizationsPk } from '../store/keys';
 import type { Authorization, AuthorizationStatus } from './model';
 
@@ -56,29 +56,26 @@ export function createAuthStore({
     const raw = unmarshall(item);
     return Object.fromEntries(FIELDS.map((f) => [f, raw[f]])) as unknown as Authorization;
   };
-  const lostCondition = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
   return {
     async create(authorization) {
-      try {
-        await client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: marshall({
-              ...authorization,
-              ...authKey(authorization.id),
-              [ATTR.orgTypePk]: orgAuthorizationsPk(authorization.orgID),
-              [ATTR.orgTypeSk]: authorization.id,
+      return (
+        (await whenConditionHolds(() =>
+          client.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: marshall({
+                ...authorization,
+                ...authKey(authorization.id),
+                [ATTR.orgTypePk]: orgAuthorizationsPk(authorization.orgID),
+                [ATTR.orgTypeSk]: authorization.id,
+              }),
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': ATTR.pk },
             }),
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': ATTR.pk },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (lostCondition(error)) return false;
-        throw error;
-      }
+          ),
+        )) !== undefined
+      );
     },
 
     async get(id) {
@@ -123,8 +120,8 @@ export function createAuthStore({
         values[`:${field}`] = change[field];
         sets.push(`#${field} = :${field}`);
       }
-      try {
-        const out = await client.send(
+      const out = await whenConditionHolds(() =>
+        client.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: marshall(authKey(id)),
@@ -134,29 +131,25 @@ export function createAuthStore({
             ExpressionAttributeValues: marshall(values),
             ReturnValues: 'ALL_NEW',
           }),
-        );
-        return out.Attributes ? toAuthorization(out.Attributes) : undefined;
-      } catch (error) {
-        if (lostCondition(error)) return undefined;
-        throw error;
-      }
+        ),
+      );
+      if (!out) return undefined;
+      return out.Attributes ? toAuthorization(out.Attributes) : undefined;
     },
 
     async delete(id) {
-      try {
-        await client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: marshall(authKey(id)),
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': ATTR.pk },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (lostCondition(error)) return false;
-        throw error;
-      }
+      return (
+        (await whenConditionHolds(() =>
+          client.send(
+            new DeleteItemCommand({
+              TableName: tableName,
+              Key: marshall(authKey(id)),
+              ConditionExpression: 'attribute_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': ATTR.pk },
+            }),
+          ),
+        )) !== undefined
+      );
     },
   };
 }

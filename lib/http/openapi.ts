@@ -18,10 +18,6 @@ export const jsonBody = (name: string) => ({
   required: true,
   content: { 'application/json': { schema: ref(name) } },
 });
-export const jsonResponse = (description: string, name: string) => ({
-  description,
-  content: { 'application/json': { schema: ref(name) } },
-});
 export const errorResponses = {
   default: { description: 'An error', content: { 'application/json': { schema: ref('Error') } } },
 };

@@ -1,5 +1,5 @@
 import { compileSchedule } from '../schedule/schedule';
-import type { Task } from '../task/model';
+import { LIMITS, type Task } from '../task/model';
 
 export interface PlanOptions {
   /** Enqueue everything that runs within this window; SQS delays each message to its instant. */
@@ -20,7 +20,7 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   lookaheadMs: 60_000,
   dueWithinMs: 60_000,
   missedGraceMs: 120_000,
-  cap: 1000,
+  cap: LIMITS.catchUpCap,
 };
 
 /**
@@ -37,7 +37,7 @@ export function planOptionsFor(intervalSeconds: number): PlanOptions {
     lookaheadMs: lookahead,
     dueWithinMs: Math.min(lookahead, 2 * tick),
     missedGraceMs: 2 * lookahead,
-    cap: 1000,
+    cap: LIMITS.catchUpCap,
   };
 }
 

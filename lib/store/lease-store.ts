@@ -1,5 +1,4 @@
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
@@ -7,6 +6,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { whenConditionHolds } from './items';
 import { ATTR, LEASE_PREFIX, leaseSk, taskPk } from './keys';
 
 export interface Lease {
@@ -66,8 +66,9 @@ export function createLeaseStore({
         Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !held.has(slot)),
       );
       for (const slot of candidates.slice(0, 3)) {
-        try {
-          await client.send(
+        // Another executor may take this slot between our read and our write: then try the next.
+        const taken = await whenConditionHolds(() =>
+          client.send(
             new PutItemCommand({
               TableName: tableName,
               Item: marshall({
@@ -81,38 +82,35 @@ export function createLeaseStore({
               ExpressionAttributeNames: { '#pk': ATTR.pk },
               ExpressionAttributeValues: marshall({ ':now': now }),
             }),
-          );
-          return { taskID, slot, token: holder.token, runID: holder.runID };
-        } catch (error) {
-          // Another executor took this slot between our read and our write: try the next.
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        }
+          ),
+        );
+        if (taken) return { taskID, slot, token: holder.token, runID: holder.runID };
       }
       return undefined;
     },
 
     async extend(lease, expiresAt) {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: key(lease.taskID, lease.slot),
-            UpdateExpression: 'SET expiresAtMs = :expires',
-            ConditionExpression: '#token = :token',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: marshall({ ':expires': expiresAt, ':token': lease.token }),
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      return (
+        (await whenConditionHolds(() =>
+          client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: key(lease.taskID, lease.slot),
+              UpdateExpression: 'SET expiresAtMs = :expires',
+              ConditionExpression: '#token = :token',
+              ExpressionAttributeNames: { '#token': 'token' },
+              ExpressionAttributeValues: marshall({ ':expires': expiresAt, ':token': lease.token }),
+            }),
+          ),
+        )) !== undefined
+      );
     },
 
     async release(lease) {
-      try {
-        await client.send(
+      // A failed condition means the lease expired and another holder took the slot:
+      // it is no longer ours to free.
+      await whenConditionHolds(() =>
+        client.send(
           new DeleteItemCommand({
             TableName: tableName,
             Key: key(lease.taskID, lease.slot),
@@ -120,11 +118,8 @@ export function createLeaseStore({
             ExpressionAttributeNames: { '#token': 'token' },
             ExpressionAttributeValues: marshall({ ':token': lease.token }),
           }),
-        );
-      } catch (error) {
-        // Expired and taken over by another holder: the slot is no longer ours to free.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+        ),
+      );
     },
   };
 }

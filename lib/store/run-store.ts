@@ -1,17 +1,17 @@
 import {
   type AttributeValue,
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Run, RunLogEntry } from '../run/model';
 import { runIDLowerBound, runIDUpperBound } from '../run/run-ids';
 import type { RunStatus } from '../task/model';
+import { fromItem, whenConditionHolds } from './items';
 import { ATTR, RUN_PREFIX, runSk, taskPk } from './keys';
 
 export interface ClaimRequest {
@@ -93,19 +93,10 @@ export function createRunStore({ client, tableName, retentionMs }: RunStoreOptio
     return out.Item ? toRun(out.Item) : undefined;
   };
 
-  const conditional = async <T>(send: () => Promise<T>): Promise<T | undefined> => {
-    try {
-      return await send();
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
-  };
-
   return {
     async create(run) {
       const now = Date.now();
-      const put = await conditional(() =>
+      const put = await whenConditionHolds(() =>
         client.send(
           new PutItemCommand({
             TableName: tableName,
@@ -124,7 +115,7 @@ export function createRunStore({ client, tableName, retentionMs }: RunStoreOptio
     get,
 
     async claim({ taskID, runID, token, now, claimTtlMs, seed }) {
-      const out = await conditional(() =>
+      const out = await whenConditionHolds(() =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -175,7 +166,7 @@ export function createRunStore({ client, tableName, retentionMs }: RunStoreOptio
     },
 
     async heartbeat(taskID, runID, token, claimExpiresAt) {
-      const out = await conditional(() =>
+      const out = await whenConditionHolds(() =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -196,7 +187,7 @@ export function createRunStore({ client, tableName, retentionMs }: RunStoreOptio
 
     async finish(taskID, runID, token, result) {
       const now = Date.now();
-      const out = await conditional(() =>
+      const out = await whenConditionHolds(() =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -236,7 +227,7 @@ export function createRunStore({ client, tableName, retentionMs }: RunStoreOptio
     },
 
     async requestCancel(taskID, runID, at) {
-      const queued = await conditional(() =>
+      const queued = await whenConditionHolds(() =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -253,7 +244,7 @@ export function createRunStore({ client, tableName, retentionMs }: RunStoreOptio
         ),
       );
       if (queued) return 'canceled';
-      const running = await conditional(() =>
+      const running = await whenConditionHolds(() =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -271,7 +262,7 @@ export function createRunStore({ client, tableName, retentionMs }: RunStoreOptio
 
     async failUnfinished(taskID, runID, seed, at, reason) {
       const now = Date.now();
-      const out = await conditional(() =>
+      const out = await whenConditionHolds(() =>
         client.send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -366,11 +357,11 @@ export function createRunStore({ client, tableName, retentionMs }: RunStoreOptio
   };
 }
 
-const INTERNAL = new Set<string>([ATTR.pk, ATTR.sk, ATTR.ttl, 'claimToken', 'claimExpiresAt']);
+/** Claim bookkeeping stays inside the store; callers see the run. */
+const CLAIM_ATTRS = ['claimToken', 'claimExpiresAt'];
 
 function toRun(item: Record<string, AttributeValue>): Run {
-  const raw = unmarshall(item);
-  for (const attr of INTERNAL) delete raw[attr];
-  raw.log ??= [];
-  return raw as Run;
+  const run = fromItem<Run>(item, CLAIM_ATTRS);
+  run.log ??= [];
+  return run;
 }

@@ -1,6 +1,5 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -10,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { RunStatus, Task } from '../task/model';
+import { fromItem, whenConditionHolds } from './items';
 import { ATTR, type DUE_PROJECTION, dueShard, INDEX, orgTypePk, taskKey } from './keys';
 import { buildUpdate } from './update-expression';
 
@@ -33,8 +33,6 @@ const DEFINITION_FIELDS = [
   'revision',
   'updatedAt',
 ] as const satisfies readonly (keyof Task)[];
-
-const KEY_ATTRS = new Set<string>(Object.values(ATTR));
 
 /** A task as the sparse due index projects it (see DUE_PROJECTION). */
 export type DueTask = Pick<Task, (typeof DUE_PROJECTION)[number]>;
@@ -105,23 +103,21 @@ export function createTaskStore({ client, tableName, dueShards }: TaskStoreOptio
 
   return {
     async create(task) {
-      try {
-        await client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: marshall(
-              { ...task, ...taskKey(task.id), ...indexAttributes(task) },
-              { removeUndefinedValues: true },
-            ),
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': ATTR.pk },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      return (
+        (await whenConditionHolds(() =>
+          client.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: marshall(
+                { ...task, ...taskKey(task.id), ...indexAttributes(task) },
+                { removeUndefinedValues: true },
+              ),
+              ConditionExpression: 'attribute_not_exists(#pk)',
+              ExpressionAttributeNames: { '#pk': ATTR.pk },
+            }),
+          ),
+        )) !== undefined
+      );
     },
 
     async get(id) {
@@ -179,21 +175,19 @@ export function createTaskStore({ client, tableName, dueShards }: TaskStoreOptio
     },
 
     async delete(id, type) {
-      try {
-        await client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: marshall(taskKey(id)),
-            ConditionExpression: 'attribute_exists(#pk) AND #type = :type',
-            ExpressionAttributeNames: { '#pk': ATTR.pk, '#type': 'type' },
-            ExpressionAttributeValues: marshall({ ':type': type }),
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      return (
+        (await whenConditionHolds(() =>
+          client.send(
+            new DeleteItemCommand({
+              TableName: tableName,
+              Key: marshall(taskKey(id)),
+              ConditionExpression: 'attribute_exists(#pk) AND #type = :type',
+              ExpressionAttributeNames: { '#pk': ATTR.pk, '#type': 'type' },
+              ExpressionAttributeValues: marshall({ ':type': type }),
+            }),
+          ),
+        )) !== undefined
+      );
     },
 
     async list({ orgID, type, after, limit, name, status }) {
@@ -271,8 +265,8 @@ export function createTaskStore({ client, tableName, dueShards }: TaskStoreOptio
       Object.assign(names, { '#type': 'type' });
       values[':type'] = type;
     }
-    try {
-      const out = await client.send(
+    const out = await whenConditionHolds(() =>
+      client.send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: marshall(taskKey(id)),
@@ -282,12 +276,10 @@ export function createTaskStore({ client, tableName, dueShards }: TaskStoreOptio
           ExpressionAttributeValues: marshall(values, { removeUndefinedValues: true }),
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return out.Attributes ? toTask(out.Attributes) : undefined;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
+      ),
+    );
+    if (!out) return undefined;
+    return out.Attributes ? toTask(out.Attributes) : undefined;
   }
 
   async function forwardUpdate(
@@ -297,30 +289,25 @@ export function createTaskStore({ client, tableName, dueShards }: TaskStoreOptio
     value: string,
   ): Promise<boolean> {
     const update = buildUpdate(fields, []);
-    try {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: marshall(taskKey(id)),
-          UpdateExpression: update.expression,
-          ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(#guard) OR #guard <= :guard)',
-          ExpressionAttributeNames: { ...update.names, '#pk': ATTR.pk, '#guard': guardField },
-          ExpressionAttributeValues: marshall(
-            { ...update.values, ':guard': value },
-            { removeUndefinedValues: true },
-          ),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return (
+      (await whenConditionHolds(() =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: marshall(taskKey(id)),
+            UpdateExpression: update.expression,
+            ConditionExpression:
+              'attribute_exists(#pk) AND (attribute_not_exists(#guard) OR #guard <= :guard)',
+            ExpressionAttributeNames: { ...update.names, '#pk': ATTR.pk, '#guard': guardField },
+            ExpressionAttributeValues: marshall(
+              { ...update.values, ':guard': value },
+              { removeUndefinedValues: true },
+            ),
+          }),
+        ),
+      )) !== undefined
+    );
   }
 }
 
-function toTask(item: Record<string, AttributeValue>): Task {
-  const raw = unmarshall(item);
-  for (const attr of KEY_ATTRS) delete raw[attr];
-  return raw as Task;
-}
+const toTask = (item: Record<string, AttributeValue>) => fromItem<Task>(item);

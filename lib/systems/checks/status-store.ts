@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { fromItem } from '../../store/items';
 import {
   ATTR,
   CHECK_STATE_SK,
@@ -44,11 +45,7 @@ export function createStatusStore({
   retentionMs: number;
 }) {
   const stateKey = (checkID: string) => marshall({ [ATTR.pk]: taskPk(checkID), [ATTR.sk]: CHECK_STATE_SK });
-  const toStatus = (item: Record<string, AttributeValue>) => {
-    const raw = unmarshall(item);
-    for (const attr of Object.values(ATTR)) delete raw[attr];
-    return raw as CheckStatus;
-  };
+  const toStatus = (item: Record<string, AttributeValue>) => fromItem<CheckStatus>(item);
 
   return {
     async write(orgID: string, status: CheckStatus): Promise<void> {

@@ -1,24 +1,20 @@
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { fromItem, whenConditionHolds } from '../../store/items';
 import { ATTR, ENDPOINT_SK, endpointPk, INDEX, orgEndpointsPk } from '../../store/keys';
 import type { NotificationEndpoint } from './endpoint-model';
 
 /** Notification endpoints are plain items, not tasks; listed per org through byOrgType. */
 export function createEndpointStore({ client, tableName }: { client: DynamoDBClient; tableName: string }) {
   const key = (id: string) => marshall({ [ATTR.pk]: endpointPk(id), [ATTR.sk]: ENDPOINT_SK });
-  const toEndpoint = (item: Record<string, AttributeValue>) => {
-    const raw = unmarshall(item);
-    for (const attr of Object.values(ATTR)) delete raw[attr];
-    return raw as NotificationEndpoint;
-  };
+  const toEndpoint = (item: Record<string, AttributeValue>) => fromItem<NotificationEndpoint>(item);
   const item = (e: NotificationEndpoint) =>
     marshall(
       {
@@ -30,15 +26,7 @@ export function createEndpointStore({ client, tableName }: { client: DynamoDBCli
       },
       { removeUndefinedValues: true },
     );
-  const conditional = async (send: () => Promise<unknown>) => {
-    try {
-      await send();
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  };
+  const conditional = async (send: () => Promise<unknown>) => (await whenConditionHolds(send)) !== undefined;
 
   return {
     create: (e: NotificationEndpoint) =>

@@ -1,5 +1,4 @@
 import {
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -7,6 +6,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { fromItem, whenConditionHolds } from '../../store/items';
 import { ATTR, NOTIFY_PREFIX, notifySk, RULE_STATE_SK, taskPk } from '../../store/keys';
 import type { NotificationLogEntry } from './rule-model';
 
@@ -34,29 +34,27 @@ export function createNotificationLogStore({
   return {
     /** Claims the right to send; false when this status was already sent (or is being sent). */
     async claim(entry: NotificationLogEntry, statusRunID: string): Promise<boolean> {
-      try {
-        await client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: marshall(
-              {
-                ...entry,
-                ...entryKey({ ...entry, statusRunID }),
-                [ATTR.ttl]: Math.floor((Date.now() + retentionMs) / 1000),
-              },
-              { removeUndefinedValues: true },
-            ),
-            // Only a failed send may be tried again.
-            ConditionExpression: 'attribute_not_exists(#pk) OR outcome = :failed',
-            ExpressionAttributeNames: { '#pk': ATTR.pk },
-            ExpressionAttributeValues: marshall({ ':failed': 'failed' }),
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      return (
+        (await whenConditionHolds(() =>
+          client.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: marshall(
+                {
+                  ...entry,
+                  ...entryKey({ ...entry, statusRunID }),
+                  [ATTR.ttl]: Math.floor((Date.now() + retentionMs) / 1000),
+                },
+                { removeUndefinedValues: true },
+              ),
+              // Only a failed send may be tried again.
+              ConditionExpression: 'attribute_not_exists(#pk) OR outcome = :failed',
+              ExpressionAttributeNames: { '#pk': ATTR.pk },
+              ExpressionAttributeValues: marshall({ ':failed': 'failed' }),
+            }),
+          ),
+        )) !== undefined
+      );
     },
 
     async settle(
@@ -90,11 +88,7 @@ export function createNotificationLogStore({
           Limit: limit,
         }),
       );
-      return (out.Items ?? []).map((item) => {
-        const raw = unmarshall(item);
-        for (const attr of Object.values(ATTR)) delete raw[attr];
-        return raw as NotificationLogEntry;
-      });
+      return (out.Items ?? []).map((item) => fromItem<NotificationLogEntry>(item));
     },
 
     async cursor(ruleID: string): Promise<string | undefined> {
