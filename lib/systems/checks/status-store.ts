@@ -95,9 +95,11 @@ export function createStatusStore({
           new QueryCommand({
             TableName: tableName,
             IndexName: INDEX.byOrgType,
+            // Keys are `<recordedAt>#<checkID>#<runID>`; `~` sorts after every id character,
+            // so a status written exactly at `since` is excluded, as the contract says.
             KeyConditionExpression: '#pk = :pk AND #sk > :since',
             ExpressionAttributeNames: { '#pk': ATTR.orgTypePk, '#sk': ATTR.orgTypeSk },
-            ExpressionAttributeValues: marshall({ ':pk': orgStatusesPk(orgID), ':since': since }),
+            ExpressionAttributeValues: marshall({ ':pk': orgStatusesPk(orgID), ':since': `${since}#~` }),
             ExclusiveStartKey: startKey,
             Limit: Math.min(max, 500),
           }),
