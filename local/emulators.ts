@@ -37,7 +37,7 @@ export async function startDynalite(
   };
 }
 
-/** In-process SQS (fauxqs 1.9: delay, visibility, redrive and long polling). */
+/** In-process SQS (fauxqs 2.x: delay, visibility, redrive and long polling; in memory). */
 export async function startFauxqs(options: { port?: number } = {}): Promise<Emulator> {
   const app = buildApp({ logger: false });
   await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
