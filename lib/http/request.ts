@@ -36,13 +36,56 @@ export function readBody(event: APIGatewayProxyEventV2): unknown {
   if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(contentType.trim())) {
     throw new InvalidError(`content-type must be application/json, got "${contentType || 'none'}"`);
   }
+  let body: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch (error) {
     throw new InvalidError('failed to decode request body', {
       cause: new InvalidError((error as Error).message),
     });
   }
+  checkJsonShape(body);
+  return body;
+}
+
+/** DynamoDB nests maps and lists at most 32 levels deep; a request body nests no deeper (its top object counts). */
+export const MAX_JSON_DEPTH = 32;
+/**
+ * Keys that mean something to JavaScript objects rather than to Rota: `__proto__`
+ * would set a prototype when copied, and `constructor` makes the DynamoDB marshaller
+ * take a plain object for a class instance.
+ */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor']);
+
+/**
+ * Refuses, with a 400 naming the place, a body nested deeper than DynamoDB stores or
+ * holding a forbidden key, anywhere in it. Walked with an explicit stack, so no body
+ * can overflow the call stack here, and nothing deeper reaches the store or emulator.
+ */
+function checkJsonShape(body: unknown): void {
+  const stack: { value: unknown; path: readonly string[] }[] = [{ value: body, path: [] }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path } = item;
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length >= MAX_JSON_DEPTH) {
+      throw new InvalidError(
+        `request body is nested deeper than ${MAX_JSON_DEPTH} levels at ${shownPath(path)}; DynamoDB stores at most ${MAX_JSON_DEPTH}`,
+      );
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (FORBIDDEN_KEYS.has(key)) {
+        throw new InvalidError(
+          `${shownPath([...path, key])}: the key "${key}" is not allowed in a request body`,
+        );
+      }
+      stack.push({ value: child, path: [...path, key] });
+    }
+  }
+}
+
+/** `target.body.a.a`: a path (at most 33 keys), each key cut short, so a message stays readable. */
+function shownPath(path: readonly string[]): string {
+  return path.map((key) => (key.length > 40 ? `${key.slice(0, 40)}…` : key)).join('.');
 }
 
 export function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
