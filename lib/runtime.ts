@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { authConfig } from './auth/config';
 import { createOrgQuota } from './auth/org-quota';
 import { config, type RotaConfig } from './config';
 import type { TargetPolicy } from './net/address-policy';
 import { createRunQueue } from './queue/run-queue';
+import { createSqsClient } from './queue/sqs-client';
 import { createRunService } from './run/run-service';
 import { createLeaseStore } from './store/lease-store';
 import { createRunStore } from './store/run-store';
@@ -23,10 +23,7 @@ export function createRuntime(cfg: RotaConfig) {
     region: cfg.AWS_REGION,
     ...(cfg.ROTA_DYNAMODB_ENDPOINT ? { endpoint: cfg.ROTA_DYNAMODB_ENDPOINT } : {}),
   });
-  const sqs = new SQSClient({
-    region: cfg.AWS_REGION,
-    ...(cfg.ROTA_SQS_ENDPOINT ? { endpoint: cfg.ROTA_SQS_ENDPOINT, useQueueUrlAsEndpoint: false } : {}),
-  });
+  const sqs = createSqsClient(cfg);
   const tableName = cfg.ROTA_TABLE_NAME;
   const tasks = createTaskStore({ client: dynamo, tableName, dueShards: cfg.ROTA_DUE_SHARDS });
   const runs = createRunStore({
@@ -50,6 +47,7 @@ export function createRuntime(cfg: RotaConfig) {
   const targetPolicy: TargetPolicy = {
     allowPrivate: cfg.ROTA_ALLOW_PRIVATE_TARGETS,
     allowedHosts: cfg.ROTA_ALLOWED_TARGET_HOSTS,
+    awsRegion: cfg.AWS_REGION,
   };
   const retentionMs = cfg.ROTA_RUN_RETENTION_DAYS * 86_400_000;
   // System-owned items (check statuses, notification logs, endpoints) share the table.

@@ -17,12 +17,15 @@ import { createExecutor, type ExecutorOptions } from './executor';
 /** Every system the executor can run. A new system adds its runner here. */
 export function createRunnableSystems(rt: Runtime): RunnableSystem[] {
   const region = rt.config.AWS_REGION;
-  const aws = createAwsTargetRunners({
-    sqs: rt.sqs,
-    sns: new SNSClient({ region }),
-    eventBridge: new EventBridgeClient({ region }),
-    lambda: new LambdaClient({ region }),
-  });
+  const aws = createAwsTargetRunners(
+    {
+      sqs: rt.sqs,
+      sns: new SNSClient({ region }),
+      eventBridge: new EventBridgeClient({ region }),
+      lambda: new LambdaClient({ region }),
+    },
+    { region },
+  );
   const policy = rt.targetPolicy;
   return [
     runnable(tasksSystem, createTaskRunner({ policy, aws })),

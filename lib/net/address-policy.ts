@@ -16,6 +16,8 @@ export interface TargetPolicy {
    * (case-insensitive), or `*.example.com` for any subdomain of example.com.
    */
   allowedHosts: readonly string[];
+  /** The region AWS targets must be in (the deployment's). Without it no AWS target is accepted. */
+  awsRegion?: string | undefined;
 }
 
 export type AddressClass =

@@ -2,6 +2,7 @@ import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventb
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { awsScope, checkAwsTarget, sqsQueue } from '../systems/tasks/aws-resources';
 import type {
   EventBridgeTarget,
   LambdaTarget,
@@ -30,14 +31,24 @@ const FUNCTION_ERROR_BYTES = 1024;
 
 /**
  * Runners for the AWS targets. Each sends one TargetMessage and resolves when
- * AWS accepted it; a send is abandoned when the run's signal trips.
+ * AWS accepted it; a send is abandoned when the run's signal trips. Every target is
+ * checked against the clients' region again before the send, so one stored before
+ * the create-time check existed is refused too. The clients' endpoints come from
+ * configuration; the SQS client must not follow queue URLs (`useQueueUrlAsEndpoint:
+ * false`), and the runner sends only a queue URL it rebuilt from region, account and
+ * name.
  */
-export function createAwsTargetRunners(clients: AwsTargetClients): AwsTargetRunners {
+export function createAwsTargetRunners(
+  clients: AwsTargetClients,
+  { region }: { region: string },
+): AwsTargetRunners {
+  const scope = awsScope(region);
   return {
     async sqs(target, ctx) {
+      const queue = sqsQueue(target.queueUrl, scope);
       const out = await clients.sqs.send(
         new SendMessageCommand({
-          QueueUrl: target.queueUrl,
+          QueueUrl: queue.url,
           MessageBody: targetMessage(target.payload, ctx),
           // A retried attempt of the same run is the same message, so FIFO deduplication drops the copy.
           ...(target.messageGroupId
@@ -46,10 +57,11 @@ export function createAwsTargetRunners(clients: AwsTargetClients): AwsTargetRunn
         }),
         { abortSignal: ctx.signal },
       );
-      ctx.log(`SQS message ${out.MessageId ?? '(no id)'} sent to ${target.queueUrl}`);
+      ctx.log(`SQS message ${out.MessageId ?? '(no id)'} sent to ${queue.url}`);
     },
 
     async sns(target, ctx) {
+      checkAwsTarget(target, scope);
       const out = await clients.sns.send(
         new PublishCommand({
           TopicArn: target.topicArn,
@@ -66,6 +78,7 @@ export function createAwsTargetRunners(clients: AwsTargetClients): AwsTargetRunn
     },
 
     async eventbridge(target, ctx) {
+      checkAwsTarget(target, scope);
       const out = await clients.eventBridge.send(
         new PutEventsCommand({
           Entries: [
@@ -89,6 +102,7 @@ export function createAwsTargetRunners(clients: AwsTargetClients): AwsTargetRunn
     },
 
     async lambda(target, ctx) {
+      checkAwsTarget(target, scope);
       const out = await clients.lambda.send(
         new InvokeCommand({
           FunctionName: target.functionName,

@@ -77,6 +77,18 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   return arn;
 }
 
+/** The runners as the executor builds them, for the region every test client uses. */
+const runners = (clients: AwsTargetClients) => createAwsTargetRunners(clients, { region: 'us-east-1' });
+
+/**
+ * A queue as a task names it: its AWS URL. Emulators answer with URLs on their own
+ * host; the runner never sends to a queue URL's host, only to the client's endpoint.
+ */
+function awsQueueUrl(emulatorUrl: string): string {
+  const [, account, name] = new URL(emulatorUrl).pathname.split('/');
+  return `https://sqs.us-east-1.amazonaws.com/${account}/${name}`;
+}
+
 /** All four clients on one endpoint: a backend only has to emulate the services a test calls. */
 function clientsFor(endpoint: string): AwsTargetClients & { sqs: SQSClient } {
   return {
@@ -112,7 +124,10 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
     const ctx = context();
 
     // Act
-    await createAwsTargetRunners(clients).sqs({ kind: 'sqs', queueUrl, payload: { report: 'daily' } }, ctx);
+    await runners(clients).sqs(
+      { kind: 'sqs', queueUrl: awsQueueUrl(queueUrl), payload: { report: 'daily' } },
+      ctx,
+    );
 
     // Assess
     const message = await receiveOne(clients.sqs, queueUrl);
@@ -122,7 +137,7 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
       scheduledFor: run.scheduledFor,
       payload: { report: 'daily' },
     });
-    expect(ctx.lines).toEqual([`SQS message ${message.MessageId} sent to ${queueUrl}`]);
+    expect(ctx.lines).toEqual([`SQS message ${message.MessageId} sent to ${awsQueueUrl(queueUrl)}`]);
   });
 
   it('sends to a FIFO queue with the group and the run ID as deduplication ID', async () => {
@@ -136,8 +151,8 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
     const queueUrl = created.QueueUrl ?? '';
 
     // Act
-    await createAwsTargetRunners(clients).sqs(
-      { kind: 'sqs', queueUrl, messageGroupId: 'reports' },
+    await runners(clients).sqs(
+      { kind: 'sqs', queueUrl: awsQueueUrl(queueUrl), messageGroupId: 'reports' },
       context(),
     );
 
@@ -169,10 +184,7 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
     const ctx = context();
 
     // Act
-    await createAwsTargetRunners(clients).sns(
-      { kind: 'sns', topicArn, subject: 'rota run', payload: ['a', 1] },
-      ctx,
-    );
+    await runners(clients).sns({ kind: 'sns', topicArn, subject: 'rota run', payload: ['a', 1] }, ctx);
 
     // Assess
     const message = await receiveOne(clients.sqs, queueUrl);
@@ -202,8 +214,8 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
     const ctx = { ...context(), signal: controller.signal };
 
     // Act
-    const error = await createAwsTargetRunners(clients)
-      .sqs({ kind: 'sqs', queueUrl }, ctx)
+    const error = await runners(clients)
+      .sqs({ kind: 'sqs', queueUrl: awsQueueUrl(queueUrl) }, ctx)
       .catch((e: unknown) => e);
 
     // Assess
@@ -217,10 +229,10 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
 
   it('fails when the queue does not exist', async () => {
     // Prepare
-    const queueUrl = `${backend.endpoint}/000000000000/rota-missing-${ulid().toLowerCase()}`;
+    const queueUrl = `https://sqs.us-east-1.amazonaws.com/000000000000/rota-missing-${ulid().toLowerCase()}`;
 
     // Act
-    const error = await createAwsTargetRunners(clients)
+    const error = await runners(clients)
       .sqs({ kind: 'sqs', queueUrl }, context())
       .catch((e: unknown) => e);
 
@@ -261,7 +273,7 @@ if (moto) {
       const ctx = context();
 
       // Act
-      await createAwsTargetRunners(clients).eventbridge(
+      await runners(clients).eventbridge(
         { kind: 'eventbridge', eventBusName: busName, source, detailType: 'rota.run', payload: { n: 1 } },
         ctx,
       );
@@ -303,7 +315,7 @@ describe('EventBridge runner (aws-sdk-client-mock)', () => {
     const ctx = context();
 
     // Act
-    await createAwsTargetRunners(clients).eventbridge(
+    await runners(clients).eventbridge(
       {
         kind: 'eventbridge',
         eventBusName: 'default',
@@ -337,7 +349,7 @@ describe('EventBridge runner (aws-sdk-client-mock)', () => {
     });
 
     // Act
-    const error = await createAwsTargetRunners(clients)
+    const error = await runners(clients)
       .eventbridge(
         { kind: 'eventbridge', eventBusName: 'default', source: 'rota.test', detailType: 'rota.run' },
         context(),
@@ -365,10 +377,7 @@ describe('Lambda runner (aws-sdk-client-mock)', () => {
     const ctx = context();
 
     // Act
-    await createAwsTargetRunners(clients).lambda(
-      { kind: 'lambda', functionName: 'report-builder', payload: { n: 2 } },
-      ctx,
-    );
+    await runners(clients).lambda({ kind: 'lambda', functionName: 'report-builder', payload: { n: 2 } }, ctx);
 
     // Assess
     const [call] = mock.commandCalls(InvokeCommand);
@@ -397,7 +406,7 @@ describe('Lambda runner (aws-sdk-client-mock)', () => {
       .resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: payload(errorPayload) });
 
     // Act
-    const error = await createAwsTargetRunners(clients)
+    const error = await runners(clients)
       .lambda({ kind: 'lambda', functionName: 'report-builder' }, context())
       .catch((e: unknown) => e);
 

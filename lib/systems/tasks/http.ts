@@ -14,6 +14,7 @@ import {
   taskCreateBody,
   taskUpdateBody,
 } from './api-schemas';
+import { awsScope, checkAwsTarget } from './aws-resources';
 import { parseFluxTaskOptions } from './flux';
 
 export const TASKS_BASE_PATH = '/api/v2/tasks';
@@ -197,7 +198,10 @@ export function taskRoutes(
 ): RouteDef[] {
   // A literal forbidden address is refused at once; hostnames are checked again when each run connects.
   const checkTarget = (target: TaskMetadata['target'] | undefined) => {
-    if (target?.kind === 'http') checkTargetUrl(target.url, policy);
+    if (target === undefined) return;
+    if (target.kind === 'http') return checkTargetUrl(target.url, policy);
+    if (!policy.awsRegion) throw new InvalidError('AWS targets are not enabled in this deployment');
+    checkAwsTarget(target, awsScope(policy.awsRegion), 'target.');
   };
   return [
     {

@@ -1,4 +1,11 @@
 import * as z from 'zod';
+import {
+  AWS_TARGET_FORMS,
+  isEventBus,
+  isLambdaFunction,
+  isSnsTopicArn,
+  isSqsQueueForm,
+} from './aws-resources';
 
 /** Caps that keep a target (and so a task item) small. */
 export const TARGET_LIMITS = { bodyBytes: 32 * 1024, headers: 50, headerValueLength: 8192 } as const;
@@ -29,22 +36,20 @@ export const httpTargetSchema = z.strictObject({
   body: payloadSchema.optional(),
 });
 
-const functionName = z
-  .string()
-  .regex(
-    /^(arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,140}(:[A-Za-z0-9$_-]+)?$/,
-    'must be a Lambda function name or ARN',
-  );
+/** The shape of an AWS resource field; the region and partition are checked against the deployment (aws-resources.ts). */
+const awsResource = (form: (value: string) => boolean, message: string) =>
+  z.string().max(2048).refine(form, { message });
 
 export const lambdaTargetSchema = z.strictObject({
   kind: z.literal('lambda'),
-  functionName,
+  functionName: awsResource(isLambdaFunction, AWS_TARGET_FORMS.functionName),
   payload: payloadSchema.optional(),
 });
 
 export const sqsTargetSchema = z.strictObject({
   kind: z.literal('sqs'),
-  queueUrl: z.url({ protocol: /^https?$/ }),
+  /** A queue URL or ARN; never an endpoint: the runner rebuilds the URL for the configured one. */
+  queueUrl: awsResource(isSqsQueueForm, AWS_TARGET_FORMS.queueUrl),
   payload: payloadSchema.optional(),
   /** Required by FIFO queues. */
   messageGroupId: z.string().min(1).max(128).optional(),
@@ -52,16 +57,14 @@ export const sqsTargetSchema = z.strictObject({
 
 export const snsTargetSchema = z.strictObject({
   kind: z.literal('sns'),
-  topicArn: z
-    .string()
-    .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/, 'must be an SNS topic ARN'),
+  topicArn: awsResource(isSnsTopicArn, AWS_TARGET_FORMS.topicArn),
   subject: z.string().min(1).max(100).optional(),
   payload: payloadSchema.optional(),
 });
 
 export const eventBridgeTargetSchema = z.strictObject({
   kind: z.literal('eventbridge'),
-  eventBusName: z.string().min(1).max(1600).default('default'),
+  eventBusName: awsResource(isEventBus, AWS_TARGET_FORMS.eventBusName).default('default'),
   source: z.string().min(1).max(256),
   detailType: z.string().min(1).max(128),
   payload: payloadSchema.optional(),
