@@ -24,6 +24,15 @@ const schema = z.object({
   ROTA_SCHEDULER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
   ROTA_ALLOW_PRIVATE_TARGETS: bool,
   ROTA_ALLOWED_TARGET_HOSTS: list,
+  /** Local mode: its own API and emulator ports, which no target may reach (lib/net/address-policy.ts). */
+  ROTA_RESERVED_TARGET_PORTS: list.pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^\d{1,5}$/, 'must be port numbers')
+        .transform(Number),
+    ),
+  ),
   /** Local mode and tests point the SDK at emulators; on AWS these are unset. */
   ROTA_DYNAMODB_ENDPOINT: z.string().url().optional(),
   ROTA_SQS_ENDPOINT: z.string().url().optional(),

@@ -47,6 +47,7 @@ export function createRuntime(cfg: RotaConfig) {
   const targetPolicy: TargetPolicy = {
     allowPrivate: cfg.ROTA_ALLOW_PRIVATE_TARGETS,
     allowedHosts: cfg.ROTA_ALLOWED_TARGET_HOSTS,
+    reservedPorts: cfg.ROTA_RESERVED_TARGET_PORTS,
     awsRegion: cfg.AWS_REGION,
   };
   const retentionMs = cfg.ROTA_RUN_RETENTION_DAYS * 86_400_000;

@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
 import { startLocal } from './start';
+import { describeLocalTargets } from './target-policy';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.PORT ?? '8080' },
     'data-dir': { type: 'string' },
     workers: { type: 'string', default: '10' },
+    // Hosts targets may reach though private (comma-separated), or `none`; default: loopback.
+    'allowed-target-hosts': { type: 'string' },
   },
 });
 
@@ -13,14 +16,14 @@ const rota = await startLocal({
   port: Number(values.port),
   dataDir: values['data-dir'],
   workers: Number(values.workers),
+  allowedTargetHosts: values['allowed-target-hosts'],
 });
 
 console.log(
   `Rota is running at ${rota.url}  (DynamoDB: dynalite ${values['data-dir'] ? `in ${values['data-dir']}` : 'in memory'}, SQS: fauxqs)`,
 );
-console.log(
-  'Loopback targets (localhost, 127.0.0.1, ::1) are allowed in local mode; on AWS they are refused by default.',
-);
+// startLocal put its environment into process.env, beside the shell's own.
+for (const line of describeLocalTargets(process.env)) console.log(line);
 const token = rota.generatedOperatorToken;
 if (token) {
   console.log(`

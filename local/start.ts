@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,6 +15,7 @@ import { tableDefinition } from '../lib/store/keys';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
 import { createHttpAdapter, lambdaContext, type Mount } from './http-adapter';
 import { API_MOUNTS } from './mounts';
+import { localTargetEnv } from './target-policy';
 import { startTicker, startWorkerPool } from './worker-pool';
 
 export interface LocalOptions {
@@ -26,6 +27,11 @@ export interface LocalOptions {
   workers?: number;
   /** Scheduler tick period. @default 1000 */
   tickMs?: number;
+  /**
+   * `--allowed-target-hosts`: hosts targets may reach though private (comma-separated,
+   * or `none`). @default ROTA_ALLOWED_TARGET_HOSTS from the shell, else loopback
+   */
+  allowedTargetHosts?: string | undefined;
   /** Extra environment for the handlers (set before they load). */
   env?: Record<string, string>;
 }
@@ -63,6 +69,18 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     emulators.push(dynamo);
     const sqs = await startFauxqs();
     emulators.push(sqs);
+    // Listening before the handlers load: the API's own port is one no target may reach.
+    let serve: RequestListener = (_req, res) =>
+      res
+        .writeHead(503, { 'content-type': 'application/json; charset=utf-8' })
+        .end(JSON.stringify({ code: 'unavailable', message: 'Rota is starting' }));
+    const server = createServer((req, res) => serve(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
+    });
+    stoppers.push(() => closeServer(server));
+    const { port } = server.address() as AddressInfo;
 
     const queues = await createQueues(sqs.endpoint);
     const security = localSecurity(options);
@@ -78,9 +96,13 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       ROTA_SCHEDULER_INTERVAL_SECONDS: String(Math.max(1, Math.round((options.tickMs ?? 1000) / 1000))),
       // EMF metrics would only print to stdout here; CloudWatch reads them on AWS.
       POWERTOOLS_METRICS_DISABLED: 'true',
-      // Local mode runs against your own machine: loopback targets are allowed here, and
-      // refused on AWS unless the operator opens them.
-      ROTA_ALLOWED_TARGET_HOSTS: 'localhost,127.0.0.1,::1',
+      // Loopback targets are open here unless the operator closes them; local mode's own
+      // ports never are. On AWS loopback is refused unless the operator opens it.
+      ...localTargetEnv({
+        allowedTargetHosts: options.allowedTargetHosts,
+        env: process.env,
+        ownPorts: [portOf(dynamo.endpoint), portOf(sqs.endpoint), port],
+      }),
       // The same token check as on AWS, run by the HTTP adapter instead of API Gateway.
       ROTA_AUTH_MODE: 'token',
       ...security.env,
@@ -133,18 +155,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
 
     const authorizer = (await import('../functions/authorizer')).handler;
     const publicPaths: readonly string[] = PUBLIC_GET_PATHS;
-    const server = createServer(
-      createHttpAdapter(mounts, {
-        authorizer,
-        isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && publicPaths.includes(path),
-      }),
-    );
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
+    serve = createHttpAdapter(mounts, {
+      authorizer,
+      isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && publicPaths.includes(path),
     });
-    stoppers.push(() => closeServer(server));
-    const { port } = server.address() as AddressInfo;
     return {
       url: `http://127.0.0.1:${port}`,
       env,
@@ -230,6 +244,8 @@ async function ensureTable(client: DynamoDBClient, name: string): Promise<void> 
     await client.send(new CreateTableCommand(tableDefinition(name)));
   }
 }
+
+const portOf = (endpoint: string) => Number(new URL(endpoint).port);
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {

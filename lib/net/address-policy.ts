@@ -16,6 +16,13 @@ export interface TargetPolicy {
    * (case-insensitive), or `*.example.com` for any subdomain of example.com.
    */
   allowedHosts: readonly string[];
+  /**
+   * Ports of this machine no target may reach, whatever is open: local mode's own API
+   * and emulators (the DynamoDB emulator checks no signatures). Refused on every
+   * loopback and unspecified address, at create time for literals and on the address
+   * each connection resolves to.
+   */
+  reservedPorts?: readonly number[] | undefined;
   /** The region AWS targets must be in (the deployment's). Without it no AWS target is accepted. */
   awsRegion?: string | undefined;
 }
@@ -44,14 +51,25 @@ export class TargetBlockedError extends InvalidError {
   readonly addressClass: AddressClass;
 
   constructor(target: { host: string; address: string; addressClass: AddressClass }) {
+    // What a name resolves to stays out of the message: it would show a user the internal DNS.
     const what =
       target.host === target.address
         ? `target address ${target.address}`
-        : `target host ${target.host} resolves to ${target.address}, which`;
+        : `target host ${target.host} resolves to an address that`;
     super(`${what} is ${target.addressClass}; set allowPrivateTargets or allowedTargetHosts to allow it`);
     this.host = target.host;
     this.address = target.address;
     this.addressClass = target.addressClass;
+  }
+}
+
+/** A connection to one of Rota's own services on this machine (local mode), refused whatever is open. */
+export class ReservedTargetError extends InvalidError {
+  constructor(target: { host: string; port: number; literal: boolean }) {
+    const where = target.literal
+      ? `target ${formatHost(target.host)}:${target.port} is on this machine, and port ${target.port}`
+      : `target host ${target.host} resolves to this machine, where port ${target.port}`;
+    super(`${where} is one of Rota's own services; no target may reach it`);
   }
 }
 
@@ -133,7 +151,10 @@ function embeddedIPv4(ip: ipaddr.IPv6): ipaddr.IPv4 | undefined {
  * connects, because what they resolve to can change.
  */
 export function checkTargetUrl(url: string, policy: TargetPolicy): void {
-  const host = targetHost(url);
+  const { host, port } = targetHostAndPort(url);
+  if (isOnThisMachine(host) && isReservedPort(port, policy)) {
+    throw new ReservedTargetError({ host, port, literal: true });
+  }
   if (isOpen(host, policy)) return;
   if (isIP(host)) {
     const addressClass = classifyAddress(host);
@@ -153,13 +174,22 @@ export async function resolveTarget(
   hostname: string,
   policy: TargetPolicy,
   lookup: LookupAll = defaultLookup,
+  /** The port the connection goes to; reserved ports are refused on this machine's addresses. */
+  port?: number,
 ): Promise<ResolvedAddress> {
   const host = normalizeHost(hostname);
   const hostOpen = isOpen(host, policy);
+  const reserved = port !== undefined && isReservedPort(port, policy) ? port : undefined;
   const family = isIP(host);
   if (family === 4 || family === 6) {
+    if (reserved !== undefined && isOnThisMachine(host)) {
+      throw new ReservedTargetError({ host, port: reserved, literal: true });
+    }
     if (!hostOpen) assertAddressOpen(host, host, policy);
     return { address: host, family };
+  }
+  if (reserved !== undefined && isLocalhost(host)) {
+    throw new ReservedTargetError({ host, port: reserved, literal: true });
   }
   if (!hostOpen && isLocalhost(host)) {
     throw new TargetBlockedError({ host, address: host, addressClass: 'loopback' });
@@ -176,6 +206,9 @@ export async function resolveTarget(
   }
   const first = addresses[0];
   if (!first) throw new Error(`could not resolve host ${host}: no addresses`);
+  if (reserved !== undefined && addresses.some(({ address }) => isOnThisMachine(address))) {
+    throw new ReservedTargetError({ host, port: reserved, literal: false });
+  }
   if (!hostOpen) {
     for (const { address } of addresses) assertAddressOpen(host, address, policy);
   }
@@ -206,7 +239,7 @@ function hostMatches(host: string, entry: string): boolean {
   return false;
 }
 
-function targetHost(url: string): string {
+function targetHostAndPort(url: string): { host: string; port: number } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -216,7 +249,32 @@ function targetHost(url: string): string {
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new InvalidError('target URL must be http or https');
   }
-  return normalizeHost(parsed.hostname);
+  return { host: normalizeHost(parsed.hostname), port: portOf(parsed) };
+}
+
+/** The port a URL connects to: its own, or its scheme's default. */
+export function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
+function isReservedPort(port: number, policy: TargetPolicy): boolean {
+  return policy.reservedPorts?.includes(port) ?? false;
+}
+
+/**
+ * Whether connecting to `host` reaches this machine: `localhost`, any loopback address
+ * and the unspecified address (connecting to 0.0.0.0 or :: reaches a local listener),
+ * in any encoding, IPv4-mapped included.
+ */
+function isOnThisMachine(host: string): boolean {
+  if (isLocalhost(host)) return true;
+  if (!isIP(stripBrackets(host))) return false;
+  const addressClass = classifyAddress(host);
+  return addressClass === 'loopback' || addressClass === 'unspecified';
+}
+
+function formatHost(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host;
 }
 
 /** `[::1]` → `::1`, `Example.COM.` → `example.com`. */

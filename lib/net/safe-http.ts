@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { InvalidError, RotaError } from '../errors';
-import { type LookupAll, resolveTarget, type TargetPolicy } from './address-policy';
+import { type LookupAll, portOf, resolveTarget, type TargetPolicy } from './address-policy';
 
 export interface SafeRequest {
   url: string;
@@ -130,8 +130,9 @@ async function exchange(
 ): Promise<Omit<SafeResponse, 'url'>> {
   ex.signal.throwIfAborted();
   const hostname = ex.url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = portOf(ex.url);
   // Node connects to an IP literal without calling `lookup`, so literals are checked here.
-  if (isIP(hostname)) await resolveTarget(hostname, policy, lookup);
+  if (isIP(hostname)) await resolveTarget(hostname, policy, lookup, port);
 
   const headers = { ...ex.headers };
   if (ex.body !== undefined && headers['content-length'] === undefined) {
@@ -147,7 +148,7 @@ async function exchange(
     headers,
     // A fresh connection per hop: a pooled socket would skip the check in `lookup`.
     agent: false,
-    lookup: pinnedLookup(policy, lookup),
+    lookup: pinnedLookup(policy, lookup, port),
     ...(ex.url.username || ex.url.password
       ? { auth: `${decodeURIComponent(ex.url.username)}:${decodeURIComponent(ex.url.password)}` }
       : {}),
@@ -213,9 +214,9 @@ async function exchange(
  * The `lookup` handed to node: checks every address the host resolves to and
  * hands node only the first, so the address connected to is one that passed.
  */
-function pinnedLookup(policy: TargetPolicy, lookup: LookupAll | undefined): LookupFunction {
+function pinnedLookup(policy: TargetPolicy, lookup: LookupAll | undefined, port: number): LookupFunction {
   return (hostname, options, callback) => {
-    resolveTarget(hostname, policy, lookup).then(
+    resolveTarget(hostname, policy, lookup, port).then(
       ({ address, family }) => {
         if (options.all) callback(null, [{ address, family }]);
         else callback(null, address, family);
@@ -240,10 +241,16 @@ const NETWORK_ERRORS: Record<string, string> = {
 function describeError(error: unknown, ex: Exchange): Error {
   // Policy refusals and the deadline's own errors already say what happened.
   if (error instanceof RotaError || error === ex.signal.reason) return error as Error;
-  const code = (error as { code?: unknown }).code;
+  const { code, address } = error as { code?: unknown; address?: unknown };
+  const known = typeof code === 'string' ? NETWORK_ERRORS[code] : undefined;
+  // A socket error's own message names the address connected to: what DNS answered.
   const reason =
-    (typeof code === 'string' ? NETWORK_ERRORS[code] : undefined) ??
-    (error instanceof Error ? error.message : String(error));
+    known ??
+    (typeof code === 'string' && address !== undefined
+      ? `network error ${code}`
+      : error instanceof Error
+        ? error.message
+        : String(error));
   const hop = redactUrl(ex.url);
   const where = hop === ex.shown ? ex.shown : `${ex.shown} (redirected to ${hop})`;
   return new Error(`request to ${where} failed: ${reason}`, { cause: error });

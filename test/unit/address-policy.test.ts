@@ -5,6 +5,7 @@ import {
   checkTargetUrl,
   classifyAddress,
   type LookupAll,
+  ReservedTargetError,
   resolveTarget,
   TargetBlockedError,
   type TargetPolicy,
@@ -162,8 +163,10 @@ describe('resolveTarget', () => {
     // Assess
     expect(error).toBeInstanceOf(TargetBlockedError);
     expect((error as Error).message).toBe(
-      'target host mixed.example.com resolves to 10.0.0.7, which is private; set allowPrivateTargets or allowedTargetHosts to allow it',
+      'target host mixed.example.com resolves to an address that is private; set allowPrivateTargets or allowedTargetHosts to allow it',
     );
+    // The class is told; the DNS answer stays internal.
+    expect((error as Error).message).not.toContain('10.0.0.7');
   });
 
   it('returns the first address when all are public', async () => {
@@ -213,7 +216,10 @@ describe('resolveTarget', () => {
     expect(byHost.address).toBe('10.0.0.7');
     expect(byAddress.address).toBe('10.0.0.9');
     expect(refused).toBeInstanceOf(TargetBlockedError);
-    expect((refused as Error).message).toContain('10.0.0.8');
+    expect((refused as Error).message).toBe(
+      'target host other.example resolves to an address that is private; set allowPrivateTargets or allowedTargetHosts to allow it',
+    );
+    expect((refused as TargetBlockedError).address).toBe('10.0.0.8');
   });
 
   it('checks IP literals and localhost without asking DNS', async () => {
@@ -247,6 +253,78 @@ describe('resolveTarget', () => {
       'could not resolve host nowhere.invalid (ENOTFOUND)',
     );
     await expect(resolveTarget('empty.example', closed, lookupReturning())).rejects.toThrow('no addresses');
+  });
+});
+
+describe("reserved ports (local mode's own services)", () => {
+  // Everything open, as an operator could set it: the reserved ports stay closed anyway.
+  const wideOpen: TargetPolicy = {
+    allowPrivate: true,
+    allowedHosts: ['localhost', '127.0.0.1', '::1', '*.localhost'],
+    reservedPorts: [4566, 8080],
+  };
+
+  it.each([
+    'http://127.0.0.1:4566/',
+    'http://127.9.9.9:4566/',
+    'http://0x7f000001:4566/',
+    'http://2130706433:4566/',
+    'http://0.0.0.0:4566/',
+    'http://[::]:4566/',
+    'http://localhost:4566/',
+    'http://LOCALHOST.:4566/',
+    'http://dynamo.localhost:4566/',
+    'http://[::1]:4566/',
+    'http://[::ffff:127.0.0.1]:4566/',
+    'http://[::ffff:7f00:1]:4566/',
+    'http://127.0.0.1:8080/',
+    'http://localhost:8080/x',
+  ])('refuses %s at create time whatever else is open', (url) => {
+    const error = catchError(() => checkTargetUrl(url, wideOpen));
+    expect(error).toBeInstanceOf(ReservedTargetError);
+    expect((error as Error).message).toMatch(
+      /port (4566|8080) is one of Rota's own services; no target may reach it$/,
+    );
+  });
+
+  it('opens the same hosts on other ports, and the reserved ports of hosts that need DNS', () => {
+    expect(() => checkTargetUrl('http://127.0.0.1:4567/', wideOpen)).not.toThrow();
+    expect(() => checkTargetUrl('http://localhost:9000/', wideOpen)).not.toThrow();
+    // Port 80 by default: not reserved.
+    expect(() => checkTargetUrl('http://127.0.0.1/', wideOpen)).not.toThrow();
+    // A name is judged when the run connects (below).
+    expect(() => checkTargetUrl('http://db.internal:4566/', wideOpen)).not.toThrow();
+  });
+
+  it('refuses a name that resolves to loopback on a reserved port when the run connects', async () => {
+    // Prepare
+    const lookup = lookupReturning('127.0.0.1');
+
+    // Act
+    const refused = await resolveTarget('db.internal', wideOpen, lookup, 4566).catch((e: unknown) => e);
+    const mapped = await resolveTarget(
+      'v6.internal',
+      wideOpen,
+      lookupReturning('::ffff:127.0.0.1'),
+      8080,
+    ).catch((e: unknown) => e);
+    const otherPort = await resolveTarget('db.internal', wideOpen, lookup, 4567);
+
+    // Assess
+    expect(refused).toBeInstanceOf(ReservedTargetError);
+    expect((refused as Error).message).toBe(
+      "target host db.internal resolves to this machine, where port 4566 is one of Rota's own services; no target may reach it",
+    );
+    expect(mapped).toBeInstanceOf(ReservedTargetError);
+    expect(otherPort).toEqual({ address: '127.0.0.1', family: 4 });
+  });
+
+  it('refuses literals and localhost on a reserved port when the run connects', async () => {
+    for (const host of ['127.0.0.1', '[::1]', '::ffff:7f00:1', '0.0.0.0', 'localhost']) {
+      await expect(resolveTarget(host, wideOpen, lookupReturning('127.0.0.1'), 8080), host).rejects.toThrow(
+        ReservedTargetError,
+      );
+    }
   });
 });
 

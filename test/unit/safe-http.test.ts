@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type LookupAll,
+  ReservedTargetError,
   resolveTarget,
   TargetBlockedError,
   type TargetPolicy,
@@ -158,7 +159,8 @@ describe('safeRequest', () => {
 
     // Assess
     expect(error).toBeInstanceOf(TargetBlockedError);
-    expect((error as Error).message).toContain('rebind.example resolves to 127.0.0.1');
+    expect((error as Error).message).toContain('rebind.example resolves to an address that is loopback');
+    expect((error as Error).message).not.toContain('127.0.0.1');
     expect(server.received).toHaveLength(0);
   });
 
@@ -320,6 +322,35 @@ describe('safeRequest', () => {
     // Assess
     expect(error).not.toBeInstanceOf(TargetBlockedError);
     expect((error as Error).message).toBe(`request to ${url} failed: connection refused`);
+  });
+});
+
+describe('safeRequest: reserved ports', () => {
+  it('never connects to a reserved port on this machine, directly, by name or after a redirect', async () => {
+    // Prepare: the server plays one of local mode's own services.
+    const own = await startServer(ok);
+    const user = await startServer(redirectTo(`http://localhost:${own.port}/`));
+    const policy: TargetPolicy = { ...everythingOpen, reservedPorts: [own.port] };
+    const attempts = [
+      { url: own.url, options: {} },
+      { url: `http://[::ffff:7f00:1]:${own.port}/`, options: {} },
+      { url: `http://service.test:${own.port}/`, options: { lookup: loopbackLookup } },
+      { url: user.url, options: {} },
+    ];
+
+    // Act
+    const errors = [];
+    for (const { url, options } of attempts) {
+      errors.push(
+        await safeRequest({ url, method: 'GET', timeoutMs: 2000 }, policy, options).catch((e: unknown) => e),
+      );
+    }
+
+    // Assess
+    for (const error of errors) expect(error).toBeInstanceOf(ReservedTargetError);
+    expect((errors[2] as Error).message).not.toContain('127.0.0.1');
+    expect(own.received).toHaveLength(0);
+    expect(user.received).toHaveLength(1);
   });
 });
 
