@@ -24,8 +24,9 @@ export function isSealed(value: unknown): value is string {
 }
 
 /**
- * Header names that carry credentials: redacted in responses, sealed at rest, and
- * scrubbed from run logs.
+ * Header names that carry credentials: redacted in responses, sealed at rest,
+ * scrubbed from run logs, and dropped on a redirect to another origin. The one
+ * classifier for all four, so a header is never secret for one and not another.
  */
 const SECRET_HEADER =
   /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$|token|secret|key|password|credential|signature/i;
@@ -123,6 +124,22 @@ export function createLocalSecretBox(key: Buffer): SecretBox {
   };
 }
 
+/** Shorter credentials could not be scrubbed from logs (see `scrubber`), so they are refused. */
+export const MIN_SECRET_LENGTH = 4;
+
+/**
+ * Why a credential value cannot be stored, or undefined when it can. For a value
+ * with a scheme (`Bearer <token>`), the part after the scheme counts: the scrubber
+ * looks for it alone too.
+ */
+export function secretValueProblem(value: string): string | undefined {
+  if (value === REDACTED) return undefined;
+  const credential = /^\S+\s+(\S.*)$/.exec(value)?.[1] ?? value;
+  return credential.length < MIN_SECRET_LENGTH
+    ? `a credential must be at least ${MIN_SECRET_LENGTH} characters (after its scheme, as in "Bearer <token>"), or logs could not be scrubbed of it`
+    : undefined;
+}
+
 /**
  * Seals the values of credential headers before they are stored. A value sent back
  * as `<redacted>` (a client that read the task and writes it back) keeps the value
@@ -167,8 +184,8 @@ export async function openHeaders(
   return { headers: out, secrets };
 }
 
-/** Shorter values are too likely to be ordinary words to scrub. */
-const MIN_SCRUBBED_LENGTH = 4;
+/** Shorter values are too likely to be ordinary words to scrub; none is stored (`secretValueProblem`). */
+const MIN_SCRUBBED_LENGTH = MIN_SECRET_LENGTH;
 
 /**
  * Replaces every occurrence of the given secrets, and of the token part of

@@ -1,8 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { isSecretHeader } from '../auth/secrets';
 import { InvalidError, RotaError } from '../errors';
 import { type LookupAll, portOf, resolveTarget, type TargetPolicy } from './address-policy';
+import { withoutClientOwnedHeaders } from './headers';
 
 export interface SafeRequest {
   url: string;
@@ -35,14 +37,16 @@ export interface SafeRequestOptions {
 const DEFAULT_MAX_REDIRECTS = 5;
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Headers that carry credentials for one origin only (as fetch and undici drop them). */
-const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
-const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'transfer-encoding'];
+const BODY_HEADERS = ['content-type', 'content-encoding'];
 
 /**
  * An HTTP client for user-supplied URLs. The target policy is enforced when
  * each connection is made, on the address actually connected to (DNS answers
  * checked earlier could have changed since), and again on every redirect hop.
+ * Framing and hop-by-hop headers are the client's own: any the caller gives are
+ * dropped, so a request is always exactly one well-formed request. Credential
+ * headers (as `isSecretHeader` classifies them) never follow a redirect to another
+ * origin.
  */
 export async function safeRequest(
   req: SafeRequest,
@@ -64,7 +68,7 @@ export async function safeRequest(
   else req.signal?.addEventListener('abort', onCallerAbort, { once: true });
 
   let method = req.method.toUpperCase();
-  let headers = lowerCaseKeys(req.headers ?? {});
+  let headers = withoutClientOwnedHeaders(lowerCaseKeys(req.headers ?? {}));
   let body = req.body;
   try {
     for (let hop = 0; ; hop++) {
@@ -90,7 +94,9 @@ export async function safeRequest(
         body = undefined;
         headers = without(headers, BODY_HEADERS);
       }
-      if (next.origin !== url.origin) headers = without(headers, ORIGIN_BOUND_HEADERS);
+      if (next.origin !== url.origin) {
+        headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !isSecretHeader(name)));
+      }
       url = next;
     }
   } finally {
@@ -135,9 +141,8 @@ async function exchange(
   if (isIP(hostname)) await resolveTarget(hostname, policy, lookup, port);
 
   const headers = { ...ex.headers };
-  if (ex.body !== undefined && headers['content-length'] === undefined) {
-    headers['content-length'] = String(Buffer.byteLength(ex.body));
-  }
+  // Rota frames every body itself, by length: never chunked, never the caller's count.
+  if (ex.body !== undefined) headers['content-length'] = String(Buffer.byteLength(ex.body));
   const secure = ex.url.protocol === 'https:';
   const requestOptions: https.RequestOptions = {
     protocol: ex.url.protocol,

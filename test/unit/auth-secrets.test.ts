@@ -13,6 +13,7 @@ import {
   SealedValueError,
   scrubber,
   sealHeaders,
+  secretValueProblem,
 } from '../../lib/auth/secrets';
 import { redactTarget, sealTarget } from '../../lib/systems/tasks/http';
 
@@ -150,6 +151,15 @@ describe('credential headers', () => {
     // Opening yields the planted string itself, never what it would decrypt to.
     expect((await openHeaders(next, box)).headers['X-Token']).toBe(planted);
     expect(await box.open(next['X-Other-Key'] ?? '')).toBe(REDACTED);
+  });
+
+  it('must be long enough to scrub from logs', () => {
+    expect(secretValueProblem('abc')).toMatch(/at least 4 characters/);
+    expect(secretValueProblem('Bearer xyz')).toMatch(/at least 4 characters/);
+    expect(secretValueProblem('')).toMatch(/at least 4 characters/);
+    expect(secretValueProblem('abcd')).toBeUndefined();
+    expect(secretValueProblem('Bearer abcd')).toBeUndefined();
+    expect(secretValueProblem(REDACTED)).toBeUndefined();
   });
 
   it('are scrubbed from text, with and without their scheme', () => {

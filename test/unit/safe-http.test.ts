@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type LookupAll,
@@ -322,6 +322,134 @@ describe('safeRequest', () => {
     // Assess
     expect(error).not.toBeInstanceOf(TargetBlockedError);
     expect((error as Error).message).toBe(`request to ${url} failed: connection refused`);
+  });
+});
+
+describe('safeRequest: headers it owns, credentials it guards', () => {
+  const tcpServers: TcpServer[] = [];
+  afterEach(async () => {
+    await Promise.all(tcpServers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+  });
+
+  /** A raw TCP server: records every byte a connection sends until the client ends it, answers one 200. */
+  async function startRecorder(): Promise<{ port: number; connections: Buffer[] }> {
+    const connections: Buffer[] = [];
+    const server = createTcpServer({ allowHalfOpen: true }, (socket) => {
+      const chunks: Buffer[] = [];
+      let answered = false;
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (!answered && Buffer.concat(chunks).includes('\r\n\r\n')) {
+          answered = true;
+          socket.write('HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+        }
+      });
+      socket.on('end', () => {
+        connections.push(Buffer.concat(chunks));
+        socket.end();
+      });
+      socket.on('error', () => {});
+    });
+    tcpServers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, connections };
+  }
+
+  it('puts exactly one request on the wire, framed by its own Content-Length, whatever headers it is given', async () => {
+    // Prepare
+    const recorder = await startRecorder();
+    const body = 'hello\r\n\r\nPOST /smuggled HTTP/1.1\r\nHost: internal\r\ncontent-length: 0\r\n\r\n';
+
+    // Act
+    const response = await safeRequest(
+      {
+        url: `http://127.0.0.1:${recorder.port}/hook`,
+        method: 'POST',
+        headers: {
+          'Content-Length': '5',
+          'Transfer-Encoding': 'chunked',
+          Connection: 'keep-alive, Upgrade',
+          Upgrade: 'websocket',
+          TE: 'trailers',
+          Trailer: 'X-Sum',
+          'Keep-Alive': 'timeout=60',
+          'Proxy-Connection': 'keep-alive',
+          'Proxy-Authorization': 'Basic eDp5',
+          Host: 'internal.example',
+          Expect: '100-continue',
+          'X-Kept': 'yes',
+        },
+        body,
+        timeoutMs: 5000,
+      },
+      loopbackOpen,
+    );
+    await waitUntil(() => recorder.connections.length === 1);
+
+    // Assess
+    expect(response.status).toBe(200);
+    const bytes = recorder.connections[0] ?? Buffer.alloc(0);
+    const headEnd = bytes.indexOf('\r\n\r\n');
+    const [requestLine, ...lines] = bytes.subarray(0, headEnd).toString('latin1').split('\r\n');
+    const names = lines.map((line) => line.slice(0, line.indexOf(':')).toLowerCase());
+    expect(requestLine).toBe('POST /hook HTTP/1.1');
+    expect(names.sort()).toEqual(['connection', 'content-length', 'host', 'x-kept']);
+    const lowered = lines.map((line) => line.toLowerCase());
+    expect(lowered).toContain(`content-length: ${Buffer.byteLength(body)}`);
+    expect(lowered).toContain(`host: 127.0.0.1:${recorder.port}`);
+    expect(lowered).toContain('connection: close');
+    expect(bytes.subarray(headEnd + 4).toString('latin1')).toBe(body);
+  });
+
+  it('drops every header the secret classifier names on a redirect to another origin', async () => {
+    // Prepare: two origins on loopback, 127.0.0.1 and localhost on another port.
+    const second = await startServer(ok);
+    const first = await startServer(redirectTo(`http://localhost:${second.port}/landed`, 307));
+    const secrets = {
+      authorization: 'Bearer s1',
+      cookie: 'sid=s2',
+      'x-api-key': 's3',
+      'api-key': 's4',
+      'x-auth-token': 's5',
+      'x-client-secret': 's6',
+      'x-amz-signature': 's7',
+      'x-db-password': 's8',
+      'x-credential': 's9',
+    };
+
+    // Act
+    await safeRequest(
+      {
+        url: `${first.url}/start`,
+        method: 'GET',
+        headers: { ...secrets, 'x-trace': 'kept' },
+        timeoutMs: 2000,
+      },
+      everythingOpen,
+      { lookup: loopbackLookup },
+    );
+
+    // Assess
+    expect(first.received[0]?.headers).toMatchObject(secrets);
+    const landed = second.received[0]?.headers ?? {};
+    expect(landed['x-trace']).toBe('kept');
+    for (const name of Object.keys(secrets)) expect(landed[name], name).toBeUndefined();
+  });
+
+  it('keeps secret headers on a redirect within the origin', async () => {
+    // Prepare
+    const server = await startServer((req, res) =>
+      req.url === '/old' ? res.writeHead(307, { location: '/new' }).end() : res.writeHead(204).end(),
+    );
+
+    // Act
+    await safeRequest(
+      { url: `${server.url}/old`, method: 'GET', headers: { 'X-Api-Key': 'k-1' }, timeoutMs: 2000 },
+      loopbackOpen,
+    );
+
+    // Assess
+    expect(server.received.map((r) => r.headers['x-api-key'])).toEqual(['k-1', 'k-1']);
   });
 });
 

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { isSecretHeader, REDACTED, secretValueProblem } from '../../auth/secrets';
 import { headersSchema } from '../tasks/target';
 
 const common = {
@@ -8,6 +9,15 @@ const common = {
   status: z.enum(['active', 'inactive']).optional(),
 };
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
+/** A credential: long enough to scrub from logs, or `<redacted>` to keep the stored one. */
+const secret = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .superRefine((value, ctx) => {
+      const problem = secretValueProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 
 export const httpEndpointBody = z
   .strictObject({
@@ -18,8 +28,8 @@ export const httpEndpointBody = z
     headers: headersSchema.optional(),
     authMethod: z.enum(['none', 'basic', 'bearer']).default('none'),
     username: z.string().max(256).optional(),
-    password: z.string().max(1024).optional(),
-    token: z.string().max(4096).optional(),
+    password: secret(1024).optional(),
+    token: secret(4096).optional(),
   })
   .superRefine((e, ctx) => {
     if (e.authMethod === 'basic' && (!e.username || !e.password)) {
@@ -35,7 +45,7 @@ export const slackEndpointBody = z.strictObject({ ...common, type: z.literal('sl
 export const pagerDutyEndpointBody = z.strictObject({
   ...common,
   type: z.literal('pagerduty'),
-  routingKey: z.string().min(1).max(256),
+  routingKey: secret(256),
   url: httpUrl.default('https://events.pagerduty.com/v2/enqueue'),
   clientURL: httpUrl.optional(),
 });
@@ -61,9 +71,7 @@ export type NotificationEndpoint = DistributiveOmit<EndpointBody, 'orgID' | 'sta
   version: number;
 };
 
-export const REDACTED = '<redacted>';
-const SECRET_FIELDS = ['password', 'token', 'routingKey'] as const;
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie)$|token|secret|key/i;
+export const SECRET_FIELDS = ['password', 'token', 'routingKey'] as const;
 
 /** What GET shows: credentials, secret headers and the secret part of webhook URLs are redacted. */
 export function redactEndpoint(endpoint: NotificationEndpoint): NotificationEndpoint {
@@ -71,7 +79,7 @@ export function redactEndpoint(endpoint: NotificationEndpoint): NotificationEndp
   for (const field of SECRET_FIELDS) if (out[field] !== undefined) out[field] = REDACTED;
   if (endpoint.type === 'http' && endpoint.headers) {
     out.headers = Object.fromEntries(
-      Object.entries(endpoint.headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? REDACTED : v]),
+      Object.entries(endpoint.headers).map(([k, v]) => [k, isSecretHeader(k) ? REDACTED : v]),
     );
   }
   // A Slack webhook URL is itself the credential: keep only its origin.

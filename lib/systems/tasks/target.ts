@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { isSecretHeader, secretValueProblem } from '../../auth/secrets';
+import { CLIENT_OWNED_HEADERS_TEXT, headerValueProblem, isClientOwnedHeader } from '../../net/headers';
 import {
   AWS_TARGET_FORMS,
   isEventBus,
@@ -18,6 +20,10 @@ const payloadSchema = z.unknown().superRefine((value, ctx) => {
   }
 });
 
+/**
+ * Headers a target, probe or endpoint sends. Each problem is reported at the header's
+ * own path (`target.headers.Host: …`), so the 400 names it.
+ */
 export const headersSchema = z
   .record(
     z.string().regex(HEADER_NAME, 'invalid header name'),
@@ -25,6 +31,14 @@ export const headersSchema = z
   )
   .refine((h) => Object.keys(h).length <= TARGET_LIMITS.headers, {
     message: `at most ${TARGET_LIMITS.headers} headers`,
+  })
+  .superRefine((headers, ctx) => {
+    for (const [name, value] of Object.entries(headers)) {
+      const problem = isClientOwnedHeader(name)
+        ? `is set by Rota's HTTP client; framing, hop-by-hop and routing headers (${CLIENT_OWNED_HEADERS_TEXT}) cannot be set`
+        : (headerValueProblem(value) ?? (isSecretHeader(name) ? secretValueProblem(value) : undefined));
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, path: [name] });
+    }
   });
 
 export const httpTargetSchema = z.strictObject({
