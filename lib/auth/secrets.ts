@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { InvalidError } from '../errors';
 
 /**
  * Encrypts secrets that systems keep in their stored documents (target headers,
@@ -140,16 +141,62 @@ export function secretValueProblem(value: string): string | undefined {
     : undefined;
 }
 
+/** A URL's origin (scheme, host and port) moved between what is stored and what is written. */
+export interface OriginChange {
+  from: string;
+  to: string;
+}
+
+/** The change of origin from `stored` to `next`, or undefined when it stays (or nothing was stored). */
+export function originChange(stored: string | undefined, next: string): OriginChange | undefined {
+  if (stored === undefined) return undefined;
+  const from = originOf(stored);
+  const to = originOf(next);
+  return from === to ? undefined : { from: from ?? '(unknown)', to: to ?? '(invalid URL)' };
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a `<redacted>` placeholder may keep a stored secret, and what to call it in errors. */
+export interface KeepRules {
+  /** The field path of the value, e.g. `target.headers.Authorization`. */
+  field: string;
+  /** Set when the URL the secret goes to moves to another origin: then nothing is kept. */
+  moved?: OriginChange | undefined;
+}
+
+/**
+ * The stored value that a `<redacted>` placeholder keeps, if any. A placeholder keeps
+ * a secret only for the origin it was given for: a PATCH that moves the URL elsewhere
+ * must send the secret again, or the stored one would follow the URL.
+ */
+export function keptSecret(stored: string | undefined, rules: KeepRules): string | undefined {
+  if (rules.moved) {
+    throw new InvalidError(
+      `${rules.field}: was sent as ${REDACTED}, but the URL's origin changed from ${rules.moved.from} to ${rules.moved.to}: send the secret again in clear (a stored secret only goes to the origin it was given for)`,
+    );
+  }
+  return stored;
+}
+
 /**
  * Seals the values of credential headers before they are stored. A value sent back
  * as `<redacted>` (a client that read the task and writes it back) keeps the value
- * stored under the same name. Every other value is sealed as given, even one that
- * looks sealed, so a caller can never plant a ciphertext for the runner to open.
+ * stored under the same name, unless the URL moved to another origin (`keptSecret`).
+ * Every other value is sealed as given, even one that looks sealed, so a caller can
+ * never plant a ciphertext for the runner to open.
  */
 export async function sealHeaders(
   headers: Record<string, string>,
   box: SecretBox,
   current: Record<string, string> = {},
+  rules: { field: string; moved?: OriginChange | undefined } = { field: 'headers' },
 ): Promise<Record<string, string>> {
   const stored = new Map(Object.entries(current).map(([name, value]) => [name.toLowerCase(), value]));
   const out: Record<string, string> = {};
@@ -158,7 +205,10 @@ export async function sealHeaders(
       out[name] = value;
       continue;
     }
-    const kept = value === REDACTED ? stored.get(name.toLowerCase()) : undefined;
+    const kept =
+      value === REDACTED
+        ? keptSecret(stored.get(name.toLowerCase()), { field: `${rules.field}.${name}`, moved: rules.moved })
+        : undefined;
     out[name] = kept ?? (await box.seal(value));
   }
   return out;

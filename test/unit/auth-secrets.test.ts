@@ -8,6 +8,7 @@ import {
   generateSecretsKey,
   isSealed,
   openHeaders,
+  originChange,
   parseSecretsKey,
   REDACTED,
   SealedValueError,
@@ -151,6 +152,37 @@ describe('credential headers', () => {
     // Opening yields the planted string itself, never what it would decrypt to.
     expect((await openHeaders(next, box)).headers['X-Token']).toBe(planted);
     expect(await box.open(next['X-Other-Key'] ?? '')).toBe(REDACTED);
+  });
+
+  it('are kept as <redacted> only while the URL keeps its origin', async () => {
+    const stored = await sealHeaders({ Authorization: 'Bearer kept', 'X-Api-Key': 'key-kept' }, box);
+    const moved = originChange('https://api.example.com/v1', 'https://attacker.example/v1');
+
+    const refused = await sealHeaders({ Authorization: REDACTED, 'X-Trace': 'x' }, box, stored, {
+      field: 'target.headers',
+      moved,
+    }).catch((e: unknown) => e);
+    const resent = await sealHeaders({ Authorization: 'Bearer new-one' }, box, stored, {
+      field: 'target.headers',
+      moved,
+    });
+
+    expect((refused as Error).message).toBe(
+      "target.headers.Authorization: was sent as <redacted>, but the URL's origin changed from https://api.example.com to https://attacker.example: send the secret again in clear (a stored secret only goes to the origin it was given for)",
+    );
+    expect(await box.open(resent.Authorization ?? '')).toBe('Bearer new-one');
+  });
+
+  it('tell an origin change by scheme, host and port, not by path or default port', () => {
+    expect(originChange('https://a.example/x', 'https://a.example:443/y?q=1')).toBeUndefined();
+    expect(originChange('http://a.example/', 'http://A.EXAMPLE:80/')).toBeUndefined();
+    expect(originChange('https://a.example/', 'http://a.example/')).toEqual({
+      from: 'https://a.example',
+      to: 'http://a.example',
+    });
+    expect(originChange('https://a.example/', 'https://a.example:8443/')).toBeDefined();
+    expect(originChange('https://a.example/', 'https://b.a.example/')).toBeDefined();
+    expect(originChange(undefined, 'https://a.example/')).toBeUndefined();
   });
 
   it('must be long enough to scrub from logs', () => {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { lazySecretBox } from '../../auth/secret-box';
-import { isSecretHeader, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
+import { isSecretHeader, originChange, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
 import { InvalidError } from '../../errors';
 import type { RouteDef } from '../../http/api-handler';
 import { pageLinks, pagingQuery } from '../../http/paging';
@@ -94,13 +94,21 @@ export function toCheckJson(check: Check) {
 const redactHeaders = (headers: Record<string, string>) =>
   Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, isSecretHeader(k) ? REDACTED : v]));
 
-/** Probe credentials (Authorization and the like) are stored sealed, never in clear. */
-async function sealProbe<P extends { headers?: Record<string, string> | undefined }>(
+/**
+ * Probe credentials (Authorization and the like) are stored sealed, never in clear; one
+ * sent back as `<redacted>` keeps the stored value only while the probe URL keeps its origin.
+ */
+async function sealProbe<P extends { url: string; headers?: Record<string, string> | undefined }>(
   probe: P,
   box: SecretBox,
-  current?: Record<string, string>,
+  current?: { url: string; headers?: Record<string, string> | undefined },
 ): Promise<P> {
-  return probe.headers ? { ...probe, headers: await sealHeaders(probe.headers, box, current) } : probe;
+  if (!probe.headers) return probe;
+  const headers = await sealHeaders(probe.headers, box, current?.headers, {
+    field: 'probe.headers',
+    moved: originChange(current?.url, probe.url),
+  });
+  return { ...probe, headers };
 }
 
 /** The checks system's HTTP translation. */
@@ -164,7 +172,7 @@ export function checkRoutes(
         if (body.probe) {
           checkTargetUrl(body.probe.url, policy);
           const current = await checks.get(req.access, id);
-          body.probe = await sealProbe(body.probe, secrets, current.metadata.probe.headers);
+          body.probe = await sealProbe(body.probe, secrets, current.metadata.probe);
         }
         const check = await checks.update(req.access, id, splitPatch(body));
         return json(200, toCheckJson(check));

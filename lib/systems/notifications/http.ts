@@ -8,6 +8,7 @@ import { pageLinks, pagingQuery } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
+import { logger } from '../../observability/logger';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { Access, ScopedTaskService } from '../../task/task-service';
@@ -220,10 +221,32 @@ export function endpointRoutes(
     }
     return endpoint;
   };
-  const view = (e: NotificationEndpoint) => ({
-    ...redactEndpoint(e),
-    links: { self: `${ENDPOINTS_BASE_PATH}/${e.id}` },
-  });
+  const view = (e: NotificationEndpoint) => {
+    const links = { self: `${ENDPOINTS_BASE_PATH}/${e.id}` };
+    try {
+      return { ...redactEndpoint(e), links };
+    } catch (error) {
+      // One bad stored item must not break every list of its org: show it flagged, so it can be deleted.
+      logger.warn('stored notification endpoint is unreadable', { endpointID: e.id, error });
+      return {
+        id: e.id,
+        orgID: e.orgID,
+        type: e.type,
+        name: e.name,
+        status: e.status,
+        unreadable: true,
+        links,
+      };
+    }
+  };
+
+  const redactedForUpdate = (e: NotificationEndpoint) => {
+    try {
+      return redactEndpoint(e);
+    } catch {
+      throw new InvalidError('the stored endpoint is unreadable; delete it and create it again');
+    }
+  };
 
   return [
     {
@@ -295,9 +318,8 @@ export function endpointRoutes(
           createdAt: _c,
           updatedAt: _u,
           version: _v,
-          links: _l,
           ...shown
-        } = view(current);
+        } = redactedForUpdate(current);
         const merged = parseOrThrow(
           endpointBody,
           { ...shown, ...(req.body as Record<string, unknown>), type: current.type },

@@ -1,4 +1,4 @@
-import { isSecretHeader, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
+import { isSecretHeader, originChange, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
 import { ForbiddenError, InvalidError } from '../../errors';
 import type { RouteDef } from '../../http/api-handler';
 import { pageLinks } from '../../http/paging';
@@ -88,7 +88,8 @@ function withoutPassword(url: string): string {
  * A target as it is stored: credentials in the URL move into an `Authorization:
  * Basic` header (what the runner would send for them anyway), and credential headers
  * are sealed. So the stored task, and every log line that prints it, holds no
- * credential in clear text.
+ * credential in clear text. A header sent back as `<redacted>` keeps the stored one
+ * only while the URL keeps its origin.
  */
 export async function sealTarget(
   target: TaskMetadata['target'],
@@ -111,8 +112,15 @@ export async function sealTarget(
     }
   }
   if (!headers) return { ...target, url };
-  const stored = current?.kind === 'http' ? current.headers : undefined;
-  return { ...target, url, headers: await sealHeaders(headers, secrets, stored) };
+  const stored = current?.kind === 'http' ? current : undefined;
+  return {
+    ...target,
+    url,
+    headers: await sealHeaders(headers, secrets, stored?.headers, {
+      field: 'target.headers',
+      moved: originChange(stored?.url, url),
+    }),
+  };
 }
 
 /** URL user info as the user meant it; a stray `%` is kept as written rather than failing the request. */
