@@ -79,7 +79,10 @@ export function createAuthStore({
     },
 
     async get(id) {
-      // Consistent, so a token that was just deactivated or deleted stops working at once.
+      // Consistent, so the authorizer never reads a stale token: locally a deactivated or
+      // deleted token fails its next request. On AWS, API Gateway caches each authorizer
+      // answer per Authorization value for authorizerCacheTtl (60 s by default), and a
+      // cached answer keeps a revoked token working until it expires.
       const out = await client.send(
         new GetItemCommand({ TableName: tableName, Key: marshall(authKey(id)), ConsistentRead: true }),
       );
