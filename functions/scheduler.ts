@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { rotaHandler } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
 import { runtime } from '../lib/runtime';
 import { planOptionsFor } from '../lib/scheduler/plan';
@@ -16,8 +17,11 @@ const scheduler = createScheduler({
 });
 
 /** Fired by EventBridge every interval: enqueue every run due before the next tick. */
-export const handler = middy(async () => {
-  const report = await scheduler.tick();
-  logger.info('scheduler tick', { ...report });
-  return report;
-}).use(injectLambdaContext(logger));
+export const handler = rotaHandler(
+  'scheduler',
+  middy(async () => {
+    const report = await scheduler.tick();
+    logger.info('scheduler tick', { ...report });
+    return report;
+  }).use(injectLambdaContext(logger)),
+);

@@ -4,6 +4,7 @@ import { authConfig } from './auth/config';
 import { createOrgQuota } from './auth/org-quota';
 import { config, type RotaConfig } from './config';
 import type { TargetPolicy } from './net/address-policy';
+import { declareResource, recorded } from './observability/aws-calls';
 import { createRunQueue } from './queue/run-queue';
 import { createRunService } from './run/run-service';
 import { createLeaseStore } from './store/lease-store';
@@ -19,15 +20,21 @@ import { createTaskService } from './task/task-service';
  * per Lambda cold start) and shared by every invocation.
  */
 export function createRuntime(cfg: RotaConfig) {
-  const dynamo = new DynamoDBClient({
-    region: cfg.AWS_REGION,
-    ...(cfg.ROTA_DYNAMODB_ENDPOINT ? { endpoint: cfg.ROTA_DYNAMODB_ENDPOINT } : {}),
-  });
-  const sqs = new SQSClient({
-    region: cfg.AWS_REGION,
-    ...(cfg.ROTA_SQS_ENDPOINT ? { endpoint: cfg.ROTA_SQS_ENDPOINT, useQueueUrlAsEndpoint: false } : {}),
-  });
+  const dynamo = recorded(
+    new DynamoDBClient({
+      region: cfg.AWS_REGION,
+      ...(cfg.ROTA_DYNAMODB_ENDPOINT ? { endpoint: cfg.ROTA_DYNAMODB_ENDPOINT } : {}),
+    }),
+  );
+  const sqs = recorded(
+    new SQSClient({
+      region: cfg.AWS_REGION,
+      ...(cfg.ROTA_SQS_ENDPOINT ? { endpoint: cfg.ROTA_SQS_ENDPOINT, useQueueUrlAsEndpoint: false } : {}),
+    }),
+  );
   const tableName = cfg.ROTA_TABLE_NAME;
+  declareResource('table', tableName);
+  if (cfg.ROTA_RUNS_QUEUE_URL) declareResource('runsQueue', cfg.ROTA_RUNS_QUEUE_URL);
   const tasks = createTaskStore({ client: dynamo, tableName, dueShards: cfg.ROTA_DUE_SHARDS });
   const runs = createRunStore({
     client: dynamo,

@@ -10,6 +10,7 @@ import { resetSecretBoxForTests } from '../lib/auth/secret-box';
 import { generateSecretsKey } from '../lib/auth/secrets';
 import { generateOperatorToken, sha256Hex } from '../lib/auth/token';
 import { resetConfigForTests } from '../lib/config';
+import { declareResource } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
 import { tableDefinition } from '../lib/store/keys';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
@@ -65,6 +66,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     emulators.push(sqs);
 
     const queues = await createQueues(sqs.endpoint);
+    declareResource('deadLetterQueue', queues.dlq.url);
     const security = localSecurity(options);
     const env: Record<string, string> = {
       AWS_REGION: 'us-east-1',
@@ -114,6 +116,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
         handler: executor,
         workers: options.workers ?? 10,
         functionName: 'rota-executor',
+        recordAs: 'executor',
         timeoutMs: 300_000,
         onError: logError('executor poll failed'),
       }),
@@ -124,6 +127,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
         handler: deadLetter,
         workers: 1,
         functionName: 'rota-dead-letter',
+        recordAs: 'dead-letter',
         onError: logError('dead-letter poll failed'),
       }),
     ];
