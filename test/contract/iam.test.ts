@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UNEXERCISED_GRANTS } from '../../infra/task-service';
 import type { RecordedCall } from '../../lib/observability/aws-calls';
-import { type Evaluated, evaluate, resourceOf } from './evaluate';
+import { motoUrl } from '../support/emulators';
+import { type Evaluated, evaluate, matches, resourceOf } from './evaluate';
 import { type Recording, readRecording } from './recording';
 import { type SynthesizedService, synthesize } from './template';
 
@@ -130,3 +132,111 @@ function printTable(name: string, evaluations: Evaluated[]): void {
     ].join('\n'),
   );
 }
+
+describe('least privilege', () => {
+  let grants: Grant[];
+
+  beforeAll(async () => {
+    const evaluations = await evaluateAll(recording.calls, defaultStack);
+    grants = grantsOf(defaultStack).map((grant) => ({
+      ...grant,
+      used: evaluations.some(
+        (e) =>
+          e.decision === 'Allowed' &&
+          e.fn === grant.fn &&
+          e.action === grant.action &&
+          matches(grant.resourcePattern, e.arn) &&
+          (grant.prefix === undefined ||
+            (e.context['dynamodb:LeadingKeys'] ?? []).some((key) => matches(grant.prefix ?? '', key))),
+      ),
+    }));
+    const unused = grants.filter((g) => !g.used);
+    console.log(
+      [
+        `Grants no recorded call used (${unused.length} of ${grants.length}):`,
+        ...unused.map((g) => `- ${describeGrant(g)}: ${justification(g)?.reason ?? 'NOT JUSTIFIED'}`),
+      ].join('\n'),
+    );
+  });
+
+  it('lists the grants of every function, beyond the runtime’s logs and traces', () => {
+    expect(grants.length).toBeGreaterThan(0);
+    expect(new Set(grants.map((g) => g.fn))).toEqual(
+      new Set(
+        [...defaultStack.roles.keys()].filter((fn) => grantsBeyondRuntime(defaultStack, fn).length > 0),
+      ),
+    );
+  });
+
+  // KMS and Secrets Manager calls are recorded only against moto; without it their grants
+  // would read as unused, so the check needs the full recording.
+  it.runIf(motoUrl())('uses every grant, or the construct says why it stays', () => {
+    const unjustified = grants.filter((g) => !g.used && !justification(g)).map(describeGrant);
+    expect(
+      unjustified,
+      'grants no recorded call used: remove them, or list them in UNEXERCISED_GRANTS',
+    ).toEqual([]);
+  });
+
+  it('keeps no justification for a grant that is used or no longer exists', () => {
+    const stale = UNEXERCISED_GRANTS.filter(
+      (note) => !grants.some((g) => !g.used && appliesTo(note, g)) && (motoUrl() || !note.needsMoto),
+    ).map((note) => `${note.functions.join(',')} ${note.actions.join(',')} on ${note.resource}`);
+    expect(stale, 'UNEXERCISED_GRANTS entries that match no unused grant').toEqual([]);
+  });
+});
+
+interface Grant {
+  fn: string;
+  action: string;
+  resourcePattern: string;
+  kind: string;
+  /** The `dynamodb:LeadingKeys` prefix the statement confines the action to. */
+  prefix?: string | undefined;
+  used?: boolean;
+}
+
+function grantsOf(stack: SynthesizedService): Grant[] {
+  const kinds = new Map<string, string>();
+  for (const role of ['table', 'runsQueue', 'deadLetterQueue', 'secretsKey', 'operatorSecret'] as const) {
+    try {
+      kinds.set(stack.arnOf(role), role);
+    } catch {
+      // This stack has no such resource (an operator secret outside token mode).
+    }
+  }
+  const kindOf = (arn: string) => {
+    const table = stack.arnOf('table');
+    if (arn.startsWith(`${table}/index/`)) return `table${arn.slice(table.length)}`;
+    return kinds.get(arn) ?? [...kinds].find(([known]) => matches(arn, known))?.[1] ?? arn;
+  };
+  const out: Grant[] = [];
+  for (const [fn, role] of stack.roles) {
+    for (const statement of role.policies.flatMap((p) => p.Statement)) {
+      if (statement.Effect !== 'Allow') continue;
+      const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+      const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+      const prefixes = statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as
+        | string[]
+        | undefined;
+      for (const action of actions) {
+        if (RUNTIME_SERVICES.includes(action.split(':')[0] ?? '')) continue;
+        for (const resourcePattern of resources) {
+          for (const prefix of prefixes ?? [undefined]) {
+            out.push({ fn, action, resourcePattern, kind: kindOf(resourcePattern), prefix });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const describeGrant = (g: Grant) => `${g.fn} ${g.action} on ${g.kind}${g.prefix ? ` ${g.prefix}` : ''}`;
+
+const appliesTo = (note: (typeof UNEXERCISED_GRANTS)[number], g: Grant) =>
+  note.functions.includes(g.fn) &&
+  note.actions.includes(g.action) &&
+  note.resource === (g.prefix ? `${g.kind} ${g.prefix}` : g.kind);
+
+const justification = (g: Grant) => UNEXERCISED_GRANTS.find((note) => appliesTo(note, g));
