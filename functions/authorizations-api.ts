@@ -1,7 +1,10 @@
 import { authorizationRoutes } from '../lib/auth/http';
 import { authRuntime } from '../lib/auth/runtime';
+import { requireFunctionConfig } from '../lib/function-config';
 import { createApiHandler } from '../lib/http/api-handler';
 import { rotaHandler } from '../lib/observability/aws-calls';
+
+requireFunctionConfig(['table']);
 
 const { store } = authRuntime();
 

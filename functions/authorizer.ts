@@ -4,7 +4,10 @@ import type {
 } from 'aws-lambda';
 import type { AuthContext } from '../lib/auth/authorizer';
 import { authRuntime } from '../lib/auth/runtime';
+import { requireFunctionConfig } from '../lib/function-config';
 import { rotaHandler } from '../lib/observability/aws-calls';
+
+requireFunctionConfig(['table', 'operatorToken']);
 
 const { authorizer } = authRuntime();
 

@@ -1,9 +1,12 @@
+import { requireFunctionConfig } from '../lib/function-config';
 import { createApiHandler } from '../lib/http/api-handler';
 import { runRoutes } from '../lib/http/run-routes';
 import { rotaHandler } from '../lib/observability/aws-calls';
 import { runtime } from '../lib/runtime';
 import { checksSystem } from '../lib/systems/checks/definition';
 import { CHECKS_BASE_PATH, checkRoutes } from '../lib/systems/checks/http';
+
+requireFunctionConfig(['table', 'runsQueue', 'secretsKey']);
 
 const { taskService, runService, statuses, targetPolicy } = runtime();
 const checks = taskService.forSystem(checksSystem);

@@ -4,10 +4,13 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createExecutorFromRuntime } from '../lib/executor/runtime';
 import { handleRunRecord } from '../lib/executor/sqs';
+import { requireFunctionConfig } from '../lib/function-config';
 import { rotaHandler } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
 import { metrics } from '../lib/observability/metrics';
 import { runtime } from '../lib/runtime';
+
+requireFunctionConfig(['table', 'runsQueue', 'secretsKey']);
 
 const executor = createExecutorFromRuntime(runtime());
 

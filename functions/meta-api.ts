@@ -1,4 +1,5 @@
 import { authorizationsApiDoc } from '../lib/auth/openapi';
+import { requireFunctionConfig } from '../lib/function-config';
 import { createApiHandler } from '../lib/http/api-handler';
 import { buildOpenApi } from '../lib/http/openapi';
 import { json } from '../lib/http/response';
@@ -6,6 +7,8 @@ import { rotaHandler } from '../lib/observability/aws-calls';
 import { checksApiDoc } from '../lib/systems/checks/openapi';
 import { notificationsApiDoc } from '../lib/systems/notifications/openapi';
 import { tasksApiDoc } from '../lib/systems/tasks/openapi';
+
+requireFunctionConfig([]);
 
 const document = buildOpenApi([tasksApiDoc, checksApiDoc, notificationsApiDoc, authorizationsApiDoc]);
 

@@ -1,9 +1,12 @@
+import { requireFunctionConfig } from '../lib/function-config';
 import { createApiHandler } from '../lib/http/api-handler';
 import { runRoutes } from '../lib/http/run-routes';
 import { rotaHandler } from '../lib/observability/aws-calls';
 import { runtime } from '../lib/runtime';
 import { RULES_BASE_PATH, ruleRoutes } from '../lib/systems/notifications/http';
 import { notificationRulesSystem } from '../lib/systems/notifications/rule-model';
+
+requireFunctionConfig(['table', 'runsQueue']);
 
 const { taskService, runService, endpoints, notificationLog } = runtime();
 const rules = taskService.forSystem(notificationRulesSystem);

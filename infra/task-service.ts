@@ -101,7 +101,6 @@ export const API_FUNCTIONS: readonly ApiFunctionSpec[] = [
     basePath: '/api/v2/notificationRules',
     table: [...MANAGES_TASKS, NOTIFICATION_LOG_STORE.reads, ENDPOINT_STORE.reads],
     enqueue: true,
-    sealsSecrets: true,
   },
   {
     name: 'notification-endpoints-api',
@@ -206,7 +205,7 @@ export const UNEXERCISED_GRANTS: readonly {
       "Lambda's SQS event source mapping polls with the function's role and needs these (CDK's SqsEventSource grants them); local mode's poller only receives and deletes",
   })),
   {
-    functions: ['checks-api', 'notification-rules-api', 'notification-endpoints-api'],
+    functions: ['checks-api', 'notification-endpoints-api'],
     actions: ['kms:GenerateDataKey'],
     resource: 'secretsKey',
     reason:

@@ -7,7 +7,7 @@ import {
   typeForContextKey,
 } from '@cloud-copilot/iam-simulate';
 import type { RecordedCall } from '../../lib/observability/aws-calls';
-import { ACCOUNT, type PolicyDocument, type SynthesizedService } from './template';
+import { ACCOUNT, type PolicyDocument, type SynthesizedService } from '../support/template';
 
 export interface Evaluated {
   fn: string;

@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UNEXERCISED_GRANTS } from '../../infra/task-service';
 import type { RecordedCall } from '../../lib/observability/aws-calls';
 import { motoUrl } from '../support/emulators';
+import { type SynthesizedService, synthesize } from '../support/template';
 import { type Evaluated, evaluate, matches, resourceOf } from './evaluate';
 import { type Recording, readRecording } from './recording';
-import { type SynthesizedService, synthesize } from './template';
 
 /**
  * The IAM contract: every AWS call a function made while the integration and e2e suites

@@ -34,10 +34,13 @@ export interface SynthesizedService {
   arnOf(role: Exclude<ResourceRole, 'target'>): string;
   /** Resource policies (queue policies, key policies) by resource ARN. */
   resourcePolicies: Map<string, PolicyDocument>;
+  /** Each function's environment, every token replaced by the value CloudFormation would give it. */
+  environments: Map<string, Record<string, string>>;
 }
 
 /**
- * Synthesizes `new TaskService(stack, 'Rota', props)` without bundling (the code does not
+ * Synthesizes `new TaskService(stack, 'Rota', props)` for the IAM contract
+ * (test/contract) and the environment contract (test/infra), without bundling (the code does not
  * change what a role may do) and resolves Ref, Fn::GetAtt, Fn::Join and the pseudo
  * parameters to the concrete ARNs CloudFormation would produce, with the logical id as
  * each resource's name.
@@ -53,7 +56,11 @@ export function synthesize(name: string, props: TaskServiceProps = {}): Synthesi
     stack.getLogicalId(construct.node.defaultChild as Parameters<Stack['getLogicalId']>[0]);
 
   const roles = new Map<string, { roleArn: string; policies: PolicyDocument[] }>();
+  const environments = new Map<string, Record<string, string>>();
   for (const [fnName, fn] of service.functions) {
+    const variables = (resources[idOf(fn)]?.Properties?.Environment as { Variables?: unknown } | undefined)
+      ?.Variables;
+    environments.set(fnName, resolve(variables ?? {}) as Record<string, string>);
     if (!fn.role) throw new Error(`${fnName} has no role`);
     const roleId = idOf(fn.role);
     const policies = Object.values(resources)
@@ -92,6 +99,7 @@ export function synthesize(name: string, props: TaskServiceProps = {}): Synthesi
     service,
     roles,
     resourcePolicies,
+    environments,
     arnOf(role) {
       const value = arns[role];
       if (!value) throw new Error(`the ${name} stack has no ${role}`);
