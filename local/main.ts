@@ -6,6 +6,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.PORT ?? '8080' },
     'data-dir': { type: 'string' },
     workers: { type: 'string', default: '10' },
+    // Run the bundles the CDK assets are built from instead of the TypeScript sources.
+    bundles: { type: 'boolean', default: false },
   },
 });
 
@@ -13,10 +15,11 @@ const rota = await startLocal({
   port: Number(values.port),
   dataDir: values['data-dir'],
   workers: Number(values.workers),
+  bundles: values.bundles,
 });
 
 console.log(
-  `Rota is running at ${rota.url}  (DynamoDB: dynalite ${values['data-dir'] ? `in ${values['data-dir']}` : 'in memory'}, SQS: fauxqs)`,
+  `Rota is running at ${rota.url}${values.bundles ? ' from the bundles in dist/functions' : ''}  (DynamoDB: dynalite ${values['data-dir'] ? `in ${values['data-dir']}` : 'in memory'}, SQS: fauxqs)`,
 );
 console.log(
   'Loopback targets (localhost, 127.0.0.1, ::1) are allowed in local mode; on AWS they are refused by default.',
