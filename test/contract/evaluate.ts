@@ -7,7 +7,7 @@ import {
   typeForContextKey,
 } from '@cloud-copilot/iam-simulate';
 import type { RecordedCall } from '../../lib/observability/aws-calls';
-import { ACCOUNT, type PolicyDocument, type SynthesizedService } from '../support/template';
+import { ACCOUNT, type PolicyDocument, REGION, type SynthesizedService } from '../support/template';
 
 export interface Evaluated {
   fn: string;
@@ -33,10 +33,30 @@ export function resourceOf(
   stack: SynthesizedService,
 ): { kind: string; arn: string } | string {
   if (!call.role) return `no resource role was declared for ${call.service} resource "${call.resource}"`;
-  if (call.role === 'target') return 'targets are evaluated against a stack that lists them';
+  if (call.role === 'target') return { kind: `target (${call.service})`, arn: targetArn(call) };
   const base = stack.arnOf(call.role);
   if (call.index) return { kind: `${call.role}/index/${call.index}`, arn: `${base}/index/${call.index}` };
   return { kind: call.role, arn: base };
+}
+
+/**
+ * A target's ARN in this account, as the operator lists it (`targetQueueArns`, …): the
+ * emulators give queues and topics ARNs of their own account.
+ */
+export function targetArn(call: RecordedCall): string {
+  const name = (call.resource ?? '').split(':').pop() ?? '';
+  switch (call.service) {
+    case 'sqs':
+      return `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
+    case 'sns':
+      return `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
+    case 'events':
+      return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${name}`;
+    case 'lambda':
+      return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`;
+    default:
+      throw new Error(`no target ARN rule for ${call.service}`);
+  }
 }
 
 /** Evaluates one call with a real IAM policy evaluator: the role's identity policies plus the resource's policy. */

@@ -3,7 +3,7 @@ import { UNEXERCISED_GRANTS } from '../../infra/task-service';
 import type { RecordedCall } from '../../lib/observability/aws-calls';
 import { motoUrl } from '../support/emulators';
 import { type SynthesizedService, synthesize } from '../support/template';
-import { type Evaluated, evaluate, matches, resourceOf } from './evaluate';
+import { type Evaluated, evaluate, matches, resourceOf, targetArn } from './evaluate';
 import { type Recording, readRecording } from './recording';
 
 /**
@@ -63,7 +63,6 @@ describe('the recording', () => {
     );
     expect(unknownFunctions, 'recorded under a name no construct function has').toEqual([]);
     const unmapped = recording.calls
-      .filter((c) => c.role !== 'target')
       .map((c) => ({ call: c, resource: resourceOf(c, defaultStack) }))
       .filter((u) => typeof u.resource === 'string')
       .map((u) => `${u.call.fn} ${u.call.action}: ${String(u.resource)}`);
@@ -71,7 +70,53 @@ describe('the recording', () => {
   });
 });
 
-describe.each([0, 1])('every recorded call is allowed (stack %#)', (index) => {
+describe('the evaluator', () => {
+  // Controls: calls the roles must refuse are refused, so an "allowed" above means something.
+  const decide = async (call: RecordedCall) => {
+    const resource = resourceOf(call, defaultStack);
+    if (typeof resource === 'string') throw new Error(resource);
+    return (await evaluate(call, defaultStack, resource)).decision;
+  };
+
+  it('refuses an item outside the partitions a role is confined to', async () => {
+    const get = { fn: 'authorizer', action: 'dynamodb:GetItem', role: 'table' as const };
+    expect(await decide({ ...get, context: { 'dynamodb:LeadingKeys': ['AUTH#01abc'] } })).toBe('Allowed');
+    expect(await decide({ ...get, context: { 'dynamodb:LeadingKeys': ['TASK#01abc'] } })).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+
+  it('refuses a query on an index the role does not name', async () => {
+    const query = { fn: 'scheduler', action: 'dynamodb:Query', role: 'table' as const };
+    expect(await decide({ ...query, index: 'due', context: { 'dynamodb:LeadingKeys': ['DUE#0'] } })).toBe(
+      'Allowed',
+    );
+    expect(
+      await decide({ ...query, index: 'byOrgType', context: { 'dynamodb:LeadingKeys': ['o#task'] } }),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it('refuses the secrets key outside Rota’s encryption context, and to a function that only seals', async () => {
+    const decrypt = { fn: 'executor', action: 'kms:Decrypt', role: 'secretsKey' as const };
+    const purpose = {
+      'kms:EncryptionContext:purpose': ['rota-secrets'],
+      'kms:EncryptionContextKeys': ['purpose'],
+    };
+    expect(await decide({ ...decrypt, context: purpose })).toBe('Allowed');
+    expect(
+      await decide({
+        ...decrypt,
+        context: { 'kms:EncryptionContext:purpose': ['other'], 'kms:EncryptionContextKeys': ['purpose'] },
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(await decide({ ...decrypt, fn: 'tasks-api', context: purpose })).toBe('ImplicitlyDenied');
+  });
+});
+
+describe.each([
+  ['default (token auth)', 0],
+  ["authMode 'iam'", 1],
+] as const)('every recorded call is allowed on the %s stack', (_, index) => {
   let evaluations: Evaluated[];
 
   beforeAll(async () => {
@@ -93,11 +138,15 @@ describe.each([0, 1])('every recorded call is allowed (stack %#)', (index) => {
   });
 });
 
-async function evaluateAll(calls: RecordedCall[], stack: SynthesizedService): Promise<Evaluated[]> {
+async function evaluateAll(
+  calls: RecordedCall[],
+  stack: SynthesizedService,
+  which: 'rota' | 'targets' = 'rota',
+): Promise<Evaluated[]> {
   const out: Evaluated[] = [];
   const seen = new Set<string>();
   for (const call of calls) {
-    if (!stack.roles.has(call.fn) || call.role === 'target') continue;
+    if (!stack.roles.has(call.fn) || (call.role === 'target') !== (which === 'targets')) continue;
     const resource = resourceOf(call, stack);
     if (typeof resource === 'string') continue;
     const key = JSON.stringify([call.fn, call.action, resource.arn, call.context, call.via]);
@@ -132,6 +181,46 @@ function printTable(name: string, evaluations: Evaluated[]): void {
     ].join('\n'),
   );
 }
+
+describe('targets', () => {
+  // The executor reaches exactly the AWS targets the operator lists, and nothing else.
+  let targetCalls: RecordedCall[];
+  let listed: SynthesizedService;
+
+  beforeAll(() => {
+    targetCalls = recording.calls.filter((c) => c.role === 'target');
+    const arns = (service: string) => [
+      ...new Set(targetCalls.filter((c) => c.service === service).map((c) => targetArn(c))),
+    ];
+    listed = synthesize('targets listed', {
+      targetQueueArns: arns('sqs'),
+      targetTopicArns: arns('sns'),
+      targetEventBusArns: arns('events'),
+      targetLambdaArns: arns('lambda'),
+    });
+  });
+
+  it('are called by the executor only, in the recording', () => {
+    expect(targetCalls.length, 'the aws-targets suite recorded no target call').toBeGreaterThan(0);
+    expect([...new Set(targetCalls.map((c) => c.fn))]).toEqual(['executor']);
+  });
+
+  it('are allowed once the operator lists them', async () => {
+    const evaluations = await evaluateAll(recording.calls, listed, 'targets');
+    printTable(listed.name, evaluations);
+    expect(evaluations.filter((e) => e.decision !== 'Allowed').map((e) => `${e.action} ${e.arn}`)).toEqual(
+      [],
+    );
+  });
+
+  it('are refused when the operator lists none (the default)', async () => {
+    const evaluations = await evaluateAll(recording.calls, defaultStack, 'targets');
+    expect(evaluations.length).toBeGreaterThan(0);
+    expect(evaluations.filter((e) => e.decision === 'Allowed').map((e) => `${e.action} ${e.arn}`)).toEqual(
+      [],
+    );
+  });
+});
 
 describe('least privilege', () => {
   let grants: Grant[];

@@ -17,10 +17,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { declareResource, recorded } from '../../lib/observability/aws-calls';
 import { type AwsTargetClients, createAwsTargetRunners } from '../../lib/runners/aws-targets';
 import type { TargetRunContext } from '../../lib/runners/http-target';
 import type { TargetMessage } from '../../lib/systems/tasks/target';
 import { startFauxqs } from '../../local/emulators';
+import { attributed } from '../support/attribution';
 import { createTestQueue, motoUrl, sqsClient, TEST_CLIENT_CONFIG, waitFor } from '../support/emulators';
 
 const run = {
@@ -81,10 +83,20 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
 function clientsFor(endpoint: string): AwsTargetClients & { sqs: SQSClient } {
   return {
     sqs: sqsClient(endpoint),
-    sns: new SNSClient({ ...TEST_CLIENT_CONFIG, endpoint }),
-    eventBridge: new EventBridgeClient({ ...TEST_CLIENT_CONFIG, endpoint }),
-    lambda: new LambdaClient({ ...TEST_CLIENT_CONFIG, endpoint }),
+    sns: recorded(new SNSClient({ ...TEST_CLIENT_CONFIG, endpoint })),
+    eventBridge: recorded(new EventBridgeClient({ ...TEST_CLIENT_CONFIG, endpoint })),
+    lambda: recorded(new LambdaClient({ ...TEST_CLIENT_CONFIG, endpoint })),
   };
+}
+
+/** The runners as the executor runs them, so their calls count in the IAM contract as the executor's. */
+const executorRunners = (clients: AwsTargetClients) =>
+  attributed('executor', createAwsTargetRunners(clients));
+
+/** A resource a task's target names: the operator lists it (targetQueueArns, …), and the contract checks that. */
+function asTarget<T extends string>(id: T): T {
+  declareResource('target', id);
+  return id;
 }
 
 const backends: { name: string; start: () => Promise<{ endpoint: string; stop(): Promise<void> }> }[] = [
@@ -108,11 +120,11 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
 
   it('sends a TargetMessage to a standard queue', async () => {
     // Prepare
-    const queueUrl = await createTestQueue(clients.sqs, 'rota-target');
+    const queueUrl = asTarget(await createTestQueue(clients.sqs, 'rota-target'));
     const ctx = context();
 
     // Act
-    await createAwsTargetRunners(clients).sqs({ kind: 'sqs', queueUrl, payload: { report: 'daily' } }, ctx);
+    await executorRunners(clients).sqs({ kind: 'sqs', queueUrl, payload: { report: 'daily' } }, ctx);
 
     // Assess
     const message = await receiveOne(clients.sqs, queueUrl);
@@ -133,13 +145,10 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
         Attributes: { FifoQueue: 'true' },
       }),
     );
-    const queueUrl = created.QueueUrl ?? '';
+    const queueUrl = asTarget(created.QueueUrl ?? '');
 
     // Act
-    await createAwsTargetRunners(clients).sqs(
-      { kind: 'sqs', queueUrl, messageGroupId: 'reports' },
-      context(),
-    );
+    await executorRunners(clients).sqs({ kind: 'sqs', queueUrl, messageGroupId: 'reports' }, context());
 
     // Assess
     const message = await receiveOne(clients.sqs, queueUrl);
@@ -157,7 +166,7 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
     const topic = await clients.sns.send(
       new CreateTopicCommand({ Name: `rota-target-${ulid().toLowerCase()}` }),
     );
-    const topicArn = topic.TopicArn ?? '';
+    const topicArn = asTarget(topic.TopicArn ?? '');
     const queueUrl = await createTestQueue(clients.sqs, 'rota-topic-sub');
     await clients.sns.send(
       new SubscribeCommand({
@@ -169,7 +178,7 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
     const ctx = context();
 
     // Act
-    await createAwsTargetRunners(clients).sns(
+    await executorRunners(clients).sns(
       { kind: 'sns', topicArn, subject: 'rota run', payload: ['a', 1] },
       ctx,
     );
@@ -196,13 +205,13 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
 
   it('abandons the send when the run is already aborted', async () => {
     // Prepare
-    const queueUrl = await createTestQueue(clients.sqs, 'rota-target');
+    const queueUrl = asTarget(await createTestQueue(clients.sqs, 'rota-target'));
     const controller = new AbortController();
     controller.abort();
     const ctx = { ...context(), signal: controller.signal };
 
     // Act
-    const error = await createAwsTargetRunners(clients)
+    const error = await executorRunners(clients)
       .sqs({ kind: 'sqs', queueUrl }, ctx)
       .catch((e: unknown) => e);
 
@@ -217,10 +226,10 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
 
   it('fails when the queue does not exist', async () => {
     // Prepare
-    const queueUrl = `${backend.endpoint}/000000000000/rota-missing-${ulid().toLowerCase()}`;
+    const queueUrl = asTarget(`${backend.endpoint}/000000000000/rota-missing-${ulid().toLowerCase()}`);
 
     // Act
-    const error = await createAwsTargetRunners(clients)
+    const error = await executorRunners(clients)
       .sqs({ kind: 'sqs', queueUrl }, context())
       .catch((e: unknown) => e);
 
@@ -241,7 +250,7 @@ if (moto) {
       // Prepare
       const source = `rota.test.${ulid().toLowerCase()}`;
       const busName = `rota-bus-${ulid().toLowerCase()}`;
-      await clients.eventBridge.send(new CreateEventBusCommand({ Name: busName }));
+      await clients.eventBridge.send(new CreateEventBusCommand({ Name: asTarget(busName) }));
       const queueUrl = await createTestQueue(clients.sqs, 'rota-events');
       const ruleName = `rota-rule-${ulid()}`;
       await clients.eventBridge.send(
@@ -261,7 +270,7 @@ if (moto) {
       const ctx = context();
 
       // Act
-      await createAwsTargetRunners(clients).eventbridge(
+      await executorRunners(clients).eventbridge(
         { kind: 'eventbridge', eventBusName: busName, source, detailType: 'rota.run', payload: { n: 1 } },
         ctx,
       );
