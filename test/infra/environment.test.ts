@@ -57,6 +57,8 @@ describe.each(stacks.map((stack) => [stack.name, stack] as const))('on the %s st
     async (fn) => {
       const module = await coldStart(entryOf(fn), stack.environments.get(fn) ?? {});
       expect(typeof module.handler).toBe('function');
+      // Its calls are recorded under the construct's name for it, which maps them to its role.
+      expect((module.handler as { rotaFunction?: string }).rotaFunction).toBe(fn);
     },
   );
 });
