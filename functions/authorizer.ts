@@ -4,6 +4,10 @@ import type {
 } from 'aws-lambda';
 import type { AuthContext } from '../lib/auth/authorizer';
 import { authRuntime } from '../lib/auth/runtime';
+import { requireFunctionConfig } from '../lib/function-config';
+import { rotaHandler } from '../lib/observability/aws-calls';
+
+requireFunctionConfig(['table', 'operatorToken']);
 
 const { authorizer } = authRuntime();
 
@@ -12,9 +16,12 @@ const { authorizer } = authRuntime();
  * passed on with an empty context (see `DENIED`), so the handler answers it with
  * InfluxDB's `401 unauthorized`; an outage throws, and API Gateway fails the request.
  */
-export const handler = async (
-  event: APIGatewayRequestAuthorizerEventV2,
-): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthContext>> => ({
-  isAuthorized: true,
-  context: await authorizer.authorize(event.headers?.authorization ?? event.identitySource?.[0]),
-});
+export const handler = rotaHandler(
+  'authorizer',
+  async (
+    event: APIGatewayRequestAuthorizerEventV2,
+  ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthContext>> => ({
+    isAuthorized: true,
+    context: await authorizer.authorize(event.headers?.authorization ?? event.identitySource?.[0]),
+  }),
+);

@@ -4,24 +4,31 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createExecutorFromRuntime } from '../lib/executor/runtime';
 import { handleRunRecord } from '../lib/executor/sqs';
+import { requireFunctionConfig } from '../lib/function-config';
+import { rotaHandler } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
 import { metrics } from '../lib/observability/metrics';
 import { runtime } from '../lib/runtime';
 
+requireFunctionConfig(['table', 'runsQueue', 'secretsKey']);
+
 const executor = createExecutorFromRuntime(runtime());
 
 /** SQS event source (ReportBatchItemFailures): each record is one run. */
-export const handler = middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  try {
-    return await processPartialResponse(
-      event,
-      (record: SQSRecord) => handleRunRecord(executor, record, context, logger),
-      new BatchProcessor(EventType.SQS),
-      {
-        context,
-      },
-    );
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-}).use(injectLambdaContext(logger));
+export const handler = rotaHandler(
+  'executor',
+  middy(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    try {
+      return await processPartialResponse(
+        event,
+        (record: SQSRecord) => handleRunRecord(executor, record, context, logger),
+        new BatchProcessor(EventType.SQS),
+        {
+          context,
+        },
+      );
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  }).use(injectLambdaContext(logger)),
+);

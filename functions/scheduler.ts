@@ -1,9 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
+import { requireFunctionConfig } from '../lib/function-config';
+import { rotaHandler } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
 import { runtime } from '../lib/runtime';
 import { planOptionsFor } from '../lib/scheduler/plan';
 import { createScheduler } from '../lib/scheduler/scheduler';
+
+requireFunctionConfig(['table', 'runsQueue']);
 
 const rt = runtime();
 if (!rt.queue) throw new Error('ROTA_RUNS_QUEUE_URL is required by the scheduler');
@@ -16,8 +20,11 @@ const scheduler = createScheduler({
 });
 
 /** Fired by EventBridge every interval: enqueue every run due before the next tick. */
-export const handler = middy(async () => {
-  const report = await scheduler.tick();
-  logger.info('scheduler tick', { ...report });
-  return report;
-}).use(injectLambdaContext(logger));
+export const handler = rotaHandler(
+  'scheduler',
+  middy(async () => {
+    const report = await scheduler.tick();
+    logger.info('scheduler tick', { ...report });
+    return report;
+  }).use(injectLambdaContext(logger)),
+);

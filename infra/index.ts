@@ -1,3 +1,4 @@
+export type { TableAction, TableUse } from '../lib/store/access';
 export {
   cdkBundlingOptions,
   esbuildOptions,
@@ -11,9 +12,9 @@ export {
   API_FUNCTIONS,
   type ApiFunctionSpec,
   ROTA_FUNCTIONS,
-  type TableAccess,
   TaskService,
   type TaskServiceAuthMode,
   type TaskServiceProps,
   WORKER_FUNCTIONS,
+  type WorkerFunctionSpec,
 } from './task-service';

@@ -22,8 +22,17 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
+import { ORG_QUOTA_STORE } from '../lib/auth/org-quota';
 import { SECRETS_ENCRYPTION_CONTEXT } from '../lib/auth/secrets';
-import { ATTR, authKey, INDEX, tableDefinition } from '../lib/store/keys';
+import { AUTH_STORE } from '../lib/auth/store';
+import { QUERY, type TableAction, type TableUse } from '../lib/store/access';
+import { ATTR, tableDefinition } from '../lib/store/keys';
+import { LEASE_STORE } from '../lib/store/lease-store';
+import { RUN_STORE } from '../lib/store/run-store';
+import { TASK_STORE } from '../lib/store/task-store';
+import { STATUS_STORE } from '../lib/systems/checks/status-store';
+import { ENDPOINT_STORE } from '../lib/systems/notifications/endpoint-store';
+import { NOTIFICATION_LOG_STORE } from '../lib/systems/notifications/log-store';
 import { RotaFunction } from './rota-function';
 
 /**
@@ -40,19 +49,6 @@ import { RotaFunction } from './rota-function';
  */
 export type TaskServiceAuthMode = 'token' | 'iam' | 'none';
 
-/**
- * What a function may do with the table, by intent. Each maps to an exact action list
- * in `TABLE_GRANTS`; nothing gets `dynamodb:*`.
- */
-export type TableAccess =
-  | 'none'
-  | 'manageTasks'
-  | 'manageTokens'
-  | 'readTokens'
-  | 'advanceDueTasks'
-  | 'runTasks'
-  | 'settleDeadLetters';
-
 /** One HTTP API system: a function, its routes, and what it may touch. */
 export interface ApiFunctionSpec {
   /** Function name, `rota-<name>` in logs and metrics. */
@@ -63,24 +59,31 @@ export interface ApiFunctionSpec {
   readonly basePath?: string;
   /** GET routes served without authorization (documents and probes only). */
   readonly publicGetPaths?: readonly string[];
-  readonly tableAccess: TableAccess;
+  /**
+   * What its code does to the table: the uses its stores declare (lib/store/access.ts).
+   * The role gets exactly their union, each action confined to the uses' key prefixes.
+   */
+  readonly table: readonly TableUse[];
   /** Sends to the runs queue (manual runs, retries). */
   readonly enqueue: boolean;
   /** Seals credentials it stores (`kms:GenerateDataKey` on the secrets key). @default false */
   readonly sealsSecrets?: boolean;
 }
 
+/** What every API function that manages a system's tasks and their runs needs. */
+const MANAGES_TASKS = [TASK_STORE.definitions, RUN_STORE.requests, ORG_QUOTA_STORE] as const;
+
 /**
  * The HTTP API, one function per system. Adding a system is one entry here, e.g.
  * `{ name: 'checks-api', entry: 'functions/checks-api.ts', basePath: '/api/v2/checks',
- *    tableAccess: 'manageTasks', enqueue: true }`.
+ *    table: [...MANAGES_TASKS, STATUS_STORE.reads], enqueue: true }`.
  */
 export const API_FUNCTIONS: readonly ApiFunctionSpec[] = [
   {
     name: 'tasks-api',
     entry: 'functions/tasks-api.ts',
     basePath: '/api/v2/tasks',
-    tableAccess: 'manageTasks',
+    table: [...MANAGES_TASKS],
     enqueue: true,
     sealsSecrets: true,
   },
@@ -88,7 +91,7 @@ export const API_FUNCTIONS: readonly ApiFunctionSpec[] = [
     name: 'checks-api',
     entry: 'functions/checks-api.ts',
     basePath: '/api/v2/checks',
-    tableAccess: 'manageTasks',
+    table: [...MANAGES_TASKS, STATUS_STORE.reads],
     enqueue: true,
     sealsSecrets: true,
   },
@@ -96,15 +99,14 @@ export const API_FUNCTIONS: readonly ApiFunctionSpec[] = [
     name: 'notification-rules-api',
     entry: 'functions/notification-rules-api.ts',
     basePath: '/api/v2/notificationRules',
-    tableAccess: 'manageTasks',
+    table: [...MANAGES_TASKS, NOTIFICATION_LOG_STORE.reads, ENDPOINT_STORE.reads],
     enqueue: true,
-    sealsSecrets: true,
   },
   {
     name: 'notification-endpoints-api',
     entry: 'functions/notification-endpoints-api.ts',
     basePath: '/api/v2/notificationEndpoints',
-    tableAccess: 'manageTasks',
+    table: [ENDPOINT_STORE.manage, TASK_STORE.lists],
     enqueue: false,
     sealsSecrets: true,
   },
@@ -112,37 +114,62 @@ export const API_FUNCTIONS: readonly ApiFunctionSpec[] = [
     name: 'authorizations-api',
     entry: 'functions/authorizations-api.ts',
     basePath: '/api/v2/authorizations',
-    tableAccess: 'manageTokens',
+    table: [AUTH_STORE.manage],
     enqueue: false,
   },
   {
     name: 'meta-api',
     entry: 'functions/meta-api.ts',
     publicGetPaths: [...PUBLIC_GET_PATHS],
-    tableAccess: 'none',
+    table: [],
     enqueue: false,
   },
 ];
 
 /** The token authorizer; deployed with `authMode: 'token'`. */
-export const AUTHORIZER_FUNCTION = {
+export const AUTHORIZER_FUNCTION: WorkerFunctionSpec = {
   name: 'authorizer',
   entry: 'functions/authorizer.ts',
-  tableAccess: 'readTokens',
+  table: [AUTH_STORE.reads],
   enqueue: false,
-} as const satisfies { name: string; entry: string; tableAccess: TableAccess; enqueue: boolean };
+};
+
+/** A function with its own trigger: what it runs and what its code does to the table and queue. */
+export interface WorkerFunctionSpec {
+  readonly name: string;
+  readonly entry: string;
+  /** @see ApiFunctionSpec.table */
+  readonly table: readonly TableUse[];
+  readonly enqueue: boolean;
+}
 
 /** The engine's functions; each has its own trigger, wired in the construct. */
 export const WORKER_FUNCTIONS = [
-  { name: 'scheduler', entry: 'functions/scheduler.ts', tableAccess: 'advanceDueTasks', enqueue: true },
-  { name: 'executor', entry: 'functions/executor.ts', tableAccess: 'runTasks', enqueue: true },
+  { name: 'scheduler', entry: 'functions/scheduler.ts', table: [TASK_STORE.schedule], enqueue: true },
+  {
+    name: 'executor',
+    entry: 'functions/executor.ts',
+    // Every system's runner: checks write statuses, notification rules read them by org,
+    // read their endpoint and keep a log.
+    table: [
+      TASK_STORE.reads,
+      TASK_STORE.completions,
+      RUN_STORE.execution,
+      LEASE_STORE,
+      STATUS_STORE.writes,
+      STATUS_STORE.orgReads,
+      ENDPOINT_STORE.reads,
+      NOTIFICATION_LOG_STORE.writes,
+    ],
+    enqueue: true,
+  },
   {
     name: 'dead-letter',
     entry: 'functions/dead-letter.ts',
-    tableAccess: 'settleDeadLetters',
+    table: [RUN_STORE.failures, TASK_STORE.completions],
     enqueue: false,
   },
-] as const satisfies readonly { name: string; entry: string; tableAccess: TableAccess; enqueue: boolean }[];
+] as const satisfies readonly WorkerFunctionSpec[];
 
 /** Every function the construct deploys; scripts/bundle.ts builds the same list. */
 export const ROTA_FUNCTIONS: readonly { readonly name: string; readonly entry: string }[] = [
@@ -151,37 +178,41 @@ export const ROTA_FUNCTIONS: readonly { readonly name: string; readonly entry: s
   AUTHORIZER_FUNCTION,
 ].map(({ name, entry }) => ({ name, entry }));
 
-const GET = 'dynamodb:GetItem';
-const PUT = 'dynamodb:PutItem';
-const UPDATE = 'dynamodb:UpdateItem';
-const DELETE = 'dynamodb:DeleteItem';
-const QUERY = 'dynamodb:Query';
-const BATCH_WRITE = 'dynamodb:BatchWriteItem';
-
 /**
- * Exact actions per intent. Queries name the index they read, so no function holds
- * `index/*`: the scheduler reads only `due`, the task APIs only `byOrgType`.
+ * Grants that no suite exercises, and why each stays. The IAM contract
+ * (test/contract/iam.test.ts) lists every grant no recorded call used and fails on any
+ * that is not here; it also fails on an entry here that matches no unused grant.
+ * `resource` is the role's resource (`runsQueue`, `table TASK#*`, `table/index/due`).
  */
-const TABLE_GRANTS: Record<
-  TableAccess,
-  { table: readonly string[]; queryIndexes: readonly string[]; leadingKeys?: readonly string[] }
-> = {
-  none: { table: [], queryIndexes: [] },
-  // CRUD on task items; runs are listed by Query and deleted with their task by BatchWriteItem.
-  manageTasks: { table: [GET, PUT, UPDATE, DELETE, QUERY, BATCH_WRITE], queryIndexes: [INDEX.byOrgType] },
-  // Token items only (`dynamodb:LeadingKeys`), listed per org through byOrgType.
-  manageTokens: {
-    table: [GET, PUT, UPDATE, DELETE],
-    queryIndexes: [INDEX.byOrgType],
-    leadingKeys: [`${authKey('')[ATTR.pk]}*`],
+export const UNEXERCISED_GRANTS: readonly {
+  readonly functions: readonly string[];
+  readonly actions: readonly string[];
+  readonly resource: string;
+  readonly reason: string;
+  /** The suites reach it only when moto runs (KMS, Secrets Manager). */
+  readonly needsMoto?: boolean;
+}[] = [
+  ...(
+    [
+      ['executor', 'runsQueue'],
+      ['dead-letter', 'deadLetterQueue'],
+    ] as const
+  ).map(([fn, queue]) => ({
+    functions: [fn],
+    actions: ['sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:GetQueueAttributes'],
+    resource: queue,
+    reason:
+      "Lambda's SQS event source mapping polls with the function's role and needs these (CDK's SqsEventSource grants them); local mode's poller only receives and deletes",
+  })),
+  {
+    functions: ['checks-api', 'notification-endpoints-api'],
+    actions: ['kms:GenerateDataKey'],
+    resource: 'secretsKey',
+    reason:
+      'seals credentials with KMS on AWS; the suites seal with the local AES key in local mode, and prove the KMS path (the same lib/auth/secret-box.ts in every sealing API) as tasks-api against moto',
+    needsMoto: true,
   },
-  // The authorizer reads one token item per uncached request, and nothing else.
-  readTokens: { table: [GET], queryIndexes: [], leadingKeys: [`${authKey('')[ATTR.pk]}*`] },
-  advanceDueTasks: { table: [UPDATE], queryIndexes: [INDEX.due] },
-  // Runs and lease slots live in the task's partition, read by Query on the table itself.
-  runTasks: { table: [GET, PUT, UPDATE, DELETE, QUERY], queryIndexes: [] },
-  settleDeadLetters: { table: [GET, UPDATE], queryIndexes: [] },
-};
+];
 
 export interface TaskServiceProps {
   /**
@@ -425,7 +456,7 @@ export class TaskService extends Construct {
       spec: {
         name: string;
         entry: string;
-        tableAccess: TableAccess;
+        table: readonly TableUse[];
         enqueue: boolean;
         sealsSecrets?: boolean;
         opensSecrets?: boolean;
@@ -447,7 +478,7 @@ export class TaskService extends Construct {
           ...(usesSecrets ? { ROTA_SECRETS_KMS_KEY_ARN: this.secretsKey.keyArn } : {}),
         },
       });
-      this.grantTableAccess(fn, spec.tableAccess);
+      this.grantTableAccess(fn, spec.table);
       if (spec.enqueue) this.grantEnqueueRuns(fn);
       if (spec.sealsSecrets) this.grantSecretsKey(fn, 'kms:GenerateDataKey');
       if (spec.opensSecrets) this.grantSecretsKey(fn, 'kms:Decrypt');
@@ -492,7 +523,15 @@ export class TaskService extends Construct {
       // Kept short: the authorizer runs on every uncached request, before the API function.
       const authorizer = createFunction(AUTHORIZER_FUNCTION, Duration.seconds(10));
       authorizer.addEnvironment('ROTA_BOOTSTRAP_TOKEN_SECRET_ARN', secret.secretArn);
-      secret.grantRead(authorizer);
+      // GetSecretValue only (grantRead adds DescribeSecret, which the authorizer never calls),
+      // on the secret's full ARN, and Decrypt on its key if it has its own.
+      authorizer.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+        }),
+      );
+      secret.encryptionKey?.grantDecrypt(authorizer);
       this.authorizer = authorizer;
       this.operatorTokenSecret = secret;
       routeAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', authorizer, {
@@ -627,30 +666,51 @@ export class TaskService extends Construct {
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
   }
 
-  private grantTableAccess(fn: RotaFunction, access: TableAccess): void {
-    const grant = TABLE_GRANTS[access];
-    if (grant.table.length > 0) {
+  /**
+   * The union of the function's table uses: one statement per set of key prefixes that
+   * share the same actions (`dynamodb:LeadingKeys` confines each action to the partitions
+   * its uses declare), and Query on exactly the indexes they read.
+   */
+  private grantTableAccess(fn: RotaFunction, uses: readonly TableUse[]): void {
+    const actionsByPrefix = new Map<string, Set<TableAction>>();
+    for (const use of uses) {
+      for (const prefix of use.keyPrefixes ?? []) {
+        const actions = actionsByPrefix.get(prefix) ?? new Set<TableAction>();
+        for (const action of use.actions ?? []) actions.add(action);
+        actionsByPrefix.set(prefix, actions);
+      }
+      if ((use.actions ?? []).length > 0 && (use.keyPrefixes ?? []).length === 0) {
+        throw new Error(`TaskService: table use "${use.name}" declares actions but no key prefixes`);
+      }
+    }
+    const prefixesByActions = new Map<string, { actions: TableAction[]; prefixes: string[] }>();
+    for (const [prefix, actions] of actionsByPrefix) {
+      const sorted = [...actions].sort();
+      const key = sorted.join(',');
+      const group = prefixesByActions.get(key) ?? { actions: sorted, prefixes: [] };
+      group.prefixes.push(`${prefix}*`);
+      prefixesByActions.set(key, group);
+    }
+    for (const { actions, prefixes } of prefixesByActions.values()) {
+      if (actions.length === 0) continue;
       fn.addToRolePolicy(
         new iam.PolicyStatement({
-          actions: [...grant.table],
+          actions,
           resources: [this.table.tableArn],
-          ...(grant.leadingKeys
-            ? {
-                conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...grant.leadingKeys] } },
-              }
-            : {}),
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': prefixes.sort() } },
         }),
       );
     }
-    if (grant.queryIndexes.length > 0) {
+    const indexes = [...new Set(uses.flatMap((use) => use.queries ?? []))].sort();
+    if (indexes.length > 0) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: [QUERY],
-          resources: grant.queryIndexes.map((index) => `${this.table.tableArn}/index/${index}`),
+          resources: indexes.map((index) => `${this.table.tableArn}/index/${index}`),
         }),
       );
     }
-    if (access !== 'none' && this.encryptionKey) {
+    if (uses.length > 0 && this.encryptionKey) {
       fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],

@@ -15,7 +15,7 @@ const list = z
       .filter(Boolean),
   );
 
-const schema = z.object({
+export const ROTA_CONFIG_SCHEMA = z.object({
   ROTA_TABLE_NAME: z.string().min(1),
   ROTA_RUNS_QUEUE_URL: z.string().min(1).optional(),
   ROTA_DUE_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
@@ -39,13 +39,13 @@ const schema = z.object({
   AWS_REGION: z.string().default('us-east-1'),
 });
 
-export type RotaConfig = z.infer<typeof schema>;
+export type RotaConfig = z.infer<typeof ROTA_CONFIG_SCHEMA>;
 
 export class ConfigError extends Error {}
 
 /** Reads and validates the environment once; a missing variable fails loudly at cold start. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RotaConfig {
-  const result = schema.safeParse(env);
+  const result = ROTA_CONFIG_SCHEMA.safeParse(env);
   if (!result.success) {
     const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid Rota configuration: ${detail}`);

@@ -3,6 +3,7 @@ import { authConfig } from './auth/config';
 import { createOrgQuota } from './auth/org-quota';
 import { config, type RotaConfig } from './config';
 import type { TargetPolicy } from './net/address-policy';
+import { declareResource, recorded } from './observability/aws-calls';
 import { createRunQueue } from './queue/run-queue';
 import { createSqsClient } from './queue/sqs-client';
 import { createRunService } from './run/run-service';
@@ -19,12 +20,16 @@ import { createTaskService } from './task/task-service';
  * per Lambda cold start) and shared by every invocation.
  */
 export function createRuntime(cfg: RotaConfig) {
-  const dynamo = new DynamoDBClient({
-    region: cfg.AWS_REGION,
-    ...(cfg.ROTA_DYNAMODB_ENDPOINT ? { endpoint: cfg.ROTA_DYNAMODB_ENDPOINT } : {}),
-  });
-  const sqs = createSqsClient(cfg);
+  const dynamo = recorded(
+    new DynamoDBClient({
+      region: cfg.AWS_REGION,
+      ...(cfg.ROTA_DYNAMODB_ENDPOINT ? { endpoint: cfg.ROTA_DYNAMODB_ENDPOINT } : {}),
+    }),
+  );
+  const sqs = recorded(createSqsClient(cfg));
   const tableName = cfg.ROTA_TABLE_NAME;
+  declareResource('table', tableName);
+  if (cfg.ROTA_RUNS_QUEUE_URL) declareResource('runsQueue', cfg.ROTA_RUNS_QUEUE_URL);
   const tasks = createTaskStore({ client: dynamo, tableName, dueShards: cfg.ROTA_DUE_SHARDS });
   const runs = createRunStore({
     client: dynamo,

@@ -9,6 +9,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '10' },
     // Hosts targets may reach though private (comma-separated), or `none`; default: loopback.
     'allowed-target-hosts': { type: 'string' },
+    // Run the bundles the CDK assets are built from instead of the TypeScript sources.
+    bundles: { type: 'boolean', default: false },
   },
 });
 
@@ -17,10 +19,11 @@ const rota = await startLocal({
   dataDir: values['data-dir'],
   workers: Number(values.workers),
   allowedTargetHosts: values['allowed-target-hosts'],
+  bundles: values.bundles,
 });
 
 console.log(
-  `Rota is running at ${rota.url}  (DynamoDB: dynalite ${values['data-dir'] ? `in ${values['data-dir']}` : 'in memory'}, SQS: fauxqs)`,
+  `Rota is running at ${rota.url}${values.bundles ? ' from the bundles in dist/functions' : ''}  (DynamoDB: dynalite ${values['data-dir'] ? `in ${values['data-dir']}` : 'in memory'}, SQS: fauxqs)`,
 );
 // startLocal put its environment into process.env, beside the shell's own.
 for (const line of describeLocalTargets(process.env)) console.log(line);

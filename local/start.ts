@@ -2,21 +2,30 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
 import { resetAuthConfigForTests } from '../lib/auth/config';
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
 import { resetSecretBoxForTests } from '../lib/auth/secret-box';
 import { generateSecretsKey } from '../lib/auth/secrets';
 import { generateOperatorToken, sha256Hex } from '../lib/auth/token';
 import { resetConfigForTests } from '../lib/config';
+import { declareResource } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
 import { tableDefinition } from '../lib/store/keys';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
-import { createHttpAdapter, lambdaContext, type Mount } from './http-adapter';
-import { API_MOUNTS } from './mounts';
+import {
+  type AuthorizerHandler,
+  createHttpAdapter,
+  type HttpHandler,
+  lambdaContext,
+  type Mount,
+} from './http-adapter';
+import { API_MOUNTS, FUNCTION_SOURCES, type HandlerLoader } from './mounts';
 import { localTargetEnv } from './target-policy';
-import { startTicker, startWorkerPool } from './worker-pool';
+import { type SqsHandler, startTicker, startWorkerPool } from './worker-pool';
 
 export interface LocalOptions {
   /** 0 picks a free port. @default 8080 */
@@ -34,6 +43,12 @@ export interface LocalOptions {
   allowedTargetHosts?: string | undefined;
   /** Extra environment for the handlers (set before they load). */
   env?: Record<string, string>;
+  /**
+   * Run the esbuild bundles the CDK assets are built from (scripts/bundle.ts builds them
+   * first, into dist/functions) instead of the TypeScript sources.
+   * @default false
+   */
+  bundles?: boolean;
 }
 
 export interface LocalRota {
@@ -83,6 +98,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     const { port } = server.address() as AddressInfo;
 
     const queues = await createQueues(sqs.endpoint);
+    declareResource('deadLetterQueue', queues.dlq.url);
     const security = localSecurity(options);
     const env: Record<string, string> = {
       AWS_REGION: 'us-east-1',
@@ -116,13 +132,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     const { runtime } = await import('../lib/runtime');
     await ensureTable(runtime().dynamo, LOCAL_TABLE);
 
+    const load = options.bundles ? await bundleLoader() : sourceLoader;
     const mounts: Mount[] = await Promise.all(
-      API_MOUNTS.map(async ({ prefix, load }) => ({ prefix, handler: (await load()).handler })),
+      API_MOUNTS.map(async ({ prefix, fn }) => ({ prefix, handler: (await load(fn)) as HttpHandler })),
     );
     const logError = (what: string) => (error: unknown) => logger.error(what, { error });
-    const executor = (await import('../functions/executor')).handler;
-    const deadLetter = (await import('../functions/dead-letter')).handler;
-    const scheduler = (await import('../functions/scheduler')).handler;
+    const executor = (await load('executor')) as SqsHandler;
+    const deadLetter = (await load('dead-letter')) as SqsHandler;
+    const scheduler = (await load('scheduler')) as (event: unknown, context: Context) => Promise<unknown>;
     const loops = [
       startTicker(
         () => scheduler({}, lambdaContext('rota-scheduler')),
@@ -136,6 +153,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
         handler: executor,
         workers: options.workers ?? 10,
         functionName: 'rota-executor',
+        recordAs: 'executor',
         timeoutMs: 300_000,
         onError: logError('executor poll failed'),
       }),
@@ -146,6 +164,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
         handler: deadLetter,
         workers: 1,
         functionName: 'rota-dead-letter',
+        recordAs: 'dead-letter',
         onError: logError('dead-letter poll failed'),
       }),
     ];
@@ -153,7 +172,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       await Promise.all(loops.map((loop) => loop.stop()));
     });
 
-    const authorizer = (await import('../functions/authorizer')).handler;
+    const authorizer = (await load('authorizer')) as AuthorizerHandler;
     const publicPaths: readonly string[] = PUBLIC_GET_PATHS;
     serve = createHttpAdapter(mounts, {
       authorizer,
@@ -169,6 +188,32 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     await stopAll();
     throw error;
   }
+}
+
+const sourceLoader: HandlerLoader = async (name) => {
+  const load = FUNCTION_SOURCES[name];
+  if (!load) throw new Error(`no function ${name}`);
+  return (await load()).handler;
+};
+
+let bundleStarts = 0;
+
+/**
+ * Builds every function's bundle, exactly as the CDK assets are built, and loads handlers
+ * from them. A bundle keeps its own module state (config, clients), so each start
+ * imports fresh instances, read under the environment this start has just set.
+ */
+async function bundleLoader(): Promise<HandlerLoader> {
+  const { bundleAll } = await import('../scripts/bundle');
+  const bundles = new Map((await bundleAll()).map((b) => [b.function, b.path]));
+  const start = ++bundleStarts;
+  return async (name) => {
+    const path = bundles.get(name);
+    if (!path) throw new Error(`no bundle for ${name}`);
+    const module = (await import(`${pathToFileURL(path).href}?start=${start}`)) as { handler?: unknown };
+    if (typeof module.handler !== 'function') throw new Error(`the ${name} bundle exports no handler`);
+    return module.handler;
+  };
 }
 
 const OPERATOR_TOKEN_HASH_FILE = 'rota-operator-token.sha256';

@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { asFunction } from '../lib/observability/aws-calls';
 import { lambdaContext } from './http-adapter';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
@@ -19,6 +20,11 @@ export interface WorkerPoolOptions {
   batchSize?: number;
   visibilityTimeoutSeconds?: number;
   functionName: string;
+  /**
+   * The construct's name for the function this pool feeds (`executor`). On AWS the event
+   * source polls with that function's role, so the poller's own calls are recorded as its.
+   */
+  recordAs?: string;
   /** Lambda timeout handed to the handler through `getRemainingTimeInMillis`. */
   timeoutMs?: number;
   onError?: (error: unknown) => void;
@@ -52,17 +58,23 @@ export function startWorkerPool(options: WorkerPoolOptions) {
     awsRegion: 'us-east-1',
   });
 
+  // Lambda's poller, not the handler, receives and deletes: it does so with the function's role.
+  const poll = <T>(send: () => Promise<T>) =>
+    options.recordAs ? asFunction(options.recordAs, send, 'event-source') : send();
+
   const worker = async () => {
     while (running) {
       try {
-        const out = await options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: batchSize,
-            WaitTimeSeconds: 1,
-            VisibilityTimeout: visibility,
-            MessageSystemAttributeNames: ['All'],
-          }),
+        const out = await poll(() =>
+          options.sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: options.queueUrl,
+              MaxNumberOfMessages: batchSize,
+              WaitTimeSeconds: 1,
+              VisibilityTimeout: visibility,
+              MessageSystemAttributeNames: ['All'],
+            }),
+          ),
         );
         const messages = out.Messages ?? [];
         if (!messages.length || !running) continue;
@@ -74,11 +86,13 @@ export function startWorkerPool(options: WorkerPoolOptions) {
         const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
         const done = records.filter((r) => !failed.has(r.messageId));
         if (done.length) {
-          await options.sqs.send(
-            new DeleteMessageBatchCommand({
-              QueueUrl: options.queueUrl,
-              Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-            }),
+          await poll(() =>
+            options.sqs.send(
+              new DeleteMessageBatchCommand({
+                QueueUrl: options.queueUrl,
+                Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+              }),
+            ),
           );
         }
       } catch (error) {

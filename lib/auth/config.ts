@@ -10,7 +10,7 @@ const optional = z
  * Security settings, read once and validated like lib/config.ts. They live beside the
  * auth code so the authorizer's bundle does not need the engine's settings.
  */
-const schema = z.object({
+export const AUTH_CONFIG_SCHEMA = z.object({
   /**
    * `token`: callers present API tokens (a Lambda authorizer on AWS, the HTTP adapter
    * locally). `iam`: API Gateway checked SigV4; callers are trusted services and act as
@@ -37,11 +37,11 @@ const schema = z.object({
   ROTA_MAX_TASKS_PER_ORG: z.coerce.number().int().min(1).max(1_000_000).default(1000),
 });
 
-export type AuthConfig = z.infer<typeof schema>;
+export type AuthConfig = z.infer<typeof AUTH_CONFIG_SCHEMA>;
 export type AuthMode = AuthConfig['ROTA_AUTH_MODE'];
 
 export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const result = schema.safeParse(env);
+  const result = AUTH_CONFIG_SCHEMA.safeParse(env);
   if (!result.success) {
     const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid Rota security configuration: ${detail}`);

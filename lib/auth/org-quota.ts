@@ -1,7 +1,15 @@
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { type TableUse, UPDATE } from '../store/access';
 import { whenConditionHolds } from '../store/items';
-import { orgQuotaKey } from '../store/keys';
+import { orgQuotaKey, PARTITION } from '../store/keys';
+
+/** acquire, release: whoever creates or deletes tasks (see `TableUse`). */
+export const ORG_QUOTA_STORE = {
+  name: 'org quota',
+  actions: [UPDATE],
+  keyPrefixes: [PARTITION.org],
+} as const satisfies TableUse;
 
 /** Counts an org's tasks over all systems and refuses the one past the limit. */
 export interface OrgQuota {

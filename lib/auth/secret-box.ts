@@ -1,5 +1,6 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ConfigError } from '../config';
+import { declareResource, recorded } from '../observability/aws-calls';
 import { type AuthConfig, authConfig } from './config';
 import { createKmsSecretBox } from './kms-secret-box';
 import { createLocalSecretBox, parseSecretsKey, type SecretBox } from './secrets';
@@ -14,7 +15,11 @@ export function secretBoxFromConfig(
   region = process.env.AWS_REGION ?? 'us-east-1',
 ): SecretBox {
   if (cfg.ROTA_SECRETS_KMS_KEY_ARN) {
-    return createKmsSecretBox({ client: new KMSClient({ region }), keyArn: cfg.ROTA_SECRETS_KMS_KEY_ARN });
+    declareResource('secretsKey', cfg.ROTA_SECRETS_KMS_KEY_ARN);
+    return createKmsSecretBox({
+      client: recorded(new KMSClient({ region })),
+      keyArn: cfg.ROTA_SECRETS_KMS_KEY_ARN,
+    });
   }
   if (cfg.ROTA_SECRETS_KEY) return createLocalSecretBox(parseSecretsKey(cfg.ROTA_SECRETS_KEY));
   throw new ConfigError(

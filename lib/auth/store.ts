@@ -8,8 +8,23 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { DELETE, GET, PUT, type TableUse, UPDATE } from '../store/access';
 import { whenConditionHolds } from '../store/items';
-import { ATTR, authKey, INDEX, orgAuthorizationsPk } from '../store/keys';
+import { ATTR, authKey, INDEX, orgAuthorizationsPk, PARTITION } from '../store/keys';
+
+/** What each part of the token store does to the table (see `TableUse`); token items only. */
+export const AUTH_STORE = {
+  /** create, get, update, delete, list: the authorizations API. */
+  manage: {
+    name: 'token store: manage',
+    actions: [PUT, GET, UPDATE, DELETE],
+    keyPrefixes: [PARTITION.auth],
+    queries: [INDEX.byOrgType],
+  },
+  /** get: the authorizer, one token item per uncached request. */
+  reads: { name: 'token store: get', actions: [GET], keyPrefixes: [PARTITION.auth] },
+} as const satisfies Record<string, TableUse>;
+
 import type { Authorization, AuthorizationStatus } from './model';
 
 export interface AuthorizationChange {

@@ -1,6 +1,7 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { recorded } from '../observability/aws-calls';
 import { logger } from '../observability/logger';
 import { recordScheduleLag } from '../observability/metrics';
 import { createAwsTargetRunners } from '../runners/aws-targets';
@@ -20,9 +21,9 @@ export function createRunnableSystems(rt: Runtime): RunnableSystem[] {
   const aws = createAwsTargetRunners(
     {
       sqs: rt.sqs,
-      sns: new SNSClient({ region }),
-      eventBridge: new EventBridgeClient({ region }),
-      lambda: new LambdaClient({ region }),
+      sns: recorded(new SNSClient({ region })),
+      eventBridge: recorded(new EventBridgeClient({ region })),
+      lambda: recorded(new LambdaClient({ region })),
     },
     { region },
   );

@@ -62,7 +62,10 @@ export const TASK_SK = 'TASK';
 export const RUN_PREFIX = 'RUN#';
 export const LEASE_PREFIX = 'LEASE#';
 
-export const taskPk = (taskID: string) => `TASK#${taskID}`;
+/** The first part of every partition key: IAM confines each role to its prefixes (`dynamodb:LeadingKeys`). */
+export const PARTITION = { task: 'TASK#', endpoint: 'ENDPOINT#', auth: 'AUTH#', org: 'ORG#' } as const;
+
+export const taskPk = (taskID: string) => `${PARTITION.task}${taskID}`;
 export const taskKey = (taskID: string) => ({ [ATTR.pk]: taskPk(taskID), [ATTR.sk]: TASK_SK });
 export const runSk = (runID: string) => `${RUN_PREFIX}${runID}`;
 export const leaseSk = (slot: number) => `${LEASE_PREFIX}${String(slot).padStart(4, '0')}`;
@@ -77,13 +80,19 @@ export const NOTIFY_PREFIX = 'NOTIFY#';
 export const notifySk = (statusTime: string, checkID: string, statusRunID: string) =>
   `${NOTIFY_PREFIX}${statusTime}#${checkID}#${statusRunID}`;
 export const ENDPOINT_SK = 'ENDPOINT';
-export const endpointPk = (id: string) => `ENDPOINT#${id}`;
+export const endpointPk = (id: string) => `${PARTITION.endpoint}${id}`;
 export const orgEndpointsPk = (orgID: string) => `${orgID}#~endpoint`;
 export const AUTH_SK = 'AUTH';
-export const authKey = (tokenID: string) => ({ [ATTR.pk]: `AUTH#${tokenID}`, [ATTR.sk]: AUTH_SK });
+export const authKey = (tokenID: string) => ({
+  [ATTR.pk]: `${PARTITION.auth}${tokenID}`,
+  [ATTR.sk]: AUTH_SK,
+});
 export const orgAuthorizationsPk = (orgID: string) => `${orgID}#~authorization`;
 export const ORG_QUOTA_SK = 'QUOTA';
-export const orgQuotaKey = (orgID: string) => ({ [ATTR.pk]: `ORG#${orgID}`, [ATTR.sk]: ORG_QUOTA_SK });
+export const orgQuotaKey = (orgID: string) => ({
+  [ATTR.pk]: `${PARTITION.org}${orgID}`,
+  [ATTR.sk]: ORG_QUOTA_SK,
+});
 
 /** Spreads active tasks over `shards` partitions of the due index, so no one partition is hot. */
 export function dueShard(taskID: string, shards: number): string {

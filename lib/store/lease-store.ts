@@ -6,8 +6,16 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { DELETE, PUT, QUERY, type TableUse, UPDATE } from './access';
 import { whenConditionHolds } from './items';
-import { ATTR, LEASE_PREFIX, leaseSk, taskPk } from './keys';
+import { ATTR, LEASE_PREFIX, leaseSk, PARTITION, taskPk } from './keys';
+
+/** acquire (Query + conditional put), extend, release: the executor (see `TableUse`). */
+export const LEASE_STORE = {
+  name: 'lease store',
+  actions: [QUERY, PUT, UPDATE, DELETE],
+  keyPrefixes: [PARTITION.task],
+} as const satisfies TableUse;
 
 export interface Lease {
   taskID: string;

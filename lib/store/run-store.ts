@@ -11,8 +11,23 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Run, RunLogEntry } from '../run/model';
 import { runIDLowerBound, runIDUpperBound } from '../run/run-ids';
 import type { RunStatus } from '../task/model';
+import { BATCH_WRITE, GET, PUT, QUERY, type TableUse, UPDATE } from './access';
 import { fromItem, whenConditionHolds } from './items';
-import { ATTR, RUN_PREFIX, runSk, taskPk } from './keys';
+import { ATTR, PARTITION, RUN_PREFIX, runSk, taskPk } from './keys';
+
+/** What each part of the run store does to the table (see `TableUse`); runs live in their task's partition. */
+export const RUN_STORE = {
+  /** create, get, list, requestCancel, deleteAllForTask: the runs API. */
+  requests: {
+    name: 'run store: requests',
+    actions: [PUT, GET, QUERY, UPDATE, BATCH_WRITE],
+    keyPrefixes: [PARTITION.task],
+  },
+  /** get, claim, heartbeat, finish, create (retries), failUnfinished: the executor. */
+  execution: { name: 'run store: execution', actions: [GET, PUT, UPDATE], keyPrefixes: [PARTITION.task] },
+  /** failUnfinished: the dead-letter function. */
+  failures: { name: 'run store: failUnfinished', actions: [UPDATE], keyPrefixes: [PARTITION.task] },
+} as const satisfies Record<string, TableUse>;
 
 export interface ClaimRequest {
   taskID: string;

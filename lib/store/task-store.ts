@@ -9,8 +9,34 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { RunStatus, Task } from '../task/model';
+import { DELETE, GET, PUT, type TableUse, UPDATE } from './access';
 import { fromItem, whenConditionHolds } from './items';
-import { ATTR, type DUE_PROJECTION, dueShard, INDEX, orgTypePk, taskKey } from './keys';
+import { ATTR, type DUE_PROJECTION, dueShard, INDEX, orgTypePk, PARTITION, taskKey } from './keys';
+
+/** What each part of the task store does to the table (see `TableUse`). */
+export const TASK_STORE = {
+  /** create, get, replaceDefinition, delete, list: the API functions. */
+  definitions: {
+    name: 'task store: definitions',
+    actions: [PUT, GET, UPDATE, DELETE],
+    keyPrefixes: [PARTITION.task],
+    queries: [INDEX.byOrgType],
+  },
+  /** list only: an API that checks which tasks refer to something. */
+  lists: { name: 'task store: list', queries: [INDEX.byOrgType] },
+  /** queryDue, advanceSchedule: the scheduler. */
+  schedule: {
+    name: 'task store: schedule',
+    actions: [UPDATE],
+    keyPrefixes: [PARTITION.task],
+    queries: [INDEX.due],
+  },
+  /** get: the executor reads the task it runs. */
+  reads: { name: 'task store: get', actions: [GET], keyPrefixes: [PARTITION.task] },
+  /** recordCompletion: whoever finishes a run. */
+  completions: { name: 'task store: recordCompletion', actions: [UPDATE], keyPrefixes: [PARTITION.task] },
+} as const satisfies Record<string, TableUse>;
+
 import { buildUpdate } from './update-expression';
 
 /** Fields a definition write (create/update) owns. Bookkeeping written by runs is not among them. */

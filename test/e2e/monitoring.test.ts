@@ -357,6 +357,17 @@ describe('checks and notification rules in local mode', () => {
       expect(String(res.body.message)).toMatch(message);
     }
 
+    // Both lists name them; a rule can be paused, and goes with its runs when deleted.
+    expect(((await ok('GET', `/api/v2/checks?orgID=${orgID}`)).checks as Json[]).map((c) => c.id)).toContain(
+      check.id,
+    );
+    const rules = (await ok('GET', `/api/v2/notificationRules?orgID=${orgID}`)).notificationRules as Json[];
+    expect(rules.map((r) => r.id)).toContain(rule.id);
+    await runNow('/api/v2/notificationRules', rule.id);
+    expect((await ok('PATCH', `/api/v2/notificationRules/${rule.id}`, { status: 'inactive' })).status).toBe(
+      'inactive',
+    );
+
     // Deleting the check removes its statuses with it; deleting the rule frees the endpoint.
     await runNow('/api/v2/checks', check.id);
     expect(((await ok('GET', `/api/v2/checks/${check.id}/statuses`)).statuses as Json[]).length).toBe(1);

@@ -75,7 +75,11 @@ describe('tasks API in local mode', () => {
       (await tasks.getTasks({ orgID: 'paging-org', status: 'inactive' })).tasks?.map((t) => t.id),
     ).toEqual([id]);
 
+    // A queued manual run is stored at once; deleting the task deletes it too.
+    const queued = await tasks.postTasksIDRuns({ taskID: id, body: {} });
     await tasks.deleteTasksID({ taskID: id });
+    const runGone = await raw(`/api/v2/tasks/${id}/runs/${queued.id}`);
+    expect(runGone.status).toBe(404);
     const gone = await tasks.getTasksID({ taskID: id }).catch((e: unknown) => e);
     expect(gone).toBeInstanceOf(HttpError);
     expect((gone as HttpError).statusCode).toBe(404);

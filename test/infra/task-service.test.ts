@@ -42,8 +42,8 @@ const SERVICES = [
   'authorizer',
 ] as const;
 const API_SERVICES = SERVICES.filter((s) => s.endsWith('-api'));
-/** API functions that store credentials, sealed with the secrets key. */
-const SEALING = ['tasks-api', 'checks-api', 'notification-rules-api', 'notification-endpoints-api'] as const;
+/** API functions that store credentials, sealed with the secrets key (rules hold none: their endpoint does). */
+const SEALING = ['tasks-api', 'checks-api', 'notification-endpoints-api'] as const;
 type Service = (typeof SERVICES)[number];
 
 // Bundling five functions is the slow part of a synth: one stack, shared by every test.
@@ -418,8 +418,13 @@ describe('IAM', () => {
     const expected: Record<Service, Want> = {
       'tasks-api': { dynamodb: manageTasks, sqs: ['sqs:SendMessage'], kms: seal },
       'checks-api': { dynamodb: manageTasks, sqs: ['sqs:SendMessage'], kms: seal },
-      'notification-rules-api': { dynamodb: manageTasks, sqs: ['sqs:SendMessage'], kms: seal },
-      'notification-endpoints-api': { dynamodb: manageTasks, sqs: [], kms: seal },
+      'notification-rules-api': { dynamodb: manageTasks, sqs: ['sqs:SendMessage'] },
+      // Endpoint items, and the rules list that tells whether an endpoint is in use.
+      'notification-endpoints-api': {
+        dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query'],
+        sqs: [],
+        kms: seal,
+      },
       'authorizations-api': {
         dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
         sqs: [],
@@ -431,12 +436,8 @@ describe('IAM', () => {
         sqs: [...sqsConsume, 'sqs:SendMessage'].sort(),
         kms: ['kms:Decrypt'],
       },
-      'dead-letter': { dynamodb: ['GetItem', 'UpdateItem'], sqs: sqsConsume },
-      authorizer: {
-        dynamodb: ['GetItem'],
-        sqs: [],
-        secretsmanager: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      },
+      'dead-letter': { dynamodb: ['UpdateItem'], sqs: sqsConsume },
+      authorizer: { dynamodb: ['GetItem'], sqs: [], secretsmanager: ['secretsmanager:GetSecretValue'] },
     };
     for (const service of SERVICES) {
       const want = expected[service];
@@ -466,7 +467,42 @@ describe('IAM', () => {
       expect.arrayContaining([arnOf(tableId()), indexArn('byOrgType')]),
     );
     expect(resourcesFor('tasks-api', 'dynamodb:Query')).toHaveLength(2);
-    expect(resourcesFor('executor', 'dynamodb:Query')).toEqual([arnOf(tableId())]);
+    // Runs and lease slots by Query on the table; the notification-rule runner reads an
+    // org's check statuses through byOrgType (statuses.writtenSince).
+    expect(resourcesFor('executor', 'dynamodb:Query')).toEqual(
+      expect.arrayContaining([arnOf(tableId()), indexArn('byOrgType')]),
+    );
+    expect(resourcesFor('executor', 'dynamodb:Query')).toHaveLength(2);
+    expect(resourcesFor('notification-endpoints-api', 'dynamodb:Query')).toEqual([indexArn('byOrgType')]);
+  });
+
+  it('confines every action on table items to the partitions its stores declare (dynamodb:LeadingKeys)', () => {
+    const prefixesOf = (service: Service) =>
+      Object.fromEntries(
+        statementsOf(service)
+          .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(arnOf(tableId())))
+          .map((s) => {
+            const condition = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+            expect(condition, `${service} ${JSON.stringify(s.Action)}`).toBeDefined();
+            return [[...asList(s.Action)].sort().join(','), condition];
+          }),
+      );
+    const task = ['TASK#*'];
+    expect(prefixesOf('scheduler')).toEqual({ 'dynamodb:UpdateItem': task });
+    expect(prefixesOf('dead-letter')).toEqual({ 'dynamodb:UpdateItem': task });
+    expect(prefixesOf('executor')).toEqual({
+      'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem': task,
+      'dynamodb:GetItem': ['ENDPOINT#*'],
+    });
+    expect(prefixesOf('tasks-api')).toEqual({
+      'dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem':
+        task,
+      'dynamodb:UpdateItem': ['ORG#*'],
+    });
+    expect(prefixesOf('notification-endpoints-api')).toEqual({
+      'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem': ['ENDPOINT#*'],
+    });
+    expect(prefixesOf('meta-api')).toEqual({});
   });
 
   it('sends only to the runs queue and consumes only its own queue', () => {

@@ -16,10 +16,12 @@ import { operatorDigestFrom } from '../../lib/auth/operator';
 import { createOrgQuota } from '../../lib/auth/org-quota';
 import { type AuthStore, createAuthStore } from '../../lib/auth/store';
 import { toErrorBody } from '../../lib/errors';
+import { declareResource, recorded } from '../../lib/observability/aws-calls';
 import { authKey, orgQuotaKey } from '../../lib/store/keys';
 import { createTaskStore } from '../../lib/store/task-store';
 import { defineSystem } from '../../lib/systems/system';
 import { createTaskService, OPERATOR } from '../../lib/task/task-service';
+import { attributed } from '../support/attribution';
 import { storedAuthorization } from '../support/auth';
 import {
   type Backend,
@@ -41,7 +43,8 @@ describe.each(backends())('token store on $name', ({ start }) => {
     backend = await start();
     client = dynamoClient(backend.dynamoEndpoint);
     tableName = await createTestTable(client);
-    store = createAuthStore({ client, tableName });
+    // The authorizations API's store; the authorizer below reads through its own.
+    store = attributed('authorizations-api', createAuthStore({ client, tableName }));
   });
   afterAll(async () => {
     client.destroy();
@@ -101,7 +104,13 @@ describe.each(backends())('token store on $name', ({ start }) => {
   });
 
   it('backs the authorizer: active tokens pass, a deactivated one stops at once', async () => {
-    const authorizer = createAuthorizer({ store, operatorDigest: async () => undefined });
+    const authorizer = attributed(
+      'authorizer',
+      createAuthorizer({
+        store: createAuthStore({ client, tableName }),
+        operatorDigest: async () => undefined,
+      }),
+    );
     const { authorization, token } = storedAuthorization({ orgID: 'org-live' });
     await store.create(authorization);
     expect(await authorizer.authorize(`Token ${token}`)).toMatchObject({
@@ -131,10 +140,13 @@ describe.each(raceSafeBackends())('org task quota on $name', ({ start }) => {
   });
 
   const service = (limit: number) =>
-    createTaskService({
-      tasks: createTaskStore({ client, tableName, dueShards: 2 }),
-      quota: createOrgQuota({ client, tableName, limit }),
-    }).forSystem(probe);
+    attributed(
+      'tasks-api',
+      createTaskService({
+        tasks: createTaskStore({ client, tableName, dueShards: 2 }),
+        quota: createOrgQuota({ client, tableName, limit }),
+      }).forSystem(probe),
+    );
   const definition = (orgID: string, name: string) => ({ orgID, name, every: '1h', metadata: {} });
   const counted = async (orgID: string) => {
     const out = await client.send(
@@ -188,24 +200,27 @@ describe.each(raceSafeBackends())('org task quota on $name', ({ start }) => {
 const moto = motoUrl();
 describe.each(moto ? [{ name: 'moto', endpoint: moto }] : [])('AWS secrets on $name', ({ endpoint }) => {
   it('seals and opens with KMS envelope encryption across containers', async () => {
-    const kms = new KMSClient({ ...TEST_CLIENT_CONFIG, endpoint });
+    const kms = recorded(new KMSClient({ ...TEST_CLIENT_CONFIG, endpoint }));
     const key = await kms.send(new CreateKeyCommand({ Description: 'rota test' }));
     const keyArn = key.KeyMetadata?.Arn ?? '';
-    const sealer = createKmsSecretBox({ client: kms, keyArn });
+    declareResource('secretsKey', keyArn);
+    // An API function seals, the executor opens: each with its own role.
+    const sealer = attributed('tasks-api', createKmsSecretBox({ client: kms, keyArn }));
     const sealed = await sealer.seal('Bearer from-kms');
     expect(sealed).not.toContain('from-kms');
-    const executor = createKmsSecretBox({
-      client: new KMSClient({ ...TEST_CLIENT_CONFIG, endpoint }),
-      keyArn,
-    });
+    const executor = attributed(
+      'executor',
+      createKmsSecretBox({ client: recorded(new KMSClient({ ...TEST_CLIENT_CONFIG, endpoint })), keyArn }),
+    );
     expect(await executor.open(sealed)).toBe('Bearer from-kms');
   });
 
   it('reads the operator token from Secrets Manager and follows a new value', async () => {
-    const sm = new SecretsManagerClient({ ...TEST_CLIENT_CONFIG, endpoint });
+    const sm = recorded(new SecretsManagerClient({ ...TEST_CLIENT_CONFIG, endpoint }));
     const secret = await sm.send(
       new CreateSecretCommand({ Name: `rota-operator-${ulid()}`, SecretString: 'first-operator-token-0123' }),
     );
+    declareResource('operatorSecret', secret.ARN ?? '');
     let now = 0;
     const readSecret = async (id: string) =>
       (await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '';
@@ -214,10 +229,13 @@ describe.each(moto ? [{ name: 'moto', endpoint: moto }] : [])('AWS secrets on $n
       readSecret,
       () => now,
     );
-    const authorizer = createAuthorizer({
-      store: { get: async () => undefined } as unknown as AuthStore,
-      operatorDigest: digest,
-    });
+    const authorizer = attributed(
+      'authorizer',
+      createAuthorizer({
+        store: { get: async () => undefined } as unknown as AuthStore,
+        operatorDigest: digest,
+      }),
+    );
     expect((await authorizer.authorize('Token first-operator-token-0123')).tokenID).toBe('operator');
     await sm.send(
       new PutSecretValueCommand({ SecretId: secret.ARN, SecretString: 'second-operator-token-0123' }),

@@ -17,10 +17,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { declareResource, recorded } from '../../lib/observability/aws-calls';
 import { type AwsTargetClients, createAwsTargetRunners } from '../../lib/runners/aws-targets';
 import type { TargetRunContext } from '../../lib/runners/http-target';
 import type { TargetMessage } from '../../lib/systems/tasks/target';
 import { startFauxqs } from '../../local/emulators';
+import { attributed } from '../support/attribution';
 import { createTestQueue, motoUrl, sqsClient, TEST_CLIENT_CONFIG, waitFor } from '../support/emulators';
 
 const run = {
@@ -77,8 +79,18 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   return arn;
 }
 
-/** The runners as the executor builds them, for the region every test client uses. */
-const runners = (clients: AwsTargetClients) => createAwsTargetRunners(clients, { region: 'us-east-1' });
+/**
+ * The runners as the executor builds them, for the region every test client uses, so
+ * their calls count in the IAM contract as the executor's.
+ */
+const runners = (clients: AwsTargetClients) =>
+  attributed('executor', createAwsTargetRunners(clients, { region: 'us-east-1' }));
+
+/** A resource a task's target names: the operator lists it (targetQueueArns, …), and the contract checks that. */
+function asTarget<T extends string>(id: T): T {
+  declareResource('target', id);
+  return id;
+}
 
 /**
  * A queue as a task names it: its AWS URL. Emulators answer with URLs on their own
@@ -86,16 +98,16 @@ const runners = (clients: AwsTargetClients) => createAwsTargetRunners(clients, {
  */
 function awsQueueUrl(emulatorUrl: string): string {
   const [, account, name] = new URL(emulatorUrl).pathname.split('/');
-  return `https://sqs.us-east-1.amazonaws.com/${account}/${name}`;
+  return asTarget(`https://sqs.us-east-1.amazonaws.com/${account}/${name}`);
 }
 
 /** All four clients on one endpoint: a backend only has to emulate the services a test calls. */
 function clientsFor(endpoint: string): AwsTargetClients & { sqs: SQSClient } {
   return {
     sqs: sqsClient(endpoint),
-    sns: new SNSClient({ ...TEST_CLIENT_CONFIG, endpoint }),
-    eventBridge: new EventBridgeClient({ ...TEST_CLIENT_CONFIG, endpoint }),
-    lambda: new LambdaClient({ ...TEST_CLIENT_CONFIG, endpoint }),
+    sns: recorded(new SNSClient({ ...TEST_CLIENT_CONFIG, endpoint })),
+    eventBridge: recorded(new EventBridgeClient({ ...TEST_CLIENT_CONFIG, endpoint })),
+    lambda: recorded(new LambdaClient({ ...TEST_CLIENT_CONFIG, endpoint })),
   };
 }
 
@@ -172,7 +184,7 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
     const topic = await clients.sns.send(
       new CreateTopicCommand({ Name: `rota-target-${ulid().toLowerCase()}` }),
     );
-    const topicArn = topic.TopicArn ?? '';
+    const topicArn = asTarget(topic.TopicArn ?? '');
     const queueUrl = await createTestQueue(clients.sqs, 'rota-topic-sub');
     await clients.sns.send(
       new SubscribeCommand({
@@ -229,7 +241,9 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
 
   it('fails when the queue does not exist', async () => {
     // Prepare
-    const queueUrl = `https://sqs.us-east-1.amazonaws.com/000000000000/rota-missing-${ulid().toLowerCase()}`;
+    const queueUrl = asTarget(
+      `https://sqs.us-east-1.amazonaws.com/000000000000/rota-missing-${ulid().toLowerCase()}`,
+    );
 
     // Act
     const error = await runners(clients)
@@ -253,7 +267,7 @@ if (moto) {
       // Prepare
       const source = `rota.test.${ulid().toLowerCase()}`;
       const busName = `rota-bus-${ulid().toLowerCase()}`;
-      await clients.eventBridge.send(new CreateEventBusCommand({ Name: busName }));
+      await clients.eventBridge.send(new CreateEventBusCommand({ Name: asTarget(busName) }));
       const queueUrl = await createTestQueue(clients.sqs, 'rota-events');
       const ruleName = `rota-rule-${ulid()}`;
       await clients.eventBridge.send(

@@ -1,6 +1,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
+import { declareResource, recorded } from '../../lib/observability/aws-calls';
 import { tableDefinition } from '../../lib/store/keys';
 import { startDynalite, startFauxqs } from '../../local/emulators';
 
@@ -77,14 +78,17 @@ export function raceSafeBackends(): { name: string; start: () => Promise<Backend
   return list;
 }
 
-export const dynamoClient = (endpoint: string) => new DynamoDBClient({ ...TEST_CLIENT_CONFIG, endpoint });
+/** Built like the runtime's clients (`recorded`), so calls made through them count in the IAM contract. */
+export const dynamoClient = (endpoint: string) =>
+  recorded(new DynamoDBClient({ ...TEST_CLIENT_CONFIG, endpoint }));
 export const sqsClient = (endpoint: string) =>
-  new SQSClient({ ...TEST_CLIENT_CONFIG, endpoint, useQueueUrlAsEndpoint: false });
+  recorded(new SQSClient({ ...TEST_CLIENT_CONFIG, endpoint, useQueueUrlAsEndpoint: false }));
 
 /** A fresh table per suite, so suites never see each other's items. */
 export async function createTestTable(client: DynamoDBClient, prefix = 'rota-test'): Promise<string> {
   const name = `${prefix}-${ulid().toLowerCase()}`;
   await client.send(new CreateTableCommand(tableDefinition(name)));
+  declareResource('table', name);
   return name;
 }
 

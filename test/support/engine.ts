@@ -12,6 +12,7 @@ import {
   type ExecutorOptions,
   type RunResult,
 } from '../../lib/executor/executor';
+import { declareResource } from '../../lib/observability/aws-calls';
 import { createRunQueue, type QueuedRun, type RunQueue } from '../../lib/queue/run-queue';
 import type { Run, RunMessage } from '../../lib/run/model';
 import { createRunService } from '../../lib/run/run-service';
@@ -29,6 +30,7 @@ import {
 import type { RunStatus } from '../../lib/task/model';
 import { createTaskService } from '../../lib/task/task-service';
 import { startWorkerPool } from '../../local/worker-pool';
+import { attributed } from './attribution';
 import { type Backend, createTestTable, dynamoClient, sqsClient, waitFor } from './emulators';
 
 /** A test-only system whose runner the test controls through its metadata. */
@@ -124,19 +126,29 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
     }),
   });
 
+  declareResource('table', tableName);
+  declareResource('runsQueue', runsQueue.url);
+  declareResource('deadLetterQueue', dlq.url);
+
+  // The stores stay unattributed (tests read them to assert); the entry points below are
+  // attributed to the function that runs them on AWS. The probe system's API would be
+  // deployed like the tasks API, so its service calls count as tasks-api's.
   const tasks = createTaskStore({ client: dynamo, tableName, dueShards: 4 });
   const runs = createRunStore({ client: dynamo, tableName, retentionMs: 86_400_000 });
   const leases = createLeaseStore({ client: dynamo, tableName });
   const rawQueue = createRunQueue({ client: sqs, queueUrl: runsQueue.url });
   const queue = options.duplicateDeliveries ? duplicatingQueue(rawQueue) : rawQueue;
-  const taskService = createTaskService({
-    tasks,
-    onTaskDeleted: async (task) => {
-      await runs.deleteAllForTask(task.id);
-    },
-  });
+  const taskService = attributed(
+    'tasks-api',
+    createTaskService({
+      tasks,
+      onTaskDeleted: async (task) => {
+        await runs.deleteAllForTask(task.id);
+      },
+    }),
+  );
   const probes = taskService.forSystem(probeSystem);
-  const runService = createRunService({ runs, queue }).forSystem(probes);
+  const runService = attributed('tasks-api', createRunService({ runs, queue }).forSystem(probes));
   const observations = new Observations();
   const registry = createRunnerRegistry([
     runnable(probeSystem, probeRunner(observations)),
@@ -144,35 +156,41 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
   ]);
 
   const newExecutor = (overrides: Partial<ExecutorOptions> = {}): Executor =>
-    createExecutor({
-      tasks,
-      runs,
-      leases,
-      queue,
-      runners: registry,
-      logger: quietLogger,
-      options: {
-        cancelPollMs: 100,
-        waitBaseDelaySeconds: 1,
-        waitMaxDelaySeconds: 2,
-        ...options.executor,
-        ...overrides,
-      },
-    });
+    attributed(
+      'executor',
+      createExecutor({
+        tasks,
+        runs,
+        leases,
+        queue,
+        runners: registry,
+        logger: quietLogger,
+        options: {
+          cancelPollMs: 100,
+          waitBaseDelaySeconds: 1,
+          waitMaxDelaySeconds: 2,
+          ...options.executor,
+          ...overrides,
+        },
+      }),
+    );
   /** An executor whose process freezes right after it claims: later writes never land. */
   const never = () => new Promise<never>(() => {});
   const newFrozenExecutor = (overrides: Partial<ExecutorOptions> = {}): Executor =>
-    createExecutor({
-      tasks,
-      runs: { ...runs, heartbeat: never, finish: never },
-      leases: { ...leases, extend: never, release: never },
-      queue,
-      runners: registry,
-      logger: quietLogger,
-      options: { ...options.executor, ...overrides },
-    });
+    attributed(
+      'executor',
+      createExecutor({
+        tasks,
+        runs: { ...runs, heartbeat: never, finish: never },
+        leases: { ...leases, extend: never, release: never },
+        queue,
+        runners: registry,
+        logger: quietLogger,
+        options: { ...options.executor, ...overrides },
+      }),
+    );
   const newScheduler = (target: RunQueue = queue) =>
-    createScheduler({ tasks, queue: target, dueShards: 4, logger: quietLogger });
+    attributed('scheduler', createScheduler({ tasks, queue: target, dueShards: 4, logger: quietLogger }));
 
   /** N executor "Lambdas" racing on the queue, each a poller feeding the real SQS handler. */
   const startExecutors = (count: number, workersEach = 2) => {
@@ -186,6 +204,7 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
         batchSize: 5,
         visibilityTimeoutSeconds: 30,
         functionName: 'test-executor',
+        recordAs: 'executor',
         handler: (event: SQSEvent, context) =>
           processPartialResponse(
             event,
@@ -202,15 +221,18 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
   };
 
   const startDeadLetterConsumer = () => {
-    const handle = createDeadLetterHandler({ runs, tasks, logger: quietLogger });
+    const handle = attributed('dead-letter', {
+      record: createDeadLetterHandler({ runs, tasks, logger: quietLogger }),
+    });
     return startWorkerPool({
       sqs,
       queueUrl: dlq.url,
       queueArn: dlq.arn,
       workers: 1,
       functionName: 'test-dead-letter',
+      recordAs: 'dead-letter',
       handler: (event, context) =>
-        processPartialResponse(event, handle, new BatchProcessor(EventType.SQS), { context }),
+        processPartialResponse(event, handle.record, new BatchProcessor(EventType.SQS), { context }),
     });
   };
 
@@ -254,7 +276,7 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
     taskService,
     messageFor,
     waitForStatus,
-    createRunService: () => createRunService({ runs, queue }),
+    createRunService: () => attributed('tasks-api', createRunService({ runs, queue })),
     tasks,
     runs,
     leases,

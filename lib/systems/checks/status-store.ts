@@ -7,17 +7,29 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { GET, PUT, QUERY, type TableUse, UPDATE } from '../../store/access';
 import { fromItem } from '../../store/items';
 import {
   ATTR,
   CHECK_STATE_SK,
   INDEX,
   orgStatusesPk,
+  PARTITION,
   STATUS_PREFIX,
   statusSk,
   taskPk,
 } from '../../store/keys';
 import type { CheckStatus, Level } from './model';
+
+/** What each part of the status store does to the table (see `TableUse`). */
+export const STATUS_STORE = {
+  /** write, getState, setState: the check runner, in the check's partition. */
+  writes: { name: 'status store: writes', actions: [PUT, GET, UPDATE], keyPrefixes: [PARTITION.task] },
+  /** list: the checks API, in the check's partition. */
+  reads: { name: 'status store: list', actions: [QUERY], keyPrefixes: [PARTITION.task] },
+  /** writtenSince: the notification-rule runner reads an org's statuses through byOrgType. */
+  orgReads: { name: 'status store: writtenSince', queries: [INDEX.byOrgType] },
+} as const satisfies Record<string, TableUse>;
 
 export interface CheckState {
   lastLevel?: Level | undefined;

@@ -7,8 +7,23 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { DELETE, GET, PUT, type TableUse } from '../../store/access';
 import { fromItem, whenConditionHolds } from '../../store/items';
-import { ATTR, ENDPOINT_SK, endpointPk, INDEX, orgEndpointsPk } from '../../store/keys';
+import { ATTR, ENDPOINT_SK, endpointPk, INDEX, orgEndpointsPk, PARTITION } from '../../store/keys';
+
+/** What each part of the endpoint store does to the table (see `TableUse`). */
+export const ENDPOINT_STORE = {
+  /** create, get, replace, delete, list: the endpoints API. */
+  manage: {
+    name: 'endpoint store: manage',
+    actions: [PUT, GET, DELETE],
+    keyPrefixes: [PARTITION.endpoint],
+    queries: [INDEX.byOrgType],
+  },
+  /** get: rules name their endpoint; the rule runner sends to it. */
+  reads: { name: 'endpoint store: get', actions: [GET], keyPrefixes: [PARTITION.endpoint] },
+} as const satisfies Record<string, TableUse>;
+
 import type { NotificationEndpoint } from './endpoint-model';
 
 /** Notification endpoints are plain items, not tasks; listed per org through byOrgType. */

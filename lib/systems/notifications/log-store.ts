@@ -6,8 +6,18 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { GET, PUT, QUERY, type TableUse, UPDATE } from '../../store/access';
 import { fromItem, whenConditionHolds } from '../../store/items';
-import { ATTR, NOTIFY_PREFIX, notifySk, RULE_STATE_SK, taskPk } from '../../store/keys';
+import { ATTR, NOTIFY_PREFIX, notifySk, PARTITION, RULE_STATE_SK, taskPk } from '../../store/keys';
+
+/** What each part of the notification log does to the table (see `TableUse`); it lives in the rule's partition. */
+export const NOTIFICATION_LOG_STORE = {
+  /** claim, settle, cursor, setCursor: the rule runner. */
+  writes: { name: 'notification log: writes', actions: [PUT, UPDATE, GET], keyPrefixes: [PARTITION.task] },
+  /** list: the rules API. */
+  reads: { name: 'notification log: list', actions: [QUERY], keyPrefixes: [PARTITION.task] },
+} as const satisfies Record<string, TableUse>;
+
 import type { NotificationLogEntry } from './rule-model';
 
 /**
