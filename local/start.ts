@@ -20,7 +20,7 @@ import { startTicker, startWorkerPool } from './worker-pool';
 export interface LocalOptions {
   /** 0 picks a free port. @default 8080 */
   port?: number;
-  /** Keep DynamoDB data on disk between restarts. In memory when absent. */
+  /** Keep the table and the runs queue on disk between restarts. In memory when absent. */
   dataDir?: string | undefined;
   /** Executor pollers, like the event source's maximumConcurrency. @default 10 */
   workers?: number;
@@ -61,7 +61,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
   try {
     const dynamo = await startDynalite({ path: options.dataDir });
     emulators.push(dynamo);
-    const sqs = await startFauxqs();
+    // The queue persists beside the table: queued, delayed and in-flight run messages
+    // survive a crash of this process, as they would in SQS.
+    const sqs = await startFauxqs({ dataDir: options.dataDir ? join(options.dataDir, 'sqs') : undefined });
     emulators.push(sqs);
 
     const queues = await createQueues(sqs.endpoint);
