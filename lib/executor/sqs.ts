@@ -22,6 +22,7 @@ export async function handleRunRecord(
   }
   const result = await executor.execute(parsed.data, {
     remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    receiveCount: Number(record.attributes.ApproximateReceiveCount ?? 1),
   });
   logger.info('run message handled', {
     runID: parsed.data.runID,

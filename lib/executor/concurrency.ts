@@ -1,0 +1,154 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { RunQueue } from '../queue/run-queue';
+import type { Run, RunMessage } from '../run/model';
+import type { Lease, LeaseStore, Slot } from '../store/lease-store';
+import type { RunStore } from '../store/run-store';
+import type { Task } from '../task/model';
+
+export interface ConcurrencyGateDeps {
+  runs: RunStore;
+  leases: LeaseStore;
+  queue: RunQueue;
+  logger: Logger;
+  /** How long a slot lives without a heartbeat; also how long a requeued run may wait unseen. */
+  claimTtlMs: number;
+}
+
+/** A lease (and whether this run had to be requeued to get it: it then has a waiter marker), or why it waits. */
+export type Admission = { lease: Lease; requeued: boolean } | { waiting: string };
+
+/** How many markers one look at the waiters reads (stale ones are skipped and deleted). */
+const WAITER_PAGE = 5;
+
+/**
+ * Who may start a run of a task with a `concurrency` limit, and in which order.
+ *
+ * - A run starts only holding one of the task's lease slots.
+ * - Runs that wait have a marker; a run never takes a free slot while an older run
+ *   (by scheduledFor: run IDs sort by it) waits, and a released slot hands over to the
+ *   oldest waiter by sending its message again at once.
+ * - A slot whose holder stopped heartbeating is reclaimed only after the holder's run
+ *   is moved back to `scheduled` (waiting): the store never shows more than
+ *   `concurrency` runs `started`.
+ */
+export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
+  /** The oldest run still waiting, older than `before` when given. Markers of runs that moved on are deleted. */
+  async function oldestWaiter(taskID: string, before?: string): Promise<Run | undefined> {
+    let after: string | undefined;
+    for (;;) {
+      const ids = await deps.leases.waiters(taskID, { limit: WAITER_PAGE, afterRunID: after });
+      for (const runID of ids) {
+        if (before !== undefined && runID >= before) return undefined;
+        const run = await deps.runs.get(taskID, runID);
+        if (run?.status === 'scheduled') return run;
+        await deps.leases.removeWaiter(taskID, runID);
+      }
+      if (ids.length < WAITER_PAGE) return undefined;
+      after = ids.at(-1);
+    }
+  }
+
+  /** Sends a waiting run's message again, due at once. */
+  async function wake(run: Run): Promise<void> {
+    const message: RunMessage = {
+      taskID: run.taskID,
+      runID: run.id,
+      scheduledFor: run.scheduledFor,
+      kind: run.kind,
+      attempt: run.attempt,
+      revision: run.revision,
+      waits: 0,
+    };
+    await deps.queue.enqueueOne({ message, delaySeconds: 0 });
+  }
+
+  /** A slot whose holder died: its run goes back to waiting first, then the slot is freed. */
+  async function reclaim(task: Task, slot: Slot, at: number): Promise<boolean> {
+    const requeued = await deps.runs.requeueStalled(task.id, slot.runID, slot.token, {
+      now: at,
+      openAt: at + deps.claimTtlMs,
+      logLine: 'the executor running this run stopped; it waits for a concurrency slot again',
+    });
+    if (requeued) {
+      await deps.leases.addWaiter(task.id, slot.runID);
+      deps.logger.warn('requeued a run whose executor stopped holding a concurrency slot', {
+        taskID: task.id,
+        runID: slot.runID,
+      });
+    }
+    await deps.leases.clearExpired(task.id, slot.slot, slot.token, at);
+    return requeued !== undefined;
+  }
+
+  const describe = (running: number, limit: number, older: boolean) =>
+    `waiting for a concurrency slot: ${running} of ${limit} running${older ? ', older runs go first' : ''}`;
+
+  return {
+    oldestWaiter,
+
+    /** A lease for `message`'s run, or why it must wait. */
+    async admit(task: Task, message: RunMessage, token: string, at: number): Promise<Admission> {
+      const limit = task.concurrency ?? Number.POSITIVE_INFINITY;
+      let running = 0;
+      let requeued = false;
+      // A few rounds: a reclaimed slot or a lost race means looking again.
+      for (let round = 0; round < 4; round++) {
+        const [older, slots] = await Promise.all([
+          oldestWaiter(task.id, message.runID),
+          deps.leases.slots(task.id),
+        ]);
+        const live = slots.filter((s) => s.expiresAtMs >= at);
+        running = live.length;
+        if (older) {
+          // A free slot nobody takes means the oldest waiter's message is still delayed: wake it.
+          if (running < limit) await wake(older);
+          return { waiting: describe(running, limit, true) };
+        }
+        const stalled = slots.filter((s) => s.expiresAtMs < at);
+        if (stalled.length > 0) {
+          const moved = await Promise.all(stalled.map((slot) => reclaim(task, slot, at)));
+          // This run's own earlier claim, from an executor that died: it resumes now.
+          if (stalled.some((slot, i) => moved[i] && slot.runID === message.runID)) requeued = true;
+          continue;
+        }
+        if (running >= limit) return { waiting: describe(running, limit, false) };
+        const held = new Set(live.map((s) => s.slot));
+        const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !held.has(slot));
+        for (const slot of shuffle(free).slice(0, 3)) {
+          const lease = await deps.leases.take(
+            task.id,
+            slot,
+            { runID: message.runID, token },
+            deps.claimTtlMs,
+            at,
+          );
+          if (lease) return { lease, requeued };
+        }
+      }
+      return { waiting: describe(running, limit, false) };
+    },
+
+    /** Whether a slot looks free right now (a run that just began to wait checks this once). */
+    async hasFreeSlot(task: Task, at: number): Promise<boolean> {
+      const slots = await deps.leases.slots(task.id);
+      return slots.filter((s) => s.expiresAtMs >= at).length < (task.concurrency ?? Number.POSITIVE_INFINITY);
+    },
+
+    /** Frees the slot and hands it over to the oldest waiting run. */
+    async release(task: Task, lease: Lease): Promise<void> {
+      if (!(await deps.leases.release(lease))) return;
+      const next = await oldestWaiter(task.id);
+      if (next) await wake(next);
+    },
+  };
+}
+
+export type ConcurrencyGate = ReturnType<typeof createConcurrencyGate>;
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
