@@ -51,6 +51,7 @@ export type TableAccess =
   | 'readTokens'
   | 'advanceDueTasks'
   | 'runTasks'
+  | 'reconcileOpenRuns'
   | 'settleDeadLetters';
 
 /** One HTTP API system: a function, its routes, and what it may touch. */
@@ -137,6 +138,12 @@ export const WORKER_FUNCTIONS = [
   { name: 'scheduler', entry: 'functions/scheduler.ts', tableAccess: 'advanceDueTasks', enqueue: true },
   { name: 'executor', entry: 'functions/executor.ts', tableAccess: 'runTasks', enqueue: true },
   {
+    name: 'reconciler',
+    entry: 'functions/reconciler.ts',
+    tableAccess: 'reconcileOpenRuns',
+    enqueue: true,
+  },
+  {
     name: 'dead-letter',
     entry: 'functions/dead-letter.ts',
     tableAccess: 'settleDeadLetters',
@@ -180,6 +187,8 @@ const TABLE_GRANTS: Record<
   advanceDueTasks: { table: [UPDATE], queryIndexes: [INDEX.due] },
   // Runs and lease slots live in the task's partition, read by Query on the table itself.
   runTasks: { table: [GET, PUT, UPDATE, DELETE, QUERY], queryIndexes: [] },
+  // Reads the open index, a run's claim, and moves the run's stall time on.
+  reconcileOpenRuns: { table: [GET, UPDATE], queryIndexes: [INDEX.open] },
   settleDeadLetters: { table: [GET, UPDATE], queryIndexes: [] },
 };
 
@@ -357,7 +366,10 @@ export class TaskService extends Construct {
   readonly scheduler: RotaFunction;
   readonly executor: RotaFunction;
   readonly deadLetterHandler: RotaFunction;
+  /** Sends again the open runs (manual, retries, waiting) that stopped moving. */
+  readonly reconciler: RotaFunction;
   readonly schedulerRule: events.Rule;
+  readonly reconcilerRule: events.Rule;
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly authMode: TaskServiceAuthMode;
   /** Seals credentials in stored targets. */
@@ -464,12 +476,14 @@ export class TaskService extends Construct {
       fn: createFunction({ ...spec, api: true }, apiTimeout),
     }));
 
-    const [schedulerSpec, executorSpec, deadLetterSpec] = WORKER_FUNCTIONS;
+    const [schedulerSpec, executorSpec, reconcilerSpec, deadLetterSpec] = WORKER_FUNCTIONS;
     // A tick is a few queries and writes per due task; it must end before the next tick.
     this.scheduler = createFunction(schedulerSpec, Duration.minutes(1));
     // The executor opens sealed credentials just before it calls a target.
     this.executor = createFunction({ ...executorSpec, opensSecrets: true }, settings.executorTimeout);
     this.deadLetterHandler = createFunction(deadLetterSpec, deadLetterTimeout);
+    // A pass is one Query per shard plus a few writes per overdue run; it ends before the next.
+    this.reconciler = createFunction(reconcilerSpec, Duration.minutes(1));
 
     let routeAuthorizer: apigw.IHttpRouteAuthorizer;
     if (settings.authMode === 'token') {
@@ -512,6 +526,7 @@ export class TaskService extends Construct {
     this.functions = functions;
 
     this.schedulerRule = this.wireScheduler(settings.schedulerRate);
+    this.reconcilerRule = this.wireReconciler();
     this.executor.addEventSource(
       new SqsEventSource(this.runsQueue, {
         batchSize: 10,
@@ -730,6 +745,22 @@ export class TaskService extends Construct {
     });
   }
 
+  /**
+   * Its own rule and function rather than a step of the scheduler tick: it needs other
+   * grants (the open index, a run's claim), its failures never delay scheduling, and it
+   * runs every minute whatever the scheduler's rate. A missed pass costs nothing: the
+   * next one reads the same overdue runs.
+   */
+  private wireReconciler(): events.Rule {
+    const rate = Duration.minutes(1);
+    this.reconciler.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: rate });
+    return new events.Rule(this, 'ReconcilerTick', {
+      description: 'Rota reconciler: re-sends open runs that stopped moving',
+      schedule: events.Schedule.rate(rate),
+      targets: [new targets.LambdaFunction(this.reconciler, { retryAttempts: 2, maxEventAge: rate })],
+    });
+  }
+
   private createApi(
     props: TaskServiceProps,
     settings: Settings,
@@ -857,6 +888,12 @@ export class TaskService extends Construct {
         'SchedulerErrorsAlarm',
         'Rota: scheduler ticks failed',
         this.scheduler.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        0,
+      ),
+      above(
+        'ReconcilerErrorsAlarm',
+        'Rota: reconciler passes failed (stalled open runs are not being re-sent)',
+        this.reconciler.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         0,
       ),
       above(
