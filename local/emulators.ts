@@ -84,9 +84,11 @@ async function persistentStores(dataDir: string): Promise<{ stores: Stores; clos
   const entry = import.meta.resolve('fauxqs');
   const internal = async <T>(path: string, name: string): Promise<new (...args: never[]) => T> => {
     const module = (await import(new URL(path, entry).href)) as Record<string, unknown>;
-    const constructor = module[name];
-    if (typeof constructor !== 'function') throw new Error(`fauxqs has no ${name} in ${path}`);
-    return constructor as new (...args: never[]) => T;
+    const exported = module[name];
+    if (typeof exported !== 'function') throw new Error(`fauxqs has no ${name} in ${path}`);
+    return exported as new (
+      ...args: never[]
+    ) => T;
   };
   const [Persistence, Sqs, Sns, S3] = await Promise.all([
     internal<PersistenceManager>('./persistence.js', 'PersistenceManager'),

@@ -26,6 +26,8 @@ export interface LocalOptions {
   workers?: number;
   /** Scheduler tick period. @default 1000 */
   tickMs?: number;
+  /** How often the reconciler re-sends open runs that stopped moving (also once at start). @default 5000 */
+  reconcileMs?: number;
   /** Extra environment for the handlers (set before they load). */
   env?: Record<string, string>;
 }
@@ -38,7 +40,14 @@ export interface LocalRota {
    * earlier one in the data dir). It is kept nowhere: show it once.
    */
   generatedOperatorToken?: string | undefined;
-  stop(): Promise<void>;
+  /** Run messages being handled right now. */
+  inFlight(): number;
+  /**
+   * Stops gracefully: no more ticks or polls, in-flight runs get up to `graceMs` to
+   * finish (what is left resumes after the next start), then the server and the
+   * emulators close. Resolves to whether every in-flight run finished in time.
+   */
+  stop(graceMs?: number): Promise<boolean>;
 }
 
 export const LOCAL_TABLE = 'rota';
@@ -52,11 +61,13 @@ export const MAX_RECEIVE_COUNT = 5;
 export async function startLocal(options: LocalOptions = {}): Promise<LocalRota> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // Stopped in order: loops first, then the server, then the emulators they talk to.
-  const stoppers: (() => Promise<void>)[] = [];
+  const stoppers: ((graceMs: number) => Promise<boolean>)[] = [];
   const emulators: Emulator[] = [];
-  const stopAll = async () => {
-    for (const stop of stoppers) await stop();
+  const stopAll = async (graceMs = Number.POSITIVE_INFINITY) => {
+    let drained = true;
+    for (const stop of stoppers) drained = (await stop(graceMs)) && drained;
     await Promise.all(emulators.map((e) => e.stop()));
+    return drained;
   };
   try {
     const dynamo = await startDynalite({ path: options.dataDir });
@@ -103,34 +114,50 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     const executor = (await import('../functions/executor')).handler;
     const deadLetter = (await import('../functions/dead-letter')).handler;
     const scheduler = (await import('../functions/scheduler')).handler;
-    const loops = [
+    const reconciler = (await import('../functions/reconciler')).handler;
+    const tickers = [
       startTicker(
         () => scheduler({}, lambdaContext('rota-scheduler')),
         options.tickMs ?? 1000,
         logError('scheduler tick failed'),
       ),
-      startWorkerPool({
-        sqs: runtime().sqs,
-        queueUrl: queues.runs.url,
-        queueArn: queues.runs.arn,
-        handler: executor,
-        workers: options.workers ?? 10,
-        functionName: 'rota-executor',
-        timeoutMs: 300_000,
-        onError: logError('executor poll failed'),
-      }),
+      // Its first pass runs at start: runs left open by a crash move again at once.
+      startTicker(
+        () => reconciler({}, lambdaContext('rota-reconciler')),
+        options.reconcileMs ?? 5000,
+        logError('reconciler pass failed'),
+      ),
+    ];
+    // Messages of a process that died come back after this; a live pool keeps extending it.
+    const visibilityTimeoutSeconds = Math.max(10, runtime().config.ROTA_CLAIM_TTL_SECONDS);
+    const executors = startWorkerPool({
+      sqs: runtime().sqs,
+      queueUrl: queues.runs.url,
+      queueArn: queues.runs.arn,
+      handler: executor,
+      workers: options.workers ?? 10,
+      visibilityTimeoutSeconds,
+      functionName: 'rota-executor',
+      timeoutMs: 300_000,
+      onError: logError('executor poll failed'),
+    });
+    const pools = [
+      executors,
       startWorkerPool({
         sqs: runtime().sqs,
         queueUrl: queues.dlq.url,
         queueArn: queues.dlq.arn,
         handler: deadLetter,
         workers: 1,
+        visibilityTimeoutSeconds,
         functionName: 'rota-dead-letter',
         onError: logError('dead-letter poll failed'),
       }),
     ];
-    stoppers.unshift(async () => {
-      await Promise.all(loops.map((loop) => loop.stop()));
+    stoppers.unshift(async (graceMs) => {
+      await Promise.all(tickers.map((ticker) => ticker.stop()));
+      const drained = await Promise.all(pools.map((pool) => pool.stop(graceMs)));
+      return drained.every(Boolean);
     });
 
     const authorizer = (await import('../functions/authorizer')).handler;
@@ -145,12 +172,17 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       server.once('error', reject);
       server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
     });
-    stoppers.push(() => closeServer(server));
+    // Closed first: no new requests while the runs in flight finish.
+    stoppers.unshift(async () => {
+      await closeServer(server);
+      return true;
+    });
     const { port } = server.address() as AddressInfo;
     return {
       url: `http://127.0.0.1:${port}`,
       env,
       generatedOperatorToken: security.generatedOperatorToken,
+      inFlight: () => executors.inFlight(),
       stop: stopAll,
     };
   } catch (error) {
