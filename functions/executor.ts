@@ -22,6 +22,7 @@ export const handler = middy(async (event: SQSEvent, context: Context): Promise<
       },
     );
   } finally {
-    metrics.publishStoredMetrics();
+    // A batch of waiting or duplicate runs records no lag: nothing to publish then.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }).use(injectLambdaContext(logger));

@@ -32,21 +32,31 @@ const WAITER_PAGE = 5;
  *   `concurrency` runs `started`.
  */
 export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
-  /** The oldest run still waiting, older than `before` when given. Markers of runs that moved on are deleted. */
-  async function oldestWaiter(taskID: string, before?: string): Promise<Run | undefined> {
+  /**
+   * The oldest runs still waiting (at most `count`), older than `before` when given.
+   * Markers of runs that moved on are deleted.
+   */
+  async function oldestWaiters(taskID: string, count: number, before?: string): Promise<Run[]> {
+    const found: Run[] = [];
     let after: string | undefined;
     for (;;) {
-      const ids = await deps.leases.waiters(taskID, { limit: WAITER_PAGE, afterRunID: after });
-      for (const runID of ids) {
-        if (before !== undefined && runID >= before) return undefined;
+      const waiters = await deps.leases.waiters(taskID, { limit: WAITER_PAGE, afterRunID: after });
+      for (const { runID, marker } of waiters) {
+        if (before !== undefined && runID >= before) return found;
         const run = await deps.runs.get(taskID, runID);
-        if (run?.status === 'scheduled') return run;
-        await deps.leases.removeWaiter(taskID, runID);
+        if (run?.status === 'scheduled') {
+          found.push(run);
+          if (found.length >= count) return found;
+        } else {
+          await deps.leases.removeWaiter(taskID, runID, marker);
+        }
       }
-      if (ids.length < WAITER_PAGE) return undefined;
-      after = ids.at(-1);
+      if (waiters.length < WAITER_PAGE) return found;
+      after = waiters.at(-1)?.runID;
     }
   }
+
+  const oldestWaiter = async (taskID: string, before?: string) => (await oldestWaiters(taskID, 1, before))[0];
 
   /** Sends a waiting run's message again, due at once. */
   async function wake(run: Run): Promise<void> {
@@ -134,11 +144,15 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
       return slots.filter((s) => s.expiresAtMs >= at).length < (task.concurrency ?? Number.POSITIVE_INFINITY);
     },
 
-    /** Frees the slot and hands it over to the oldest waiting run. */
-    async release(task: Task, lease: Lease): Promise<void> {
+    /**
+     * Frees the slot and hands the free slots over to the oldest waiting runs (more than
+     * one when several slots freed at once, so none stays idle behind a woken waiter).
+     */
+    async release(task: Task, lease: Lease, at: number): Promise<void> {
       if (!(await deps.leases.release(lease))) return;
-      const next = await oldestWaiter(task.id);
-      if (next) await wake(next);
+      const live = (await deps.leases.slots(task.id)).filter((s) => s.expiresAtMs >= at).length;
+      const free = Math.max(1, (task.concurrency ?? 1) - live);
+      for (const next of await oldestWaiters(task.id, free)) await wake(next);
     },
   };
 }

@@ -40,8 +40,8 @@ export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = {
   defaultTimeoutMs: 60_000,
   safetyMarginMs: 3_000,
   logLimitBytes: 64 * 1024,
-  waitBaseDelaySeconds: 2,
-  waitMaxDelaySeconds: 30,
+  waitBaseDelaySeconds: 5,
+  waitMaxDelaySeconds: 60,
 };
 
 export type Outcome = 'success' | 'failed' | 'canceled' | 'dropped' | 'duplicate' | 'waiting' | 'deferred';
@@ -111,6 +111,13 @@ class Flight {
 
 type FinalStatus = 'success' | 'failed' | 'canceled';
 
+/** What a limited run's admission gave: its lease, and whether it was stored (waiting, indexed) before. */
+interface Admitted {
+  lease: Lease | undefined;
+  wasWaiting: boolean;
+  indexed: boolean;
+}
+
 /** A run this executor claimed: what it needs until the run's final write. */
 interface Claimed {
   task: Task;
@@ -144,16 +151,16 @@ export function createExecutor(deps: ExecutorDeps) {
   /**
    * Waiting for a slot never touches the message's receive count: the run goes back
    * as a new message and this one is acknowledged, so waiting can never dead-letter it.
-   * The delay doubles with each wait (capped) and shrinks with the run's age. It is whole
-   * seconds, jitter included, because SQS delays are: a fraction would be floored away.
+   * A released slot wakes the oldest waiter at once, so this delay is only the fallback
+   * for a slot that frees without a release (its holder died): it doubles with each wait
+   * up to a cap, which keeps a long queue of waiters from flooding the executors. It is
+   * whole seconds, jitter included, because SQS delays are: a fraction would be floored away.
    */
-  const waitDelaySeconds = (message: RunMessage, at: number) => {
-    const backoff = Math.min(
+  const waitDelaySeconds = (message: RunMessage) => {
+    const delay = Math.min(
       options.waitMaxDelaySeconds,
       options.waitBaseDelaySeconds * 2 ** Math.min(message.waits, 5),
     );
-    const ageSeconds = Math.max(0, (at - Date.parse(message.scheduledFor)) / 1000);
-    const delay = Math.max(1, backoff - Math.floor(ageSeconds / 10));
     return delay + Math.floor(random() * (Math.ceil(delay / 2) + 1));
   };
 
@@ -190,23 +197,16 @@ export function createExecutor(deps: ExecutorDeps) {
     const token = randomUUID();
     const timeoutMs = timeoutOf(task, startOptions);
 
-    let existing: RunState | undefined;
-    let lease: Lease | undefined;
-    let wasWaiting = false;
+    let admitted: Admitted = { lease: undefined, wasWaiting: false, indexed: false };
+    if (task.concurrency !== undefined) {
+      const gated = await admitLimited(task, message, token, at, startOptions);
+      if ('outcome' in gated) return gated;
+      admitted = gated;
+    }
     // Runs stored before they start (manual, retries, waiters) carry the open index; the
     // claim moves their stall time to when a live executor must have finished them.
-    let indexed = message.kind !== 'scheduled';
-    if (task.concurrency !== undefined) {
-      // A duplicate delivery of a finished or live run must not take a slot from a waiting one.
-      existing = await deps.runs.inspect(task.id, message.runID);
-      const settled = await settleUnclaimable(task, message, existing, at, startOptions);
-      if (settled) return settled;
-      const admission = await gate.admit(task, message, token, at);
-      if ('waiting' in admission) return waitForSlot(task, message, existing, admission.waiting, at);
-      lease = admission.lease;
-      wasWaiting = admission.requeued || existing?.waiting === true;
-      indexed ||= admission.requeued || existing?.openAt !== undefined;
-    }
+    const indexed = message.kind !== 'scheduled' || admitted.indexed;
+    const { lease } = admitted;
     const claim = await deps.runs.claim({
       taskID: task.id,
       runID: message.runID,
@@ -217,13 +217,13 @@ export function createExecutor(deps: ExecutorDeps) {
       stallAt: indexed ? at + timeoutMs + options.claimTtlMs : undefined,
     });
     if (!claim.claimed) {
-      if (lease) await gate.release(task, lease);
+      if (lease) await gate.release(task, lease, now());
       return (
         (await settleUnclaimable(task, message, claim.state, at, startOptions)) ??
         (await retryLater(message, claim.state))
       );
     }
-    if (wasWaiting) await deps.leases.removeWaiter(task.id, message.runID);
+    if (admitted.wasWaiting) await deps.leases.removeWaiter(task.id, message.runID);
 
     const lagMs = claim.resumed ? undefined : at - runAt;
     if (lagMs !== undefined) deps.onLag?.(lagMs, task);
@@ -242,6 +242,30 @@ export function createExecutor(deps: ExecutorDeps) {
       flight,
     );
     return { ...result, lagMs };
+  }
+
+  /**
+   * A run of a task with a concurrency limit: a lease, or the outcome that ends this
+   * delivery (a duplicate, a deferral, or a wait). A duplicate delivery of a finished or
+   * live run must not take a slot from a waiting one, so the run is read first.
+   */
+  async function admitLimited(
+    task: Task,
+    message: RunMessage,
+    token: string,
+    at: number,
+    startOptions: StartOptions,
+  ): Promise<Admitted | RunResult> {
+    const existing = await deps.runs.inspect(task.id, message.runID);
+    const settled = await settleUnclaimable(task, message, existing, at, startOptions);
+    if (settled) return settled;
+    const admission = await gate.admit(task, message, token, at);
+    if ('waiting' in admission) return waitForSlot(task, message, existing, admission.waiting, at);
+    return {
+      lease: admission.lease,
+      wasWaiting: admission.requeued || existing?.waiting === true,
+      indexed: admission.requeued || existing?.openAt !== undefined,
+    };
   }
 
   /** Why a message must not run, if it must not. */
@@ -315,7 +339,7 @@ export function createExecutor(deps: ExecutorDeps) {
     at: number,
   ): Promise<RunResult> {
     const waitToken = randomUUID();
-    let delaySeconds = waitDelaySeconds(message, at);
+    let delaySeconds = waitDelaySeconds(message);
     const firstWait = existing?.waiting !== true;
     const stored = await deps.runs.wait({
       taskID: task.id,
@@ -354,7 +378,7 @@ export function createExecutor(deps: ExecutorDeps) {
     );
     const outcome = await runWithTimers(claimed, flight, log);
     const finished = await writeFinal(claimed, outcome, log);
-    if (claimed.lease) await gate.release(task, claimed.lease);
+    if (claimed.lease) await gate.release(task, claimed.lease, now());
     if (!finished) {
       deps.logger.warn('run finished after losing its claim; result discarded', { runID: message.runID });
       return { outcome: 'duplicate', reason: 'lost the claim' };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DeleteItemCommand,
   type DynamoDBClient,
@@ -50,9 +51,16 @@ export interface LeaseStore {
   /** Frees the slot; false when it was no longer ours (it expired and someone took it). */
   release(lease: Lease): Promise<boolean>;
   addWaiter(taskID: string, runID: string): Promise<void>;
-  removeWaiter(taskID: string, runID: string): Promise<void>;
-  /** Waiting run IDs, oldest scheduledFor first, after `afterRunID` when given. */
-  waiters(taskID: string, options: { limit: number; afterRunID?: string | undefined }): Promise<string[]>;
+  /**
+   * Deletes a run's marker; with `marker`, only that one (a marker read earlier may have
+   * been replaced since, by a run that went back to waiting, and must then stay).
+   */
+  removeWaiter(taskID: string, runID: string, marker?: string): Promise<void>;
+  /** Waiting runs, oldest scheduledFor first, after `afterRunID` when given. */
+  waiters(
+    taskID: string,
+    options: { limit: number; afterRunID?: string | undefined },
+  ): Promise<{ runID: string; marker: string }[]>;
 }
 
 export function createLeaseStore({
@@ -164,13 +172,27 @@ export function createLeaseStore({
       await client.send(
         new PutItemCommand({
           TableName: tableName,
-          Item: { ...waiterKey(taskID, runID), ...marshall({ runID }) },
+          Item: { ...waiterKey(taskID, runID), ...marshall({ runID, marker: randomUUID() }) },
         }),
       );
     },
 
-    async removeWaiter(taskID, runID) {
-      await client.send(new DeleteItemCommand({ TableName: tableName, Key: waiterKey(taskID, runID) }));
+    async removeWaiter(taskID, runID, marker) {
+      await whenConditionHolds(() =>
+        client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: waiterKey(taskID, runID),
+            ...(marker
+              ? {
+                  ConditionExpression: '#marker = :marker',
+                  ExpressionAttributeNames: { '#marker': 'marker' },
+                  ExpressionAttributeValues: marshall({ ':marker': marker }),
+                }
+              : {}),
+          }),
+        ),
+      );
     },
 
     async waiters(taskID, { limit, afterRunID }) {
@@ -191,8 +213,11 @@ export function createLeaseStore({
         }),
       );
       return (out.Items ?? [])
-        .map((item) => String(unmarshall(item).runID))
-        .filter((runID) => runID !== afterRunID)
+        .map((item) => {
+          const raw = unmarshall(item);
+          return { runID: String(raw.runID), marker: String(raw.marker) };
+        })
+        .filter(({ runID }) => runID !== afterRunID)
         .slice(0, limit);
     },
   };
