@@ -4,8 +4,9 @@
  * SIGKILLed at three random moments over two minutes and restarted each time; then a
  * report of what was planned against what ran.
  *
- *   npm run chaos -- --tasks 20 --seconds 120 --kills 3 --seed 7
+ *   npm run chaos -- --tasks 20 --seconds 120 --kills 3 --seed 7 [--keep]
  *
+ * `--keep` leaves the data dir, with each process's INFO log in it, for a look inside.
  * Exits non-zero if anything was lost, stranded, started twice without resuming, if a
  * retry is missing or a concurrency cap was broken.
  */
@@ -22,7 +23,11 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '3' },
     seed: { type: 'string', default: String(Date.now() % 100_000) },
     'downtime-ms': { type: 'string', default: '3000' },
+    /** Passed to local mode as --workers; its own default otherwise. */
+    workers: { type: 'string' },
     'data-dir': { type: 'string' },
+    /** Keep the data dir and every process's INFO log in it, to look into a failure. */
+    keep: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -66,6 +71,8 @@ try {
     settleMs: 120_000,
     timeout: '30s',
     log: (line) => console.log(`  ${line}`),
+    logDir: values.keep ? dataDir : undefined,
+    workers: values.workers ? Number(values.workers) : undefined,
   });
   console.log(`\n${formatAudit(audit)}\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   const broken =
@@ -76,5 +83,5 @@ try {
     audit.capViolations.length;
   process.exitCode = broken > 0 ? 1 : 0;
 } finally {
-  if (!values['data-dir']) rmSync(dataDir, { recursive: true, force: true });
+  if (!values['data-dir'] && !values.keep) rmSync(dataDir, { recursive: true, force: true });
 }

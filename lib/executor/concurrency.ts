@@ -14,19 +14,28 @@ export interface ConcurrencyGateDeps {
   claimTtlMs: number;
 }
 
-/** A lease (and whether this run had to be requeued to get it: it then has a waiter marker), or why it waits. */
-export type Admission = { lease: Lease; requeued: boolean } | { waiting: string };
+/**
+ * A lease (and whether this run had to be requeued to get it: it then has a waiter
+ * marker), or why it waits (and whether older runs wait before it).
+ */
+export type Admission = { lease: Lease; requeued: boolean } | { waiting: string; behind: boolean };
 
 /** How many markers one look at the waiters reads (stale ones are skipped and deleted). */
 const WAITER_PAGE = 5;
+/**
+ * A woken run is not woken again this soon: its message is on its way. However many
+ * executors see a free slot with a waiter before it, the waiter gets one more message
+ * per quiet period, not one per executor.
+ */
+const WAKE_QUIET_MS = 5_000;
 
 /**
  * Who may start a run of a task with a `concurrency` limit, and in which order.
  *
  * - A run starts only holding one of the task's lease slots.
  * - Runs that wait have a marker; a run never takes a free slot while an older run
- *   (by scheduledFor: run IDs sort by it) waits, and a released slot hands over to the
- *   oldest waiter by sending its message again at once.
+ *   (by scheduledFor: run IDs sort by it) waits, and a released (or reclaimed) slot
+ *   hands over to the oldest waiters by sending their messages again at once.
  * - A slot whose holder stopped heartbeating is reclaimed only after the holder's run
  *   is moved back to `scheduled` (waiting): the store never shows more than
  *   `concurrency` runs `started`.
@@ -57,6 +66,13 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
   }
 
   const oldestWaiter = async (taskID: string, before?: string) => (await oldestWaiters(taskID, 1, before))[0];
+
+  /** Wakes a waiting run unless it was woken within the quiet period; true when it sent. */
+  async function wakeOnce(run: Run, at: number): Promise<boolean> {
+    if (!(await deps.leases.markWoken(run.taskID, run.id, at, WAKE_QUIET_MS))) return false;
+    await wake(run);
+    return true;
+  }
 
   /** Sends a waiting run's message again, due at once. */
   async function wake(run: Run): Promise<void> {
@@ -110,9 +126,10 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
         const live = slots.filter((s) => s.expiresAtMs >= at);
         running = live.length;
         if (older) {
-          // A free slot nobody takes means the oldest waiter's message is still delayed: wake it.
-          if (running < limit) await wake(older);
-          return { waiting: describe(running, limit, true) };
+          // A free slot the oldest waiter has not taken: its hand-over may be on its way, or
+          // lost with an executor that died; wake it, once per quiet period.
+          if (running < limit) await wakeOnce(older, at);
+          return { waiting: describe(running, limit, true), behind: true };
         }
         const stalled = slots.filter((s) => s.expiresAtMs < at);
         if (stalled.length > 0) {
@@ -121,7 +138,7 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
           if (stalled.some((slot, i) => moved[i] && slot.runID === message.runID)) requeued = true;
           continue;
         }
-        if (running >= limit) return { waiting: describe(running, limit, false) };
+        if (running >= limit) return { waiting: describe(running, limit, false), behind: false };
         const held = new Set(live.map((s) => s.slot));
         const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !held.has(slot));
         for (const slot of shuffle(free).slice(0, 3)) {
@@ -135,7 +152,7 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
           if (lease) return { lease, requeued };
         }
       }
-      return { waiting: describe(running, limit, false) };
+      return { waiting: describe(running, limit, false), behind: false };
     },
 
     /** Whether a slot looks free right now (a run that just began to wait checks this once). */
@@ -146,13 +163,18 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
 
     /**
      * Frees the slot and hands the free slots over to the oldest waiting runs (more than
-     * one when several slots freed at once, so none stays idle behind a woken waiter).
+     * one when several slots freed at once, so none stays idle behind a woken waiter). A
+     * hand-over always wakes: an earlier wake may have found the slot still taken.
      */
     async release(task: Task, lease: Lease, at: number): Promise<void> {
       if (!(await deps.leases.release(lease))) return;
       const live = (await deps.leases.slots(task.id)).filter((s) => s.expiresAtMs >= at).length;
       const free = Math.max(1, (task.concurrency ?? 1) - live);
-      for (const next of await oldestWaiters(task.id, free)) await wake(next);
+      for (const next of await oldestWaiters(task.id, free)) {
+        // Marked, so executors that see the free slot meanwhile leave the hand-over to this wake.
+        await deps.leases.markWoken(task.id, next.id, at, 0);
+        await wake(next);
+      }
     },
   };
 }

@@ -40,8 +40,8 @@ export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = {
   defaultTimeoutMs: 60_000,
   safetyMarginMs: 3_000,
   logLimitBytes: 64 * 1024,
-  waitBaseDelaySeconds: 5,
-  waitMaxDelaySeconds: 60,
+  waitBaseDelaySeconds: 10,
+  waitMaxDelaySeconds: 120,
 };
 
 export type Outcome = 'success' | 'failed' | 'canceled' | 'dropped' | 'duplicate' | 'waiting' | 'deferred';
@@ -151,10 +151,10 @@ export function createExecutor(deps: ExecutorDeps) {
   /**
    * Waiting for a slot never touches the message's receive count: the run goes back
    * as a new message and this one is acknowledged, so waiting can never dead-letter it.
-   * A released slot wakes the oldest waiter at once, so this delay is only the fallback
-   * for a slot that frees without a release (its holder died): it doubles with each wait
-   * up to a cap, which keeps a long queue of waiters from flooding the executors. It is
-   * whole seconds, jitter included, because SQS delays are: a fraction would be floored away.
+   * Released and reclaimed slots wake the oldest waiters at once, so this delay is only a
+   * fallback (a task with no other runs whose slot's holder died): it doubles with each
+   * wait up to a cap, which keeps a long line of waiters from flooding the executors. It
+   * is whole seconds, jitter included, because SQS delays are: a fraction would be floored away.
    */
   const waitDelaySeconds = (message: RunMessage) => {
     const delay = Math.min(
@@ -260,7 +260,7 @@ export function createExecutor(deps: ExecutorDeps) {
     const settled = await settleUnclaimable(task, message, existing, at, startOptions);
     if (settled) return settled;
     const admission = await gate.admit(task, message, token, at);
-    if ('waiting' in admission) return waitForSlot(task, message, existing, admission.waiting, at);
+    if ('waiting' in admission) return waitForSlot(task, message, existing, admission, at);
     return {
       lease: admission.lease,
       wasWaiting: admission.requeued || existing?.waiting === true,
@@ -335,7 +335,7 @@ export function createExecutor(deps: ExecutorDeps) {
     task: Task,
     message: RunMessage,
     existing: RunState | undefined,
-    reason: string,
+    { waiting: reason, behind }: { waiting: string; behind: boolean },
     at: number,
   ): Promise<RunResult> {
     const waitToken = randomUUID();
@@ -355,11 +355,12 @@ export function createExecutor(deps: ExecutorDeps) {
     if (!stored.waiting) {
       return { outcome: 'duplicate', run: stored.state?.run, reason: 'another message carries this run' };
     }
-    if (firstWait) {
-      await deps.leases.addWaiter(task.id, message.runID);
-      // A slot freed between the look and the marker would hand over to nobody: look once more.
-      if (await gate.hasFreeSlot(task, now())) delaySeconds = 0;
-    }
+    // Written on every wait, not only the first: a marker lost with an executor that died
+    // between storing the run and writing it would leave the run invisible to hand-overs.
+    await deps.leases.addWaiter(task.id, message.runID);
+    // First in line: a slot freed between the look and the marker handed over to nobody,
+    // so look once more. Behind older waiters, their hand-overs lead to this one.
+    if (firstWait && !behind && (await gate.hasFreeSlot(task, now()))) delaySeconds = 0;
     await deps.queue.enqueueOne({
       message: { ...message, waits: message.waits + 1, waitToken },
       delaySeconds,

@@ -56,6 +56,11 @@ export interface LeaseStore {
    * been replaced since, by a run that went back to waiting, and must then stay).
    */
   removeWaiter(taskID: string, runID: string, marker?: string): Promise<void>;
+  /**
+   * Marks a waiting run as just woken; false when someone woke it within `quietMs`, so
+   * a run is woken once per quiet period however many executors notice its turn.
+   */
+  markWoken(taskID: string, runID: string, now: number, quietMs: number): Promise<boolean>;
   /** Waiting runs, oldest scheduledFor first, after `afterRunID` when given. */
   waiters(
     taskID: string,
@@ -193,6 +198,23 @@ export function createLeaseStore({
           }),
         ),
       );
+    },
+
+    async markWoken(taskID, runID, now, quietMs) {
+      const out = await whenConditionHolds(() =>
+        client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: waiterKey(taskID, runID),
+            UpdateExpression: 'SET wokenAt = :now',
+            ConditionExpression:
+              'attribute_exists(#pk) AND (attribute_not_exists(wokenAt) OR wokenAt < :quietSince)',
+            ExpressionAttributeNames: { '#pk': ATTR.pk },
+            ExpressionAttributeValues: marshall({ ':now': now, ':quietSince': now - quietMs }),
+          }),
+        ),
+      );
+      return out !== undefined;
     },
 
     async waiters(taskID, { limit, afterRunID }) {

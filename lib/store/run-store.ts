@@ -144,7 +144,11 @@ export interface RunStore {
     untilMs: number,
     cursor?: Record<string, unknown>,
   ): Promise<{ runs: OpenRun[]; cursor?: Record<string, unknown> | undefined }>;
-  /** Moves a run's `openAt` on, if it is still `seen` (nobody else moved it meanwhile). */
+  /**
+   * Moves a run's `openAt` on, if it is still `seen` (nobody else moved it meanwhile).
+   * A waiting run's carrier is presumed lost then: the next of its messages to arrive
+   * carries it (see `wait`).
+   */
   postponeOpen(taskID: string, runID: string, seen: number, openAt: number): Promise<boolean>;
   /** Newest first, by scheduledFor. */
   list(taskID: string, query: ListRunsQuery): Promise<Run[]>;
@@ -538,7 +542,7 @@ export function createRunStore({
           new UpdateItemCommand({
             TableName: tableName,
             Key: key(taskID, runID),
-            UpdateExpression: 'SET #openAt = :openAt',
+            UpdateExpression: 'SET #openAt = :openAt REMOVE waitToken',
             ConditionExpression: '#openAt = :seen AND attribute_exists(#openPk)',
             ExpressionAttributeNames: { '#openAt': ATTR.openAt, '#openPk': ATTR.openPk },
             ExpressionAttributeValues: marshall({ ':openAt': openAt, ':seen': seen }),

@@ -4,6 +4,7 @@ import { scheduledRunID } from '../../lib/run/run-ids';
 import { OPERATOR } from '../../lib/task/task-service';
 import { type Backend, raceSafeBackends, waitFor } from '../support/emulators';
 import { capturingQueue, createEngine, type Engine } from '../support/engine';
+import { crashOn, InjectedCrash } from '../support/faults';
 
 const probe = (extra: Record<string, unknown> = {}) => ({
   durationMs: 20,
@@ -225,6 +226,98 @@ describe.each(raceSafeBackends())('waiting for a concurrency slot on $name', ({ 
       expect(clampDelay(delay)).toBe(delay);
     }
     expect(high - low).toBeGreaterThanOrEqual(4);
+    holding.cancel();
+    await holding.done();
+  });
+
+  it('hands a released slot to the oldest waiter even if it was woken moments before, and onlookers do not wake it again', async () => {
+    const task = await engine.probes.create(OPERATOR, {
+      orgID: 'org',
+      name: 'hand-over',
+      every: '1h',
+      concurrency: 1,
+      metadata: probe({ hang: true }),
+    });
+    const holder = await engine.runService.runNow(OPERATOR, task.id, ago(500));
+    const handedOver = capturingQueue();
+    const holding = engine.newExecutor({}, { queue: handedOver }).start(engine.messageFor(holder));
+    await engine.waitForStatus(holder, 'started');
+    const waiter = await engine.runService.runNow(OPERATOR, task.id, ago(400));
+    expect(
+      (await engine.newExecutor({}, { queue: capturingQueue() }).execute(engine.messageFor(waiter))).outcome,
+    ).toBe('waiting');
+    // Someone woke it a moment ago, while the slot was still taken: that wake was wasted.
+    expect(await engine.leases.markWoken(task.id, waiter.id, Date.now(), 0)).toBe(true);
+
+    holding.cancel();
+    expect((await holding.done()).outcome).toBe('canceled');
+    const wakes = handedOver.sent.filter((s) => s.message.runID === waiter.id);
+    expect(wakes.map((s) => s.delaySeconds)).toEqual([0]);
+
+    // Until the woken run arrives, the slot is free with an older waiter: runs passing by wait,
+    // and leave the hand-over to the wake already on its way.
+    const onlookers = [];
+    for (const offset of [300, 200, 100]) {
+      const run = await engine.runService.runNow(OPERATOR, task.id, ago(offset));
+      const sent = capturingQueue();
+      const result = await engine.newExecutor({}, { queue: sent }).execute(engine.messageFor(run));
+      expect(result.reason).toBe('waiting for a concurrency slot: 0 of 1 running, older runs go first');
+      expect(sent.sent.filter((s) => s.message.runID === waiter.id)).toEqual([]);
+      onlookers.push(run);
+    }
+
+    const woken = wakes[0]?.message;
+    if (!woken) throw new Error('no wake');
+    const started = engine.newExecutor().start(woken);
+    await engine.waitForStatus(waiter, 'started');
+    started.cancel();
+    expect((await started.done()).outcome).toBe('canceled');
+    for (const run of onlookers) await engine.runService.cancel(OPERATOR, task.id, run.id);
+  });
+
+  it('a crash between storing a waiting run and its marker: the next wait writes the marker, so no newer run overtakes it', async () => {
+    const task = await engine.probes.create(OPERATOR, {
+      orgID: 'org',
+      name: 'marker-lost',
+      every: '1h',
+      concurrency: 1,
+      metadata: probe({ hang: true }),
+    });
+    const holder = await engine.runService.runNow(OPERATOR, task.id, ago(500));
+    const holding = engine.newExecutor().start(engine.messageFor(holder));
+    await engine.waitForStatus(holder, 'started');
+    const waiter = await engine.runService.runNow(OPERATOR, task.id, ago(400));
+    const crashing = engine.newExecutor(
+      { claimTtlMs: 300 },
+      {
+        queue: capturingQueue(),
+        leases: {
+          ...engine.leases,
+          addWaiter: crashOn(engine.leases.addWaiter, 'executor, before the marker'),
+        },
+      },
+    );
+    await expect(crashing.execute(engine.messageFor(waiter))).rejects.toBeInstanceOf(InjectedCrash);
+    expect(await engine.runs.get(task.id, waiter.id)).toMatchObject({ status: 'scheduled' });
+
+    // Its message never left: once overdue, the reconciler sends it, and that wait writes the marker.
+    const sent = capturingQueue();
+    const reconciler = engine.newReconciler({ queue: sent, graceMs: 300 });
+    await waitFor(async () => ((await reconciler.reconcile()).requeued > 0 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+      what: 'the reconciler to send the waiting run',
+    });
+    const redelivered = sent.sent.find((s) => s.message.runID === waiter.id)?.message;
+    if (!redelivered) throw new Error('not sent');
+    expect((await engine.newExecutor({}, { queue: capturingQueue() }).execute(redelivered)).outcome).toBe(
+      'waiting',
+    );
+    const newer = await engine.runService.runNow(OPERATOR, task.id, ago(100));
+    const late = await engine.newExecutor({}, { queue: capturingQueue() }).execute(engine.messageFor(newer));
+    expect(late.reason).toBe('waiting for a concurrency slot: 1 of 1 running, older runs go first');
+
+    for (const run of [waiter, newer]) await engine.runService.cancel(OPERATOR, task.id, run.id);
     holding.cancel();
     await holding.done();
   });

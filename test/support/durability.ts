@@ -4,8 +4,10 @@
  * tasks of every kind, SIGKILLs at chosen moments with restarts, and an audit of what
  * ran against what was planned.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { policyRetryRunID, scheduledRunID } from '../../lib/run/run-ids';
 import { compileSchedule } from '../../lib/schedule/schedule';
 import { isAlive, killHard, type LocalProcess, startLocalProcess } from './local-process';
@@ -92,16 +94,18 @@ export interface TaskSpec {
 
 /** The mix of the issue's experiment, `count` tasks of it: 1 s and 2 s schedules, caps of 1 and 2, failures with retries. */
 export function taskMix(count: number): TaskSpec[] {
+  // Each capped kind leaves headroom (runs shorter than the interval times the cap), so
+  // the backlog a kill leaves behind drains; a mix the caps cannot serve would never settle.
   const kinds: Omit<TaskSpec, 'name'>[] = [
     { every: '1s', delayMs: 100 },
     { every: '1s', delayMs: 300 },
     { every: '2s', delayMs: 1_500 },
     { every: '1s', delayMs: 300, concurrency: 1 },
-    { every: '1s', delayMs: 1_200, concurrency: 2 },
+    { every: '1s', delayMs: 1_000, concurrency: 2 },
     { every: '2s', delayMs: 200, fails: true, retry: { attempts: 2, backoff: '1s' } },
-    { every: '2s', delayMs: 1_400, concurrency: 1 },
+    { every: '2s', delayMs: 1_000, concurrency: 1 },
     { every: '1s', delayMs: 50, catchUp: 'all' },
-    { every: '2s', delayMs: 500, concurrency: 1, fails: true, retry: { attempts: 1, backoff: '1s' } },
+    { every: '2s', delayMs: 100, concurrency: 1, fails: true, retry: { attempts: 1, backoff: '1s' } },
   ];
   return Array.from({ length: count }, (_, i) => ({
     name: `t${String(i).padStart(2, '0')}`,
@@ -184,6 +188,10 @@ export interface ExperimentOptions {
   timeout: string;
   env?: Record<string, string>;
   log?: (line: string) => void;
+  /** Keep each process's output (INFO logs included) as `process-<n>.log` here. */
+  logDir?: string;
+  /** `--workers` for local mode. @default local mode's own default */
+  workers?: number;
 }
 
 /** What the process had going on at the moment it was killed. */
@@ -224,14 +232,23 @@ export interface Audit {
  */
 export async function runExperiment(options: ExperimentOptions): Promise<Audit> {
   const log = options.log ?? (() => {});
-  const env = { ROTA_BOOTSTRAP_TOKEN: OPERATOR_TOKEN, ...options.env };
+  const outputs: string[] = [];
+  const env: Record<string, string> = {
+    ROTA_BOOTSTRAP_TOKEN: OPERATOR_TOKEN,
+    ...(options.logDir ? { POWERTOOLS_LOG_LEVEL: 'INFO' } : {}),
+    ...options.env,
+  };
+  const keepOutput = (output: string) => {
+    outputs.push(output);
+    if (options.logDir) writeFileSync(join(options.logDir, `process-${outputs.length}.log`), output);
+  };
   const target = await startRecordingTarget();
-  let rota: LocalProcess = await startLocalProcess({ dataDir: options.dataDir, env });
+  const args = options.workers ? ['--workers', String(options.workers)] : [];
+  let rota: LocalProcess = await startLocalProcess({ dataDir: options.dataDir, env, args });
   const client = new Client(rota.url);
   const storeViolations: string[] = [];
   const kills: KillMoment[] = [];
   const manual: ApiRun[] = [];
-  const outputs: string[] = [];
   let sampling = true;
   let sampler: Promise<void> = Promise.resolve();
   try {
@@ -291,12 +308,12 @@ export async function runExperiment(options: ExperimentOptions): Promise<Audit> 
         delayedRuns,
       };
       await killHard(rota);
-      outputs.push(rota.output());
+      keepOutput(rota.output());
       log(
         `kill ${i + 1} at ${((moment.at - origin) / 1000).toFixed(1)} s: ${moment.callsInFlight} calls in flight, ${waitingRuns} runs waiting, ${delayedRuns} accepted for later`,
       );
       await new Promise((r) => setTimeout(r, options.downtimeMs));
-      rota = await startLocalProcess({ dataDir: options.dataDir, env });
+      rota = await startLocalProcess({ dataDir: options.dataDir, env, args });
       client.url = rota.url;
       moment.restartedAt = Date.now();
       kills.push(moment);
@@ -321,7 +338,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Audit> 
       .filter((t) => t.spec.concurrency !== undefined)
       .filter((t) => (target.maxInFlight.get(t.spec.name) ?? 0) > (t.spec.concurrency ?? 0))
       .map((t) => `${t.spec.name}: ${target.maxInFlight.get(t.spec.name)} calls in flight at the target`);
-    outputs.push(rota.output());
+    keepOutput(rota.output());
     return {
       ...audit.result,
       stranded: audit.pendingIDs,
@@ -358,8 +375,12 @@ async function auditRuns(
   final: boolean,
 ) {
   const when = (time: number) => `+${((time - origin) / 1000).toFixed(1)}s`;
+  // Counted after each task's runs are read: a run that finished meanwhile has its call counted.
   const callsByRun = new Map<string, number>();
-  for (const call of target.calls) callsByRun.set(call.runID, (callsByRun.get(call.runID) ?? 0) + 1);
+  const countCalls = () => {
+    callsByRun.clear();
+    for (const call of target.calls) callsByRun.set(call.runID, (callsByRun.get(call.runID) ?? 0) + 1);
+  };
   const lost: string[] = [];
   const pendingIDs: string[] = [];
   const duplicateStarts: string[] = [];
@@ -374,6 +395,7 @@ async function auditRuns(
 
   for (const task of tasks.values()) {
     const runs = new Map((await client.runs(task.id)).map((r) => [r.id, r]));
+    countCalls();
     const schedule = compileSchedule({ every: task.spec.every });
     const check = (run: ApiRun | undefined, label: string) => {
       if (!run || run.status === 'scheduled' || run.status === 'started') {
@@ -381,7 +403,9 @@ async function auditRuns(
         return;
       }
       const starts = callsByRun.get(run.id) ?? 0;
-      if (starts === 0 && run.status !== 'canceled') lost.push(`${label} ${run.status} without a call`);
+      if (starts === 0 && run.status !== 'canceled') {
+        lost.push(`${label} ${run.status} without a call: ${run.log.map((l) => l.message).join(' | ')}`);
+      }
       if (starts > 0) ran++;
       if (starts > 1) {
         if (run.log.some((l) => l.message.startsWith('run resumed'))) resumedStarts++;
