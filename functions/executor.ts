@@ -28,7 +28,8 @@ export const handler = rotaHandler(
         },
       );
     } finally {
-      metrics.publishStoredMetrics();
+      // A batch of waiting or duplicate runs records no lag: nothing to publish then.
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   }).use(injectLambdaContext(logger)),
 );

@@ -164,6 +164,12 @@ export const WORKER_FUNCTIONS = [
     enqueue: true,
   },
   {
+    name: 'reconciler',
+    entry: 'functions/reconciler.ts',
+    table: [RUN_STORE.reconciliation],
+    enqueue: true,
+  },
+  {
     name: 'dead-letter',
     entry: 'functions/dead-letter.ts',
     table: [RUN_STORE.failures, TASK_STORE.completions],
@@ -388,7 +394,10 @@ export class TaskService extends Construct {
   readonly scheduler: RotaFunction;
   readonly executor: RotaFunction;
   readonly deadLetterHandler: RotaFunction;
+  /** Sends again the open runs (manual, retries, waiting) that stopped moving. */
+  readonly reconciler: RotaFunction;
   readonly schedulerRule: events.Rule;
+  readonly reconcilerRule: events.Rule;
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly authMode: TaskServiceAuthMode;
   /** Seals credentials in stored targets. */
@@ -495,12 +504,14 @@ export class TaskService extends Construct {
       fn: createFunction({ ...spec, api: true }, apiTimeout),
     }));
 
-    const [schedulerSpec, executorSpec, deadLetterSpec] = WORKER_FUNCTIONS;
+    const [schedulerSpec, executorSpec, reconcilerSpec, deadLetterSpec] = WORKER_FUNCTIONS;
     // A tick is a few queries and writes per due task; it must end before the next tick.
     this.scheduler = createFunction(schedulerSpec, Duration.minutes(1));
     // The executor opens sealed credentials just before it calls a target.
     this.executor = createFunction({ ...executorSpec, opensSecrets: true }, settings.executorTimeout);
     this.deadLetterHandler = createFunction(deadLetterSpec, deadLetterTimeout);
+    // A pass is one Query per shard plus a few writes per overdue run; it ends before the next.
+    this.reconciler = createFunction(reconcilerSpec, Duration.minutes(1));
 
     let routeAuthorizer: apigw.IHttpRouteAuthorizer;
     if (settings.authMode === 'token') {
@@ -551,6 +562,7 @@ export class TaskService extends Construct {
     this.functions = functions;
 
     this.schedulerRule = this.wireScheduler(settings.schedulerRate);
+    this.reconcilerRule = this.wireReconciler();
     this.executor.addEventSource(
       new SqsEventSource(this.runsQueue, {
         batchSize: 10,
@@ -790,6 +802,22 @@ export class TaskService extends Construct {
     });
   }
 
+  /**
+   * Its own rule and function rather than a step of the scheduler tick: it needs other
+   * grants (the open index, a run's claim), its failures never delay scheduling, and it
+   * runs every minute whatever the scheduler's rate. A missed pass costs nothing: the
+   * next one reads the same overdue runs.
+   */
+  private wireReconciler(): events.Rule {
+    const rate = Duration.minutes(1);
+    this.reconciler.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: rate });
+    return new events.Rule(this, 'ReconcilerTick', {
+      description: 'Rota reconciler: re-sends open runs that stopped moving',
+      schedule: events.Schedule.rate(rate),
+      targets: [new targets.LambdaFunction(this.reconciler, { retryAttempts: 2, maxEventAge: rate })],
+    });
+  }
+
   private createApi(
     props: TaskServiceProps,
     settings: Settings,
@@ -917,6 +945,12 @@ export class TaskService extends Construct {
         'SchedulerErrorsAlarm',
         'Rota: scheduler ticks failed',
         this.scheduler.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        0,
+      ),
+      above(
+        'ReconcilerErrorsAlarm',
+        'Rota: reconciler passes failed (stalled open runs are not being re-sent)',
+        this.reconciler.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         0,
       ),
       above(

@@ -22,6 +22,12 @@ export const ROTA_CONFIG_SCHEMA = z.object({
   ROTA_RUN_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
   /** How often the scheduler fires; its lookahead and the missed-run grace follow it. */
   ROTA_SCHEDULER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
+  /**
+   * How long an executor's claim on a run (and its lease slot) lives without a
+   * heartbeat: after that its run counts as stranded and is resumed. Open runs count as
+   * stalled this long after they were due (the reconciler's grace).
+   */
+  ROTA_CLAIM_TTL_SECONDS: z.coerce.number().int().min(3).max(300).default(30),
   ROTA_ALLOW_PRIVATE_TARGETS: bool,
   ROTA_ALLOWED_TARGET_HOSTS: list,
   /** Local mode: its own API and emulator ports, which no target may reach (lib/net/address-policy.ts). */

@@ -4,6 +4,7 @@ import { createOrgQuota } from './auth/org-quota';
 import { config, type RotaConfig } from './config';
 import type { TargetPolicy } from './net/address-policy';
 import { declareResource, recorded } from './observability/aws-calls';
+import { logger } from './observability/logger';
 import { createRunQueue } from './queue/run-queue';
 import { createSqsClient } from './queue/sqs-client';
 import { createRunService } from './run/run-service';
@@ -35,6 +36,7 @@ export function createRuntime(cfg: RotaConfig) {
     client: dynamo,
     tableName,
     retentionMs: cfg.ROTA_RUN_RETENTION_DAYS * 86_400_000,
+    openShards: cfg.ROTA_DUE_SHARDS,
   });
   const leases = createLeaseStore({ client: dynamo, tableName });
   const queue = cfg.ROTA_RUNS_QUEUE_URL
@@ -48,7 +50,12 @@ export function createRuntime(cfg: RotaConfig) {
       await runs.deleteAllForTask(task.id);
     },
   });
-  const runService = createRunService({ runs, queue });
+  const runService = createRunService({
+    runs,
+    queue,
+    logger,
+    stallGraceMs: cfg.ROTA_CLAIM_TTL_SECONDS * 1000,
+  });
   const targetPolicy: TargetPolicy = {
     allowPrivate: cfg.ROTA_ALLOW_PRIVATE_TARGETS,
     allowedHosts: cfg.ROTA_ALLOWED_TARGET_HOSTS,

@@ -11,8 +11,14 @@ const { values } = parseArgs({
     'allowed-target-hosts': { type: 'string' },
     // Run the bundles the CDK assets are built from instead of the TypeScript sources.
     bundles: { type: 'boolean', default: false },
+    'shutdown-grace': { type: 'string', default: '10' },
   },
 });
+const graceSeconds = Number(values['shutdown-grace']);
+if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
+  console.error(`--shutdown-grace must be a number of seconds, got "${values['shutdown-grace']}"`);
+  process.exit(2);
+}
 
 const rota = await startLocal({
   port: Number(values.port),
@@ -22,8 +28,9 @@ const rota = await startLocal({
   bundles: values.bundles,
 });
 
+const where = values['data-dir'] ? `in ${values['data-dir']}` : 'in memory';
 console.log(
-  `Rota is running at ${rota.url}${values.bundles ? ' from the bundles in dist/functions' : ''}  (DynamoDB: dynalite ${values['data-dir'] ? `in ${values['data-dir']}` : 'in memory'}, SQS: fauxqs)`,
+  `Rota is running at ${rota.url}${values.bundles ? ' from the bundles in dist/functions' : ''}  (pid ${process.pid}; DynamoDB: dynalite, SQS: fauxqs, ${where})`,
 );
 // startLocal put its environment into process.env, beside the shell's own.
 for (const line of describeLocalTargets(process.env)) console.log(line);
@@ -46,9 +53,33 @@ Try it:
     -d '{"orgID":"my-org","description":"my-org tasks","permissions":[{"action":"read","resource":{"type":"tasks"}},{"action":"write","resource":{"type":"tasks"}}]}'
 `);
 
-const shutdown = async () => {
-  await rota.stop();
-  process.exit(0);
+/**
+ * The first SIGINT or SIGTERM stops gracefully: no new ticks, polls or requests, and the
+ * runs in flight get the grace period to finish (what is left resumes after the next
+ * start). A second signal exits at once. A repeat within half a second is the same
+ * signal twice (a terminal's Ctrl-C reaches npm and node, and npm forwards it again).
+ */
+let stoppingSince: number | undefined;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (stoppingSince !== undefined) {
+    if (Date.now() - stoppingSince < 500) return;
+    console.log(`${signal} again: exiting now; runs in flight resume after the next start.`);
+    process.exit(130);
+  }
+  stoppingSince = Date.now();
+  console.log(
+    `${signal}: stopping; ${rota.inFlight()} run batch(es) in flight get up to ${graceSeconds} s to finish (signal again to exit now).`,
+  );
+  void rota.stop(graceSeconds * 1000).then(
+    (drained) => {
+      console.log(drained ? 'Rota stopped.' : 'Rota stopped; unfinished runs resume after the next start.');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error('Rota could not stop cleanly:', error);
+      process.exit(1);
+    },
+  );
 };
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);

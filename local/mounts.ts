@@ -32,6 +32,7 @@ export const FUNCTION_SOURCES: Readonly<Record<string, () => Promise<{ handler: 
   scheduler: () => import('../functions/scheduler'),
   executor: () => import('../functions/executor'),
   'dead-letter': () => import('../functions/dead-letter'),
+  reconciler: () => import('../functions/reconciler'),
 };
 
 export type { HttpHandler };

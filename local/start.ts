@@ -30,7 +30,7 @@ import { type SqsHandler, startTicker, startWorkerPool } from './worker-pool';
 export interface LocalOptions {
   /** 0 picks a free port. @default 8080 */
   port?: number;
-  /** Keep DynamoDB data on disk between restarts. In memory when absent. */
+  /** Keep the table and the runs queue on disk between restarts. In memory when absent. */
   dataDir?: string | undefined;
   /** Executor pollers, like the event source's maximumConcurrency. @default 10 */
   workers?: number;
@@ -41,6 +41,8 @@ export interface LocalOptions {
    * or `none`). @default ROTA_ALLOWED_TARGET_HOSTS from the shell, else loopback
    */
   allowedTargetHosts?: string | undefined;
+  /** How often the reconciler re-sends open runs that stopped moving (also once at start). @default 5000 */
+  reconcileMs?: number;
   /** Extra environment for the handlers (set before they load). */
   env?: Record<string, string>;
   /**
@@ -59,7 +61,14 @@ export interface LocalRota {
    * earlier one in the data dir). It is kept nowhere: show it once.
    */
   generatedOperatorToken?: string | undefined;
-  stop(): Promise<void>;
+  /** Run messages being handled right now. */
+  inFlight(): number;
+  /**
+   * Stops gracefully: no more ticks or polls, in-flight runs get up to `graceMs` to
+   * finish (what is left resumes after the next start), then the server and the
+   * emulators close. Resolves to whether every in-flight run finished in time.
+   */
+  stop(graceMs?: number): Promise<boolean>;
 }
 
 export const LOCAL_TABLE = 'rota';
@@ -72,17 +81,21 @@ export const MAX_RECEIVE_COUNT = 5;
  */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalRota> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  // Stopped in order: loops first, then the server, then the emulators they talk to.
-  const stoppers: (() => Promise<void>)[] = [];
+  // Stopped in order: the server, then the loops, then the emulators they talk to.
+  const stoppers: ((graceMs: number) => Promise<boolean>)[] = [];
   const emulators: Emulator[] = [];
-  const stopAll = async () => {
-    for (const stop of stoppers) await stop();
+  const stopAll = async (graceMs = Number.POSITIVE_INFINITY) => {
+    let drained = true;
+    for (const stop of stoppers) drained = (await stop(graceMs)) && drained;
     await Promise.all(emulators.map((e) => e.stop()));
+    return drained;
   };
   try {
     const dynamo = await startDynalite({ path: options.dataDir });
     emulators.push(dynamo);
-    const sqs = await startFauxqs();
+    // The queue persists beside the table: queued, delayed and in-flight run messages
+    // survive a crash of this process, as they would in SQS.
+    const sqs = await startFauxqs({ dataDir: options.dataDir ? join(options.dataDir, 'sqs') : undefined });
     emulators.push(sqs);
     // Listening before the handlers load: the API's own port is one no target may reach.
     let serve: RequestListener = (_req, res) =>
@@ -94,7 +107,11 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       server.once('error', reject);
       server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
     });
-    stoppers.push(() => closeServer(server));
+    // Closed first: no new requests while the runs in flight finish.
+    stoppers.push(async () => {
+      await closeServer(server);
+      return true;
+    });
     const { port } = server.address() as AddressInfo;
 
     const queues = await createQueues(sqs.endpoint);
@@ -139,37 +156,53 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     const logError = (what: string) => (error: unknown) => logger.error(what, { error });
     const executor = (await load('executor')) as SqsHandler;
     const deadLetter = (await load('dead-letter')) as SqsHandler;
-    const scheduler = (await load('scheduler')) as (event: unknown, context: Context) => Promise<unknown>;
-    const loops = [
+    const scheduler = (await load('scheduler')) as ScheduledHandler;
+    const reconciler = (await load('reconciler')) as ScheduledHandler;
+    const tickers = [
       startTicker(
         () => scheduler({}, lambdaContext('rota-scheduler')),
         options.tickMs ?? 1000,
         logError('scheduler tick failed'),
       ),
-      startWorkerPool({
-        sqs: runtime().sqs,
-        queueUrl: queues.runs.url,
-        queueArn: queues.runs.arn,
-        handler: executor,
-        workers: options.workers ?? 10,
-        functionName: 'rota-executor',
-        recordAs: 'executor',
-        timeoutMs: 300_000,
-        onError: logError('executor poll failed'),
-      }),
+      // Its first pass runs at start: runs left open by a crash move again at once.
+      startTicker(
+        () => reconciler({}, lambdaContext('rota-reconciler')),
+        options.reconcileMs ?? 5000,
+        logError('reconciler pass failed'),
+      ),
+    ];
+    // Messages of a process that died come back after this; a live pool keeps extending it.
+    const visibilityTimeoutSeconds = Math.max(10, runtime().config.ROTA_CLAIM_TTL_SECONDS);
+    const executors = startWorkerPool({
+      sqs: runtime().sqs,
+      queueUrl: queues.runs.url,
+      queueArn: queues.runs.arn,
+      handler: executor,
+      workers: options.workers ?? 10,
+      visibilityTimeoutSeconds,
+      functionName: 'rota-executor',
+      recordAs: 'executor',
+      timeoutMs: 300_000,
+      onError: logError('executor poll failed'),
+    });
+    const pools = [
+      executors,
       startWorkerPool({
         sqs: runtime().sqs,
         queueUrl: queues.dlq.url,
         queueArn: queues.dlq.arn,
         handler: deadLetter,
         workers: 1,
+        visibilityTimeoutSeconds,
         functionName: 'rota-dead-letter',
         recordAs: 'dead-letter',
         onError: logError('dead-letter poll failed'),
       }),
     ];
-    stoppers.unshift(async () => {
-      await Promise.all(loops.map((loop) => loop.stop()));
+    stoppers.push(async (graceMs) => {
+      await Promise.all(tickers.map((ticker) => ticker.stop()));
+      const drained = await Promise.all(pools.map((pool) => pool.stop(graceMs)));
+      return drained.every(Boolean);
     });
 
     const authorizer = (await load('authorizer')) as AuthorizerHandler;
@@ -182,6 +215,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       url: `http://127.0.0.1:${port}`,
       env,
       generatedOperatorToken: security.generatedOperatorToken,
+      inFlight: () => executors.inFlight(),
       stop: stopAll,
     };
   } catch (error) {
@@ -189,6 +223,9 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     throw error;
   }
 }
+
+/** The scheduler and the reconciler, as an EventBridge rule invokes them. */
+type ScheduledHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 const sourceLoader: HandlerLoader = async (name) => {
   const load = FUNCTION_SOURCES[name];

@@ -1,4 +1,5 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
@@ -18,6 +19,11 @@ export interface WorkerPoolOptions {
   /** Concurrent pollers: the local stand-in for the event source's maximumConcurrency. */
   workers: number;
   batchSize?: number;
+  /**
+   * How long a received batch stays invisible. While the handler runs, the pool keeps
+   * extending it, so a long run is never handed out twice, while the messages of a pool
+   * that died come back this soon.
+   */
   visibilityTimeoutSeconds?: number;
   functionName: string;
   /**
@@ -30,13 +36,24 @@ export interface WorkerPoolOptions {
   onError?: (error: unknown) => void;
 }
 
+export interface WorkerPool {
+  /** Batches being handled right now. */
+  inFlight(): number;
+  /**
+   * Stops polling and waits for the batches in hand, at most `graceMs`. True when all
+   * of them finished; otherwise their messages come back after the visibility timeout.
+   */
+  stop(graceMs?: number): Promise<boolean>;
+}
+
 /**
  * Behaves like Lambda's SQS event source: long-poll, hand the batch to the handler,
  * delete what succeeded and leave reported failures to reappear after the
  * visibility timeout (which is what sends them to the DLQ eventually).
  */
-export function startWorkerPool(options: WorkerPoolOptions) {
+export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
   let running = true;
+  let inFlight = 0;
   const batchSize = options.batchSize ?? 5;
   const visibility = options.visibilityTimeoutSeconds ?? 120;
 
@@ -59,8 +76,71 @@ export function startWorkerPool(options: WorkerPoolOptions) {
   });
 
   // Lambda's poller, not the handler, receives and deletes: it does so with the function's role.
+  // Extending visibility is local mode's own doing (Lambda's poller does not), so it is not recorded.
   const poll = <T>(send: () => Promise<T>) =>
     options.recordAs ? asFunction(options.recordAs, send, 'event-source') : send();
+
+  const returnToQueue = (messages: Message[]) =>
+    options.sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: messages.map((m, i) => ({
+            Id: String(i),
+            ReceiptHandle: m.ReceiptHandle ?? '',
+            VisibilityTimeout: 0,
+          })),
+        }),
+      )
+      .catch((error) => options.onError?.(error));
+
+  /** Keeps a batch invisible while its handler runs. */
+  const keepInvisible = (records: SQSRecord[]) => {
+    const timer = setInterval(
+      () => {
+        void options.sqs
+          .send(
+            new ChangeMessageVisibilityBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: records.map((r, i) => ({
+                Id: String(i),
+                ReceiptHandle: r.receiptHandle,
+                VisibilityTimeout: visibility,
+              })),
+            }),
+          )
+          .catch((error) => options.onError?.(error));
+      },
+      (visibility * 1000) / 3,
+    );
+    timer.unref?.();
+    return () => clearInterval(timer);
+  };
+
+  const handle = async (messages: Message[]) => {
+    const records = messages.map(toRecord);
+    const stopExtending = keepInvisible(records);
+    try {
+      const result = await options.handler(
+        { Records: records },
+        lambdaContext(options.functionName, options.timeoutMs ?? visibility * 1000),
+      );
+      const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      const done = records.filter((r) => !failed.has(r.messageId));
+      if (done.length) {
+        await poll(() =>
+          options.sqs.send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: options.queueUrl,
+              Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+            }),
+          ),
+        );
+      }
+    } finally {
+      stopExtending();
+    }
+  };
 
   const worker = async () => {
     while (running) {
@@ -77,23 +157,17 @@ export function startWorkerPool(options: WorkerPoolOptions) {
           ),
         );
         const messages = out.Messages ?? [];
-        if (!messages.length || !running) continue;
-        const records = messages.map(toRecord);
-        const result = await options.handler(
-          { Records: records },
-          lambdaContext(options.functionName, options.timeoutMs ?? visibility * 1000),
-        );
-        const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-        const done = records.filter((r) => !failed.has(r.messageId));
-        if (done.length) {
-          await poll(() =>
-            options.sqs.send(
-              new DeleteMessageBatchCommand({
-                QueueUrl: options.queueUrl,
-                Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-              }),
-            ),
-          );
+        if (!messages.length) continue;
+        if (!running) {
+          // Stopped while this poll was out: hand the batch back for the next start.
+          await returnToQueue(messages);
+          continue;
+        }
+        inFlight++;
+        try {
+          await handle(messages);
+        } finally {
+          inFlight--;
         }
       } catch (error) {
         if (!running) return;
@@ -105,9 +179,20 @@ export function startWorkerPool(options: WorkerPoolOptions) {
 
   const workers = Array.from({ length: options.workers }, () => worker());
   return {
-    async stop() {
+    inFlight: () => inFlight,
+    async stop(graceMs = Number.POSITIVE_INFINITY) {
       running = false;
-      await Promise.allSettled(workers);
+      const drained = Promise.allSettled(workers).then(() => true);
+      if (!Number.isFinite(graceMs)) return drained;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), graceMs);
+      });
+      try {
+        return await Promise.race([drained, late]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
@@ -119,6 +204,7 @@ export function startTicker(
   onError?: (error: unknown) => void,
 ) {
   let running = true;
+  let wake: (() => void) | undefined;
   const loop = (async () => {
     while (running) {
       const started = Date.now();
@@ -128,12 +214,20 @@ export function startTicker(
         onError?.(error);
       }
       const wait = Math.max(0, intervalMs - (Date.now() - started));
-      await new Promise((r) => setTimeout(r, wait));
+      // A stop cuts the wait short, so stopping never waits out a long interval.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   })();
   return {
     async stop() {
       running = false;
+      wake?.();
       await loop;
     },
   };

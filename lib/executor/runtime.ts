@@ -47,7 +47,12 @@ export function createExecutorFromRuntime(rt: Runtime, options?: Partial<Executo
     queue: rt.queue,
     runners: createRunnerRegistry(createRunnableSystems(rt)),
     logger,
-    options,
+    // The claim TTL is configurable; heartbeats keep a third of it, so two may fail in a row.
+    options: {
+      claimTtlMs: rt.config.ROTA_CLAIM_TTL_SECONDS * 1000,
+      heartbeatMs: (rt.config.ROTA_CLAIM_TTL_SECONDS * 1000) / 3,
+      ...options,
+    },
     onLag: (lagMs) => recordScheduleLag(lagMs),
   });
 }

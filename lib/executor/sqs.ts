@@ -20,9 +20,19 @@ export async function handleRunRecord(
     logger.error('dropping malformed run message', { messageId: record.messageId });
     return;
   }
-  const result = await executor.execute(parsed.data, {
-    remainingTimeMs: () => context.getRemainingTimeInMillis(),
-  });
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? 1);
+  const result = await executor
+    .execute(parsed.data, { remainingTimeMs: () => context.getRemainingTimeInMillis(), receiveCount })
+    .catch((error: unknown) => {
+      // Thrown on: SQS hands the message out again after its visibility timeout.
+      logger.error('run message failed; it will be delivered again', {
+        error,
+        runID: parsed.data.runID,
+        taskID: parsed.data.taskID,
+        receiveCount,
+      });
+      throw error;
+    });
   logger.info('run message handled', {
     runID: parsed.data.runID,
     taskID: parsed.data.taskID,

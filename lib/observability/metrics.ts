@@ -10,3 +10,13 @@ export const metrics = new Metrics({
 export function recordScheduleLag(lagMs: number): void {
   metrics.addMetric('ScheduleLag', MetricUnit.Milliseconds, Math.max(0, lagMs));
 }
+
+/** A due task the scheduler could not schedule this tick (it retries on the next). */
+export function recordSchedulerTaskFailure(): void {
+  metrics.addMetric('SchedulerTaskFailures', MetricUnit.Count, 1);
+}
+
+/** Open runs the reconciler sent again because they had stopped moving. */
+export function recordReconciledRuns(count: number): void {
+  metrics.addMetric('ReconciledRuns', MetricUnit.Count, count);
+}

@@ -25,6 +25,8 @@ export interface Run {
   retryOf?: string | undefined;
   error?: string | undefined;
   log: RunLogEntry[];
+  /** For a scheduled run stored before it started (a waiting one): the task revision that produced it. */
+  revision?: number | undefined;
   /** How many times an executor claimed the run; more than 1 means it resumed after a crash. */
   claims?: number | undefined;
   cancelRequested?: boolean | undefined;
@@ -44,5 +46,10 @@ export const runMessageSchema = z.object({
   revision: z.number().int().optional(),
   /** How many times this run went back to the queue waiting for a concurrency slot. */
   waits: z.number().int().min(0).default(0),
+  /**
+   * Set on the one message that carries a waiting run around (see RunStore.wait): other
+   * copies of a waiting run's message are dropped instead of multiplying.
+   */
+  waitToken: z.string().min(1).optional(),
 });
 export type RunMessage = z.infer<typeof runMessageSchema>;

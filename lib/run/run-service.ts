@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { ConflictError, InvalidError, NotFoundError } from '../errors';
 import { clampDelay, type RunQueue } from '../queue/run-queue';
 import type { ListRunsQuery, RunStore } from '../store/run-store';
@@ -9,6 +10,9 @@ import { freshRunID } from './run-ids';
 export interface RunServiceDeps {
   runs: RunStore;
   queue: RunQueue | undefined;
+  logger: Logger;
+  /** How long after its due time an accepted run that has not started counts as stalled (the reconciler then sends it). */
+  stallGraceMs: number;
   now?: () => number;
 }
 
@@ -43,18 +47,34 @@ export function createRunService(deps: RunServiceDeps) {
       return { task, run };
     };
 
-    const enqueue = async (task: Task, run: Run) => {
-      await queue().enqueueOne({
-        message: {
-          taskID: task.id,
+    /**
+     * Every accepted run is stored first, in the open index, then sent. If the send fails
+     * the run is still accepted: the reconciler finds it once it is overdue and sends it
+     * then. Answering an error instead would invite a retry that creates a second run.
+     */
+    const accept = async (run: Run, dueAt: number): Promise<Run> => {
+      const runs = queue();
+      await deps.runs.create(run, dueAt + deps.stallGraceMs);
+      try {
+        await runs.enqueueOne({
+          message: {
+            taskID: run.taskID,
+            runID: run.id,
+            scheduledFor: run.scheduledFor,
+            kind: run.kind,
+            attempt: run.attempt,
+            waits: 0,
+          },
+          delaySeconds: clampDelay((dueAt - now()) / 1000),
+        });
+      } catch (error) {
+        deps.logger.warn('run accepted but not enqueued; the reconciler will send it', {
+          error,
+          taskID: run.taskID,
           runID: run.id,
-          scheduledFor: run.scheduledFor,
-          kind: run.kind,
-          attempt: run.attempt,
-          waits: 0,
-        },
-        delaySeconds: clampDelay((Date.parse(run.scheduledFor) - now()) / 1000),
-      });
+        });
+      }
+      return run;
     };
 
     return {
@@ -83,9 +103,7 @@ export function createRunService(deps: RunServiceDeps) {
           attempt: 1,
           log: [],
         };
-        await deps.runs.create(run);
-        await enqueue(task, run);
-        return run;
+        return accept(run, when);
       },
 
       /** A new run of the same instant, queued at once; the original stays as it ended. */
@@ -105,25 +123,17 @@ export function createRunService(deps: RunServiceDeps) {
           retryOf: original.id,
           log: [],
         };
-        await deps.runs.create(run);
-        await queue().enqueueOne({
-          message: {
-            taskID: task.id,
-            runID: run.id,
-            scheduledFor: run.scheduledFor,
-            kind: 'retry',
-            attempt: run.attempt,
-            waits: 0,
-          },
-          delaySeconds: 0,
-        });
-        return run;
+        // Due now, not at the original instant.
+        return accept(run, at);
       },
 
-      /** Cancels a queued run at once, or asks its executor to stop a running one. */
+      /**
+       * Cancels a queued run, or a started one no live executor holds, at once; asks the
+       * executor of a running one to stop.
+       */
       async cancel(access: Access, taskID: string, runID: string): Promise<void> {
         const task = await tasks.get(access, taskID);
-        const outcome = await deps.runs.requestCancel(task.id, runID, new Date(now()).toISOString());
+        const outcome = await deps.runs.requestCancel(task.id, runID, now());
         if (outcome === 'missing') throw new NotFoundError('run not found');
         if (outcome === 'final') throw new ConflictError('run has already finished');
       },

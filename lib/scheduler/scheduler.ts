@@ -13,7 +13,15 @@ export interface TickReport {
   /** Tasks another writer changed between our read and our write (left to the next tick). */
   conflicts: number;
   enqueued: number;
+  /** Tasks whose scheduling threw (logged with the task id); the rest of the tick went on. */
   failed: number;
+  /** Due tasks left to the next tick because this one ran out of time. */
+  deferred: number;
+}
+
+export interface TickOptions {
+  /** Lambda's `context.getRemainingTimeInMillis`: the tick stops starting tasks near the deadline. */
+  remainingTimeMs?: () => number;
 }
 
 export interface SchedulerDeps {
@@ -25,29 +33,44 @@ export interface SchedulerDeps {
   plan?: Partial<PlanOptions>;
   /** Tasks advanced in parallel. */
   parallelism?: number;
+  /** Time kept back from the deadline: no task starts with less left. @default 10_000 */
+  budgetMarginMs?: number;
+  /** Called for each task that failed (the Lambda counts them in a metric). */
+  onTaskFailed?: (taskID: string, error: unknown) => void;
 }
 
 /**
  * One scheduler tick: read the due tasks from the sparse `due` index (every shard in
- * parallel, paged), advance each task's cursor with a conditional write against the
- * version read, then enqueue its runs with DelaySeconds so each starts on its second.
+ * parallel, paged), enqueue each task's runs with DelaySeconds so each starts on its
+ * second, then advance its cursor with a conditional write against the version read.
  * Cost follows the number of due tasks; stored-but-idle tasks are never read.
+ *
+ * Enqueue comes first: a crash between the two sends the same instants again on the
+ * next tick, and their deterministic run IDs make the claim refuse the duplicates. The
+ * other order loses the instants for good.
  */
 export function createScheduler(deps: SchedulerDeps) {
   const now = deps.now ?? Date.now;
   const options = { ...DEFAULT_PLAN_OPTIONS, ...deps.plan };
   const parallelism = deps.parallelism ?? 16;
+  const budgetMarginMs = deps.budgetMarginMs ?? 10_000;
 
-  async function readDue(until: number): Promise<DueTask[]> {
+  async function readDue(until: number, report: TickReport): Promise<DueTask[]> {
     const pages = await Promise.all(
       dueShardKeys(deps.dueShards).map(async (shard) => {
         const found: DueTask[] = [];
         let cursor: Record<string, unknown> | undefined;
-        do {
-          const page = await deps.tasks.queryDue(shard, until, cursor);
-          found.push(...page.tasks);
-          cursor = page.cursor;
-        } while (cursor);
+        try {
+          do {
+            const page = await deps.tasks.queryDue(shard, until, cursor);
+            found.push(...page.tasks);
+            cursor = page.cursor;
+          } while (cursor);
+        } catch (error) {
+          // One shard that cannot be read leaves its tasks to the next tick, not the others.
+          report.failed++;
+          deps.logger.error('could not read a due shard', { error, shard });
+        }
         return found;
       }),
     );
@@ -58,15 +81,6 @@ export function createScheduler(deps: SchedulerDeps) {
     // The index is eventually consistent: it may still show a task that was just deactivated.
     if (task.status !== 'active') return;
     const plan = planRuns(task, at, options);
-    const advanced = await deps.tasks.advanceSchedule(task.id, task.version, {
-      latestScheduled: new Date(plan.latestScheduled).toISOString(),
-      nextRunAt: new Date(plan.nextRunAt).toISOString(),
-    });
-    if (!advanced) {
-      report.conflicts++;
-      return;
-    }
-    report.advanced++;
     // Delays are measured when the batch leaves, not when the tick began: a tick with
     // many due tasks would otherwise deliver its last ones late.
     const sentAt = now();
@@ -82,29 +96,62 @@ export function createScheduler(deps: SchedulerDeps) {
       },
       delaySeconds: clampDelay((scheduledFor + plan.offsetMs - sentAt) / 1000),
     }));
-    try {
-      await deps.queue.enqueue(runs);
-      report.enqueued += runs.length;
-      deps.logger.info('task scheduled', { task: advanced, runs: runs.length, skippedMissed: plan.skipped });
-    } catch (error) {
-      report.failed++;
-      // Put the cursor back so the next tick enqueues these instants again; their
-      // deterministic run IDs make any message that did get through harmless.
-      const restored = await deps.tasks.advanceSchedule(task.id, advanced.version, {
-        latestScheduled: task.latestScheduled,
-        nextRunAt: task.nextRunAt,
-      });
-      deps.logger.error('enqueue failed', { error, taskID: task.id, restored: restored !== undefined });
+    await deps.queue.enqueue(runs);
+    const advanced = await deps.tasks.advanceSchedule(task.id, task.version, {
+      latestScheduled: new Date(plan.latestScheduled).toISOString(),
+      nextRunAt: new Date(plan.nextRunAt).toISOString(),
+    });
+    if (!advanced) {
+      // Another writer got there first. What we sent is a duplicate for the claim to refuse,
+      // or of a replaced schedule, which the executor drops by its revision.
+      report.conflicts++;
+      return;
     }
+    report.advanced++;
+    report.enqueued += runs.length;
+    // The scheduling fields only: the task document (targets, bodies, metadata) stays out of logs.
+    deps.logger.info('task scheduled', {
+      taskID: task.id,
+      type: task.type,
+      orgID: task.orgID,
+      revision: task.revision,
+      every: task.every,
+      cron: task.cron,
+      offset: task.offset,
+      timezone: task.timezone,
+      catchUp: task.catchUp,
+      latestScheduled: advanced.latestScheduled,
+      nextRunAt: advanced.nextRunAt,
+      runs: runs.length,
+      skippedMissed: plan.skipped,
+    });
   }
 
+  const taskFailed = (task: DueTask, error: unknown, report: TickReport) => {
+    report.failed++;
+    deps.logger.error('could not schedule a task', { error, taskID: task.id });
+    deps.onTaskFailed?.(task.id, error);
+  };
+
   return {
-    async tick(): Promise<TickReport> {
+    async tick(tickOptions: TickOptions = {}): Promise<TickReport> {
       const at = now();
-      const due = await readDue(at + Math.min(options.dueWithinMs, options.lookaheadMs));
-      const report: TickReport = { due: due.length, advanced: 0, conflicts: 0, enqueued: 0, failed: 0 };
+      const report: TickReport = { due: 0, advanced: 0, conflicts: 0, enqueued: 0, failed: 0, deferred: 0 };
+      const due = await readDue(at + Math.min(options.dueWithinMs, options.lookaheadMs), report);
+      report.due = due.length;
+      const outOfTime = () => (tickOptions.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY) < budgetMarginMs;
       for (let i = 0; i < due.length; i += parallelism) {
-        await Promise.all(due.slice(i, i + parallelism).map((task) => scheduleTask(task, at, report)));
+        if (outOfTime()) {
+          // The cursors of the rest did not move: the next tick finds them due, still in the window.
+          report.deferred = due.length - i;
+          deps.logger.warn('scheduler tick ran out of time', { deferred: report.deferred });
+          break;
+        }
+        await Promise.all(
+          due
+            .slice(i, i + parallelism)
+            .map((task) => scheduleTask(task, at, report).catch((error) => taskFailed(task, error, report))),
+        );
       }
       return report;
     },

@@ -10,6 +10,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | task       | TASK#<id>     | TASK           |
  * | run        | TASK#<id>     | RUN#<runID>    |
  * | lease slot | TASK#<id>     | LEASE#<n>      |
+ * | waiter     | TASK#<id>     | WAIT#<runID>   |  (a run waiting for a lease slot; sorts by scheduledFor)
  * | check status | TASK#<checkID> | STATUS#<time>#<runID>   (byOrgType: `<org>#~status` → recordedAt) |
  * | check state  | TASK#<checkID> | CHECKSTATE              |
  * | rule state   | TASK#<ruleID>  | RULESTATE               |
@@ -31,11 +32,18 @@ export const ATTR = {
   /** due index (sparse, only active tasks): `DUE#<shard>` → next run time in epoch ms. */
   duePk: 'DUEPK',
   dueAt: 'DUEAT',
+  /**
+   * open index (sparse): `OPEN#<shard>` → when an open run counts as stalled, epoch ms.
+   * Only runs that exist as items before they start carry it (manual runs, retries,
+   * waiting runs), from creation until they finish; a plain scheduled run never does.
+   */
+  openPk: 'OPENPK',
+  openAt: 'OPENAT',
   /** TTL attribute (epoch seconds) for run retention. */
   ttl: 'expiresAt',
 } as const;
 
-export const INDEX = { byOrgType: 'byOrgType', due: 'due' } as const;
+export const INDEX = { byOrgType: 'byOrgType', due: 'due', open: 'open' } as const;
 
 /**
  * What the scheduler reads from the `due` index. Projecting only these (not ALL)
@@ -58,9 +66,24 @@ export const DUE_PROJECTION = [
   'revision',
 ] as const;
 
+/**
+ * What the reconciler reads from the `open` index: enough to rebuild a run's queue
+ * message. Heartbeats (`claimExpiresAt`) and logs stay out, so they never rewrite it.
+ */
+export const OPEN_PROJECTION = [
+  'id',
+  'taskID',
+  'status',
+  'kind',
+  'scheduledFor',
+  'attempt',
+  'revision',
+] as const;
+
 export const TASK_SK = 'TASK';
 export const RUN_PREFIX = 'RUN#';
 export const LEASE_PREFIX = 'LEASE#';
+export const WAIT_PREFIX = 'WAIT#';
 
 /** The first part of every partition key: IAM confines each role to its prefixes (`dynamodb:LeadingKeys`). */
 export const PARTITION = { task: 'TASK#', endpoint: 'ENDPOINT#', auth: 'AUTH#', org: 'ORG#' } as const;
@@ -68,6 +91,7 @@ export const PARTITION = { task: 'TASK#', endpoint: 'ENDPOINT#', auth: 'AUTH#', 
 export const taskPk = (taskID: string) => `${PARTITION.task}${taskID}`;
 export const taskKey = (taskID: string) => ({ [ATTR.pk]: taskPk(taskID), [ATTR.sk]: TASK_SK });
 export const runSk = (runID: string) => `${RUN_PREFIX}${runID}`;
+export const waitSk = (runID: string) => `${WAIT_PREFIX}${runID}`;
 export const leaseSk = (slot: number) => `${LEASE_PREFIX}${String(slot).padStart(4, '0')}`;
 export const orgTypePk = (orgID: string, type: string) => `${orgID}#${type}`;
 
@@ -94,12 +118,16 @@ export const orgQuotaKey = (orgID: string) => ({
   [ATTR.sk]: ORG_QUOTA_SK,
 });
 
+const shardOf = (taskID: string, shards: number) =>
+  createHash('sha256').update(taskID).digest().readUInt32BE(0) % shards;
+
 /** Spreads active tasks over `shards` partitions of the due index, so no one partition is hot. */
-export function dueShard(taskID: string, shards: number): string {
-  const n = createHash('sha256').update(taskID).digest().readUInt32BE(0) % shards;
-  return `DUE#${n}`;
-}
+export const dueShard = (taskID: string, shards: number) => `DUE#${shardOf(taskID, shards)}`;
 export const dueShardKeys = (shards: number) => Array.from({ length: shards }, (_, n) => `DUE#${n}`);
+
+/** The open index is sharded the same way, by task. */
+export const openShard = (taskID: string, shards: number) => `OPEN#${shardOf(taskID, shards)}`;
+export const openShardKeys = (shards: number) => Array.from({ length: shards }, (_, n) => `OPEN#${n}`);
 
 /**
  * The table as local mode and the tests create it. The CDK construct declares the
@@ -116,6 +144,8 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: ATTR.orgTypeSk, AttributeType: 'S' },
       { AttributeName: ATTR.duePk, AttributeType: 'S' },
       { AttributeName: ATTR.dueAt, AttributeType: 'N' },
+      { AttributeName: ATTR.openPk, AttributeType: 'S' },
+      { AttributeName: ATTR.openAt, AttributeType: 'N' },
     ],
     KeySchema: [
       { AttributeName: ATTR.pk, KeyType: 'HASH' },
@@ -137,6 +167,14 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
           { AttributeName: ATTR.dueAt, KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...DUE_PROJECTION] },
+      },
+      {
+        IndexName: INDEX.open,
+        KeySchema: [
+          { AttributeName: ATTR.openPk, KeyType: 'HASH' },
+          { AttributeName: ATTR.openAt, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...OPEN_PROJECTION] },
       },
     ],
   };

@@ -267,12 +267,15 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
     });
   });
 
-  it('creates the scheduler rule, the functions with their roles, and both event sources', async () => {
+  it('creates the scheduler and reconciler rules, the functions with their roles, and both event sources', async () => {
     const events = new EventBridgeClient(config);
-    const [ruleName] = physical('token', 'AWS::Events::Rule');
-    expect((await events.send(new DescribeRuleCommand({ Name: ruleName }))).ScheduleExpression).toBe(
-      'rate(1 minute)',
-    );
+    const ruleNames = physical('token', 'AWS::Events::Rule');
+    expect(ruleNames).toHaveLength(2);
+    for (const name of ruleNames) {
+      expect((await events.send(new DescribeRuleCommand({ Name: name }))).ScheduleExpression, name).toBe(
+        'rate(1 minute)',
+      );
+    }
     events.destroy();
 
     const lambda = new LambdaClient(config);
@@ -280,7 +283,7 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
       const roles = physical(mode, 'AWS::IAM::Role');
       const functions = physical(mode, 'AWS::Lambda::Function');
       // token mode lost only its authorizer; iam mode has none.
-      expect(functions, mode).toHaveLength(9);
+      expect(functions, mode).toHaveLength(10);
       for (const name of functions) {
         const fn = (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
         // moto keeps the runtime but not the architecture (it reports x86_64 for every function).

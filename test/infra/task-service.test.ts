@@ -38,6 +38,7 @@ const SERVICES = [
   'meta-api',
   'scheduler',
   'executor',
+  'reconciler',
   'dead-letter',
   'authorizer',
 ] as const;
@@ -210,6 +211,19 @@ describe('event sources', () => {
       MaximumRetryAttempts: 0,
     });
   });
+
+  it('runs the reconciler every minute on its own rule, without retrying stale passes', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: arnOf(fnId('reconciler')) })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId('reconciler') },
+      MaximumRetryAttempts: 0,
+    });
+    template.resourceCountIs('AWS::Events::Rule', 2);
+  });
 });
 
 describe('HTTP API', () => {
@@ -323,6 +337,7 @@ describe('functions', () => {
     for (const service of API_SERVICES) expect(timeout(service), service).toBe(29);
     expect(timeout('authorizer')).toBe(10);
     expect(timeout('scheduler')).toBe(60);
+    expect(timeout('reconciler')).toBe(60);
     expect(timeout('executor')).toBe(300);
     expect(timeout('dead-letter')).toBe(30);
   });
@@ -347,6 +362,7 @@ describe('functions', () => {
         'notification-rules-api',
         'scheduler',
         'executor',
+        'reconciler',
       ].includes(service);
       expect(envOf(service).ROTA_RUNS_QUEUE_URL).toEqual(
         enqueues ? { Ref: queueId('RunsQueue') } : undefined,
@@ -436,6 +452,7 @@ describe('IAM', () => {
         sqs: [...sqsConsume, 'sqs:SendMessage'].sort(),
         kms: ['kms:Decrypt'],
       },
+      reconciler: { dynamodb: ['GetItem', 'Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
       'dead-letter': { dynamodb: ['UpdateItem'], sqs: sqsConsume },
       authorizer: { dynamodb: ['GetItem'], sqs: [], secretsmanager: ['secretsmanager:GetSecretValue'] },
     };
@@ -474,6 +491,12 @@ describe('IAM', () => {
     );
     expect(resourcesFor('executor', 'dynamodb:Query')).toHaveLength(2);
     expect(resourcesFor('notification-endpoints-api', 'dynamodb:Query')).toEqual([indexArn('byOrgType')]);
+    // The reconciler reads the open index only, never the table or another index.
+    expect(resourcesFor('reconciler', 'dynamodb:Query')).toEqual([indexArn('open')]);
+    expect(resourcesFor('reconciler', 'dynamodb:UpdateItem')).toEqual([arnOf(tableId())]);
+    for (const service of SERVICES.filter((s) => s !== 'reconciler')) {
+      expect(resourcesFor(service, 'dynamodb:Query'), service).not.toContainEqual(indexArn('open'));
+    }
   });
 
   it('confines every action on table items to the partitions its stores declare (dynamodb:LeadingKeys)', () => {
@@ -490,6 +513,7 @@ describe('IAM', () => {
     const task = ['TASK#*'];
     expect(prefixesOf('scheduler')).toEqual({ 'dynamodb:UpdateItem': task });
     expect(prefixesOf('dead-letter')).toEqual({ 'dynamodb:UpdateItem': task });
+    expect(prefixesOf('reconciler')).toEqual({ 'dynamodb:GetItem,dynamodb:UpdateItem': task });
     expect(prefixesOf('executor')).toEqual({
       'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem': task,
       'dynamodb:GetItem': ['ENDPOINT#*'],
@@ -506,7 +530,7 @@ describe('IAM', () => {
   });
 
   it('sends only to the runs queue and consumes only its own queue', () => {
-    for (const service of ['tasks-api', 'scheduler', 'executor'] as const) {
+    for (const service of ['tasks-api', 'scheduler', 'executor', 'reconciler'] as const) {
       expect(resourcesFor(service, 'sqs:SendMessage'), service).toEqual([arnOf(queueId('RunsQueue'))]);
     }
     expect(resourcesFor('executor', 'sqs:ReceiveMessage')).toEqual([arnOf(queueId('RunsQueue'))]);
@@ -562,12 +586,12 @@ describe('IAM', () => {
 describe('alarms', () => {
   const alarm = (metricName: string) => {
     const found = ofType('AWS::CloudWatch::Alarm').filter(([, r]) => r.Properties.MetricName === metricName);
-    expect(found, metricName).toHaveLength(metricName === 'Errors' ? 2 : 1);
+    expect(found, metricName).toHaveLength(metricName === 'Errors' ? 3 : 1);
     return found.map(([, r]) => r.Properties);
   };
 
-  it('watch the DLQ depth, queue age, executor and scheduler errors, and p99 schedule lag', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+  it('watch the DLQ depth, queue age, executor, scheduler and reconciler errors, and p99 schedule lag', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     expect(alarm('ApproximateNumberOfMessagesVisible')[0]).toMatchObject({
       Namespace: 'AWS/SQS',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId('DeadLetterQueue'), 'QueueName'] } }],
@@ -583,7 +607,7 @@ describe('alarms', () => {
     });
     const errors = alarm('Errors');
     expect(errors.map((a) => (a.Dimensions as { Value: { Ref: string } }[])[0]?.Value.Ref).sort()).toEqual(
-      [fnId('executor'), fnId('scheduler')].sort(),
+      [fnId('executor'), fnId('scheduler'), fnId('reconciler')].sort(),
     );
     for (const a of errors) {
       expect(a).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 0 });

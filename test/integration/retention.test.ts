@@ -28,15 +28,18 @@ describe.each(backends())('run retention and status time ranges on $name', ({ st
     const runs = createRunStore({ client, tableName, retentionMs: 3 * DAY });
     const id = freshRunID(Date.now());
     const before = Date.now();
-    await runs.create({
-      id,
-      taskID: 't-ttl',
-      status: 'scheduled',
-      kind: 'manual',
-      scheduledFor: new Date().toISOString(),
-      attempt: 1,
-      log: [],
-    });
+    await runs.create(
+      {
+        id,
+        taskID: 't-ttl',
+        status: 'scheduled',
+        kind: 'manual',
+        scheduledFor: new Date().toISOString(),
+        attempt: 1,
+        log: [],
+      },
+      Date.now() + 60_000,
+    );
     const out = await client.send(
       new GetItemCommand({
         TableName: tableName,

@@ -14,12 +14,14 @@ import {
 } from '../../lib/executor/executor';
 import { declareResource } from '../../lib/observability/aws-calls';
 import { createRunQueue, type QueuedRun, type RunQueue } from '../../lib/queue/run-queue';
+import { createReconciler, type ReconcilerDeps } from '../../lib/reconciler/reconciler';
 import type { Run, RunMessage } from '../../lib/run/model';
-import { createRunService } from '../../lib/run/run-service';
-import { createScheduler } from '../../lib/scheduler/scheduler';
-import { createLeaseStore } from '../../lib/store/lease-store';
-import { createRunStore } from '../../lib/store/run-store';
-import { createTaskStore } from '../../lib/store/task-store';
+import { createRunService, type RunServiceDeps } from '../../lib/run/run-service';
+import type { PlanOptions } from '../../lib/scheduler/plan';
+import { createScheduler, type SchedulerDeps } from '../../lib/scheduler/scheduler';
+import { createLeaseStore, type LeaseStore } from '../../lib/store/lease-store';
+import { createRunStore, type RunStore } from '../../lib/store/run-store';
+import { createTaskStore, type TaskStore } from '../../lib/store/task-store';
 import {
   createRunnerRegistry,
   defineSystem,
@@ -48,6 +50,8 @@ export class Observations {
   readonly active = new Map<string, number>();
   readonly maxActive = new Map<string, number>();
   readonly results: RunResult[] = [];
+  /** Run IDs in the order their runners started. */
+  readonly startOrder: string[] = [];
 
   startsOf(runID: string) {
     return this.starts.get(runID) ?? 0;
@@ -56,9 +60,13 @@ export class Observations {
 
 export const quietLogger = new Logger({ serviceName: 'rota-test', logLevel: 'SILENT' });
 
+/** The executors' default claim TTL, which is also the open runs' stall grace. */
+const CLAIM_TTL_MS = 30_000;
+
 export function probeRunner(observations: Observations): Runner<z.infer<typeof probeMetadata>> {
   return async ({ task, run, signal, log }) => {
     observations.starts.set(run.runID, observations.startsOf(run.runID) + 1);
+    observations.startOrder.push(run.runID);
     const active = (observations.active.get(task.id) ?? 0) + 1;
     observations.active.set(task.id, active);
     observations.maxActive.set(task.id, Math.max(observations.maxActive.get(task.id) ?? 0, active));
@@ -104,6 +112,15 @@ export function duplicatingQueue(queue: RunQueue): RunQueue {
   };
 }
 
+/** Stores and a queue wrapped by a test to inject a fault; the engine's own ones otherwise. */
+export interface Faults {
+  tasks?: TaskStore;
+  runs?: RunStore;
+  leases?: LeaseStore;
+  queue?: RunQueue;
+  random?: () => number;
+}
+
 export interface EngineOptions {
   executor?: Partial<ExecutorOptions>;
   /** More systems the executor can run, beside the probe system. */
@@ -134,7 +151,7 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
   // attributed to the function that runs them on AWS. The probe system's API would be
   // deployed like the tasks API, so its service calls count as tasks-api's.
   const tasks = createTaskStore({ client: dynamo, tableName, dueShards: 4 });
-  const runs = createRunStore({ client: dynamo, tableName, retentionMs: 86_400_000 });
+  const runs = createRunStore({ client: dynamo, tableName, retentionMs: 86_400_000, openShards: 4 });
   const leases = createLeaseStore({ client: dynamo, tableName });
   const rawQueue = createRunQueue({ client: sqs, queueUrl: runsQueue.url });
   const queue = options.duplicateDeliveries ? duplicatingQueue(rawQueue) : rawQueue;
@@ -148,23 +165,25 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
     }),
   );
   const probes = taskService.forSystem(probeSystem);
-  const runService = attributed('tasks-api', createRunService({ runs, queue }).forSystem(probes));
+  const runServiceDeps = { runs, queue, logger: quietLogger, stallGraceMs: CLAIM_TTL_MS };
+  const runService = attributed('tasks-api', createRunService(runServiceDeps).forSystem(probes));
   const observations = new Observations();
   const registry = createRunnerRegistry([
     runnable(probeSystem, probeRunner(observations)),
     ...(options.systems ?? []),
   ]);
 
-  const newExecutor = (overrides: Partial<ExecutorOptions> = {}): Executor =>
+  const newExecutor = (overrides: Partial<ExecutorOptions> = {}, faults: Faults = {}): Executor =>
     attributed(
       'executor',
       createExecutor({
-        tasks,
-        runs,
-        leases,
-        queue,
+        tasks: faults.tasks ?? tasks,
+        runs: faults.runs ?? runs,
+        leases: faults.leases ?? leases,
+        queue: faults.queue ?? queue,
         runners: registry,
         logger: quietLogger,
+        random: faults.random,
         options: {
           cancelPollMs: 100,
           waitBaseDelaySeconds: 1,
@@ -189,8 +208,21 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
         options: { ...options.executor, ...overrides },
       }),
     );
-  const newScheduler = (target: RunQueue = queue) =>
-    attributed('scheduler', createScheduler({ tasks, queue: target, dueShards: 4, logger: quietLogger }));
+  const newScheduler = (
+    target: RunQueue = queue,
+    plan?: Partial<PlanOptions>,
+    more: Partial<SchedulerDeps> = {},
+  ) =>
+    attributed(
+      'scheduler',
+      createScheduler({ tasks, queue: target, dueShards: 4, logger: quietLogger, plan, ...more }),
+    );
+  /** The reconciler with the executors' claim TTL as its grace, unless a test shortens it. */
+  const newReconciler = (more: Partial<ReconcilerDeps> = {}) =>
+    attributed(
+      'reconciler',
+      createReconciler({ runs, queue, shards: 4, logger: quietLogger, graceMs: CLAIM_TTL_MS, ...more }),
+    );
 
   /** N executor "Lambdas" racing on the queue, each a poller feeding the real SQS handler. */
   const startExecutors = (count: number, workersEach = 2) => {
@@ -210,7 +242,8 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
             event,
             async (record: SQSRecord) => {
               const parsed = JSON.parse(record.body);
-              observations.results.push(await executor.execute(parsed));
+              const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? 1);
+              observations.results.push(await executor.execute(parsed, { receiveCount }));
             },
             new BatchProcessor(EventType.SQS),
             { context },
@@ -276,7 +309,8 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
     taskService,
     messageFor,
     waitForStatus,
-    createRunService: () => attributed('tasks-api', createRunService({ runs, queue })),
+    createRunService: (more: Partial<RunServiceDeps> = {}) =>
+      attributed('tasks-api', createRunService({ ...runServiceDeps, ...more })),
     tasks,
     runs,
     leases,
@@ -288,6 +322,7 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
     newExecutor,
     newFrozenExecutor,
     newScheduler,
+    newReconciler,
     startExecutors,
     startDeadLetterConsumer,
     queues: { runs: runsQueue, dlq },

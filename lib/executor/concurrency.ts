@@ -1,0 +1,190 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { RunQueue } from '../queue/run-queue';
+import type { Run, RunMessage } from '../run/model';
+import type { Lease, LeaseStore, Slot } from '../store/lease-store';
+import type { RunStore } from '../store/run-store';
+import type { Task } from '../task/model';
+
+export interface ConcurrencyGateDeps {
+  runs: RunStore;
+  leases: LeaseStore;
+  queue: RunQueue;
+  logger: Logger;
+  /** How long a slot lives without a heartbeat; also how long a requeued run may wait unseen. */
+  claimTtlMs: number;
+}
+
+/**
+ * A lease (and whether this run had to be requeued to get it: it then has a waiter
+ * marker), or why it waits (and whether older runs wait before it).
+ */
+export type Admission = { lease: Lease; requeued: boolean } | { waiting: string; behind: boolean };
+
+/** How many markers one look at the waiters reads (stale ones are skipped and deleted). */
+const WAITER_PAGE = 5;
+/**
+ * A woken run is not woken again this soon: its message is on its way. However many
+ * executors see a free slot with a waiter before it, the waiter gets one more message
+ * per quiet period, not one per executor.
+ */
+const WAKE_QUIET_MS = 5_000;
+
+/**
+ * Who may start a run of a task with a `concurrency` limit, and in which order.
+ *
+ * - A run starts only holding one of the task's lease slots.
+ * - Runs that wait have a marker; a run never takes a free slot while an older run
+ *   (by scheduledFor: run IDs sort by it) waits, and a released (or reclaimed) slot
+ *   hands over to the oldest waiters by sending their messages again at once.
+ * - A slot whose holder stopped heartbeating is reclaimed only after the holder's run
+ *   is moved back to `scheduled` (waiting): the store never shows more than
+ *   `concurrency` runs `started`.
+ */
+export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
+  /**
+   * The oldest runs still waiting (at most `count`), older than `before` when given.
+   * Markers of runs that moved on are deleted.
+   */
+  async function oldestWaiters(taskID: string, count: number, before?: string): Promise<Run[]> {
+    const found: Run[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const waiters = await deps.leases.waiters(taskID, { limit: WAITER_PAGE, afterRunID: after });
+      for (const { runID, marker } of waiters) {
+        if (before !== undefined && runID >= before) return found;
+        const run = await deps.runs.get(taskID, runID);
+        if (run?.status === 'scheduled') {
+          found.push(run);
+          if (found.length >= count) return found;
+        } else {
+          await deps.leases.removeWaiter(taskID, runID, marker);
+        }
+      }
+      if (waiters.length < WAITER_PAGE) return found;
+      after = waiters.at(-1)?.runID;
+    }
+  }
+
+  const oldestWaiter = async (taskID: string, before?: string) => (await oldestWaiters(taskID, 1, before))[0];
+
+  /** Wakes a waiting run unless it was woken within the quiet period; true when it sent. */
+  async function wakeOnce(run: Run, at: number): Promise<boolean> {
+    if (!(await deps.leases.markWoken(run.taskID, run.id, at, WAKE_QUIET_MS))) return false;
+    await wake(run);
+    return true;
+  }
+
+  /** Sends a waiting run's message again, due at once. */
+  async function wake(run: Run): Promise<void> {
+    const message: RunMessage = {
+      taskID: run.taskID,
+      runID: run.id,
+      scheduledFor: run.scheduledFor,
+      kind: run.kind,
+      attempt: run.attempt,
+      revision: run.revision,
+      waits: 0,
+    };
+    await deps.queue.enqueueOne({ message, delaySeconds: 0 });
+  }
+
+  /** A slot whose holder died: its run goes back to waiting first, then the slot is freed. */
+  async function reclaim(task: Task, slot: Slot, at: number): Promise<boolean> {
+    const requeued = await deps.runs.requeueStalled(task.id, slot.runID, slot.token, {
+      now: at,
+      openAt: at + deps.claimTtlMs,
+      logLine: 'the executor running this run stopped; it waits for a concurrency slot again',
+    });
+    if (requeued) {
+      await deps.leases.addWaiter(task.id, slot.runID);
+      deps.logger.warn('requeued a run whose executor stopped holding a concurrency slot', {
+        taskID: task.id,
+        runID: slot.runID,
+      });
+    }
+    await deps.leases.clearExpired(task.id, slot.slot, slot.token, at);
+    return requeued !== undefined;
+  }
+
+  const describe = (running: number, limit: number, older: boolean) =>
+    `waiting for a concurrency slot: ${running} of ${limit} running${older ? ', older runs go first' : ''}`;
+
+  return {
+    oldestWaiter,
+
+    /** A lease for `message`'s run, or why it must wait. */
+    async admit(task: Task, message: RunMessage, token: string, at: number): Promise<Admission> {
+      const limit = task.concurrency ?? Number.POSITIVE_INFINITY;
+      let running = 0;
+      let requeued = false;
+      // A few rounds: a reclaimed slot or a lost race means looking again.
+      for (let round = 0; round < 4; round++) {
+        const [older, slots] = await Promise.all([
+          oldestWaiter(task.id, message.runID),
+          deps.leases.slots(task.id),
+        ]);
+        const live = slots.filter((s) => s.expiresAtMs >= at);
+        running = live.length;
+        if (older) {
+          // A free slot the oldest waiter has not taken: its hand-over may be on its way, or
+          // lost with an executor that died; wake it, once per quiet period.
+          if (running < limit) await wakeOnce(older, at);
+          return { waiting: describe(running, limit, true), behind: true };
+        }
+        const stalled = slots.filter((s) => s.expiresAtMs < at);
+        if (stalled.length > 0) {
+          const moved = await Promise.all(stalled.map((slot) => reclaim(task, slot, at)));
+          // This run's own earlier claim, from an executor that died: it resumes now.
+          if (stalled.some((slot, i) => moved[i] && slot.runID === message.runID)) requeued = true;
+          continue;
+        }
+        if (running >= limit) return { waiting: describe(running, limit, false), behind: false };
+        const held = new Set(live.map((s) => s.slot));
+        const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !held.has(slot));
+        for (const slot of shuffle(free).slice(0, 3)) {
+          const lease = await deps.leases.take(
+            task.id,
+            slot,
+            { runID: message.runID, token },
+            deps.claimTtlMs,
+            at,
+          );
+          if (lease) return { lease, requeued };
+        }
+      }
+      return { waiting: describe(running, limit, false), behind: false };
+    },
+
+    /** Whether a slot looks free right now (a run that just began to wait checks this once). */
+    async hasFreeSlot(task: Task, at: number): Promise<boolean> {
+      const slots = await deps.leases.slots(task.id);
+      return slots.filter((s) => s.expiresAtMs >= at).length < (task.concurrency ?? Number.POSITIVE_INFINITY);
+    },
+
+    /**
+     * Frees the slot and hands the free slots over to the oldest waiting runs (more than
+     * one when several slots freed at once, so none stays idle behind a woken waiter). A
+     * hand-over always wakes: an earlier wake may have found the slot still taken.
+     */
+    async release(task: Task, lease: Lease, at: number): Promise<void> {
+      if (!(await deps.leases.release(lease))) return;
+      const live = (await deps.leases.slots(task.id)).filter((s) => s.expiresAtMs >= at).length;
+      const free = Math.max(1, (task.concurrency ?? 1) - live);
+      for (const next of await oldestWaiters(task.id, free)) {
+        // Marked, so executors that see the free slot meanwhile leave the hand-over to this wake.
+        await deps.leases.markWoken(task.id, next.id, at, 0);
+        await wake(next);
+      }
+    },
+  };
+}
+
+export type ConcurrencyGate = ReturnType<typeof createConcurrencyGate>;
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
