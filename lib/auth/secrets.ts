@@ -205,11 +205,19 @@ export async function sealHeaders(
       out[name] = value;
       continue;
     }
-    const kept =
-      value === REDACTED
-        ? keptSecret(stored.get(name.toLowerCase()), { field: `${rules.field}.${name}`, moved: rules.moved })
-        : undefined;
-    out[name] = kept ?? (await box.seal(value));
+    if (value !== REDACTED) {
+      out[name] = await box.seal(value);
+      continue;
+    }
+    const field = `${rules.field}.${name}`;
+    const kept = keptSecret(stored.get(name.toLowerCase()), { field, moved: rules.moved });
+    // Sealing the placeholder itself would send the literal `<redacted>` as the credential.
+    if (kept === undefined) {
+      throw new InvalidError(
+        `${field}: is ${REDACTED}, but there is no stored value to keep; send the header's value itself`,
+      );
+    }
+    out[name] = kept;
   }
   return out;
 }

@@ -45,6 +45,24 @@ describe('stored credentials stay with their origin', () => {
   const ORIGIN_CHANGED =
     /was sent as <redacted>, but the URL's origin changed from .* to .*: send the secret again in clear/;
 
+  it('refuses a task created with a <redacted> credential header, for nothing is stored to keep', async () => {
+    const created = await api(OP, 'POST', '/api/v2/tasks', {
+      orgID: ORG,
+      name: 'placeholder',
+      every: '1h',
+      status: 'inactive',
+      target: { kind: 'http', url: `${here()}/hook`, headers: { 'X-Api-Key': '<redacted>' } },
+    });
+    expect(created.status, created.text).toBe(400);
+    expect(created.body).toEqual({
+      code: 'invalid',
+      message:
+        "target.headers.X-Api-Key: is <redacted>, but there is no stored value to keep; send the header's value itself",
+    });
+    const listed = await api(OP, 'GET', `/api/v2/tasks?orgID=${ORG}&name=placeholder`);
+    expect(listed.body.tasks).toEqual([]);
+  });
+
   it('refuses a task PATCH that moves a kept header to another origin, and takes it in clear', async () => {
     const created = await api(OP, 'POST', '/api/v2/tasks', {
       orgID: ORG,

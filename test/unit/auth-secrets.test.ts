@@ -16,6 +16,7 @@ import {
   sealHeaders,
   secretValueProblem,
 } from '../../lib/auth/secrets';
+import { InvalidError } from '../../lib/errors';
 import { redactTarget, sealTarget } from '../../lib/systems/tasks/http';
 
 describe('the local secret box (AES-256-GCM)', () => {
@@ -143,15 +144,25 @@ describe('credential headers', () => {
   it('keep their stored value when written back as <redacted>, and seal a planted ciphertext again', async () => {
     const stored = await sealHeaders({ Authorization: 'Bearer kept' }, box);
     const planted = await box.seal('someone else’s secret');
-    const next = await sealHeaders(
-      { authorization: REDACTED, 'X-Token': planted, 'X-Other-Key': REDACTED },
-      box,
-      stored,
-    );
+    const next = await sealHeaders({ authorization: REDACTED, 'X-Token': planted }, box, stored);
     expect(next.authorization).toBe(stored.Authorization);
     // Opening yields the planted string itself, never what it would decrypt to.
     expect((await openHeaders(next, box)).headers['X-Token']).toBe(planted);
-    expect(await box.open(next['X-Other-Key'] ?? '')).toBe(REDACTED);
+  });
+
+  it('refuse <redacted> where nothing is stored under that name, instead of sealing the placeholder', async () => {
+    const stored = await sealHeaders({ Authorization: 'Bearer kept' }, box);
+    const onCreate = await sealHeaders({ 'X-Api-Key': REDACTED }, box, {}, { field: 'target.headers' }).catch(
+      (e: unknown) => e,
+    );
+    const otherName = await sealHeaders({ 'X-Other-Key': REDACTED }, box, stored).catch((e: unknown) => e);
+    expect(onCreate).toBeInstanceOf(InvalidError);
+    expect((onCreate as Error).message).toBe(
+      "target.headers.X-Api-Key: is <redacted>, but there is no stored value to keep; send the header's value itself",
+    );
+    expect((otherName as Error).message).toMatch(
+      /^headers\.X-Other-Key: is <redacted>, but there is no stored value/,
+    );
   });
 
   it('are kept as <redacted> only while the URL keeps its origin', async () => {
