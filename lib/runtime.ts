@@ -61,6 +61,7 @@ export function createRuntime(cfg: RotaConfig) {
     allowedHosts: cfg.ROTA_ALLOWED_TARGET_HOSTS,
     reservedPorts: cfg.ROTA_RESERVED_TARGET_PORTS,
     awsRegion: cfg.AWS_REGION,
+    ownQueueUrls: cfg.ROTA_RUNS_QUEUE_URL ? [cfg.ROTA_RUNS_QUEUE_URL] : [],
   };
   const retentionMs = cfg.ROTA_RUN_RETENTION_DAYS * 86_400_000;
   // System-owned items (check statuses, notification logs, endpoints) share the table.

@@ -25,7 +25,7 @@ export function createRunnableSystems(rt: Runtime): RunnableSystem[] {
       eventBridge: recorded(new EventBridgeClient({ region })),
       lambda: recorded(new LambdaClient({ region })),
     },
-    { region },
+    { region, ownQueueUrls: rt.targetPolicy.ownQueueUrls },
   );
   const policy = rt.targetPolicy;
   return [

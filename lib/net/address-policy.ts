@@ -25,6 +25,8 @@ export interface TargetPolicy {
   reservedPorts?: readonly number[] | undefined;
   /** The region AWS targets must be in (the deployment's). Without it no AWS target is accepted. */
   awsRegion?: string | undefined;
+  /** Rota's own queue URLs, which no AWS target may name. */
+  ownQueueUrls?: readonly string[] | undefined;
 }
 
 export type AddressClass =

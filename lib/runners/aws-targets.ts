@@ -40,9 +40,9 @@ const FUNCTION_ERROR_BYTES = 1024;
  */
 export function createAwsTargetRunners(
   clients: AwsTargetClients,
-  { region }: { region: string },
+  { region, ownQueueUrls = [] }: { region: string; ownQueueUrls?: readonly string[] | undefined },
 ): AwsTargetRunners {
-  const scope = awsScope(region);
+  const scope = awsScope(region, ownQueueUrls);
   return {
     async sqs(target, ctx) {
       const queue = sqsQueue(target.queueUrl, scope);

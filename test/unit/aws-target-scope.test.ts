@@ -237,6 +237,32 @@ describe('the SQS runner never lets a task choose the endpoint', () => {
     expect(requests).toHaveLength(0);
   });
 
+  it("refuses Rota's own runs queue, by URL or ARN, at create time and before any request", async () => {
+    // Prepare: the executor may send to its runs queue, so only this check keeps tasks off it.
+    const runsQueue = `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/Rota-RunsQueue-AB12`;
+    const scope = awsScope('us-east-1', [runsQueue]);
+    const { handler, requests } = recordingHandler();
+    const client = createSqsClient({ AWS_REGION: 'us-east-1' }, { requestHandler: handler, credentials });
+    const runners = createAwsTargetRunners(clientsWith(client), {
+      region: 'us-east-1',
+      ownQueueUrls: [runsQueue],
+    });
+    const byArn = `arn:aws:sqs:us-east-1:${ACCOUNT}:Rota-RunsQueue-AB12`;
+
+    // Act
+    const problems = [runsQueue, byArn].map((queueUrl) => problem({ kind: 'sqs', queueUrl }, scope));
+    const atRun = await runners.sqs({ kind: 'sqs', queueUrl: byArn }, ctx()).catch((e: unknown) => e);
+
+    // Assess
+    for (const message of problems) {
+      expect(message).toBe("queueUrl: names Rota's own runs queue, which no task may send to");
+    }
+    expect(atRun).toBeInstanceOf(InvalidError);
+    expect(requests).toHaveLength(0);
+    // Control: another queue of the same account still passes.
+    expect(accepted({ kind: 'sqs', queueUrl: `arn:aws:sqs:us-east-1:${ACCOUNT}:orders` }, scope)).toBe(true);
+  });
+
   it('keeps the configured endpoint even when a queue URL names another host', async () => {
     // Prepare
     const prod = recordingHandler();

@@ -11,11 +11,20 @@ export interface AwsScope {
   region: string;
   partition: string;
   dnsSuffix: string;
+  /**
+   * Rota's own queues, as `account/name`. The executor may send to its runs queue, so a
+   * task naming it could plant run messages; the policy alone cannot tell the two apart.
+   */
+  ownQueues: readonly string[];
 }
 
-export function awsScope(region: string): AwsScope {
+export function awsScope(region: string, ownQueueUrls: readonly string[] = []): AwsScope {
   const { name, dnsSuffix } = partition(region);
-  return { region, partition: name, dnsSuffix };
+  const ownQueues = ownQueueUrls.flatMap((url) => {
+    const parts = sqsQueueParts(url);
+    return parts ? [`${parts.account}/${parts.name}`] : [];
+  });
+  return { region, partition: name, dnsSuffix, ownQueues };
 }
 
 const ACCOUNT = String.raw`\d{12}`;
@@ -71,6 +80,9 @@ export function sqsQueue(value: string, scope: AwsScope, field = 'queueUrl'): Sq
   const parts = sqsQueueParts(value);
   if (!parts) throw new InvalidError(`${field}: ${AWS_TARGET_FORMS.queueUrl}`);
   assertInScope(field, 'queue', parts, scope);
+  if (scope.ownQueues.includes(`${parts.account}/${parts.name}`)) {
+    throw new InvalidError(`${field}: names Rota's own runs queue, which no task may send to`);
+  }
   return {
     region: parts.region,
     account: parts.account,

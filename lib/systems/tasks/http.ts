@@ -209,7 +209,7 @@ export function taskRoutes(
     if (target === undefined) return;
     if (target.kind === 'http') return checkTargetUrl(target.url, policy);
     if (!policy.awsRegion) throw new InvalidError('AWS targets are not enabled in this deployment');
-    checkAwsTarget(target, awsScope(policy.awsRegion), 'target.');
+    checkAwsTarget(target, awsScope(policy.awsRegion, policy.ownQueueUrls), 'target.');
   };
   return [
     {
