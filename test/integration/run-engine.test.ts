@@ -328,10 +328,14 @@ describe.each(raceSafeBackends())('run engine invariants on $name', ({ start }) 
       const first = await scheduler.tick();
       expect(first.enqueued).toBeGreaterThan(0);
 
-      const updated = await engine.probes.update(OPERATOR, task.id, { every: '1h' });
+      // An hourly schedule whose next run is about 30 minutes away, whatever the wall clock says:
+      // a plain `every: 1h` would be due within the minute just before each full hour.
+      const minutesAway = (new Date().getUTCMinutes() + 30) % 60;
+      const hourly = { every: '1h', ...(minutesAway > 0 ? { offset: `${minutesAway}m` } : {}) };
+      const updated = await engine.probes.update(OPERATOR, task.id, hourly);
       expect(updated.revision).toBe(task.revision + 1);
       const next = await scheduler.tick();
-      // The very next tick reads the new schedule: nothing of a 1h schedule is due within the minute.
+      // The very next tick reads the new schedule: nothing of it is due within the minute.
       expect(next.enqueued).toBe(0);
 
       const outcomes = await deliverAll(captured.sent);
