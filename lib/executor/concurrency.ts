@@ -40,12 +40,15 @@ const WAKE_QUIET_MS = 5_000;
  *   is moved back to `scheduled` (waiting): the store never shows more than
  *   `concurrency` runs `started`.
  */
-export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
+export class ConcurrencyGate {
+  constructor(private readonly deps: ConcurrencyGateDeps) {}
+
   /**
    * The oldest runs still waiting (at most `count`), older than `before` when given.
    * Markers of runs that moved on are deleted.
    */
-  async function oldestWaiters(taskID: string, count: number, before?: string): Promise<Run[]> {
+  private async oldestWaiters(taskID: string, count: number, before?: string): Promise<Run[]> {
+    const { deps } = this;
     const found: Run[] = [];
     let after: string | undefined;
     for (;;) {
@@ -65,17 +68,19 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
     }
   }
 
-  const oldestWaiter = async (taskID: string, before?: string) => (await oldestWaiters(taskID, 1, before))[0];
+  async oldestWaiter(taskID: string, before?: string): Promise<Run | undefined> {
+    return (await this.oldestWaiters(taskID, 1, before))[0];
+  }
 
   /** Wakes a waiting run unless it was woken within the quiet period; true when it sent. */
-  async function wakeOnce(run: Run, at: number): Promise<boolean> {
-    if (!(await deps.leases.markWoken(run.taskID, run.id, at, WAKE_QUIET_MS))) return false;
-    await wake(run);
+  private async wakeOnce(run: Run, at: number): Promise<boolean> {
+    if (!(await this.deps.leases.markWoken(run.taskID, run.id, at, WAKE_QUIET_MS))) return false;
+    await this.wake(run);
     return true;
   }
 
   /** Sends a waiting run's message again, due at once. */
-  async function wake(run: Run): Promise<void> {
+  private async wake(run: Run): Promise<void> {
     const message: RunMessage = {
       taskID: run.taskID,
       runID: run.id,
@@ -85,11 +90,12 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
       revision: run.revision,
       waits: 0,
     };
-    await deps.queue.enqueueOne({ message, delaySeconds: 0 });
+    await this.deps.queue.enqueueOne({ message, delaySeconds: 0 });
   }
 
   /** A slot whose holder died: its run goes back to waiting first, then the slot is freed. */
-  async function reclaim(task: Task, slot: Slot, at: number): Promise<boolean> {
+  private async reclaim(task: Task, slot: Slot, at: number): Promise<boolean> {
+    const { deps } = this;
     const requeued = await deps.runs.requeueStalled(task.id, slot.runID, slot.token, {
       now: at,
       openAt: at + deps.claimTtlMs,
@@ -106,80 +112,88 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps) {
     return requeued !== undefined;
   }
 
-  const describe = (running: number, limit: number, older: boolean) =>
-    `waiting for a concurrency slot: ${running} of ${limit} running${older ? ', older runs go first' : ''}`;
-
-  return {
-    oldestWaiter,
-
-    /** A lease for `message`'s run, or why it must wait. */
-    async admit(task: Task, message: RunMessage, token: string, at: number): Promise<Admission> {
-      const limit = task.concurrency ?? Number.POSITIVE_INFINITY;
-      let running = 0;
-      let requeued = false;
-      // A few rounds: a reclaimed slot or a lost race means looking again.
-      for (let round = 0; round < 4; round++) {
-        const [older, slots] = await Promise.all([
-          oldestWaiter(task.id, message.runID),
-          deps.leases.slots(task.id),
-        ]);
-        const live = slots.filter((s) => s.expiresAtMs >= at);
-        running = live.length;
-        if (older) {
-          // A free slot the oldest waiter has not taken: its hand-over may be on its way, or
-          // lost with an executor that died; wake it, once per quiet period.
-          if (running < limit) await wakeOnce(older, at);
-          return { waiting: describe(running, limit, true), behind: true };
-        }
-        const stalled = slots.filter((s) => s.expiresAtMs < at);
-        if (stalled.length > 0) {
-          const moved = await Promise.all(stalled.map((slot) => reclaim(task, slot, at)));
-          // This run's own earlier claim, from an executor that died: it resumes now.
-          if (stalled.some((slot, i) => moved[i] && slot.runID === message.runID)) requeued = true;
-          continue;
-        }
-        if (running >= limit) return { waiting: describe(running, limit, false), behind: false };
-        const held = new Set(live.map((s) => s.slot));
-        const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !held.has(slot));
-        for (const slot of shuffle(free).slice(0, 3)) {
-          const lease = await deps.leases.take(
-            task.id,
-            slot,
-            { runID: message.runID, token },
-            deps.claimTtlMs,
-            at,
-          );
-          if (lease) return { lease, requeued };
-        }
+  /** A lease for `message`'s run, or why it must wait. */
+  async admit(task: Task, message: RunMessage, token: string, at: number): Promise<Admission> {
+    const { deps } = this;
+    const limit = task.concurrency ?? Number.POSITIVE_INFINITY;
+    let running = 0;
+    let requeued = false;
+    // A few rounds: a reclaimed slot or a lost race means looking again.
+    for (let round = 0; round < 4; round++) {
+      const [older, slots] = await Promise.all([
+        this.oldestWaiter(task.id, message.runID),
+        deps.leases.slots(task.id),
+      ]);
+      const live = slots.filter((s) => s.expiresAtMs >= at);
+      running = live.length;
+      if (older) {
+        // A free slot the oldest waiter has not taken: its hand-over may be on its way, or
+        // lost with an executor that died; wake it, once per quiet period.
+        if (running < limit) await this.wakeOnce(older, at);
+        return { waiting: describeWait(running, limit, true), behind: true };
       }
-      return { waiting: describe(running, limit, false), behind: false };
-    },
-
-    /** Whether a slot looks free right now (a run that just began to wait checks this once). */
-    async hasFreeSlot(task: Task, at: number): Promise<boolean> {
-      const slots = await deps.leases.slots(task.id);
-      return slots.filter((s) => s.expiresAtMs >= at).length < (task.concurrency ?? Number.POSITIVE_INFINITY);
-    },
-
-    /**
-     * Frees the slot and hands the free slots over to the oldest waiting runs (more than
-     * one when several slots freed at once, so none stays idle behind a woken waiter). A
-     * hand-over always wakes: an earlier wake may have found the slot still taken.
-     */
-    async release(task: Task, lease: Lease, at: number): Promise<void> {
-      if (!(await deps.leases.release(lease))) return;
-      const live = (await deps.leases.slots(task.id)).filter((s) => s.expiresAtMs >= at).length;
-      const free = Math.max(1, (task.concurrency ?? 1) - live);
-      for (const next of await oldestWaiters(task.id, free)) {
-        // Marked, so executors that see the free slot meanwhile leave the hand-over to this wake.
-        await deps.leases.markWoken(task.id, next.id, at, 0);
-        await wake(next);
+      const stalled = slots.filter((s) => s.expiresAtMs < at);
+      if (stalled.length > 0) {
+        const moved = await Promise.all(stalled.map((slot) => this.reclaim(task, slot, at)));
+        // This run's own earlier claim, from an executor that died: it resumes now.
+        if (stalled.some((slot, i) => moved[i] && slot.runID === message.runID)) requeued = true;
+        continue;
       }
-    },
-  };
+      if (running >= limit) return { waiting: describeWait(running, limit, false), behind: false };
+      const lease = await this.takeFreeSlot(task, live, message.runID, token, at);
+      if (lease) return { lease, requeued };
+    }
+    return { waiting: describeWait(running, limit, false), behind: false };
+  }
+
+  /** Tries up to three of the free slots, in random order so racing executors spread out. */
+  private async takeFreeSlot(
+    task: Task,
+    live: Slot[],
+    runID: string,
+    token: string,
+    at: number,
+  ): Promise<Lease | undefined> {
+    const limit = task.concurrency ?? Number.POSITIVE_INFINITY;
+    const held = new Set(live.map((s) => s.slot));
+    const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !held.has(slot));
+    for (const slot of shuffle(free).slice(0, 3)) {
+      const lease = await this.deps.leases.take(task.id, slot, { runID, token }, this.deps.claimTtlMs, at);
+      if (lease) return lease;
+    }
+    return undefined;
+  }
+
+  /** Whether a slot looks free right now (a run that just began to wait checks this once). */
+  async hasFreeSlot(task: Task, at: number): Promise<boolean> {
+    const slots = await this.deps.leases.slots(task.id);
+    return slots.filter((s) => s.expiresAtMs >= at).length < (task.concurrency ?? Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Frees the slot and hands the free slots over to the oldest waiting runs (more than
+   * one when several slots freed at once, so none stays idle behind a woken waiter). A
+   * hand-over always wakes: an earlier wake may have found the slot still taken.
+   */
+  async release(task: Task, lease: Lease, at: number): Promise<void> {
+    const { deps } = this;
+    if (!(await deps.leases.release(lease))) return;
+    const live = (await deps.leases.slots(task.id)).filter((s) => s.expiresAtMs >= at).length;
+    const free = Math.max(1, (task.concurrency ?? 1) - live);
+    for (const next of await this.oldestWaiters(task.id, free)) {
+      // Marked, so executors that see the free slot meanwhile leave the hand-over to this wake.
+      await deps.leases.markWoken(task.id, next.id, at, 0);
+      await this.wake(next);
+    }
+  }
 }
 
-export type ConcurrencyGate = ReturnType<typeof createConcurrencyGate>;
+export function createConcurrencyGate(deps: ConcurrencyGateDeps): ConcurrencyGate {
+  return new ConcurrencyGate(deps);
+}
+
+const describeWait = (running: number, limit: number, older: boolean) =>
+  `waiting for a concurrency slot: ${running} of ${limit} running${older ? ', older runs go first' : ''}`;
 
 function shuffle<T>(items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i--) {
