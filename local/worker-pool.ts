@@ -52,83 +52,99 @@ export interface WorkerPool {
  * visibility timeout (which is what sends them to the DLQ eventually).
  */
 export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
-  let running = true;
-  let inFlight = 0;
-  const batchSize = options.batchSize ?? 5;
-  const visibility = options.visibilityTimeoutSeconds ?? 120;
+  const pool = new SqsWorkerPool(options);
+  pool.start();
+  return pool;
+}
 
-  const toRecord = (message: Message): SQSRecord => ({
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-      SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
-      SenderId: message.Attributes?.SenderId ?? 'local',
-      ApproximateFirstReceiveTimestamp:
-        message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: options.queueArn,
-    awsRegion: 'us-east-1',
-  });
+class SqsWorkerPool implements WorkerPool {
+  private running = true;
+  private batches = 0;
+  private workers: Promise<void>[] = [];
+  private readonly batchSize: number;
+  private readonly visibility: number;
 
-  // Lambda's poller, not the handler, receives and deletes: it does so with the function's role.
-  // Extending visibility is local mode's own doing (Lambda's poller does not), so it is not recorded.
-  const poll = <T>(send: () => Promise<T>) =>
-    options.recordAs ? asFunction(options.recordAs, send, 'event-source') : send();
+  constructor(private readonly options: WorkerPoolOptions) {
+    this.batchSize = options.batchSize ?? 5;
+    this.visibility = options.visibilityTimeoutSeconds ?? 120;
+  }
 
-  const returnToQueue = (messages: Message[]) =>
-    options.sqs
-      .send(
-        new ChangeMessageVisibilityBatchCommand({
+  start(): void {
+    this.workers = Array.from({ length: this.options.workers }, () => this.work());
+  }
+
+  inFlight(): number {
+    return this.batches;
+  }
+
+  async stop(graceMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    this.running = false;
+    const drained = Promise.allSettled(this.workers).then(() => true);
+    if (!Number.isFinite(graceMs)) return drained;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), graceMs);
+    });
+    try {
+      return await Promise.race([drained, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async work(): Promise<void> {
+    while (this.running) {
+      try {
+        const messages = await this.receive();
+        if (!messages.length) continue;
+        if (!this.running) {
+          // Stopped while this poll was out: hand the batch back for the next start.
+          await this.returnToQueue(messages);
+          continue;
+        }
+        this.batches++;
+        try {
+          await this.handle(messages);
+        } finally {
+          this.batches--;
+        }
+      } catch (error) {
+        if (!this.running) return;
+        this.options.onError?.(error);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  private async receive(): Promise<Message[]> {
+    const { options } = this;
+    const out = await this.poll(() =>
+      options.sqs.send(
+        new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
-          Entries: messages.map((m, i) => ({
-            Id: String(i),
-            ReceiptHandle: m.ReceiptHandle ?? '',
-            VisibilityTimeout: 0,
-          })),
+          MaxNumberOfMessages: this.batchSize,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: this.visibility,
+          MessageSystemAttributeNames: ['All'],
         }),
-      )
-      .catch((error) => options.onError?.(error));
-
-  /** Keeps a batch invisible while its handler runs. */
-  const keepInvisible = (records: SQSRecord[]) => {
-    const timer = setInterval(
-      () => {
-        void options.sqs
-          .send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: options.queueUrl,
-              Entries: records.map((r, i) => ({
-                Id: String(i),
-                ReceiptHandle: r.receiptHandle,
-                VisibilityTimeout: visibility,
-              })),
-            }),
-          )
-          .catch((error) => options.onError?.(error));
-      },
-      (visibility * 1000) / 3,
+      ),
     );
-    timer.unref?.();
-    return () => clearInterval(timer);
-  };
+    return out.Messages ?? [];
+  }
 
-  const handle = async (messages: Message[]) => {
-    const records = messages.map(toRecord);
-    const stopExtending = keepInvisible(records);
+  private async handle(messages: Message[]): Promise<void> {
+    const { options } = this;
+    const records = messages.map((message) => this.toRecord(message));
+    const stopExtending = this.keepInvisible(records);
     try {
       const result = await options.handler(
         { Records: records },
-        lambdaContext(options.functionName, options.timeoutMs ?? visibility * 1000),
+        lambdaContext(options.functionName, options.timeoutMs ?? this.visibility * 1000),
       );
       const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       const done = records.filter((r) => !failed.has(r.messageId));
       if (done.length) {
-        await poll(() =>
+        await this.poll(() =>
           options.sqs.send(
             new DeleteMessageBatchCommand({
               QueueUrl: options.queueUrl,
@@ -140,61 +156,72 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
     } finally {
       stopExtending();
     }
-  };
+  }
 
-  const worker = async () => {
-    while (running) {
-      try {
-        const out = await poll(() =>
-          options.sqs.send(
-            new ReceiveMessageCommand({
-              QueueUrl: options.queueUrl,
-              MaxNumberOfMessages: batchSize,
-              WaitTimeSeconds: 1,
-              VisibilityTimeout: visibility,
-              MessageSystemAttributeNames: ['All'],
-            }),
-          ),
-        );
-        const messages = out.Messages ?? [];
-        if (!messages.length) continue;
-        if (!running) {
-          // Stopped while this poll was out: hand the batch back for the next start.
-          await returnToQueue(messages);
-          continue;
-        }
-        inFlight++;
-        try {
-          await handle(messages);
-        } finally {
-          inFlight--;
-        }
-      } catch (error) {
-        if (!running) return;
-        options.onError?.(error);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-  };
+  /**
+   * Lambda's poller, not the handler, receives and deletes: it does so with the function's role.
+   * Extending visibility is local mode's own doing (Lambda's poller does not), so it is not recorded.
+   */
+  private poll<T>(send: () => Promise<T>): Promise<T> {
+    const { recordAs } = this.options;
+    return recordAs ? asFunction(recordAs, send, 'event-source') : send();
+  }
 
-  const workers = Array.from({ length: options.workers }, () => worker());
-  return {
-    inFlight: () => inFlight,
-    async stop(graceMs = Number.POSITIVE_INFINITY) {
-      running = false;
-      const drained = Promise.allSettled(workers).then(() => true);
-      if (!Number.isFinite(graceMs)) return drained;
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), graceMs);
-      });
-      try {
-        return await Promise.race([drained, late]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
+  private returnToQueue(messages: Message[]) {
+    return this.setVisibility(
+      messages.map((m) => m.ReceiptHandle ?? ''),
+      0,
+    );
+  }
+
+  /** Keeps a batch invisible while its handler runs. */
+  private keepInvisible(records: SQSRecord[]): () => void {
+    const timer = setInterval(
+      () =>
+        void this.setVisibility(
+          records.map((r) => r.receiptHandle),
+          this.visibility,
+        ),
+      (this.visibility * 1000) / 3,
+    );
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }
+
+  private setVisibility(receiptHandles: string[], visibilityTimeout: number): Promise<unknown> {
+    return this.options.sqs
+      .send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: receiptHandles.map((ReceiptHandle, i) => ({
+            Id: String(i),
+            ReceiptHandle,
+            VisibilityTimeout: visibilityTimeout,
+          })),
+        }),
+      )
+      .catch((error) => this.options.onError?.(error));
+  }
+
+  private toRecord(message: Message): SQSRecord {
+    return {
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+        SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
+        SenderId: message.Attributes?.SenderId ?? 'local',
+        ApproximateFirstReceiveTimestamp:
+          message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.options.queueArn,
+      awsRegion: 'us-east-1',
+    };
+  }
 }
 
 /** Calls `tick` every `intervalMs`, never overlapping itself, like a rate() rule firing a Lambda. */

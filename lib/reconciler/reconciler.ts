@@ -39,21 +39,68 @@ export interface ReconcilerDeps {
  *
  * Its cost follows the open runs, never the stored ones: one Query per shard per pass.
  */
-export function createReconciler(deps: ReconcilerDeps) {
-  const now = deps.now ?? Date.now;
-  const budgetMarginMs = deps.budgetMarginMs ?? 10_000;
+export class Reconciler {
+  private readonly now: () => number;
+  private readonly budgetMarginMs: number;
 
-  const messageOf = (run: OpenRun): RunMessage => ({
-    taskID: run.taskID,
-    runID: run.runID,
-    scheduledFor: run.scheduledFor,
-    kind: run.kind,
-    attempt: run.attempt,
-    revision: run.revision,
-    waits: 0,
-  });
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.budgetMarginMs = deps.budgetMarginMs ?? 10_000;
+  }
 
-  async function reconcileOne(run: OpenRun, at: number, report: ReconcileReport): Promise<void> {
+  async reconcile(options: { remainingTimeMs?: () => number } = {}): Promise<ReconcileReport> {
+    const at = this.now();
+    const report: ReconcileReport = {
+      overdue: 0,
+      requeued: 0,
+      resumed: 0,
+      postponed: 0,
+      failed: 0,
+      deferred: false,
+    };
+    const outOfTime = () => (options.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY) < this.budgetMarginMs;
+    await Promise.all(
+      openShardKeys(this.deps.shards).map((shard) => this.reconcileShard(shard, at, report, outOfTime)),
+    );
+    return report;
+  }
+
+  private async reconcileShard(
+    shard: string,
+    at: number,
+    report: ReconcileReport,
+    outOfTime: () => boolean,
+  ): Promise<void> {
+    const { deps } = this;
+    let cursor: Record<string, unknown> | undefined;
+    try {
+      do {
+        if (outOfTime()) {
+          report.deferred = true;
+          return;
+        }
+        const page = await deps.runs.queryOpen(shard, at, cursor);
+        report.overdue += page.runs.length;
+        for (const run of page.runs) {
+          await this.reconcileOne(run, at, report).catch((error) => {
+            report.failed++;
+            deps.logger.error('could not reconcile an open run', {
+              error,
+              taskID: run.taskID,
+              runID: run.runID,
+            });
+          });
+        }
+        cursor = page.cursor;
+      } while (cursor);
+    } catch (error) {
+      report.failed++;
+      deps.logger.error('could not read an open shard', { error, shard });
+    }
+  }
+
+  private async reconcileOne(run: OpenRun, at: number, report: ReconcileReport): Promise<void> {
+    const { deps } = this;
     if (run.status === 'started') {
       // The index does not carry heartbeats: read the claim itself.
       const state = await deps.runs.inspect(run.taskID, run.runID);
@@ -81,51 +128,18 @@ export function createReconciler(deps: ReconcilerDeps) {
       overdueMs: at - run.openAt,
     });
   }
-
-  return {
-    async reconcile(options: { remainingTimeMs?: () => number } = {}): Promise<ReconcileReport> {
-      const at = now();
-      const report: ReconcileReport = {
-        overdue: 0,
-        requeued: 0,
-        resumed: 0,
-        postponed: 0,
-        failed: 0,
-        deferred: false,
-      };
-      const outOfTime = () => (options.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY) < budgetMarginMs;
-      await Promise.all(
-        openShardKeys(deps.shards).map(async (shard) => {
-          let cursor: Record<string, unknown> | undefined;
-          try {
-            do {
-              if (outOfTime()) {
-                report.deferred = true;
-                return;
-              }
-              const page = await deps.runs.queryOpen(shard, at, cursor);
-              report.overdue += page.runs.length;
-              for (const run of page.runs) {
-                await reconcileOne(run, at, report).catch((error) => {
-                  report.failed++;
-                  deps.logger.error('could not reconcile an open run', {
-                    error,
-                    taskID: run.taskID,
-                    runID: run.runID,
-                  });
-                });
-              }
-              cursor = page.cursor;
-            } while (cursor);
-          } catch (error) {
-            report.failed++;
-            deps.logger.error('could not read an open shard', { error, shard });
-          }
-        }),
-      );
-      return report;
-    },
-  };
 }
 
-export type Reconciler = ReturnType<typeof createReconciler>;
+export function createReconciler(deps: ReconcilerDeps): Reconciler {
+  return new Reconciler(deps);
+}
+
+const messageOf = (run: OpenRun): RunMessage => ({
+  taskID: run.taskID,
+  runID: run.runID,
+  scheduledFor: run.scheduledFor,
+  kind: run.kind,
+  attempt: run.attempt,
+  revision: run.revision,
+  waits: 0,
+});

@@ -3,7 +3,7 @@ import { clampDelay, type QueuedRun, type RunQueue } from '../queue/run-queue';
 import { scheduledRunID } from '../run/run-ids';
 import { dueShardKeys } from '../store/keys';
 import type { DueTask, TaskStore } from '../store/task-store';
-import { DEFAULT_PLAN_OPTIONS, type PlanOptions, planRuns } from './plan';
+import { DEFAULT_PLAN_OPTIONS, type Plan, type PlanOptions, planRuns } from './plan';
 
 export interface TickReport {
   /** Tasks the due index returned. */
@@ -49,55 +49,76 @@ export interface SchedulerDeps {
  * next tick, and their deterministic run IDs make the claim refuse the duplicates. The
  * other order loses the instants for good.
  */
-export function createScheduler(deps: SchedulerDeps) {
-  const now = deps.now ?? Date.now;
-  const options = { ...DEFAULT_PLAN_OPTIONS, ...deps.plan };
-  const parallelism = deps.parallelism ?? 16;
-  const budgetMarginMs = deps.budgetMarginMs ?? 10_000;
+export class Scheduler {
+  private readonly now: () => number;
+  private readonly options: PlanOptions;
+  private readonly parallelism: number;
+  private readonly budgetMarginMs: number;
 
-  async function readDue(until: number, report: TickReport): Promise<DueTask[]> {
+  constructor(private readonly deps: SchedulerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.options = { ...DEFAULT_PLAN_OPTIONS, ...deps.plan };
+    this.parallelism = deps.parallelism ?? 16;
+    this.budgetMarginMs = deps.budgetMarginMs ?? 10_000;
+  }
+
+  async tick(tickOptions: TickOptions = {}): Promise<TickReport> {
+    const { deps, options, parallelism } = this;
+    const at = this.now();
+    const report: TickReport = { due: 0, advanced: 0, conflicts: 0, enqueued: 0, failed: 0, deferred: 0 };
+    const due = await this.readDue(at + Math.min(options.dueWithinMs, options.lookaheadMs), report);
+    report.due = due.length;
+    const outOfTime = () =>
+      (tickOptions.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY) < this.budgetMarginMs;
+    for (let i = 0; i < due.length; i += parallelism) {
+      if (outOfTime()) {
+        // The cursors of the rest did not move: the next tick finds them due, still in the window.
+        report.deferred = due.length - i;
+        deps.logger.warn('scheduler tick ran out of time', { deferred: report.deferred });
+        break;
+      }
+      await Promise.all(
+        due
+          .slice(i, i + parallelism)
+          .map((task) =>
+            this.scheduleTask(task, at, report).catch((error) => this.taskFailed(task, error, report)),
+          ),
+      );
+    }
+    return report;
+  }
+
+  private async readDue(until: number, report: TickReport): Promise<DueTask[]> {
     const pages = await Promise.all(
-      dueShardKeys(deps.dueShards).map(async (shard) => {
-        const found: DueTask[] = [];
-        let cursor: Record<string, unknown> | undefined;
-        try {
-          do {
-            const page = await deps.tasks.queryDue(shard, until, cursor);
-            found.push(...page.tasks);
-            cursor = page.cursor;
-          } while (cursor);
-        } catch (error) {
-          // One shard that cannot be read leaves its tasks to the next tick, not the others.
-          report.failed++;
-          deps.logger.error('could not read a due shard', { error, shard });
-        }
-        return found;
-      }),
+      dueShardKeys(this.deps.dueShards).map((shard) => this.readShard(shard, until, report)),
     );
     return pages.flat();
   }
 
-  async function scheduleTask(task: DueTask, at: number, report: TickReport): Promise<void> {
+  private async readShard(shard: string, until: number, report: TickReport): Promise<DueTask[]> {
+    const found: DueTask[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.deps.tasks.queryDue(shard, until, cursor);
+        found.push(...page.tasks);
+        cursor = page.cursor;
+      } while (cursor);
+    } catch (error) {
+      // One shard that cannot be read leaves its tasks to the next tick, not the others.
+      report.failed++;
+      this.deps.logger.error('could not read a due shard', { error, shard });
+    }
+    return found;
+  }
+
+  private async scheduleTask(task: DueTask, at: number, report: TickReport): Promise<void> {
     // The index is eventually consistent: it may still show a task that was just deactivated.
     if (task.status !== 'active') return;
-    const plan = planRuns(task, at, options);
-    // Delays are measured when the batch leaves, not when the tick began: a tick with
-    // many due tasks would otherwise deliver its last ones late.
-    const sentAt = now();
-    const runs: QueuedRun[] = plan.instants.map((scheduledFor) => ({
-      message: {
-        taskID: task.id,
-        runID: scheduledRunID(task.id, scheduledFor),
-        scheduledFor: new Date(scheduledFor).toISOString(),
-        kind: 'scheduled',
-        attempt: 1,
-        revision: task.revision,
-        waits: 0,
-      },
-      delaySeconds: clampDelay((scheduledFor + plan.offsetMs - sentAt) / 1000),
-    }));
-    await deps.queue.enqueue(runs);
-    const advanced = await deps.tasks.advanceSchedule(task.id, task.version, {
+    const plan = planRuns(task, at, this.options);
+    const runs = this.queuedRuns(task, plan);
+    await this.deps.queue.enqueue(runs);
+    const advanced = await this.deps.tasks.advanceSchedule(task.id, task.version, {
       latestScheduled: new Date(plan.latestScheduled).toISOString(),
       nextRunAt: new Date(plan.nextRunAt).toISOString(),
     });
@@ -110,7 +131,7 @@ export function createScheduler(deps: SchedulerDeps) {
     report.advanced++;
     report.enqueued += runs.length;
     // The scheduling fields only: the task document (targets, bodies, metadata) stays out of logs.
-    deps.logger.info('task scheduled', {
+    this.deps.logger.info('task scheduled', {
       taskID: task.id,
       type: task.type,
       orgID: task.orgID,
@@ -127,35 +148,32 @@ export function createScheduler(deps: SchedulerDeps) {
     });
   }
 
-  const taskFailed = (task: DueTask, error: unknown, report: TickReport) => {
-    report.failed++;
-    deps.logger.error('could not schedule a task', { error, taskID: task.id });
-    deps.onTaskFailed?.(task.id, error);
-  };
+  /** The plan's instants as messages, each delayed to start on its second. */
+  private queuedRuns(task: DueTask, plan: Plan): QueuedRun[] {
+    // Delays are measured when the batch leaves, not when the tick began: a tick with
+    // many due tasks would otherwise deliver its last ones late.
+    const sentAt = this.now();
+    return plan.instants.map((scheduledFor) => ({
+      message: {
+        taskID: task.id,
+        runID: scheduledRunID(task.id, scheduledFor),
+        scheduledFor: new Date(scheduledFor).toISOString(),
+        kind: 'scheduled',
+        attempt: 1,
+        revision: task.revision,
+        waits: 0,
+      },
+      delaySeconds: clampDelay((scheduledFor + plan.offsetMs - sentAt) / 1000),
+    }));
+  }
 
-  return {
-    async tick(tickOptions: TickOptions = {}): Promise<TickReport> {
-      const at = now();
-      const report: TickReport = { due: 0, advanced: 0, conflicts: 0, enqueued: 0, failed: 0, deferred: 0 };
-      const due = await readDue(at + Math.min(options.dueWithinMs, options.lookaheadMs), report);
-      report.due = due.length;
-      const outOfTime = () => (tickOptions.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY) < budgetMarginMs;
-      for (let i = 0; i < due.length; i += parallelism) {
-        if (outOfTime()) {
-          // The cursors of the rest did not move: the next tick finds them due, still in the window.
-          report.deferred = due.length - i;
-          deps.logger.warn('scheduler tick ran out of time', { deferred: report.deferred });
-          break;
-        }
-        await Promise.all(
-          due
-            .slice(i, i + parallelism)
-            .map((task) => scheduleTask(task, at, report).catch((error) => taskFailed(task, error, report))),
-        );
-      }
-      return report;
-    },
-  };
+  private taskFailed(task: DueTask, error: unknown, report: TickReport): void {
+    report.failed++;
+    this.deps.logger.error('could not schedule a task', { error, taskID: task.id });
+    this.deps.onTaskFailed?.(task.id, error);
+  }
 }
 
-export type Scheduler = ReturnType<typeof createScheduler>;
+export function createScheduler(deps: SchedulerDeps): Scheduler {
+  return new Scheduler(deps);
+}
