@@ -7,7 +7,11 @@ export {
   ROTA_ROOT,
   ROTA_RUNTIME,
 } from './bundling';
+export { RotaAlarms, type RotaAlarmsProps } from './rota-alarms';
+export { RotaApi, type RotaApiProps } from './rota-api';
 export { RotaFunction, type RotaFunctionProps } from './rota-function';
+export { RotaQueue, type RotaQueueProps } from './rota-queue';
+export { RotaTable, type RotaTableProps } from './rota-table';
 export {
   API_FUNCTIONS,
   type ApiFunctionSpec,

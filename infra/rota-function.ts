@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { cdkBundlingOptions, functionEntry, ROTA_ROOT, ROTA_RUNTIME, rotaLockFile } from './bundling';
 
@@ -102,4 +103,28 @@ export class RotaFunction extends NodejsFunction {
     });
     this.serviceName = serviceName;
   }
+}
+
+/** Every Rota role carries X-Ray's unavoidable wildcard; the suppression says why, once per role. */
+export function suppressTracingWildcard(fn: RotaFunction): void {
+  NagSuppressions.addResourceSuppressions(
+    fn.role ?? fn,
+    [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason:
+          'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions, so AWS requires Resource "*". Every other statement names its resources.',
+        appliesTo: ['Resource::*'],
+      },
+    ],
+    true,
+  );
+}
+
+/** `tasks-api` → `TasksApi`: construct IDs from function names. */
+export function pascalCase(name: string): string {
+  return name
+    .split(/[^a-zA-Z0-9]+/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }

@@ -690,7 +690,8 @@ describe('props', () => {
     const flagged = Annotations.fromStack(stack)
       .findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))
       .map((m) => `${m.id} ${String(m.entry.data).slice(0, 18)}`);
-    const routeId = (base: string) => `/Open/Rota/Api/ANY${base.replaceAll('/', '--')}`;
+    // The HttpApi is RotaApi's `Default` child: hidden from logical IDs, not from construct paths.
+    const routeId = (base: string) => `/Open/Rota/Api/Default/ANY${base.replaceAll('/', '--')}`;
     expect(flagged.sort()).toEqual(
       basePaths
         .flatMap((base) => [

@@ -1,0 +1,173 @@
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+
+/**
+ * How callers authenticate to the HTTP API.
+ * - `token`: InfluxDB-style API tokens (`Authorization: Token …`), checked by a Lambda
+ *   authorizer; each token belongs to one org and carries read/write permissions per
+ *   system. The operator token lives in a Secrets Manager secret the stack creates.
+ * - `iam`: API Gateway's IAM (SigV4) authorizer, for service-to-service callers; they
+ *   need `execute-api:Invoke` (see `TaskService.grantInvokeApi`) and act as the
+ *   operator, on any org.
+ * - `none`: no authorizer, and every caller acts as the operator. cdk-nag then reports
+ *   AwsSolutions-APIG4 on every route, on purpose: suppress it in your app with your
+ *   own reason.
+ */
+export type TaskServiceAuthMode = 'token' | 'iam' | 'none';
+
+export interface TaskServiceProps {
+  /**
+   * How long finished runs are kept (DynamoDB TTL); whole days.
+   * @default Duration.days(7)
+   */
+  readonly runRetention?: Duration;
+
+  /**
+   * Partitions of the sparse `due` index the scheduler reads in parallel (1–256).
+   * @default 8
+   */
+  readonly dueShards?: number;
+
+  /**
+   * Most executor invocations at once: the SQS event source's maximum concurrency
+   * (2–1000). This is Rota's worker pool.
+   * @default 50
+   */
+  readonly executorMaxConcurrency?: number;
+
+  /**
+   * How often the scheduler ticks; whole minutes. Each tick enqueues the runs due within
+   * one interval (with SQS delays for second precision) and treats runs more than two
+   * intervals late as missed; both follow this rate through ROTA_SCHEDULER_INTERVAL_SECONDS.
+   * @default Duration.minutes(1)
+   */
+  readonly schedulerRate?: Duration;
+
+  /**
+   * Hosts HTTP targets may reach even when they resolve to private addresses.
+   * @default []
+   */
+  readonly allowedTargetHosts?: readonly string[];
+
+  /**
+   * Let HTTP targets reach private, loopback and link-local addresses.
+   * @default false
+   */
+  readonly allowPrivateTargets?: boolean;
+
+  /**
+   * Retention of every function's log group and of the API access log.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the stateful resources (the table, both queues and the log
+   * groups) when they leave the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * How callers authenticate to the HTTP API. `token` is the InfluxDB way (org-scoped
+   * API tokens, which is what InfluxDB clients send); `iam` suits service-to-service
+   * callers, who then act as the operator.
+   * @default 'token'
+   */
+  readonly authMode?: TaskServiceAuthMode;
+
+  /**
+   * How long API Gateway caches the authorizer's answer per `Authorization` header
+   * (`token` mode; 0–3600 s). A deactivated or deleted token keeps working this long.
+   * @default Duration.seconds(60)
+   */
+  readonly authorizerCacheTtl?: Duration;
+
+  /**
+   * The secret holding the operator token (`token` mode); the authorizer reads it and
+   * caches it for five minutes.
+   * @default - a new secret with a generated 64-character token
+   */
+  readonly operatorTokenSecret?: secretsmanager.ISecret;
+
+  /**
+   * The key that seals credentials in stored targets (envelope encryption, encryption
+   * context `purpose=rota-secrets`). API functions may only generate data keys and the
+   * executor may only decrypt them.
+   * @default - `encryptionKey` when given, otherwise a new key with rotation enabled
+   */
+  readonly secretsKey?: kms.IKey;
+
+  /**
+   * Most tasks one org may hold, over all systems (ROTA_MAX_TASKS_PER_ORG).
+   * @default 1000
+   */
+  readonly maxTasksPerOrg?: number;
+
+  /**
+   * The executor's Lambda timeout; the longest a single run can take. The runs queue's
+   * visibility timeout is derived from it.
+   * @default Duration.minutes(5)
+   */
+  readonly executorTimeout?: Duration;
+
+  /**
+   * Customer-managed key for the table and both queues. Functions get exactly the key
+   * actions their table and queue access needs.
+   * @default - AWS-managed encryption: the `aws/dynamodb` key for the table, SQS-managed SSE for the queues
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Lambda functions task targets may invoke (`lambda:InvokeFunction`).
+   * @default [] - no statement
+   */
+  readonly targetLambdaArns?: readonly string[];
+
+  /**
+   * SQS queues task targets may send to (`sqs:SendMessage`).
+   * @default [] - no statement
+   */
+  readonly targetQueueArns?: readonly string[];
+
+  /**
+   * SNS topics task targets may publish to (`sns:Publish`).
+   * @default [] - no statement
+   */
+  readonly targetTopicArns?: readonly string[];
+
+  /**
+   * EventBridge buses task targets may put events on (`events:PutEvents`).
+   * @default [] - no statement
+   */
+  readonly targetEventBusArns?: readonly string[];
+
+  /**
+   * Steady-state requests per second across the API (default stage throttling).
+   * @default 100
+   */
+  readonly apiRateLimit?: number;
+
+  /**
+   * Burst capacity of the API (default stage throttling).
+   * @default 200
+   */
+  readonly apiBurstLimit?: number;
+
+  /**
+   * Origins browsers may call the API from (CORS). Callers authenticate with SigV4
+   * headers, never ambient cookies, so an open origin lets a foreign page do nothing it
+   * could not do with credentials of its own.
+   * @default ['*']
+   */
+  readonly corsAllowOrigins?: readonly string[];
+
+  /**
+   * Topic every alarm notifies.
+   * @default - alarms have no actions
+   */
+  readonly alarmTopic?: sns.ITopic;
+}
