@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ulid } from 'ulid';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createAuthorizer, DENIED } from '../../lib/auth/authorizer';
 import { createKmsSecretBox } from '../../lib/auth/kms-secret-box';
@@ -27,13 +27,14 @@ import {
   type Backend,
   backends,
   createTestTable,
+  describeEach,
   dynamoClient,
   motoUrl,
   raceSafeBackends,
   TEST_CLIENT_CONFIG,
 } from '../support/emulators';
 
-describe.each(backends())('token store on $name', ({ start }) => {
+describeEach(backends())('token store on $name', ({ start }) => {
   let backend: Backend;
   let client: DynamoDBClient;
   let tableName: string;
@@ -124,7 +125,7 @@ describe.each(backends())('token store on $name', ({ start }) => {
 
 const probe = defineSystem({ type: 'probe', metadata: z.strictObject({}) });
 
-describe.each(raceSafeBackends())('org task quota on $name', ({ start }) => {
+describeEach(raceSafeBackends())('org task quota on $name', ({ start }) => {
   let backend: Backend;
   let client: DynamoDBClient;
   let tableName: string;
@@ -198,50 +199,56 @@ describe.each(raceSafeBackends())('org task quota on $name', ({ start }) => {
 
 // KMS and Secrets Manager have no npm emulator; moto runs both when it is available.
 const moto = motoUrl();
-describe.each(moto ? [{ name: 'moto', endpoint: moto }] : [])('AWS secrets on $name', ({ endpoint }) => {
-  it('seals and opens with KMS envelope encryption across containers', async () => {
-    const kms = recorded(new KMSClient({ ...TEST_CLIENT_CONFIG, endpoint }));
-    const key = await kms.send(new CreateKeyCommand({ Description: 'rota test' }));
-    const keyArn = key.KeyMetadata?.Arn ?? '';
-    declareResource('secretsKey', keyArn);
-    // An API function seals, the executor opens: each with its own role.
-    const sealer = attributed('tasks-api', createKmsSecretBox({ client: kms, keyArn }));
-    const sealed = await sealer.seal('Bearer from-kms');
-    expect(sealed).not.toContain('from-kms');
-    const executor = attributed(
-      'executor',
-      createKmsSecretBox({ client: recorded(new KMSClient({ ...TEST_CLIENT_CONFIG, endpoint })), keyArn }),
-    );
-    expect(await executor.open(sealed)).toBe('Bearer from-kms');
-  });
+describeEach([{ name: 'moto', available: moto !== undefined, endpoint: moto ?? '' }])(
+  'AWS secrets on $name',
+  ({ endpoint }) => {
+    it('seals and opens with KMS envelope encryption across containers', async () => {
+      const kms = recorded(new KMSClient({ ...TEST_CLIENT_CONFIG, endpoint }));
+      const key = await kms.send(new CreateKeyCommand({ Description: 'rota test' }));
+      const keyArn = key.KeyMetadata?.Arn ?? '';
+      declareResource('secretsKey', keyArn);
+      // An API function seals, the executor opens: each with its own role.
+      const sealer = attributed('tasks-api', createKmsSecretBox({ client: kms, keyArn }));
+      const sealed = await sealer.seal('Bearer from-kms');
+      expect(sealed).not.toContain('from-kms');
+      const executor = attributed(
+        'executor',
+        createKmsSecretBox({ client: recorded(new KMSClient({ ...TEST_CLIENT_CONFIG, endpoint })), keyArn }),
+      );
+      expect(await executor.open(sealed)).toBe('Bearer from-kms');
+    });
 
-  it('reads the operator token from Secrets Manager and follows a new value', async () => {
-    const sm = recorded(new SecretsManagerClient({ ...TEST_CLIENT_CONFIG, endpoint }));
-    const secret = await sm.send(
-      new CreateSecretCommand({ Name: `rota-operator-${ulid()}`, SecretString: 'first-operator-token-0123' }),
-    );
-    declareResource('operatorSecret', secret.ARN ?? '');
-    let now = 0;
-    const readSecret = async (id: string) =>
-      (await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '';
-    const digest = operatorDigestFrom(
-      { ROTA_BOOTSTRAP_TOKEN_SECRET_ARN: secret.ARN, ROTA_BOOTSTRAP_TOKEN_CACHE_SECONDS: 60 },
-      readSecret,
-      () => now,
-    );
-    const authorizer = attributed(
-      'authorizer',
-      createAuthorizer({
-        store: { get: async () => undefined } as unknown as AuthStore,
-        operatorDigest: digest,
-      }),
-    );
-    expect((await authorizer.authorize('Token first-operator-token-0123')).tokenID).toBe('operator');
-    await sm.send(
-      new PutSecretValueCommand({ SecretId: secret.ARN, SecretString: 'second-operator-token-0123' }),
-    );
-    now = 61_000;
-    expect(await authorizer.authorize('Token first-operator-token-0123')).toEqual(DENIED);
-    expect((await authorizer.authorize('Token second-operator-token-0123')).tokenID).toBe('operator');
-  });
-});
+    it('reads the operator token from Secrets Manager and follows a new value', async () => {
+      const sm = recorded(new SecretsManagerClient({ ...TEST_CLIENT_CONFIG, endpoint }));
+      const secret = await sm.send(
+        new CreateSecretCommand({
+          Name: `rota-operator-${ulid()}`,
+          SecretString: 'first-operator-token-0123',
+        }),
+      );
+      declareResource('operatorSecret', secret.ARN ?? '');
+      let now = 0;
+      const readSecret = async (id: string) =>
+        (await sm.send(new GetSecretValueCommand({ SecretId: id }))).SecretString ?? '';
+      const digest = operatorDigestFrom(
+        { ROTA_BOOTSTRAP_TOKEN_SECRET_ARN: secret.ARN, ROTA_BOOTSTRAP_TOKEN_CACHE_SECONDS: 60 },
+        readSecret,
+        () => now,
+      );
+      const authorizer = attributed(
+        'authorizer',
+        createAuthorizer({
+          store: { get: async () => undefined } as unknown as AuthStore,
+          operatorDigest: digest,
+        }),
+      );
+      expect((await authorizer.authorize('Token first-operator-token-0123')).tokenID).toBe('operator');
+      await sm.send(
+        new PutSecretValueCommand({ SecretId: secret.ARN, SecretString: 'second-operator-token-0123' }),
+      );
+      now = 61_000;
+      expect(await authorizer.authorize('Token first-operator-token-0123')).toEqual(DENIED);
+      expect((await authorizer.authorize('Token second-operator-token-0123')).tokenID).toBe('operator');
+    });
+  },
+);

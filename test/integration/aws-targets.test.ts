@@ -23,7 +23,16 @@ import type { TargetRunContext } from '../../lib/runners/http-target';
 import type { TargetMessage } from '../../lib/systems/tasks/target';
 import { startFauxqs } from '../../local/emulators';
 import { attributed } from '../support/attribution';
-import { createTestQueue, motoUrl, sqsClient, TEST_CLIENT_CONFIG, waitFor } from '../support/emulators';
+import {
+  type BackendOption,
+  createTestQueue,
+  describeEach,
+  motoUrl,
+  requireMoto,
+  sqsClient,
+  TEST_CLIENT_CONFIG,
+  waitFor,
+} from '../support/emulators';
 
 const run = {
   taskID: '0a1b2c3d4e5f6a7b',
@@ -111,13 +120,16 @@ function clientsFor(endpoint: string): AwsTargetClients & { sqs: SQSClient } {
   };
 }
 
-const backends: { name: string; start: () => Promise<{ endpoint: string; stop(): Promise<void> }> }[] = [
-  { name: 'fauxqs', start: () => startFauxqs() },
+const backends: BackendOption<{ endpoint: string; stop(): Promise<void> }>[] = [
+  { name: 'fauxqs', available: true, start: () => startFauxqs() },
+  {
+    name: 'moto',
+    available: motoUrl() !== undefined,
+    start: async () => ({ endpoint: requireMoto(), stop: async () => {} }),
+  },
 ];
-const moto = motoUrl();
-if (moto) backends.push({ name: 'moto', start: async () => ({ endpoint: moto, stop: async () => {} }) });
 
-describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
+describeEach(backends)('SQS and SNS runners against $name', ({ start }) => {
   let backend: { endpoint: string; stop(): Promise<void> };
   let clients: ReturnType<typeof clientsFor>;
 
@@ -259,60 +271,62 @@ describe.each(backends)('SQS and SNS runners against $name', ({ start }) => {
 // EventBridge runs only against moto: no npm emulator available here implements
 // PutEvents with rule delivery. Without moto, the aws-sdk-client-mock suite
 // below covers the request shape and the FailedEntryCount handling.
-if (moto) {
-  describe('EventBridge runner against moto', () => {
-    const clients = clientsFor(moto);
-
-    it('puts an event that a rule delivers to a queue', async () => {
-      // Prepare
-      const source = `rota.test.${ulid().toLowerCase()}`;
-      const busName = `rota-bus-${ulid().toLowerCase()}`;
-      await clients.eventBridge.send(new CreateEventBusCommand({ Name: asTarget(busName) }));
-      const queueUrl = await createTestQueue(clients.sqs, 'rota-events');
-      const ruleName = `rota-rule-${ulid()}`;
-      await clients.eventBridge.send(
-        new PutRuleCommand({
-          Name: ruleName,
-          EventBusName: busName,
-          EventPattern: JSON.stringify({ source: [source] }),
-        }),
-      );
-      await clients.eventBridge.send(
-        new PutTargetsCommand({
-          Rule: ruleName,
-          EventBusName: busName,
-          Targets: [{ Id: 'queue', Arn: await queueArn(clients.sqs, queueUrl) }],
-        }),
-      );
-      const ctx = context();
-
-      // Act
-      await runners(clients).eventbridge(
-        { kind: 'eventbridge', eventBusName: busName, source, detailType: 'rota.run', payload: { n: 1 } },
-        ctx,
-      );
-
-      // Assess
-      const message = await receiveOne(clients.sqs, queueUrl);
-      const event = JSON.parse(message.Body ?? '{}') as {
-        source?: string;
-        'detail-type'?: string;
-        detail?: unknown;
-      };
-      expect(event.source).toBe(source);
-      expect(event['detail-type']).toBe('rota.run');
-      expect(event.detail).toEqual({
-        taskID: run.taskID,
-        runID: run.runID,
-        scheduledFor: run.scheduledFor,
-        payload: { n: 1 },
-      });
-      expect(ctx.lines).toEqual([
-        expect.stringMatching(new RegExp(`^EventBridge event \\S+ put on bus ${busName}$`)),
-      ]);
-    });
+const moto = motoUrl();
+describe.runIf(moto)('EventBridge runner against moto', () => {
+  let clients: ReturnType<typeof clientsFor>;
+  beforeAll(() => {
+    clients = clientsFor(requireMoto());
   });
-}
+
+  it('puts an event that a rule delivers to a queue', async () => {
+    // Prepare
+    const source = `rota.test.${ulid().toLowerCase()}`;
+    const busName = `rota-bus-${ulid().toLowerCase()}`;
+    await clients.eventBridge.send(new CreateEventBusCommand({ Name: asTarget(busName) }));
+    const queueUrl = await createTestQueue(clients.sqs, 'rota-events');
+    const ruleName = `rota-rule-${ulid()}`;
+    await clients.eventBridge.send(
+      new PutRuleCommand({
+        Name: ruleName,
+        EventBusName: busName,
+        EventPattern: JSON.stringify({ source: [source] }),
+      }),
+    );
+    await clients.eventBridge.send(
+      new PutTargetsCommand({
+        Rule: ruleName,
+        EventBusName: busName,
+        Targets: [{ Id: 'queue', Arn: await queueArn(clients.sqs, queueUrl) }],
+      }),
+    );
+    const ctx = context();
+
+    // Act
+    await runners(clients).eventbridge(
+      { kind: 'eventbridge', eventBusName: busName, source, detailType: 'rota.run', payload: { n: 1 } },
+      ctx,
+    );
+
+    // Assess
+    const message = await receiveOne(clients.sqs, queueUrl);
+    const event = JSON.parse(message.Body ?? '{}') as {
+      source?: string;
+      'detail-type'?: string;
+      detail?: unknown;
+    };
+    expect(event.source).toBe(source);
+    expect(event['detail-type']).toBe('rota.run');
+    expect(event.detail).toEqual({
+      taskID: run.taskID,
+      runID: run.runID,
+      scheduledFor: run.scheduledFor,
+      payload: { n: 1 },
+    });
+    expect(ctx.lines).toEqual([
+      expect.stringMatching(new RegExp(`^EventBridge event \\S+ put on bus ${busName}$`)),
+    ]);
+  });
+});
 
 describe('EventBridge runner (aws-sdk-client-mock)', () => {
   // No npm emulator here runs EventBridge, so without moto the SDK is mocked.

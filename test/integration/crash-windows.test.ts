@@ -8,7 +8,7 @@ import { ATTR, openShardKeys, runSk, taskPk } from '../../lib/store/keys';
 import type { TaskStore } from '../../lib/store/task-store';
 import { tasksSystem } from '../../lib/systems/tasks/definition';
 import { OPERATOR } from '../../lib/task/task-service';
-import { type Backend, raceSafeBackends, waitFor } from '../support/emulators';
+import { type Backend, describeEach, raceSafeBackends, waitFor } from '../support/emulators';
 import { capturingQueue, createEngine, type Engine } from '../support/engine';
 import { capturingLogger, crashOn, InjectedCrash } from '../support/faults';
 
@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A lookahead of a few seconds: the instants a tick sends are due before the test ends. */
 const SHORT_WINDOW = { lookaheadMs: 3_000, dueWithinMs: 2_000 };
 
-describe.each(raceSafeBackends())('crash windows on $name', ({ start }) => {
+describeEach(raceSafeBackends())('crash windows on $name', ({ start }) => {
   let backend: Backend;
   let engine: Engine;
 

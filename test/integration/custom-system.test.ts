@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import * as z from 'zod';
 import { createRunnerRegistry, defineSystem, runnable } from '../../lib/systems/system';
 import { OPERATOR } from '../../lib/task/task-service';
-import { type Backend, raceSafeBackends } from '../support/emulators';
+import { type Backend, describeEach, raceSafeBackends } from '../support/emulators';
 import { createEngine, type Engine } from '../support/engine';
 
 /**
@@ -17,7 +17,7 @@ const backupRunnable = runnable(backupSystem, async ({ task, run, log }) => {
   log(`backed up to ${task.metadata.bucket}, kept ${task.metadata.retainDays} days`);
 });
 
-describe.each(raceSafeBackends())('a fourth, test-only system on $name', ({ start }) => {
+describeEach(raceSafeBackends())('a fourth, test-only system on $name', ({ start }) => {
   let backend: Backend;
   let engine: Engine;
 

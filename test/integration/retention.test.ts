@@ -1,15 +1,15 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freshRunID } from '../../lib/run/run-ids';
 import { ATTR, runSk, taskPk } from '../../lib/store/keys';
 import { createRunStore } from '../../lib/store/run-store';
 import { createStatusStore } from '../../lib/systems/checks/status-store';
-import { type Backend, backends, createTestTable, dynamoClient } from '../support/emulators';
+import { type Backend, backends, createTestTable, describeEach, dynamoClient } from '../support/emulators';
 
 const DAY = 86_400_000;
 
-describe.each(backends())('run retention and status time ranges on $name', ({ start }) => {
+describeEach(backends())('run retention and status time ranges on $name', ({ start }) => {
   let backend: Backend;
   let client: ReturnType<typeof dynamoClient>;
   let tableName: string;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledRunID } from '../../lib/run/run-ids';
 import { OPERATOR } from '../../lib/task/task-service';
-import { type Backend, raceSafeBackends, waitFor } from '../support/emulators';
+import { type Backend, describeEach, raceSafeBackends, waitFor } from '../support/emulators';
 import { capturingQueue, createEngine, type Engine } from '../support/engine';
 
 const probe = (extra: Record<string, unknown> = {}) => ({
@@ -11,7 +11,7 @@ const probe = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-describe.each(raceSafeBackends())('run engine invariants on $name', ({ start }) => {
+describeEach(raceSafeBackends())('run engine invariants on $name', ({ start }) => {
   let backend: Backend;
 
   beforeAll(async () => {

@@ -1,18 +1,18 @@
 import { type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { toErrorBody } from '../../lib/errors';
 import { ATTR, dueShardKeys, INDEX, taskKey } from '../../lib/store/keys';
 import { createTaskStore, type TaskStore } from '../../lib/store/task-store';
 import { defineSystem } from '../../lib/systems/system';
 import { createTaskService, OPERATOR } from '../../lib/task/task-service';
-import { type Backend, backends, createTestTable, dynamoClient } from '../support/emulators';
+import { type Backend, backends, createTestTable, describeEach, dynamoClient } from '../support/emulators';
 
 const alpha = defineSystem({ type: 'alpha', metadata: z.strictObject({ url: z.string().url() }) });
 const beta = defineSystem({ type: 'beta', metadata: z.strictObject({ level: z.number() }) });
 
-describe.each(backends())('task store on $name', ({ start }) => {
+describeEach(backends())('task store on $name', ({ start }) => {
   let backend: Backend;
   let client: DynamoDBClient;
   let tableName: string;

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clampDelay } from '../../lib/queue/run-queue';
 import { scheduledRunID } from '../../lib/run/run-ids';
 import { OPERATOR } from '../../lib/task/task-service';
-import { type Backend, raceSafeBackends, waitFor } from '../support/emulators';
+import { type Backend, describeEach, raceSafeBackends, waitFor } from '../support/emulators';
 import { capturingQueue, createEngine, type Engine } from '../support/engine';
 import { crashOn, InjectedCrash } from '../support/faults';
 
@@ -14,7 +14,7 @@ const probe = (extra: Record<string, unknown> = {}) => ({
 });
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
-describe.each(raceSafeBackends())('waiting for a concurrency slot on $name', ({ start }) => {
+describeEach(raceSafeBackends())('waiting for a concurrency slot on $name', ({ start }) => {
   let backend: Backend;
   let engine: Engine;
 

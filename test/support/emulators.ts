@@ -1,6 +1,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
+import { describe } from 'vitest';
 import { declareResource, recorded } from '../../lib/observability/aws-calls';
 import { tableDefinition } from '../../lib/store/keys';
 import { startDynalite, startFauxqs } from '../../local/emulators';
@@ -8,7 +9,8 @@ import { startDynalite, startFauxqs } from '../../local/emulators';
 /**
  * Test backends. The pure-npm emulators (dynalite, fauxqs) always run in-process.
  * moto joins when ROTA_TEST_MOTO_URL points at a running moto_server (.ci/run
- * starts one), so the same suites prove the code against both.
+ * starts one, and fails without it), so the same suites prove the code against both;
+ * without it the moto suites show as skipped.
  */
 export const TEST_CLIENT_CONFIG = {
   region: 'us-east-1',
@@ -24,11 +26,41 @@ export interface Backend {
   stop(): Promise<void>;
 }
 
-/** Starts the backends a suite runs against: npm emulators, plus moto when available. */
-export function backends(): { name: string; start: () => Promise<Backend> }[] {
-  const list = [
+/** A backend a suite may run on; `available` is false when it needs moto and none is configured. */
+export interface BackendOption<T = Backend> {
+  name: string;
+  available: boolean;
+  start: () => Promise<T>;
+}
+
+const MOTO_MISSING = 'moto_server is not configured (ROTA_TEST_MOTO_URL)';
+
+/**
+ * `describe.each` over backends, except that a backend that cannot run here (moto with no
+ * ROTA_TEST_MOTO_URL) shows as a skipped suite in the counts instead of vanishing.
+ * `$name` in the title is the backend's name.
+ */
+export function describeEach<T extends { name: string; available: boolean }>(list: readonly T[]) {
+  return (title: string, suite: (backend: T) => void): void => {
+    for (const backend of list) {
+      describe.runIf(backend.available)(title.replaceAll('$name', backend.name), () => suite(backend));
+    }
+  };
+}
+
+/** The moto endpoint, for a backend's `start`; only called when the backend is available. */
+export function requireMoto(): string {
+  const moto = motoUrl();
+  if (!moto) throw new Error(MOTO_MISSING);
+  return moto;
+}
+
+/** The backends a suite runs against: npm emulators, and moto (skipped when it is not configured). */
+export function backends(): BackendOption[] {
+  return [
     {
       name: 'dynalite+fauxqs',
+      available: true,
       start: async (): Promise<Backend> => {
         const [dynamo, sqs] = await Promise.all([startDynalite(), startFauxqs()]);
         return {
@@ -41,15 +73,15 @@ export function backends(): { name: string; start: () => Promise<Backend> }[] {
         };
       },
     },
-  ];
-  const moto = motoUrl();
-  if (moto) {
-    list.push({
+    {
       name: 'moto',
-      start: async () => ({ name: 'moto', dynamoEndpoint: moto, sqsEndpoint: moto, stop: async () => {} }),
-    });
-  }
-  return list;
+      available: motoUrl() !== undefined,
+      start: async () => {
+        const moto = requireMoto();
+        return { name: 'moto', dynamoEndpoint: moto, sqsEndpoint: moto, stop: async () => {} };
+      },
+    },
+  ];
 }
 
 /**
@@ -58,13 +90,14 @@ export function backends(): { name: string; start: () => Promise<Backend> }[] {
  * in 21 of 50 four-way races), which real DynamoDB and dynalite do, so race suites
  * keep DynamoDB on dynalite and use moto for SQS only.
  */
-export function raceSafeBackends(): { name: string; start: () => Promise<Backend> }[] {
-  const list = backends().filter((b) => b.name !== 'moto');
-  const moto = motoUrl();
-  if (moto) {
-    list.push({
+export function raceSafeBackends(): BackendOption[] {
+  return [
+    ...backends().filter((b) => b.name !== 'moto'),
+    {
       name: 'dynalite+moto-sqs',
+      available: motoUrl() !== undefined,
       start: async (): Promise<Backend> => {
+        const moto = requireMoto();
         const dynamo = await startDynalite();
         return {
           name: 'dynalite+moto-sqs',
@@ -73,9 +106,8 @@ export function raceSafeBackends(): { name: string; start: () => Promise<Backend
           stop: () => dynamo.stop(),
         };
       },
-    });
-  }
-  return list;
+    },
+  ];
 }
 
 /** Built like the runtime's clients (`recorded`), so calls made through them count in the IAM contract. */
