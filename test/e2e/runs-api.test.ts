@@ -162,12 +162,20 @@ describe('runs API in local mode', () => {
 
   it('cancels a queued run and a running run: both end canceled', async () => {
     const task = await create('cancelable', { every: '1h' }, '/slow?delay=20000');
+    const laterAt = Date.now() + 3000;
     const later = await tasks.postTasksIDRuns({
       taskID: task.id,
-      body: { scheduledFor: new Date(Date.now() + 3000).toISOString() },
+      body: { scheduledFor: new Date(laterAt).toISOString() },
     });
     await tasks.deleteTasksIDRunsID({ taskID: task.id, runID: later.id ?? '' });
     expect((await runOf(task.id, later.id ?? '')).status).toBe('canceled');
+    // A run due a second after the canceled one: once it reached the target, the executors
+    // have handled deliveries past the canceled run's time, however slow the machine.
+    const sentinelTask = await create('sentinel', { every: '1h' }, '/sentinel');
+    const sentinel = await tasks.postTasksIDRuns({
+      taskID: sentinelTask.id,
+      body: { scheduledFor: new Date(laterAt + 1000).toISOString() },
+    });
 
     const now = await tasks.postTasksIDRuns({ taskID: task.id, body: {} });
     await until(
@@ -185,7 +193,10 @@ describe('runs API in local mode', () => {
     );
     expect(canceled.finishedAt).toBeDefined();
     // The queued run never reached the target, even after its time passed.
-    await new Promise((r) => setTimeout(r, 3500));
+    await until(
+      async () => (target.hits.some((h) => h.runID === sentinel.id) ? true : undefined),
+      'the run due after the canceled one',
+    );
     expect(target.hits.filter((h) => h.runID === later.id)).toHaveLength(0);
   });
 

@@ -298,7 +298,14 @@ describeEach(raceSafeBackends())('crash windows on $name', ({ start }) => {
         )
         .start(engine.messageFor(first));
       await engine.waitForStatus(first, 'started');
-      await sleep(500);
+      // Partitioned, A cannot extend its slot: wait until the store shows it lapsed.
+      await waitFor(
+        async () =>
+          (await engine.leases.slots(task.id)).every((slot) => slot.expiresAtMs < Date.now())
+            ? true
+            : undefined,
+        { what: "A's slot to lapse" },
+      );
 
       // B delivers the second run: it reclaims the lapsed slot, moving A's run back to waiting first.
       const b = engine.newExecutor({ claimTtlMs: 5_000 }).start(engine.messageFor(second));
@@ -400,7 +407,12 @@ describeEach(raceSafeBackends())('crash windows on $name', ({ start }) => {
       const run = await engine.runService.runNow(OPERATOR, task.id);
       void engine.newFrozenExecutor({ claimTtlMs: 300 }).start(engine.messageFor(run));
       await engine.waitForStatus(run, 'started');
-      await sleep(400);
+      // The frozen executor never heartbeats: wait until the store shows its claim expired.
+      await waitFor(
+        async () =>
+          ((await engine.runs.inspect(task.id, run.id))?.claimExpiresAt ?? 0) < Date.now() ? true : undefined,
+        { what: 'the frozen claim to expire' },
+      );
       await engine.runService.cancel(OPERATOR, task.id, run.id);
       const stored = await engine.runs.get(task.id, run.id);
       expect(stored?.status).toBe('canceled');

@@ -143,18 +143,21 @@ describeEach(raceSafeBackends())('run engine invariants on $name', ({ start }) =
       const message = engine.messageFor(run);
 
       // Executor A claims the run, takes the only slot, then its process freezes: no heartbeat,
-      // finish or release ever reaches the table. Its claim and lease live 300 ms.
-      const crashed = engine.newFrozenExecutor({ claimTtlMs: 300, heartbeatMs: 50 });
+      // finish or release ever reaches the table. Its claim and lease live 30 s.
+      const claimTtlMs = 30_000;
+      const crashed = engine.newFrozenExecutor({ claimTtlMs, heartbeatMs: 50 });
       void crashed.start(message);
       await engine.waitForStatus(run, 'started');
 
       // SQS redelivers. While A's lease is live, B must not start the run a second time.
-      const recovered = engine.newExecutor();
+      // B's clock is injected, so "A's claim expired" is a step of the test, not a sleep.
+      let elapsedMs = 0;
+      const recovered = engine.newExecutor({}, { now: () => Date.now() + elapsedMs });
       const early = await recovered.execute(message);
       expect(['waiting', 'duplicate']).toContain(early.outcome);
 
       // Once A's lease and claim expire, B takes over and the run completes.
-      await new Promise((r) => setTimeout(r, 350));
+      elapsedMs = claimTtlMs + 1_000;
       const resumed = await recovered.execute(message);
       expect(resumed.outcome).toBe('success');
       const stored = await engine.runs.get(task.id, run.id);

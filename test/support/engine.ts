@@ -119,6 +119,8 @@ export interface Faults {
   leases?: LeaseStore;
   queue?: RunQueue;
   random?: () => number;
+  /** The executor's clock: a test moves it past a claim's TTL instead of sleeping through it. */
+  now?: () => number;
 }
 
 export interface EngineOptions {
@@ -184,6 +186,7 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
         runners: registry,
         logger: quietLogger,
         random: faults.random,
+        now: faults.now,
         options: {
           cancelPollMs: 100,
           waitBaseDelaySeconds: 1,
