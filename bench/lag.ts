@@ -1,8 +1,8 @@
 /**
  * Figure 4, run in its own process (bench/run.ts spawns it): schedule lag in local mode.
  *
- * `startLocal` (local/start.ts) mutates process.env and the lib/ singletons, so it gets
- * a process to itself. N tasks `every: 1s` with an http target on a loopback no-op
+ * `startLocal` (local/start.ts) gets a process to itself, so the other figures do not
+ * share its CPU. N tasks `every: 1s` with an http target on a loopback no-op
  * server; after the measurement window, their runs are read back through the HTTP API
  * (`GET /api/v2/tasks/{id}/runs`) and lag = startedAt − runAt for every instant in the
  * window. Prints one JSON line (prefixed `LAG_RESULT `) on stdout.

@@ -55,7 +55,7 @@ const started = Date.now();
 const progress = (message: string) =>
   process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${message}\n`);
 
-/** Runs bench/lag.ts in its own process (startLocal takes over process.env and lib/ singletons). */
+/** Runs bench/lag.ts in its own process, so its load (emulators, pollers, 500 tasks) does not skew the other figures. */
 function runLag(options: {
   tasks: number;
   seconds: number;

@@ -1,15 +1,5 @@
-import { authorizationRoutes } from '../lib/auth/http';
-import { authRuntime } from '../lib/auth/runtime';
-import { requireFunctionConfig } from '../lib/function-config';
-import { createApiHandler } from '../lib/http/api-handler';
-import { rotaHandler } from '../lib/observability/aws-calls';
+import { lambdaHandler } from '../lib/composition/function';
+import { authorizationsApi } from './definitions/authorizations-api';
 
-requireFunctionConfig(['table']);
-
-const { store } = authRuntime();
-
-/** `/api/v2/authorizations`: API tokens. Managing them takes `authorizations` permissions. */
-export const handler = rotaHandler(
-  'authorizations-api',
-  createApiHandler(authorizationRoutes({ store }), { resource: 'authorizations' }),
-);
+/** The Lambda entry: configuration from the environment, parsed once at cold start (see the definition). */
+export const handler = lambdaHandler(authorizationsApi, process.env);

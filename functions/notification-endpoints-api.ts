@@ -1,18 +1,5 @@
-import { requireFunctionConfig } from '../lib/function-config';
-import { createApiHandler } from '../lib/http/api-handler';
-import { rotaHandler } from '../lib/observability/aws-calls';
-import { runtime } from '../lib/runtime';
-import { endpointRoutes } from '../lib/systems/notifications/http';
-import { notificationRulesSystem } from '../lib/systems/notifications/rule-model';
+import { lambdaHandler } from '../lib/composition/function';
+import { notificationEndpointsApi } from './definitions/notification-endpoints-api';
 
-requireFunctionConfig(['table', 'secretsKey']);
-
-const { taskService, endpoints, targetPolicy } = runtime();
-
-/** `/api/v2/notificationEndpoints`: where notification rules send. Plain items, not tasks. */
-export const handler = rotaHandler(
-  'notification-endpoints-api',
-  createApiHandler(endpointRoutes(endpoints, taskService.forSystem(notificationRulesSystem), targetPolicy), {
-    resource: 'notifications',
-  }),
-);
+/** The Lambda entry: configuration from the environment, parsed once at cold start (see the definition). */
+export const handler = lambdaHandler(notificationEndpointsApi, process.env);

@@ -1,24 +1,5 @@
-import { requireFunctionConfig } from '../lib/function-config';
-import { createApiHandler } from '../lib/http/api-handler';
-import { runRoutes } from '../lib/http/run-routes';
-import { rotaHandler } from '../lib/observability/aws-calls';
-import { runtime } from '../lib/runtime';
-import { RULES_BASE_PATH, ruleRoutes } from '../lib/systems/notifications/http';
-import { notificationRulesSystem } from '../lib/systems/notifications/rule-model';
+import { lambdaHandler } from '../lib/composition/function';
+import { notificationRulesApi } from './definitions/notification-rules-api';
 
-requireFunctionConfig(['table', 'runsQueue']);
-
-const { taskService, runService, endpoints, notificationLog } = runtime();
-const rules = taskService.forSystem(notificationRulesSystem);
-
-/** `/api/v2/notificationRules`: rules, their notification log and runs. */
-export const handler = rotaHandler(
-  'notification-rules-api',
-  createApiHandler(
-    [
-      ...ruleRoutes(rules, endpoints, notificationLog),
-      ...runRoutes(RULES_BASE_PATH, runService.forSystem(rules)),
-    ],
-    { resource: 'notifications' },
-  ),
-);
+/** The Lambda entry: configuration from the environment, parsed once at cold start (see the definition). */
+export const handler = lambdaHandler(notificationRulesApi, process.env);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AUTH_SETTINGS } from './auth/config';
 
 const bool = z
   .enum(['true', 'false', '1', '0', ''])
@@ -15,8 +16,11 @@ const list = z
       .filter(Boolean),
   );
 
-export const ROTA_CONFIG_SCHEMA = z.object({
-  ROTA_TABLE_NAME: z.string().min(1),
+const endpoint = z.string().url().optional();
+
+const ENGINE_SETTINGS = {
+  /** Required by every function that touches the table (lib/function-config.ts says which). */
+  ROTA_TABLE_NAME: z.string().min(1).optional(),
   ROTA_RUNS_QUEUE_URL: z.string().min(1).optional(),
   ROTA_DUE_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
   ROTA_RUN_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
@@ -39,33 +43,57 @@ export const ROTA_CONFIG_SCHEMA = z.object({
         .transform(Number),
     ),
   ),
-  /** Local mode and tests point the SDK at emulators; on AWS these are unset. */
-  ROTA_DYNAMODB_ENDPOINT: z.string().url().optional(),
-  ROTA_SQS_ENDPOINT: z.string().url().optional(),
+  /**
+   * Local mode and tests point the SDK at emulators; on AWS these are unset. Every
+   * client the composition root builds takes its endpoint from here
+   * (lib/composition/clients.ts), the runners' SNS, EventBridge and Lambda clients too.
+   */
+  ROTA_DYNAMODB_ENDPOINT: endpoint,
+  ROTA_SQS_ENDPOINT: endpoint,
+  ROTA_SNS_ENDPOINT: endpoint,
+  ROTA_EVENTBRIDGE_ENDPOINT: endpoint,
+  ROTA_LAMBDA_ENDPOINT: endpoint,
+  ROTA_KMS_ENDPOINT: endpoint,
+  ROTA_SECRETSMANAGER_ENDPOINT: endpoint,
   AWS_REGION: z.string().default('us-east-1'),
-});
+  /**
+   * Powertools' own switch for EMF metrics. Read here too, so a root built from a config
+   * object (local mode) honours it without it being in process.env.
+   */
+  POWERTOOLS_METRICS_DISABLED: bool,
+};
+
+/**
+ * Every setting Rota reads, in one schema: the engine's and the security settings
+ * (lib/auth/config.ts). A process parses it once, at cold start, into a `RotaConfig`
+ * (lib/function-config.ts for a Lambda function, local/config.ts for local mode) and
+ * hands that object to the composition root (lib/composition/root.ts); nothing else
+ * reads the environment for them.
+ */
+export const ROTA_CONFIG_SCHEMA = z.object({ ...ENGINE_SETTINGS, ...AUTH_SETTINGS });
 
 export type RotaConfig = z.infer<typeof ROTA_CONFIG_SCHEMA>;
 
 export class ConfigError extends Error {}
 
-/** Reads and validates the environment once; a missing variable fails loudly at cold start. */
-export function readConfig(env: NodeJS.ProcessEnv = process.env): RotaConfig {
-  const result = ROTA_CONFIG_SCHEMA.safeParse(env);
-  if (!result.success) {
-    const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid Rota configuration: ${detail}`);
-  }
+/** The names of every setting the schema knows. */
+export const ROTA_SETTINGS: readonly string[] = Object.keys(ROTA_CONFIG_SCHEMA.shape);
+
+/** Validates a set of variables (an environment, or local mode's own); a bad one fails loudly, by name. */
+export function parseConfig(variables: Readonly<Record<string, string | undefined>>): RotaConfig {
+  const result = ROTA_CONFIG_SCHEMA.safeParse(variables);
+  if (!result.success) throw configError(result.error);
   return result.data;
 }
 
-let cached: RotaConfig | undefined;
-export function config(): RotaConfig {
-  cached ??= readConfig();
-  return cached;
+export function configError(error: z.ZodError): ConfigError {
+  const detail = error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  return new ConfigError(`invalid Rota configuration: ${detail}`);
 }
 
-/** For local mode and tests, which set the environment before building the app. */
-export function resetConfigForTests(): void {
-  cached = undefined;
+/** A setting a part of the root cannot do without; the function's declared needs fail earlier, by name. */
+export function required(config: RotaConfig, name: 'ROTA_TABLE_NAME' | 'ROTA_RUNS_QUEUE_URL'): string {
+  const value = config[name];
+  if (!value) throw new ConfigError(`invalid Rota configuration: ${name}: required`);
+  return value;
 }

@@ -1,16 +1,17 @@
-import { AUTH_CONFIG_SCHEMA } from './auth/config';
-import { ConfigError, ROTA_CONFIG_SCHEMA } from './config';
+import { ConfigError, configError, ROTA_CONFIG_SCHEMA, type RotaConfig } from './config';
 
 /**
- * What a function needs from its environment beyond the defaults, named once. Each
- * functions/*.ts states its needs at cold start (`requireFunctionConfig`); the infra
- * tests start every function under the environment the construct synthesizes for it,
- * so a variable the code needs and the construct does not set fails there, not on AWS.
+ * What a function needs from its configuration beyond the defaults, named once. Each
+ * function's definition states its needs (functions/definitions/*.ts); its Lambda entry
+ * checks them at cold start (`requireFunctionConfig`), local mode checks them against its
+ * own config object (`checkNeeds`), and the infra tests start every function under the
+ * environment the construct synthesizes for it, so a variable the code needs and the
+ * construct does not set fails there, not on AWS.
  */
 export type ConfigNeed = 'table' | 'runsQueue' | 'secretsKey' | 'operatorToken';
 
-/** Each need is met by any one of these variables. */
-const NEEDS: Record<ConfigNeed, readonly string[]> = {
+/** Each need is met by any one of these settings. */
+const NEEDS: Record<ConfigNeed, readonly (keyof RotaConfig)[]> = {
   table: ['ROTA_TABLE_NAME'],
   runsQueue: ['ROTA_RUNS_QUEUE_URL'],
   // KMS on AWS, a local AES key in local mode.
@@ -19,32 +20,41 @@ const NEEDS: Record<ConfigNeed, readonly string[]> = {
   operatorToken: ['ROTA_BOOTSTRAP_TOKEN_SECRET_ARN', 'ROTA_BOOTSTRAP_TOKEN', 'ROTA_BOOTSTRAP_TOKEN_SHA256'],
 };
 
-/** Every Rota variable in one schema (the engine's and the security settings), with `needs` required. */
+const unmet = (config: Partial<Record<string, unknown>>, needs: readonly ConfigNeed[]) =>
+  needs
+    .map((need) => ({ need, names: NEEDS[need] }))
+    .filter(({ names }) => !names.some((name) => config[name] !== undefined && config[name] !== ''));
+
+/** The one configuration schema, with `needs` required. */
 export function functionConfigSchema(needs: readonly ConfigNeed[]) {
-  return ROTA_CONFIG_SCHEMA.partial({ ROTA_TABLE_NAME: true })
-    .extend(AUTH_CONFIG_SCHEMA.shape)
-    .superRefine((cfg, ctx) => {
-      const values = cfg as Record<string, unknown>;
-      for (const need of needs) {
-        const names = NEEDS[need];
-        if (names.some((name) => values[name] !== undefined && values[name] !== '')) continue;
-        ctx.addIssue({
-          code: 'custom',
-          path: [names[0] ?? need],
-          message: `required by this function (set ${names.join(' or ')})`,
-        });
-      }
-    });
+  return ROTA_CONFIG_SCHEMA.superRefine((cfg, ctx) => {
+    for (const { need, names } of unmet(cfg, needs)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [names[0] ?? need],
+        message: `required by this function (set ${names.join(' or ')})`,
+      });
+    }
+  });
 }
 
-/** Validates the environment at cold start: a missing or invalid variable fails the function at once, by name. */
+/**
+ * A Lambda function's configuration, parsed once from its environment at cold start: a
+ * missing or invalid variable fails the function at once, by name.
+ */
 export function requireFunctionConfig(
   needs: readonly ConfigNeed[],
-  env: NodeJS.ProcessEnv = process.env,
-): void {
+  env: Readonly<Record<string, string | undefined>>,
+): RotaConfig {
   const result = functionConfigSchema(needs).safeParse(env);
-  if (!result.success) {
-    const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid Rota configuration: ${detail}`);
-  }
+  if (!result.success) throw configError(result.error);
+  return result.data;
+}
+
+/** Checks a config object built elsewhere (local mode's) against a function's needs. */
+export function checkNeeds(config: RotaConfig, needs: readonly ConfigNeed[], fn: string): void {
+  const missing = unmet(config, needs);
+  if (missing.length === 0) return;
+  const detail = missing.map(({ names }) => `${names.join(' or ')}: required by ${fn}`).join('; ');
+  throw new ConfigError(`invalid Rota configuration: ${detail}`);
 }

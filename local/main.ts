@@ -26,14 +26,15 @@ const rota = await startLocal({
   workers: Number(values.workers),
   allowedTargetHosts: values['allowed-target-hosts'],
   bundles: values.bundles,
+  // The shell's Rota settings (ROTA_CLAIM_TTL_SECONDS, …) apply where local mode sets none.
+  inherit: process.env,
 });
 
 const where = values['data-dir'] ? `in ${values['data-dir']}` : 'in memory';
 console.log(
   `Rota is running at ${rota.url}${values.bundles ? ' from the bundles in dist/functions' : ''}  (pid ${process.pid}; DynamoDB: dynalite, SQS: fauxqs, ${where})`,
 );
-// startLocal put its environment into process.env, beside the shell's own.
-for (const line of describeLocalTargets(process.env)) console.log(line);
+for (const line of describeLocalTargets(rota.env)) console.log(line);
 const token = rota.generatedOperatorToken;
 if (token) {
   console.log(`

@@ -1,6 +1,7 @@
+import type { FunctionDefinition } from '../lib/composition/function';
 import type { HttpHandler } from './http-adapter';
 
-/** Loads a function's handler from its TypeScript entry (the default) or from its bundle. */
+/** Loads a function's handler, built from local mode's root (the default) or run from its bundle. */
 export type HandlerLoader = (name: string) => Promise<unknown>;
 
 /**
@@ -18,21 +19,24 @@ export const API_MOUNTS: readonly { prefix: string; fn: string }[] = [
 ];
 
 /**
- * Every function's TypeScript entry. Handlers load lazily, after local mode has set the
- * environment they read at cold start.
+ * Every function's definition (functions/definitions/*.ts), which local mode builds from
+ * its own composition root. Loaded on first use: with `--bundles` none is needed.
  */
-export const FUNCTION_SOURCES: Readonly<Record<string, () => Promise<{ handler: unknown }>>> = {
-  'tasks-api': () => import('../functions/tasks-api'),
-  'checks-api': () => import('../functions/checks-api'),
-  'notification-rules-api': () => import('../functions/notification-rules-api'),
-  'notification-endpoints-api': () => import('../functions/notification-endpoints-api'),
-  'authorizations-api': () => import('../functions/authorizations-api'),
-  'meta-api': () => import('../functions/meta-api'),
-  authorizer: () => import('../functions/authorizer'),
-  scheduler: () => import('../functions/scheduler'),
-  executor: () => import('../functions/executor'),
-  'dead-letter': () => import('../functions/dead-letter'),
-  reconciler: () => import('../functions/reconciler'),
+export const FUNCTION_DEFINITIONS: Readonly<Record<string, () => Promise<FunctionDefinition>>> = {
+  'tasks-api': async () => (await import('../functions/definitions/tasks-api')).tasksApi,
+  'checks-api': async () => (await import('../functions/definitions/checks-api')).checksApi,
+  'notification-rules-api': async () =>
+    (await import('../functions/definitions/notification-rules-api')).notificationRulesApi,
+  'notification-endpoints-api': async () =>
+    (await import('../functions/definitions/notification-endpoints-api')).notificationEndpointsApi,
+  'authorizations-api': async () =>
+    (await import('../functions/definitions/authorizations-api')).authorizationsApi,
+  'meta-api': async () => (await import('../functions/definitions/meta-api')).metaApi,
+  authorizer: async () => (await import('../functions/definitions/authorizer')).authorizer,
+  scheduler: async () => (await import('../functions/definitions/scheduler')).scheduler,
+  executor: async () => (await import('../functions/definitions/executor')).executor,
+  'dead-letter': async () => (await import('../functions/definitions/dead-letter')).deadLetter,
+  reconciler: async () => (await import('../functions/definitions/reconciler')).reconciler,
 };
 
 export type { HttpHandler };

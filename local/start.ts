@@ -1,31 +1,27 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { resetAuthConfigForTests } from '../lib/auth/config';
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
-import { resetSecretBoxForTests } from '../lib/auth/secret-box';
-import { generateSecretsKey } from '../lib/auth/secrets';
-import { generateOperatorToken, sha256Hex } from '../lib/auth/token';
-import { resetConfigForTests } from '../lib/config';
+import { dynamoDbClient, sqsClient } from '../lib/composition/clients';
+import { instantiate } from '../lib/composition/function';
+import { createRota, type Rota } from '../lib/composition/root';
+import { parseConfig, type RotaConfig } from '../lib/config';
+import { checkNeeds } from '../lib/function-config';
 import { declareResource } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
 import { tableDefinition } from '../lib/store/keys';
+import { startBundleHost } from './bundles';
+import { LOCAL_CREDENTIALS, LOCAL_TABLE, localSettings } from './config';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
-import {
-  type AuthorizerHandler,
-  createHttpAdapter,
-  type HttpHandler,
-  lambdaContext,
-  type Mount,
-} from './http-adapter';
-import { API_MOUNTS, FUNCTION_SOURCES, type HandlerLoader } from './mounts';
-import { localTargetEnv } from './target-policy';
-import { type SqsHandler, startTicker, startWorkerPool } from './worker-pool';
+import { type AuthorizerHandler, createHttpAdapter, type HttpHandler, lambdaContext } from './http-adapter';
+import { API_MOUNTS, FUNCTION_DEFINITIONS, type HandlerLoader } from './mounts';
+import { type SqsHandler, startTicker, startWorkerPool, type WorkerPool } from './worker-pool';
+
+export { LOCAL_TABLE };
 
 export interface LocalOptions {
   /** 0 picks a free port. @default 8080 */
@@ -38,13 +34,18 @@ export interface LocalOptions {
   tickMs?: number;
   /**
    * `--allowed-target-hosts`: hosts targets may reach though private (comma-separated,
-   * or `none`). @default ROTA_ALLOWED_TARGET_HOSTS from the shell, else loopback
+   * or `none`). @default ROTA_ALLOWED_TARGET_HOSTS from `inherit`, else loopback
    */
   allowedTargetHosts?: string | undefined;
   /** How often the reconciler re-sends open runs that stopped moving (also once at start). @default 5000 */
   reconcileMs?: number;
-  /** Extra environment for the handlers (set before they load). */
+  /** Rota settings for this start (`ROTA_BOOTSTRAP_TOKEN`, …); they win over local mode's own and `inherit`. */
   env?: Record<string, string>;
+  /**
+   * The environment local mode was started from (`npm start` passes its shell's): the
+   * Rota settings in it apply where local mode sets none. @default none
+   */
+  inherit?: Readonly<Record<string, string | undefined>>;
   /**
    * Run the esbuild bundles the CDK assets are built from (scripts/bundle.ts builds them
    * first, into dist/functions) instead of the TypeScript sources.
@@ -55,7 +56,10 @@ export interface LocalOptions {
 
 export interface LocalRota {
   url: string;
+  /** Local mode's settings, as the variables they were parsed from (and the bundles' environment). */
   env: Record<string, string>;
+  /** The configuration object local mode built its composition root from. */
+  config: RotaConfig;
   /**
    * The operator token, when this start generated it (no ROTA_BOOTSTRAP_TOKEN and no
    * earlier one in the data dir). It is kept nowhere: show it once.
@@ -71,235 +75,203 @@ export interface LocalRota {
   stop(graceMs?: number): Promise<boolean>;
 }
 
-export const LOCAL_TABLE = 'rota';
 /** Deliveries before a run's message is dead-lettered (the CDK construct uses the same). */
 export const MAX_RECEIVE_COUNT = 5;
 
+/** What a start has opened, closed in order: the server, then the loops, then the emulators they talk to. */
+interface Opened {
+  stoppers: ((graceMs: number) => Promise<boolean>)[];
+  emulators: Emulator[];
+}
+
 /**
  * Local mode: the Lambda handlers, unchanged, behind a loopback HTTP server, with
- * DynamoDB from dynalite and SQS from fauxqs, all in this one process.
+ * DynamoDB from dynalite and SQS from fauxqs, all in this one process. Its settings are
+ * parsed once into a config object, and every handler is built from one composition
+ * root made from it (or, with `bundles`, run from its bundle with those settings as its
+ * environment); this process's own environment is read (`inherit`), never written.
  */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalRota> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  // Stopped in order: the server, then the loops, then the emulators they talk to.
-  const stoppers: ((graceMs: number) => Promise<boolean>)[] = [];
-  const emulators: Emulator[] = [];
-  const stopAll = async (graceMs = Number.POSITIVE_INFINITY) => {
-    let drained = true;
-    for (const stop of stoppers) drained = (await stop(graceMs)) && drained;
-    await Promise.all(emulators.map((e) => e.stop()));
-    return drained;
-  };
+  const opened: Opened = { stoppers: [], emulators: [] };
+  const stop = (graceMs = Number.POSITIVE_INFINITY) => stopAll(opened, graceMs);
   try {
-    const dynamo = await startDynalite({ path: options.dataDir });
-    emulators.push(dynamo);
-    // The queue persists beside the table: queued, delayed and in-flight run messages
-    // survive a crash of this process, as they would in SQS.
-    const sqs = await startFauxqs({ dataDir: options.dataDir ? join(options.dataDir, 'sqs') : undefined });
-    emulators.push(sqs);
+    const { dynamo, sqs } = await startEmulators(options.dataDir, opened);
     // Listening before the handlers load: the API's own port is one no target may reach.
-    let serve: RequestListener = (_req, res) =>
-      res
-        .writeHead(503, { 'content-type': 'application/json; charset=utf-8' })
-        .end(JSON.stringify({ code: 'unavailable', message: 'Rota is starting' }));
-    const server = createServer((req, res) => serve(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 8080, '127.0.0.1', () => resolve());
-    });
-    // Closed first: no new requests while the runs in flight finish.
-    stoppers.push(async () => {
-      await closeServer(server);
-      return true;
-    });
-    const { port } = server.address() as AddressInfo;
-
+    const server = await listen(options.port ?? 8080, opened);
     const queues = await createQueues(sqs.endpoint);
     declareResource('deadLetterQueue', queues.dlq.url);
-    const security = localSecurity(options);
-    const env: Record<string, string> = {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      ROTA_TABLE_NAME: LOCAL_TABLE,
-      ROTA_DYNAMODB_ENDPOINT: dynamo.endpoint,
-      ROTA_SQS_ENDPOINT: sqs.endpoint,
-      ROTA_RUNS_QUEUE_URL: queues.runs.url,
-      // The local scheduler ticks every second (the Lambda rule every minute).
-      ROTA_SCHEDULER_INTERVAL_SECONDS: String(Math.max(1, Math.round((options.tickMs ?? 1000) / 1000))),
-      // EMF metrics would only print to stdout here; CloudWatch reads them on AWS.
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      // Loopback targets are open here unless the operator closes them; local mode's own
-      // ports never are. On AWS loopback is refused unless the operator opens it.
-      ...localTargetEnv({
-        allowedTargetHosts: options.allowedTargetHosts,
-        env: process.env,
-        ownPorts: [portOf(dynamo.endpoint), portOf(sqs.endpoint), port],
-      }),
-      // The same token check as on AWS, run by the HTTP adapter instead of API Gateway.
-      ROTA_AUTH_MODE: 'token',
-      ...security.env,
-      ...options.env,
-    };
-    Object.assign(process.env, env);
-    resetConfigForTests();
-    resetAuthConfigForTests();
-    resetSecretBoxForTests();
-
-    const { runtime } = await import('../lib/runtime');
-    await ensureTable(runtime().dynamo, LOCAL_TABLE);
-
-    const load = options.bundles ? await bundleLoader() : sourceLoader;
-    const mounts: Mount[] = await Promise.all(
-      API_MOUNTS.map(async ({ prefix, fn }) => ({ prefix, handler: (await load(fn)) as HttpHandler })),
-    );
-    const logError = (what: string) => (error: unknown) => logger.error(what, { error });
-    const executor = (await load('executor')) as SqsHandler;
-    const deadLetter = (await load('dead-letter')) as SqsHandler;
-    const scheduler = (await load('scheduler')) as ScheduledHandler;
-    const reconciler = (await load('reconciler')) as ScheduledHandler;
-    const tickers = [
-      startTicker(
-        () => scheduler({}, lambdaContext('rota-scheduler')),
-        options.tickMs ?? 1000,
-        logError('scheduler tick failed'),
-      ),
-      // Its first pass runs at start: runs left open by a crash move again at once.
-      startTicker(
-        () => reconciler({}, lambdaContext('rota-reconciler')),
-        options.reconcileMs ?? 5000,
-        logError('reconciler pass failed'),
-      ),
-    ];
-    // Messages of a process that died come back after this; a live pool keeps extending it.
-    const visibilityTimeoutSeconds = Math.max(10, runtime().config.ROTA_CLAIM_TTL_SECONDS);
-    const executors = startWorkerPool({
-      sqs: runtime().sqs,
-      queueUrl: queues.runs.url,
-      queueArn: queues.runs.arn,
-      handler: executor,
-      workers: options.workers ?? 10,
-      visibilityTimeoutSeconds,
-      functionName: 'rota-executor',
-      recordAs: 'executor',
-      timeoutMs: 300_000,
-      onError: logError('executor poll failed'),
+    const settings = localSettings({
+      ...options,
+      dynamoEndpoint: dynamo.endpoint,
+      sqsEndpoint: sqs.endpoint,
+      runsQueueUrl: queues.runs.url,
+      ownPorts: [portOf(dynamo.endpoint), portOf(sqs.endpoint), server.port],
     });
-    const pools = [
-      executors,
-      startWorkerPool({
-        sqs: runtime().sqs,
-        queueUrl: queues.dlq.url,
-        queueArn: queues.dlq.arn,
-        handler: deadLetter,
-        workers: 1,
-        visibilityTimeoutSeconds,
-        functionName: 'rota-dead-letter',
-        recordAs: 'dead-letter',
-        onError: logError('dead-letter poll failed'),
-      }),
-    ];
-    stoppers.push(async (graceMs) => {
-      await Promise.all(tickers.map((ticker) => ticker.stop()));
-      const drained = await Promise.all(pools.map((pool) => pool.stop(graceMs)));
-      return drained.every(Boolean);
-    });
-
-    const authorizer = (await load('authorizer')) as AuthorizerHandler;
-    const publicPaths: readonly string[] = PUBLIC_GET_PATHS;
-    serve = createHttpAdapter(mounts, {
-      authorizer,
-      isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && publicPaths.includes(path),
-    });
+    const rota = createRota(parseConfig(settings.variables), { credentials: LOCAL_CREDENTIALS });
+    await ensureTable(rota.get(dynamoDbClient), LOCAL_TABLE);
+    const load = options.bundles ? await bundleLoader(settings.variables, opened) : sourceLoader(rota);
+    const executors = await startEngine(load, rota, queues, options, opened);
+    server.serve(await apiListener(load));
     return {
-      url: `http://127.0.0.1:${port}`,
-      env,
-      generatedOperatorToken: security.generatedOperatorToken,
+      url: `http://127.0.0.1:${server.port}`,
+      env: settings.variables,
+      config: rota.config,
+      generatedOperatorToken: settings.generatedOperatorToken,
       inFlight: () => executors.inFlight(),
-      stop: stopAll,
+      stop,
     };
   } catch (error) {
-    await stopAll();
+    await stop();
     throw error;
   }
+}
+
+async function stopAll(opened: Opened, graceMs: number): Promise<boolean> {
+  let drained = true;
+  for (const stop of opened.stoppers) drained = (await stop(graceMs)) && drained;
+  await Promise.all(opened.emulators.map((e) => e.stop()));
+  return drained;
+}
+
+async function startEmulators(dataDir: string | undefined, opened: Opened) {
+  const dynamo = await startDynalite({ path: dataDir });
+  opened.emulators.push(dynamo);
+  // The queue persists beside the table: queued, delayed and in-flight run messages
+  // survive a crash of this process, as they would in SQS.
+  const sqs = await startFauxqs({ dataDir: dataDir ? join(dataDir, 'sqs') : undefined });
+  opened.emulators.push(sqs);
+  return { dynamo, sqs };
+}
+
+/** A loopback server that answers 503 until `serve` hands it the API. */
+async function listen(port: number, opened: Opened) {
+  let listener: RequestListener = (_req, res) =>
+    res
+      .writeHead(503, { 'content-type': 'application/json; charset=utf-8' })
+      .end(JSON.stringify({ code: 'unavailable', message: 'Rota is starting' }));
+  const server = createServer((req, res) => listener(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  // Closed first: no new requests while the runs in flight finish.
+  opened.stoppers.push(async () => {
+    await closeServer(server);
+    return true;
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    serve: (api: RequestListener) => {
+      listener = api;
+    },
+  };
+}
+
+/** Each function built from local mode's root, its needs checked against the root's configuration. */
+function sourceLoader(rota: Rota): HandlerLoader {
+  const built = new Map<string, unknown>();
+  return async (name) => {
+    const definition = await FUNCTION_DEFINITIONS[name]?.();
+    if (!definition) throw new Error(`no function ${name}`);
+    if (!built.has(name)) {
+      checkNeeds(rota.config, definition.needs, name);
+      built.set(name, instantiate(definition, rota));
+    }
+    return built.get(name);
+  };
+}
+
+async function bundleLoader(variables: Record<string, string>, opened: Opened): Promise<HandlerLoader> {
+  const host = await startBundleHost(variables);
+  // After the loops: the runs in flight finish in the worker before it ends.
+  opened.stoppers.push(async () => {
+    await host.stop();
+    return true;
+  });
+  return host.load;
 }
 
 /** The scheduler and the reconciler, as an EventBridge rule invokes them. */
 type ScheduledHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-const sourceLoader: HandlerLoader = async (name) => {
-  const load = FUNCTION_SOURCES[name];
-  if (!load) throw new Error(`no function ${name}`);
-  return (await load()).handler;
-};
+type Queues = Awaited<ReturnType<typeof createQueues>>;
 
-let bundleStarts = 0;
-
-/**
- * Builds every function's bundle, exactly as the CDK assets are built, and loads handlers
- * from them. A bundle keeps its own module state (config, clients), so each start
- * imports fresh instances, read under the environment this start has just set.
- */
-async function bundleLoader(): Promise<HandlerLoader> {
-  const { bundleAll } = await import('../scripts/bundle');
-  const bundles = new Map((await bundleAll()).map((b) => [b.function, b.path]));
-  const start = ++bundleStarts;
-  return async (name) => {
-    const path = bundles.get(name);
-    if (!path) throw new Error(`no bundle for ${name}`);
-    const module = (await import(`${pathToFileURL(path).href}?start=${start}`)) as { handler?: unknown };
-    if (typeof module.handler !== 'function') throw new Error(`the ${name} bundle exports no handler`);
-    return module.handler;
-  };
+/** The rules that fire the scheduler and the reconciler, and the event sources that feed the executor and the DLQ handler. */
+async function startEngine(
+  load: HandlerLoader,
+  rota: Rota,
+  queues: Queues,
+  options: LocalOptions,
+  opened: Opened,
+): Promise<WorkerPool> {
+  const logError = (what: string) => (error: unknown) => logger.error(what, { error });
+  const scheduler = (await load('scheduler')) as ScheduledHandler;
+  const reconciler = (await load('reconciler')) as ScheduledHandler;
+  const tickers = [
+    startTicker(
+      () => scheduler({}, lambdaContext('rota-scheduler')),
+      options.tickMs ?? 1000,
+      logError('scheduler tick failed'),
+    ),
+    // Its first pass runs at start: runs left open by a crash move again at once.
+    startTicker(
+      () => reconciler({}, lambdaContext('rota-reconciler')),
+      options.reconcileMs ?? 5000,
+      logError('reconciler pass failed'),
+    ),
+  ];
+  // Messages of a process that died come back after this; a live pool keeps extending it.
+  const visibilityTimeoutSeconds = Math.max(10, rota.config.ROTA_CLAIM_TTL_SECONDS);
+  const pool = { sqs: rota.get(sqsClient), visibilityTimeoutSeconds };
+  const executors = startWorkerPool({
+    ...pool,
+    queueUrl: queues.runs.url,
+    queueArn: queues.runs.arn,
+    handler: (await load('executor')) as SqsHandler,
+    workers: options.workers ?? 10,
+    functionName: 'rota-executor',
+    recordAs: 'executor',
+    timeoutMs: 300_000,
+    onError: logError('executor poll failed'),
+  });
+  const deadLetters = startWorkerPool({
+    ...pool,
+    queueUrl: queues.dlq.url,
+    queueArn: queues.dlq.arn,
+    handler: (await load('dead-letter')) as SqsHandler,
+    workers: 1,
+    functionName: 'rota-dead-letter',
+    recordAs: 'dead-letter',
+    onError: logError('dead-letter poll failed'),
+  });
+  // Ahead of the bundle worker (if any): the handlers in flight still run in it.
+  opened.stoppers.splice(1, 0, async (graceMs) => {
+    await Promise.all(tickers.map((ticker) => ticker.stop()));
+    const drained = await Promise.all([executors, deadLetters].map((p) => p.stop(graceMs)));
+    return drained.every(Boolean);
+  });
+  return executors;
 }
 
-const OPERATOR_TOKEN_HASH_FILE = 'rota-operator-token.sha256';
-const SECRETS_KEY_FILE = 'rota-secrets.key';
-
-/**
- * The operator token and the key that seals secrets in targets. Given ones win. A
- * generated token is kept in the data dir only as its SHA-256 (like every token), so it
- * is shown once; a generated secrets key must be kept whole, or sealed values could
- * not be opened after a restart. Without a data dir both live as long as the process.
- */
-function localSecurity(options: LocalOptions): {
-  env: Record<string, string>;
-  generatedOperatorToken?: string;
-} {
-  const given = (name: string) => (options.env?.[name] ?? process.env[name] ?? '').trim() || undefined;
-  const file = (name: string) => (options.dataDir ? join(options.dataDir, name) : undefined);
-  // Local mode seals with its own key even when the shell names a KMS key.
-  const env: Record<string, string> = { ROTA_SECRETS_KMS_KEY_ARN: '' };
-
-  const secretsKey = given('ROTA_SECRETS_KEY');
-  const keyFile = file(SECRETS_KEY_FILE);
-  if (secretsKey) env.ROTA_SECRETS_KEY = secretsKey;
-  else if (keyFile && existsSync(keyFile)) env.ROTA_SECRETS_KEY = readFileSync(keyFile, 'utf8').trim();
-  else {
-    env.ROTA_SECRETS_KEY = generateSecretsKey().toString('base64');
-    if (keyFile) writeFileSync(keyFile, `${env.ROTA_SECRETS_KEY}\n`, { mode: 0o600 });
-  }
-
-  const token = given('ROTA_BOOTSTRAP_TOKEN');
-  const hashFile = file(OPERATOR_TOKEN_HASH_FILE);
-  if (token) return { env: { ...env, ROTA_BOOTSTRAP_TOKEN: token, ROTA_BOOTSTRAP_TOKEN_SHA256: '' } };
-  if (hashFile && existsSync(hashFile)) {
-    const hash = readFileSync(hashFile, 'utf8').trim();
-    return { env: { ...env, ROTA_BOOTSTRAP_TOKEN: '', ROTA_BOOTSTRAP_TOKEN_SHA256: hash } };
-  }
-  const generated = generateOperatorToken();
-  if (hashFile) writeFileSync(hashFile, `${sha256Hex(generated)}\n`, { mode: 0o600 });
-  return {
-    env: { ...env, ROTA_BOOTSTRAP_TOKEN: '', ROTA_BOOTSTRAP_TOKEN_SHA256: sha256Hex(generated) },
-    generatedOperatorToken: generated,
-  };
+/** The HTTP API: each path prefix to its function, behind the same Lambda authorizer as on AWS. */
+async function apiListener(load: HandlerLoader): Promise<RequestListener> {
+  const mounts = await Promise.all(
+    API_MOUNTS.map(async ({ prefix, fn }) => ({ prefix, handler: (await load(fn)) as HttpHandler })),
+  );
+  const authorizer = (await load('authorizer')) as AuthorizerHandler;
+  const publicPaths: readonly string[] = PUBLIC_GET_PATHS;
+  return createHttpAdapter(mounts, {
+    authorizer,
+    isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && publicPaths.includes(path),
+  });
 }
 
 async function createQueues(endpoint: string) {
   const sqs = new SQSClient({
     endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: LOCAL_CREDENTIALS,
     useQueueUrlAsEndpoint: false,
   });
   const create = async (name: string, attributes: Record<string, string> = {}) => {

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { ConfigError } from '../config';
 
 const optional = z
   .string()
@@ -7,10 +6,10 @@ const optional = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
 /**
- * Security settings, read once and validated like lib/config.ts. They live beside the
- * auth code so the authorizer's bundle does not need the engine's settings.
+ * The security settings: a fragment of the one configuration schema (lib/config.ts),
+ * kept beside the auth code that reads them.
  */
-export const AUTH_CONFIG_SCHEMA = z.object({
+export const AUTH_SETTINGS = {
   /**
    * `token`: callers present API tokens (a Lambda authorizer on AWS, the HTTP adapter
    * locally). `iam`: API Gateway checked SigV4; callers are trusted services and act as
@@ -35,27 +34,8 @@ export const AUTH_CONFIG_SCHEMA = z.object({
   ROTA_SECRETS_KEY: optional,
   /** Tasks one org may hold, over all systems. */
   ROTA_MAX_TASKS_PER_ORG: z.coerce.number().int().min(1).max(1_000_000).default(1000),
-});
+};
 
-export type AuthConfig = z.infer<typeof AUTH_CONFIG_SCHEMA>;
+const AUTH_SCHEMA = z.object(AUTH_SETTINGS);
+export type AuthConfig = z.infer<typeof AUTH_SCHEMA>;
 export type AuthMode = AuthConfig['ROTA_AUTH_MODE'];
-
-export function readAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const result = AUTH_CONFIG_SCHEMA.safeParse(env);
-  if (!result.success) {
-    const detail = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid Rota security configuration: ${detail}`);
-  }
-  return result.data;
-}
-
-let cached: AuthConfig | undefined;
-export function authConfig(): AuthConfig {
-  cached ??= readAuthConfig();
-  return cached;
-}
-
-/** For local mode and tests, which set the environment before the handlers load. */
-export function resetAuthConfigForTests(): void {
-  cached = undefined;
-}

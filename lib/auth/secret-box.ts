@@ -1,25 +1,24 @@
-import { KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { ConfigError } from '../config';
-import { declareResource, recorded } from '../observability/aws-calls';
-import { type AuthConfig, authConfig } from './config';
+import { declareResource } from '../observability/aws-calls';
+import type { AuthConfig } from './config';
 import { createKmsSecretBox } from './kms-secret-box';
 import { createLocalSecretBox, parseSecretsKey, type SecretBox } from './secrets';
 
 /**
  * The box the configuration names: KMS envelope encryption on AWS
- * (`ROTA_SECRETS_KMS_KEY_ARN`), AES-GCM under `ROTA_SECRETS_KEY` locally. With
- * neither, there is no box: storing a credential in clear text is never a fallback.
+ * (`ROTA_SECRETS_KMS_KEY_ARN`, with the KMS client the composition root builds), AES-GCM
+ * under `ROTA_SECRETS_KEY` locally. With neither, there is no box: storing a credential
+ * in clear text is never a fallback.
  */
 export function secretBoxFromConfig(
   cfg: Pick<AuthConfig, 'ROTA_SECRETS_KMS_KEY_ARN' | 'ROTA_SECRETS_KEY'>,
-  region = process.env.AWS_REGION ?? 'us-east-1',
+  kms?: () => KMSClient,
 ): SecretBox {
   if (cfg.ROTA_SECRETS_KMS_KEY_ARN) {
+    if (!kms) throw new ConfigError('ROTA_SECRETS_KMS_KEY_ARN is set, but no KMS client was given');
     declareResource('secretsKey', cfg.ROTA_SECRETS_KMS_KEY_ARN);
-    return createKmsSecretBox({
-      client: recorded(new KMSClient({ region })),
-      keyArn: cfg.ROTA_SECRETS_KMS_KEY_ARN,
-    });
+    return createKmsSecretBox({ client: kms(), keyArn: cfg.ROTA_SECRETS_KMS_KEY_ARN });
   }
   if (cfg.ROTA_SECRETS_KEY) return createLocalSecretBox(parseSecretsKey(cfg.ROTA_SECRETS_KEY));
   throw new ConfigError(
@@ -27,22 +26,18 @@ export function secretBoxFromConfig(
   );
 }
 
-let cached: SecretBox | undefined;
-
-/** The process's box, built on first use. */
-export function secretBox(): SecretBox {
-  cached ??= secretBoxFromConfig(authConfig());
-  return cached;
-}
-
-/** Defers building the box until a value is sealed or opened, for code paths that may never need one. */
-export function lazySecretBox(build: () => SecretBox = secretBox): SecretBox {
-  return {
-    seal: (plain) => build().seal(plain),
-    open: (sealed) => build().open(sealed),
+/**
+ * Defers building the box until a value is sealed or opened, then keeps it, for code
+ * paths that may never need one (a function without a secrets key still starts).
+ */
+export function lazySecretBox(build: () => SecretBox): SecretBox {
+  let box: SecretBox | undefined;
+  const get = () => {
+    box ??= build();
+    return box;
   };
-}
-
-export function resetSecretBoxForTests(): void {
-  cached = undefined;
+  return {
+    seal: (plain) => get().seal(plain),
+    open: (sealed) => get().open(sealed),
+  };
 }

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import httpRouterHandler, { type Method } from '@middy/http-router';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { callerFromContext } from '../auth/authorizer';
-import { type AuthMode, authConfig } from '../auth/config';
+import type { AuthMode } from '../auth/config';
 import { type Action, type Caller, can, OPERATOR_CALLER, type ResourceType } from '../auth/model';
 import {
   ForbiddenError,
@@ -39,7 +39,7 @@ export interface ApiHandlerOptions {
    * without `authenticate`) the routes are public: only documents and probes.
    */
   resource?: ResourceType;
-  /** @default ROTA_AUTH_MODE, `token` when unset */
+  /** The configuration's ROTA_AUTH_MODE (the API entries pass it). @default `token` */
   authMode?: AuthMode;
 }
 
@@ -58,7 +58,7 @@ function identify(
   // API Gateway verified the SigV4 signature: trusted services act as the operator.
   if (authorizer?.iam !== undefined) return OPERATOR_CALLER;
   if (options.resource === undefined) return undefined;
-  if ((options.authMode ?? authConfig().ROTA_AUTH_MODE) === 'none') return OPERATOR_CALLER;
+  if ((options.authMode ?? 'token') === 'none') return OPERATOR_CALLER;
   throw new UnauthorizedError();
 }
 

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { lazySecretBox } from '../../auth/secret-box';
 import { isSecretHeader, originChange, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
 import { InvalidError } from '../../errors';
 import type { RouteDef } from '../../http/api-handler';
@@ -116,7 +115,7 @@ export function checkRoutes(
   checks: ScopedTaskService<CheckMetadata>,
   statuses: StatusStore,
   policy: TargetPolicy,
-  secrets: SecretBox = lazySecretBox(),
+  secrets: SecretBox,
 ): RouteDef[] {
   return [
     {

@@ -1,4 +1,3 @@
-import { lazySecretBox } from '../../auth/secret-box';
 import { openHeaders, type SecretBox, scrubber } from '../../auth/secrets';
 import type { TargetPolicy } from '../../net/address-policy';
 import { safeRequest } from '../../net/safe-http';
@@ -65,11 +64,11 @@ export function createCheckRunner(deps: {
   statuses: StatusStore;
   policy: TargetPolicy;
   /** Opens sealed probe credentials. @default the box the environment configures */
-  secrets?: SecretBox;
+  secrets: SecretBox;
   now?: () => number;
 }): Runner<CheckMetadata> {
   const now = deps.now ?? Date.now;
-  const box = deps.secrets ?? lazySecretBox();
+  const box = deps.secrets;
   return async ({ task, run, signal, log: rawLog }) => {
     const check = task.metadata;
     const state = await deps.statuses.getState(task.id);

@@ -1,6 +1,5 @@
 import { ulid } from 'ulid';
 import * as z from 'zod';
-import { lazySecretBox } from '../../auth/secret-box';
 import type { SecretBox } from '../../auth/secrets';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../errors';
 import type { RouteDef } from '../../http/api-handler';
@@ -211,7 +210,7 @@ export function endpointRoutes(
   endpoints: EndpointStore,
   rules: ScopedTaskService<RuleMetadata>,
   policy: TargetPolicy,
-  secrets: SecretBox = lazySecretBox(),
+  secrets: SecretBox,
   now: () => number = Date.now,
 ): RouteDef[] {
   const load = async (access: Access, id: string) => {

@@ -1,4 +1,3 @@
-import { lazySecretBox } from '../../auth/secret-box';
 import { type SecretBox, scrubber } from '../../auth/secrets';
 import type { TargetPolicy } from '../../net/address-policy';
 import { safeRequest } from '../../net/safe-http';
@@ -42,11 +41,11 @@ export function createRuleRunner(deps: {
   log: NotificationLogStore;
   policy: TargetPolicy;
   /** Opens the endpoint's sealed credentials. @default the box the environment configures */
-  secrets?: SecretBox;
+  secrets: SecretBox;
   now?: () => number;
 }): Runner<RuleMetadata> {
   const now = deps.now ?? Date.now;
-  const box = deps.secrets ?? lazySecretBox();
+  const box = deps.secrets;
   return async ({ task, run, signal, log: rawLog }) => {
     const rule = task.metadata;
     const stored = await deps.endpoints.get(rule.endpointID);

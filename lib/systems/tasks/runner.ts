@@ -1,4 +1,3 @@
-import { lazySecretBox } from '../../auth/secret-box';
 import { openHeaders, type SecretBox, scrubber } from '../../auth/secrets';
 import type { TargetPolicy } from '../../net/address-policy';
 import type { AwsTargetRunners } from '../../runners/aws-targets';
@@ -14,9 +13,9 @@ export function createTaskRunner(deps: {
   policy: TargetPolicy;
   aws: AwsTargetRunners;
   /** Opens sealed credential headers. @default the box the environment configures, built on first use */
-  secrets?: SecretBox;
+  secrets: SecretBox;
 }): Runner<TaskMetadata> {
-  const secrets = deps.secrets ?? lazySecretBox();
+  const secrets = deps.secrets;
   return async ({ task, run, signal, log }) => {
     const ctx = { run, signal, log, timeoutMs: TARGET_CALL_CEILING_MS };
     const target = task.metadata.target;

@@ -1,0 +1,30 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { type Authorizer, createAuthorizer } from '../auth/authorizer';
+import { operatorDigestFrom } from '../auth/operator';
+import { type AuthStore, createAuthStore } from '../auth/store';
+import { required } from '../config';
+import { declareResource } from '../observability/aws-calls';
+import { dynamoDbClient, secretsManagerClient } from './clients';
+import type { Part } from './root';
+
+/** API tokens. Built from the table alone, so the authorizer's bundle holds no engine. */
+export const authStore: Part<AuthStore> = (rota) => {
+  const tableName = required(rota.config, 'ROTA_TABLE_NAME');
+  declareResource('table', tableName);
+  return createAuthStore({ client: rota.get(dynamoDbClient), tableName });
+};
+
+/** Checks API tokens; the operator's comes from the configuration or from Secrets Manager, read on first use. */
+export const authorizer: Part<Authorizer> = (rota) => {
+  const secretArn = rota.config.ROTA_BOOTSTRAP_TOKEN_SECRET_ARN;
+  if (secretArn) declareResource('operatorSecret', secretArn);
+  const readSecret = async (secretId: string) => {
+    const out = await rota.get(secretsManagerClient).send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (out.SecretString === undefined) throw new Error('the operator token secret has no string value');
+    return out.SecretString;
+  };
+  return createAuthorizer({
+    store: rota.get(authStore),
+    operatorDigest: operatorDigestFrom(rota.config, readSecret),
+  });
+};

@@ -1,0 +1,103 @@
+import { createOrgQuota } from '../auth/org-quota';
+import { lazySecretBox, secretBoxFromConfig } from '../auth/secret-box';
+import type { SecretBox } from '../auth/secrets';
+import { required } from '../config';
+import type { TargetPolicy } from '../net/address-policy';
+import { declareResource } from '../observability/aws-calls';
+import { logger } from '../observability/logger';
+import { createRunQueue, type RunQueue } from '../queue/run-queue';
+import { createRunService } from '../run/run-service';
+import { createLeaseStore } from '../store/lease-store';
+import { createRunStore } from '../store/run-store';
+import { createTaskStore } from '../store/task-store';
+import { createStatusStore } from '../systems/checks/status-store';
+import { createEndpointStore } from '../systems/notifications/endpoint-store';
+import { createNotificationLogStore } from '../systems/notifications/log-store';
+import { createTaskService } from '../task/task-service';
+import { dynamoDbClient, kmsClient, sqsClient } from './clients';
+import type { Part, Rota } from './root';
+
+/** The table and its client, declared to the IAM recorder once. */
+const table: Part<{ client: ReturnType<typeof dynamoDbClient>; tableName: string }> = (rota) => {
+  const tableName = required(rota.config, 'ROTA_TABLE_NAME');
+  declareResource('table', tableName);
+  return { client: rota.get(dynamoDbClient), tableName };
+};
+
+const retentionMs = (rota: Rota) => rota.config.ROTA_RUN_RETENTION_DAYS * 86_400_000;
+
+/** The core's stores: tasks, runs and leases share the table. */
+export const stores: Part<{
+  tasks: ReturnType<typeof createTaskStore>;
+  runs: ReturnType<typeof createRunStore>;
+  leases: ReturnType<typeof createLeaseStore>;
+}> = (rota) => {
+  const { client, tableName } = rota.get(table);
+  const dueShards = rota.config.ROTA_DUE_SHARDS;
+  return {
+    tasks: createTaskStore({ client, tableName, dueShards }),
+    runs: createRunStore({ client, tableName, retentionMs: retentionMs(rota), openShards: dueShards }),
+    leases: createLeaseStore({ client, tableName }),
+  };
+};
+
+/** System-owned items (check statuses, notification logs, endpoints) share the table too. */
+export const systemStores: Part<{
+  statuses: ReturnType<typeof createStatusStore>;
+  endpoints: ReturnType<typeof createEndpointStore>;
+  notificationLog: ReturnType<typeof createNotificationLogStore>;
+}> = (rota) => {
+  const { client, tableName } = rota.get(table);
+  return {
+    statuses: createStatusStore({ client, tableName, retentionMs: retentionMs(rota) }),
+    endpoints: createEndpointStore({ client, tableName }),
+    notificationLog: createNotificationLogStore({ client, tableName, retentionMs: retentionMs(rota) }),
+  };
+};
+
+/** The runs queue, when the configuration names one (API functions without it still start). */
+export const optionalRunQueue: Part<RunQueue | undefined> = (rota) => {
+  const queueUrl = rota.config.ROTA_RUNS_QUEUE_URL;
+  if (!queueUrl) return undefined;
+  declareResource('runsQueue', queueUrl);
+  return createRunQueue({ client: rota.get(sqsClient), queueUrl });
+};
+
+/** The runs queue, for the parts that cannot work without it. */
+export const runQueue: Part<RunQueue> = (rota) => {
+  required(rota.config, 'ROTA_RUNS_QUEUE_URL');
+  return rota.get(optionalRunQueue) as RunQueue;
+};
+
+export const taskService: Part<ReturnType<typeof createTaskService>> = (rota) => {
+  const { client, tableName } = rota.get(table);
+  const { runs, tasks } = rota.get(stores);
+  return createTaskService({
+    tasks,
+    quota: createOrgQuota({ client, tableName, limit: rota.config.ROTA_MAX_TASKS_PER_ORG }),
+    // Runs and leases live under the task's partition; without the task they are unreachable.
+    onTaskDeleted: async (task) => {
+      await runs.deleteAllForTask(task.id);
+    },
+  });
+};
+
+export const runService: Part<ReturnType<typeof createRunService>> = (rota) =>
+  createRunService({
+    runs: rota.get(stores).runs,
+    queue: rota.get(optionalRunQueue),
+    logger,
+    stallGraceMs: rota.config.ROTA_CLAIM_TTL_SECONDS * 1000,
+  });
+
+export const targetPolicy: Part<TargetPolicy> = ({ config }) => ({
+  allowPrivate: config.ROTA_ALLOW_PRIVATE_TARGETS,
+  allowedHosts: config.ROTA_ALLOWED_TARGET_HOSTS,
+  reservedPorts: config.ROTA_RESERVED_TARGET_PORTS,
+  awsRegion: config.AWS_REGION,
+  ownQueueUrls: config.ROTA_RUNS_QUEUE_URL ? [config.ROTA_RUNS_QUEUE_URL] : [],
+});
+
+/** Seals and opens credentials in targets; built on first use, so a function that never seals needs no key. */
+export const secretBox: Part<SecretBox> = (rota) =>
+  lazySecretBox(() => secretBoxFromConfig(rota.config, () => rota.get(kmsClient)));
