@@ -63,75 +63,15 @@ export function createHttpAdapter(mounts: readonly Mount[], auth?: AdapterAuth) 
     const url = new URL(req.url ?? '/', 'http://localhost');
     const mount = mounts.find((m) => url.pathname === m.prefix || url.pathname.startsWith(`${m.prefix}/`));
     if (!mount) return send(res, 404, { code: 'not found', message: `path not found: ${url.pathname}` });
-
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_ADAPTER_BODY) {
-        return send(res, 413, { code: 'request too large', message: 'request body is too large' });
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const body = Buffer.concat(chunks);
-    const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(',') : value;
-    }
-    const query: Record<string, string> = {};
-    for (const [key, value] of url.searchParams)
-      query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
-
-    const event: APIGatewayProxyEventV2 = {
-      version: '2.0',
-      routeKey: '$default',
-      rawPath: url.pathname,
-      rawQueryString: url.search.slice(1),
-      headers,
-      queryStringParameters: Object.keys(query).length ? query : undefined,
-      requestContext: {
-        accountId: '000000000000',
-        apiId: 'local',
-        domainName: headers.host ?? 'localhost',
-        domainPrefix: 'local',
-        http: {
-          method: req.method ?? 'GET',
-          path: url.pathname,
-          protocol: `HTTP/${req.httpVersion}`,
-          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-          userAgent: headers['user-agent'] ?? '',
-        },
-        requestId: randomUUID(),
-        routeKey: '$default',
-        stage: '$default',
-        time: new Date().toISOString(),
-        timeEpoch: Date.now(),
-      },
-      body: body.length ? body.toString('base64') : undefined,
-      isBase64Encoded: body.length > 0,
-    };
+    const body = await readBody(req);
+    if (!body) return send(res, 413, { code: 'request too large', message: 'request body is too large' });
+    const event = toEvent(req, url, body);
     if (auth && !auth.isPublic(event.requestContext.http.method, url.pathname)) {
       // API Gateway's identity source: without the header the authorizer is never called.
-      const authorization = headers.authorization;
-      if (authorization === undefined) {
+      if (event.headers.authorization === undefined) {
         return send(res, 401, { code: 'unauthorized', message: 'unauthorized access' });
       }
-      const decision = await auth.authorizer(
-        {
-          version: '2.0',
-          type: 'REQUEST',
-          routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${event.requestContext.http.method}${url.pathname}`,
-          identitySource: [authorization],
-          routeKey: event.routeKey,
-          rawPath: event.rawPath,
-          rawQueryString: event.rawQueryString,
-          cookies: [],
-          headers,
-          queryStringParameters: event.queryStringParameters,
-          requestContext: event.requestContext,
-        },
-        lambdaContext('rota-authorizer'),
-      );
+      const decision = await auth.authorizer(authorizerEvent(event), lambdaContext('rota-authorizer'));
       if (!decision.isAuthorized) return send(res, 403, { code: 'forbidden', message: 'forbidden' });
       (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: decision.context ?? {} };
     }
@@ -152,6 +92,80 @@ export function createHttpAdapter(mounts: readonly Mount[], auth?: AdapterAuth) 
         send(res, 500, { code: 'internal error', message: 'an internal error has occurred' });
       else res.destroy();
     }
+  };
+}
+
+/** The request body, or undefined past Lambda's payload cap. */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_ADAPTER_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+): APIGatewayProxyEventV2 & {
+  headers: Record<string, string>;
+} {
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams)
+    query[key] = query[key] === undefined ? value : `${query[key]},${value}`;
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: new Date().toISOString(),
+      timeEpoch: Date.now(),
+    },
+    body: body.length ? body.toString('base64') : undefined,
+    isBase64Encoded: body.length > 0,
+  };
+}
+
+/** The REQUEST authorizer event API Gateway builds for a request (payload 2.0). */
+function authorizerEvent(event: APIGatewayProxyEventV2): APIGatewayRequestAuthorizerEventV2 {
+  const { method } = event.requestContext.http;
+  return {
+    version: '2.0',
+    type: 'REQUEST',
+    routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${method}${event.rawPath}`,
+    identitySource: [event.headers.authorization ?? ''],
+    routeKey: event.routeKey,
+    rawPath: event.rawPath,
+    rawQueryString: event.rawQueryString,
+    cookies: [],
+    headers: event.headers,
+    queryStringParameters: event.queryStringParameters,
+    requestContext: event.requestContext,
   };
 }
 
