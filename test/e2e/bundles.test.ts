@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBundleHost } from '../../local/bundles';
+import { lambdaContext } from '../../local/http-adapter';
 import { type LocalRota, startLocal } from '../../local/start';
 import { apiClient, createToken, TEST_OPERATOR_TOKEN } from '../support/auth';
 import { waitFor } from '../support/emulators';
@@ -154,5 +159,52 @@ describe('local mode on the function bundles', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0]?.headers.authorization).toBe('Bearer bundle-bearer');
     expect(JSON.parse(sent[0]?.body ?? '{}')).toMatchObject({ level: 'CRIT', checkID: check.id });
+  });
+});
+
+/**
+ * The bundles run in a worker thread whose environment is local mode's settings: this
+ * process's environment is never written. A bundle that throws at module load, or that
+ * exports no handler, fails the start by name.
+ */
+describe('the bundle host', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rota-bundle-host-'));
+    writeFileSync(
+      join(dir, 'env.mjs'),
+      'const table = process.env.ROTA_TABLE_NAME;\nexport const handler = async (event, context) => ({ table, event, fn: context.functionName, left: context.getRemainingTimeInMillis() });\n',
+    );
+    writeFileSync(
+      join(dir, 'throws.mjs'),
+      "throw new Error('cold start failed: ROTA_TABLE_NAME: Invalid input');\n",
+    );
+    writeFileSync(join(dir, 'none.mjs'), 'export const notAHandler = 1;\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('gives each bundle its settings as its own process.env, and leaves this process alone', async () => {
+    const before = { ...process.env };
+    const host = await startBundleHost({ ROTA_TABLE_NAME: 'bundle-table' }, { env: join(dir, 'env.mjs') });
+    try {
+      const handler = (await host.load('env')) as (event: unknown, context: unknown) => Promise<unknown>;
+      const out = (await handler({ ping: 1 }, lambdaContext('rota-env', 5000))) as Record<string, unknown>;
+      expect(out).toMatchObject({ table: 'bundle-table', event: { ping: 1 }, fn: 'rota-env' });
+      expect(out.left).toBeGreaterThan(0);
+      expect(out.left).toBeLessThanOrEqual(5000);
+      expect(process.env).toEqual(before);
+      await expect(host.load('missing')).rejects.toThrow(/no bundle for missing/);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it.each([
+    ['throws', /the broken bundle failed to load: Error: cold start failed: ROTA_TABLE_NAME/],
+    ['none', /the broken bundle failed to load: .*exports no handler/],
+  ])('fails the start when a bundle %s at load, naming it', async (file, message) => {
+    await expect(
+      startBundleHost({}, { env: join(dir, 'env.mjs'), broken: join(dir, `${file}.mjs`) }),
+    ).rejects.toThrow(message);
   });
 });
