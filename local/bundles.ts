@@ -39,7 +39,10 @@ export async function startBundleHost(
     execArgv: [],
   });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  // Once the worker is gone, every call in flight and every later call fails instead of hanging.
+  let gone: Error | undefined;
   const failAll = (error: Error) => {
+    gone ??= error;
     for (const call of pending.values()) call.reject(error);
     pending.clear();
   };
@@ -55,6 +58,7 @@ export async function startBundleHost(
   let next = 0;
   const invoke = (fn: string, event: unknown, context: Context) =>
     new Promise<unknown>((resolve, reject) => {
+      if (gone) return reject(gone);
       const id = next++;
       pending.set(id, { resolve, reject });
       const remainingMs = context.getRemainingTimeInMillis();

@@ -180,6 +180,10 @@ describe('the bundle host', () => {
       "throw new Error('cold start failed: ROTA_TABLE_NAME: Invalid input');\n",
     );
     writeFileSync(join(dir, 'none.mjs'), 'export const notAHandler = 1;\n');
+    writeFileSync(
+      join(dir, 'crash.mjs'),
+      "export const handler = () => new Promise(() => setTimeout(() => { throw new Error('worker crashed'); }, 10));\n",
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -194,6 +198,17 @@ describe('the bundle host', () => {
       expect(out.left).toBeLessThanOrEqual(5000);
       expect(process.env).toEqual(before);
       await expect(host.load('missing')).rejects.toThrow(/no bundle for missing/);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('fails the call in flight, and every later one, when the worker dies', async () => {
+    const host = await startBundleHost({}, { crash: join(dir, 'crash.mjs') });
+    try {
+      const handler = (await host.load('crash')) as (event: unknown, context: unknown) => Promise<unknown>;
+      await expect(handler({}, lambdaContext('rota-crash', 5000))).rejects.toThrow(/worker crashed/);
+      await expect(handler({}, lambdaContext('rota-crash', 5000))).rejects.toThrow(/worker crashed/);
     } finally {
       await host.stop();
     }
