@@ -100,6 +100,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     // Listening before the handlers load: the API's own port is one no target may reach.
     const server = await listen(options.port ?? 8080, opened);
     const queues = await createQueues(sqs.endpoint);
+    // This process's pollers receive and delete on both queues, whatever runs the handlers.
+    declareResource('runsQueue', queues.runs.url);
     declareResource('deadLetterQueue', queues.dlq.url);
     const settings = localSettings({
       ...options,

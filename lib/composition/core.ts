@@ -1,7 +1,7 @@
 import { createOrgQuota } from '../auth/org-quota';
 import { lazySecretBox, secretBoxFromConfig } from '../auth/secret-box';
 import type { SecretBox } from '../auth/secrets';
-import { required } from '../config';
+import { ConfigError, required } from '../config';
 import type { TargetPolicy } from '../net/address-policy';
 import { declareResource } from '../observability/aws-calls';
 import { logger } from '../observability/logger';
@@ -65,8 +65,9 @@ export const optionalRunQueue: Part<RunQueue | undefined> = (rota) => {
 
 /** The runs queue, for the parts that cannot work without it. */
 export const runQueue: Part<RunQueue> = (rota) => {
-  required(rota.config, 'ROTA_RUNS_QUEUE_URL');
-  return rota.get(optionalRunQueue) as RunQueue;
+  const queue = rota.get(optionalRunQueue);
+  if (!queue) throw new ConfigError('invalid Rota configuration: ROTA_RUNS_QUEUE_URL: required');
+  return queue;
 };
 
 export const taskService: Part<ReturnType<typeof createTaskService>> = (rota) => {
