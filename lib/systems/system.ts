@@ -30,8 +30,6 @@ export type Runner<M> = (ctx: RunContext<M>) => Promise<void>;
 export interface SystemDefinition<M extends Record<string, unknown> = Record<string, unknown>> {
   readonly type: string;
   readonly metadata: z.ZodType<M>;
-  /** Cleans up the system's own items when one of its tasks is deleted. */
-  readonly onDelete?: (task: Task) => Promise<void>;
 }
 
 /** A system as the executor sees it: its definition and its runner. */

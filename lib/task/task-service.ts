@@ -165,7 +165,6 @@ export function createTaskService(deps: TaskServiceDeps) {
         if (!(await deps.tasks.delete(id, system.type))) throw new NotFoundError('task not found');
         await deps.quota?.release(task.orgID);
         await deps.onTaskDeleted?.(task);
-        await system.onDelete?.(task);
       },
     };
   }

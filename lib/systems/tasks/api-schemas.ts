@@ -55,5 +55,3 @@ export const taskMetadataSchema = z.strictObject({
   flux: z.string().optional(),
 });
 export type TaskMetadata = z.infer<typeof taskMetadataSchema>;
-
-export const taskIdParam = z.string().min(1).max(64);
