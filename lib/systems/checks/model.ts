@@ -1,6 +1,6 @@
 import * as z from 'zod';
+import { headersSchema } from '../../runners/target';
 import { type DurationGrammar, durationSchema } from '../../schedule/duration';
-import { headersSchema } from '../tasks/target';
 
 /** A probe's deadline: one unit, seconds or milliseconds (`5s`, `500ms`). */
 export const PROBE_TIMEOUT: DurationGrammar = { units: ['ms', 's'], single: true, negative: false };

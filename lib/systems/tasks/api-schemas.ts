@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { pagingQuery } from '../../http/paging';
+import { targetSchema } from '../../runners/target';
 import { LIMITS, taskDefinitionFields, taskPatchSchema } from '../../task/model';
-import { targetSchema } from './target';
 
 /**
  * The user-task API's own shapes: InfluxDB's TaskCreateRequest/TaskUpdateRequest
