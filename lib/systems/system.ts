@@ -4,6 +4,7 @@ import type { RouteDef } from '../http/route';
 import type { RunRef } from '../run/model';
 import type { TableUse } from '../store/access';
 import type { Task } from '../task/model';
+import type { SystemDefinition } from '../task/system-definition';
 
 export type { RunRef };
 
@@ -19,32 +20,12 @@ export interface RunContext<M> {
 /** A runner resolves when the run succeeded and throws when it failed. */
 export type Runner<M> = (ctx: RunContext<M>) => Promise<void>;
 
-/**
- * A system owns one task type. Its module (lib/systems/<name>/) declares the type
- * and the zod schema of its metadata here, its HTTP translation beside it, and a
- * runner factory that only the executor imports, so API bundles never carry runner
- * code. Nothing in the core knows what a system does.
- */
-export interface SystemDefinition<M extends Record<string, unknown> = Record<string, unknown>> {
-  readonly type: string;
-  readonly metadata: z.ZodType<M>;
-}
+export { defineSystem, type SystemDefinition } from '../task/system-definition';
 
 /** A system as the executor sees it: its definition and its runner. */
 export interface RunnableSystem<M extends Record<string, unknown> = Record<string, unknown>> {
   readonly definition: SystemDefinition<M>;
   readonly runner: Runner<M>;
-}
-
-const TYPE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
-
-export function defineSystem<M extends Record<string, unknown>>(
-  system: SystemDefinition<M>,
-): SystemDefinition<M> {
-  if (!TYPE_PATTERN.test(system.type)) {
-    throw new Error(`system type "${system.type}" must match ${TYPE_PATTERN}`);
-  }
-  return system;
 }
 
 /** Pairs a definition with its runner, erasing the metadata type for the registry. */

@@ -1,7 +1,6 @@
 import { ulid } from 'ulid';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { TaskStore } from '../store/task-store';
-import type { SystemDefinition } from '../systems/system';
 import { parseOrThrow } from '../validation';
 import {
   DEFAULT_CATCH_UP,
@@ -13,6 +12,7 @@ import {
   taskPatchSchema,
 } from './model';
 import { nextRunAfter, scheduleCursorAt } from './next-run';
+import type { SystemDefinition } from './system-definition';
 
 /**
  * Who is calling. `orgID` undefined means the operator, who may act on any org;
