@@ -150,6 +150,11 @@ describe.each(backends())('a test-only system over HTTP on $name', ({ start }) =
       'backed up to s3://acme, kept 30 days',
     );
 
+    const renamed = await api(writer.token, 'PATCH', `${BACKUPS_BASE_PATH}/${created.body.id}`, {
+      name: 'weekly',
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ id: created.body.id, name: 'weekly', bucket: 's3://acme' });
     const list = await api(writer.token, 'GET', `${BACKUPS_BASE_PATH}?orgID=acme`);
     expect(list.body.backups.map((b: { id: string }) => b.id)).toEqual([created.body.id]);
     expect((await api(writer.token, 'DELETE', `${BACKUPS_BASE_PATH}/${created.body.id}`)).status).toBe(204);

@@ -26,6 +26,7 @@ const createBody = z.strictObject({
   bucket: z.string(),
   retainDays: z.number(),
 });
+const updateBody = z.strictObject({ name: z.string().min(1) });
 const backupSchema = named(
   'Backup',
   z.object({ id: z.string(), orgID: z.string(), name: z.string(), every: z.string(), bucket: z.string() }),
@@ -68,6 +69,17 @@ function backupRoutes(backups: ScopedTaskService<BackupMetadata>): RouteDef[] {
         const page = await backups.list(req.access, { orgID, after, limit });
         const links = pageLinks(BACKUPS_BASE_PATH, { orgID, limit }, page.tasks.at(-1)?.id, page.more);
         return json(200, { backups: page.tasks.map(toJson), links });
+      },
+    },
+    {
+      method: 'PATCH',
+      path: `${BACKUPS_BASE_PATH}/{id}`,
+      summary: 'Rename a backup',
+      body: updateBody,
+      responses: ok('The backup', backupSchema),
+      handler: async (req) => {
+        const { name } = bodyOf(req, updateBody, 'invalid backup update');
+        return json(200, toJson(await backups.update(req.access, param(req, 'id'), { name })));
       },
     },
     {
