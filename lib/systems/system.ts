@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { ConfigNeed } from '../function-config';
 import type { RouteDef } from '../http/route';
 import type { RunRef } from '../run/model';
