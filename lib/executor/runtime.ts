@@ -6,17 +6,12 @@ import { logger } from '../observability/logger';
 import { recordScheduleLag } from '../observability/metrics';
 import { createAwsTargetRunners } from '../runners/aws-targets';
 import type { Runtime } from '../runtime';
-import { checksSystem } from '../systems/checks/definition';
-import { createCheckRunner } from '../systems/checks/runner';
-import { notificationRulesSystem } from '../systems/notifications/rule-model';
-import { createRuleRunner } from '../systems/notifications/rule-runner';
-import { createRunnerRegistry, type RunnableSystem, runnable } from '../systems/system';
-import { tasksSystem } from '../systems/tasks/definition';
-import { createTaskRunner } from '../systems/tasks/runner';
+import { SYSTEMS } from '../systems/registry';
+import type { RunnerRegistry } from '../systems/system';
 import { createExecutor, type ExecutorOptions } from './executor';
 
-/** Every system the executor can run. A new system adds its runner here. */
-export function createRunnableSystems(rt: Runtime): RunnableSystem[] {
+/** The runner of every registered system (lib/systems/registry.ts), over the executor's clients. */
+export function createRunners(rt: Runtime): RunnerRegistry {
   const region = rt.config.AWS_REGION;
   const aws = createAwsTargetRunners(
     {
@@ -27,15 +22,7 @@ export function createRunnableSystems(rt: Runtime): RunnableSystem[] {
     },
     { region, ownQueueUrls: rt.targetPolicy.ownQueueUrls },
   );
-  const policy = rt.targetPolicy;
-  return [
-    runnable(tasksSystem, createTaskRunner({ policy, aws })),
-    runnable(checksSystem, createCheckRunner({ statuses: rt.statuses, policy })),
-    runnable(
-      notificationRulesSystem,
-      createRuleRunner({ statuses: rt.statuses, endpoints: rt.endpoints, log: rt.notificationLog, policy }),
-    ),
-  ];
+  return SYSTEMS.runners({ ...rt, aws });
 }
 
 export function createExecutorFromRuntime(rt: Runtime, options?: Partial<ExecutorOptions>) {
@@ -45,7 +32,7 @@ export function createExecutorFromRuntime(rt: Runtime, options?: Partial<Executo
     runs: rt.runs,
     leases: rt.leases,
     queue: rt.queue,
-    runners: createRunnerRegistry(createRunnableSystems(rt)),
+    runners: createRunners(rt),
     logger,
     // The claim TTL is configurable; heartbeats keep a third of it, so two may fail in a row.
     options: {
