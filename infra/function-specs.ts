@@ -1,13 +1,11 @@
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
-import { ORG_QUOTA_STORE } from '../lib/auth/org-quota';
 import { AUTH_STORE } from '../lib/auth/store';
 import type { TableUse } from '../lib/store/access';
 import { LEASE_STORE } from '../lib/store/lease-store';
 import { RUN_STORE } from '../lib/store/run-store';
 import { TASK_STORE } from '../lib/store/task-store';
-import { STATUS_STORE } from '../lib/systems/checks/status-store';
-import { ENDPOINT_STORE } from '../lib/systems/notifications/endpoint-store';
-import { NOTIFICATION_LOG_STORE } from '../lib/systems/notifications/log-store';
+import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
+import type { SystemApi } from '../lib/systems/system';
 
 // Every function the construct deploys, as data: what it runs, its routes, and what its
 // code does to the table, the runs queue and the secrets key. The constructs only read
@@ -34,60 +32,44 @@ export interface ApiFunctionSpec {
   readonly sealsSecrets?: boolean;
 }
 
-/** What every API function that manages a system's tasks and their runs needs. */
-const MANAGES_TASKS = [TASK_STORE.definitions, RUN_STORE.requests, ORG_QUOTA_STORE] as const;
+/** The entry of every system API: one generic handler, deployed once per API. */
+export const SYSTEM_API_ENTRY = 'functions/system-api.ts';
 
-/**
- * The HTTP API, one function per system. Adding a system is one entry here, e.g.
- * `{ name: 'checks-api', entry: 'functions/checks-api.ts', basePath: '/api/v2/checks',
- *    table: [...MANAGES_TASKS, STATUS_STORE.reads], enqueue: true }`.
- */
-export const API_FUNCTIONS: readonly ApiFunctionSpec[] = [
-  {
-    name: 'tasks-api',
-    entry: 'functions/tasks-api.ts',
-    basePath: '/api/v2/tasks',
-    table: [...MANAGES_TASKS],
-    enqueue: true,
-    sealsSecrets: true,
-  },
-  {
-    name: 'checks-api',
-    entry: 'functions/checks-api.ts',
-    basePath: '/api/v2/checks',
-    table: [...MANAGES_TASKS, STATUS_STORE.reads],
-    enqueue: true,
-    sealsSecrets: true,
-  },
-  {
-    name: 'notification-rules-api',
-    entry: 'functions/notification-rules-api.ts',
-    basePath: '/api/v2/notificationRules',
-    table: [...MANAGES_TASKS, NOTIFICATION_LOG_STORE.reads, ENDPOINT_STORE.reads],
-    enqueue: true,
-  },
-  {
-    name: 'notification-endpoints-api',
-    entry: 'functions/notification-endpoints-api.ts',
-    basePath: '/api/v2/notificationEndpoints',
-    table: [ENDPOINT_STORE.manage, TASK_STORE.lists],
-    enqueue: false,
-    sealsSecrets: true,
-  },
-  {
-    name: 'authorizations-api',
-    entry: 'functions/authorizations-api.ts',
-    basePath: '/api/v2/authorizations',
-    table: [AUTH_STORE.manage],
-    enqueue: false,
-  },
-  {
-    name: 'meta-api',
-    entry: 'functions/meta-api.ts',
-    publicGetPaths: [...PUBLIC_GET_PATHS],
-    table: [],
-    enqueue: false,
-  },
+/** A registered system's API as the construct deploys it: its function, routes and grants. */
+export function apiFunctionSpec(api: SystemApi<never>): ApiFunctionSpec {
+  return {
+    name: api.name,
+    entry: SYSTEM_API_ENTRY,
+    basePath: api.basePath,
+    table: api.table,
+    enqueue: api.enqueue,
+    sealsSecrets: api.sealsSecrets ?? false,
+  };
+}
+
+/** The public documents and probes: not a system, no table access. */
+export const META_FUNCTION: ApiFunctionSpec = {
+  name: 'meta-api',
+  entry: 'functions/meta-api.ts',
+  publicGetPaths: [...PUBLIC_GET_PATHS],
+  table: [],
+  enqueue: false,
+};
+
+/** The HTTP API, one function per API of the registered systems (lib/systems/registry.ts). */
+export function apiFunctionSpecs(systems: SystemRegistry = SYSTEMS): readonly ApiFunctionSpec[] {
+  return [...systems.apis.map(apiFunctionSpec), META_FUNCTION];
+}
+
+export const API_FUNCTIONS: readonly ApiFunctionSpec[] = apiFunctionSpecs();
+
+/** The engine's own uses of the table, plus what every registered system's runner declares. */
+export const executorTable = (systems: SystemRegistry = SYSTEMS): readonly TableUse[] => [
+  TASK_STORE.reads,
+  TASK_STORE.completions,
+  RUN_STORE.execution,
+  LEASE_STORE,
+  ...systems.runnerTable,
 ];
 
 /** The token authorizer; deployed with `authMode: 'token'`. */
@@ -113,18 +95,7 @@ export const WORKER_FUNCTIONS = [
   {
     name: 'executor',
     entry: 'functions/executor.ts',
-    // Every system's runner: checks write statuses, notification rules read them by org,
-    // read their endpoint and keep a log.
-    table: [
-      TASK_STORE.reads,
-      TASK_STORE.completions,
-      RUN_STORE.execution,
-      LEASE_STORE,
-      STATUS_STORE.writes,
-      STATUS_STORE.orgReads,
-      ENDPOINT_STORE.reads,
-      NOTIFICATION_LOG_STORE.writes,
-    ],
+    table: executorTable(),
     enqueue: true,
   },
   {

@@ -3,6 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { SystemRegistry } from '../lib/systems/registry';
 
 /**
  * How callers authenticate to the HTTP API.
@@ -78,6 +79,13 @@ export interface TaskServiceProps {
    * @default 'token'
    */
   readonly authMode?: TaskServiceAuthMode;
+
+  /**
+   * The systems whose APIs the construct deploys (a function, its routes and its grants
+   * each) and whose runners the executor's role covers. Extend the registry to add one.
+   * @default every system Rota ships (`SYSTEMS`, lib/systems/registry.ts)
+   */
+  readonly systems?: SystemRegistry;
 
   /**
    * How long API Gateway caches the authorizer's answer per `Authorization` header

@@ -13,7 +13,8 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { SECRETS_ENCRYPTION_CONTEXT } from '../lib/auth/secrets';
 import type { TableUse } from '../lib/store/access';
-import { API_FUNCTIONS, AUTHORIZER_FUNCTION, WORKER_FUNCTIONS } from './function-specs';
+import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
+import { AUTHORIZER_FUNCTION, apiFunctionSpecs, executorTable, WORKER_FUNCTIONS } from './function-specs';
 import { RotaAlarms } from './rota-alarms';
 import { RotaApi } from './rota-api';
 import { pascalCase, RotaFunction, suppressTracingWildcard } from './rota-function';
@@ -112,7 +113,8 @@ export class TaskService extends Construct {
     this.deadLetterQueue = this.deadLetters.queue;
     this.environment = this.sharedEnvironment(props);
 
-    const apiFunctions = API_FUNCTIONS.map((spec) => ({
+    const systems = props.systems ?? SYSTEMS;
+    const apiFunctions = apiFunctionSpecs(systems).map((spec) => ({
       spec,
       fn: this.createFunction({ ...spec, api: true }, API_TIMEOUT),
     }));
@@ -121,7 +123,7 @@ export class TaskService extends Construct {
       executor: this.executor,
       deadLetterHandler: this.deadLetterHandler,
       reconciler: this.reconciler,
-    } = this.createWorkerFunctions());
+    } = this.createWorkerFunctions(systems));
     if (this.settings.authMode === 'token') {
       const token = this.createTokenAuthorizer(props.operatorTokenSecret);
       this.authorizer = token.authorizer;
@@ -190,13 +192,16 @@ export class TaskService extends Construct {
     return { runs, deadLetters };
   }
 
-  private createWorkerFunctions() {
+  private createWorkerFunctions(systems: SystemRegistry) {
     const [schedulerSpec, executorSpec, reconcilerSpec, deadLetterSpec] = WORKER_FUNCTIONS;
     return {
       // A tick is a few queries and writes per due task; it must end before the next tick.
       scheduler: this.createFunction(schedulerSpec, Duration.minutes(1)),
       // The executor opens sealed credentials just before it calls a target.
-      executor: this.createFunction({ ...executorSpec, opensSecrets: true }, this.settings.executorTimeout),
+      executor: this.createFunction(
+        { ...executorSpec, table: executorTable(systems), opensSecrets: true },
+        this.settings.executorTimeout,
+      ),
       deadLetterHandler: this.createFunction(deadLetterSpec, DEAD_LETTER_TIMEOUT),
       // A pass is one Query per shard plus a few writes per overdue run; it ends before the next.
       reconciler: this.createFunction(reconcilerSpec, Duration.minutes(1)),

@@ -1,36 +1,42 @@
+import { PUBLIC_GET_PATHS } from '../lib/auth/model';
 import type { FunctionDefinition } from '../lib/composition/function';
+import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
 import type { HttpHandler } from './http-adapter';
 
 /** Loads a function's handler, built from local mode's root (the default) or run from its bundle. */
 export type HandlerLoader = (name: string) => Promise<unknown>;
 
 /**
- * Which function serves which path prefix: the local twin of the HTTP API's route
- * groups in infra/task-service.ts, by the construct's function names.
+ * Which function serves which path prefix: the local twin of the HTTP API's routes in
+ * the construct, derived from the same system registry, by the construct's names.
  */
-export const API_MOUNTS: readonly { prefix: string; fn: string }[] = [
-  { prefix: '/api/v2/tasks', fn: 'tasks-api' },
-  { prefix: '/api/v2/checks', fn: 'checks-api' },
-  { prefix: '/api/v2/notificationRules', fn: 'notification-rules-api' },
-  { prefix: '/api/v2/notificationEndpoints', fn: 'notification-endpoints-api' },
-  { prefix: '/api/v2/authorizations', fn: 'authorizations-api' },
-  { prefix: '/api/v2/openapi.json', fn: 'meta-api' },
-  { prefix: '/health', fn: 'meta-api' },
-];
+export function apiMounts(registry: SystemRegistry = SYSTEMS): readonly { prefix: string; fn: string }[] {
+  return [
+    ...registry.apis.map((api) => ({ prefix: api.basePath, fn: api.name })),
+    ...PUBLIC_GET_PATHS.map((prefix) => ({ prefix, fn: 'meta-api' })),
+  ];
+}
+
+export const API_MOUNTS = apiMounts();
+
+type Definitions = Readonly<Record<string, () => Promise<FunctionDefinition>>>;
+
+/** Every system API as its own function definition: the one generic entry, one API each. */
+function systemApiDefinitions(registry: SystemRegistry): Definitions {
+  return Object.fromEntries(
+    registry.apis.map((api) => [
+      api.name,
+      async () => (await import('../functions/definitions/system-api')).systemApiFunction(api, registry),
+    ]),
+  );
+}
 
 /**
  * Every function's definition (functions/definitions/*.ts), which local mode builds from
  * its own composition root. Loaded on first use: with `--bundles` none is needed.
  */
-export const FUNCTION_DEFINITIONS: Readonly<Record<string, () => Promise<FunctionDefinition>>> = {
-  'tasks-api': async () => (await import('../functions/definitions/tasks-api')).tasksApi,
-  'checks-api': async () => (await import('../functions/definitions/checks-api')).checksApi,
-  'notification-rules-api': async () =>
-    (await import('../functions/definitions/notification-rules-api')).notificationRulesApi,
-  'notification-endpoints-api': async () =>
-    (await import('../functions/definitions/notification-endpoints-api')).notificationEndpointsApi,
-  'authorizations-api': async () =>
-    (await import('../functions/definitions/authorizations-api')).authorizationsApi,
+export const FUNCTION_DEFINITIONS: Definitions = {
+  ...systemApiDefinitions(SYSTEMS),
   'meta-api': async () => (await import('../functions/definitions/meta-api')).metaApi,
   authorizer: async () => (await import('../functions/definitions/authorizer')).authorizer,
   scheduler: async () => (await import('../functions/definitions/scheduler')).scheduler,

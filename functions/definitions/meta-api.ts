@@ -1,24 +1,26 @@
-import { authorizationsApiDoc } from '../../lib/auth/openapi';
 import { defineFunction } from '../../lib/composition/function';
 import { createApiHandler } from '../../lib/http/api-handler';
-import { buildOpenApi } from '../../lib/http/openapi';
+import { buildOpenApi, META_ROUTES } from '../../lib/http/openapi';
 import { json } from '../../lib/http/response';
-import { checksApiDoc } from '../../lib/systems/checks/openapi';
-import { notificationsApiDoc } from '../../lib/systems/notifications/openapi';
-import { tasksApiDoc } from '../../lib/systems/tasks/openapi';
+import { systemApiDocs } from '../../lib/systems/api-docs';
+import { SYSTEMS } from '../../lib/systems/registry';
 
 /**
  * `/health` and `/api/v2/openapi.json`: public on purpose (no `resource`), served
- * without an authorizer, and with no table access.
+ * without an authorizer, and with no table access. The document is generated from
+ * every registered API's route table.
  */
 export const metaApi = defineFunction({
   name: 'meta-api',
   needs: [],
   build: () => {
-    const document = buildOpenApi([tasksApiDoc, checksApiDoc, notificationsApiDoc, authorizationsApiDoc]);
+    const document = buildOpenApi([
+      ...systemApiDocs(SYSTEMS),
+      { tag: 'Meta', routes: META_ROUTES, public: true },
+    ]);
     return createApiHandler([
-      { method: 'GET', path: '/health', handler: async () => json(200, { status: 'pass' }) },
-      { method: 'GET', path: '/api/v2/openapi.json', handler: async () => json(200, document) },
+      { ...META_ROUTES[0], handler: async () => json(200, { status: 'pass' }) },
+      { ...META_ROUTES[1], handler: async () => json(200, document) },
     ]);
   },
 });

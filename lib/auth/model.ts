@@ -1,13 +1,15 @@
 import * as z from 'zod';
-import type { Access } from '../task/task-service';
 
 /**
- * What a token may touch: one entry per system API, plus the authorizations API
- * itself. A permission is always for the token's own org; only the operator
- * spans orgs.
+ * What a token may touch: the permission resource of an API (`tasks`, `checks`,
+ * `notifications`, `authorizations`, or any registered system's). The list of
+ * resources is not kept here: each system module names its own, and the system
+ * registry (lib/systems/registry.ts) derives the list. A permission is always for
+ * the token's own org; only the operator spans orgs.
  */
-export const RESOURCE_TYPES = ['tasks', 'checks', 'notifications', 'authorizations'] as const;
-export type ResourceType = (typeof RESOURCE_TYPES)[number];
+export type ResourceType = string;
+const RESOURCE_NAME = /^[a-z][a-zA-Z]{0,31}$/;
+export const resourceTypeSchema = z.string().regex(RESOURCE_NAME, 'must be a resource name such as tasks');
 
 export const ACTIONS = ['read', 'write'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -27,7 +29,9 @@ export const PUBLIC_GET_PATHS = ['/health', '/api/v2/openapi.json'] as const;
  * Who is calling, as every handler sees it. `orgID` undefined is the operator
  * (`Access` semantics: any org); `permissions` is `all` for the operator only.
  */
-export interface Caller extends Access {
+export interface Caller {
+  /** The caller's org; undefined for the operator, who acts on any org. */
+  orgID?: string | undefined;
   tokenID: string;
   permissions: 'all' | ReadonlySet<string>;
 }
@@ -45,13 +49,17 @@ export function encodePermissions(permissions: readonly Permission[]): string {
   return [...new Set(permissions.map((p) => permissionKey(p.action, p.type)))].sort().join(',');
 }
 
-const PERMISSION_KEYS: ReadonlySet<string> = new Set(
-  ACTIONS.flatMap((action) => RESOURCE_TYPES.map((type) => permissionKey(action, type))),
-);
+const isPermissionKey = (key: string) => {
+  const [action, type, ...rest] = key.split(':');
+  return rest.length === 0 && ACTIONS.some((a) => a === action) && RESOURCE_NAME.test(type ?? '');
+};
 
-/** Unknown entries are dropped rather than trusted: they can only ever grant less. */
+/**
+ * Malformed entries are dropped rather than trusted: they can only ever grant less. A
+ * well-formed one for a resource no API has grants nothing, as no route asks for it.
+ */
 export function decodePermissions(encoded: string): ReadonlySet<string> {
-  return new Set(encoded.split(',').filter((key) => PERMISSION_KEYS.has(key)));
+  return new Set(encoded.split(',').filter(isPermissionKey));
 }
 
 /**

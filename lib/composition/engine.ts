@@ -1,17 +1,14 @@
 import { createExecutor, type Executor } from '../executor/executor';
 import { logger } from '../observability/logger';
 import { type AwsTargetRunners, createAwsTargetRunners } from '../runners/aws-targets';
-import { checksSystem } from '../systems/checks/definition';
-import { createCheckRunner } from '../systems/checks/runner';
-import { notificationRulesSystem } from '../systems/notifications/rule-model';
-import { createRuleRunner } from '../systems/notifications/rule-runner';
-import { createRunnerRegistry, type RunnableSystem, runnable } from '../systems/system';
-import { tasksSystem } from '../systems/tasks/definition';
-import { createTaskRunner } from '../systems/tasks/runner';
+import { SYSTEMS } from '../systems/registry';
+import type { RunnerServices } from '../systems/services';
+import type { RunnerRegistry } from '../systems/system';
 import { eventBridgeClient, lambdaClient, snsClient, sqsClient } from './clients';
-import { runQueue, secretBox, stores, systemStores, targetPolicy } from './core';
+import { runQueue, secretBox, stores, targetPolicy } from './core';
 import { runMetrics } from './metrics';
-import type { Part } from './root';
+import type { Part, Rota } from './root';
+import { coreServices } from './systems';
 
 /** The `sqs`, `sns`, `eventbridge` and `lambda` targets, on the root's clients and their configured endpoints. */
 export const awsTargets: Part<AwsTargetRunners> = (rota) =>
@@ -25,22 +22,15 @@ export const awsTargets: Part<AwsTargetRunners> = (rota) =>
     { region: rota.config.AWS_REGION, ownQueueUrls: rota.get(targetPolicy).ownQueueUrls },
   );
 
-/** Every system the executor can run. A new system adds its runner here. */
-export const runnableSystems: Part<RunnableSystem[]> = (rota) => {
-  const policy = rota.get(targetPolicy);
-  const secrets = rota.get(secretBox);
-  const { statuses, endpoints, notificationLog } = rota.get(systemStores);
-  return [
-    runnable(tasksSystem, createTaskRunner({ policy, aws: rota.get(awsTargets), secrets })),
-    runnable(checksSystem, createCheckRunner({ statuses, policy, secrets })),
-    runnable(
-      notificationRulesSystem,
-      createRuleRunner({ statuses, endpoints, log: notificationLog, policy, secrets }),
-    ),
-  ];
-};
+/** What every system's runner gets: the core's services, the AWS targets and the secret box. */
+export const runnerServices: Part<RunnerServices> = (rota) => ({
+  ...rota.get(coreServices),
+  aws: rota.get(awsTargets),
+  secrets: rota.get(secretBox),
+});
 
-export const executor: Part<Executor> = (rota) => {
+/** The executor over the root's stores and queue, running `runners`. */
+export function executorWith(rota: Rota, runners: RunnerRegistry): Executor {
   const { tasks, runs, leases } = rota.get(stores);
   const claimTtlMs = rota.config.ROTA_CLAIM_TTL_SECONDS * 1000;
   const metrics = rota.get(runMetrics);
@@ -49,10 +39,14 @@ export const executor: Part<Executor> = (rota) => {
     runs,
     leases,
     queue: rota.get(runQueue),
-    runners: createRunnerRegistry(rota.get(runnableSystems)),
+    runners,
     logger,
     // The claim TTL is configurable; heartbeats keep a third of it, so two may fail in a row.
     options: { claimTtlMs, heartbeatMs: claimTtlMs / 3 },
     onLag: (lagMs) => metrics.scheduleLag(lagMs),
   });
-};
+}
+
+/** The executor of every registered system (lib/systems/registry.ts). */
+export const executor: Part<Executor> = (rota) =>
+  executorWith(rota, SYSTEMS.runners(rota.get(runnerServices)));

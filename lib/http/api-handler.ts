@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import httpRouterHandler, { type Method } from '@middy/http-router';
+import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { callerFromContext } from '../auth/authorizer';
 import type { AuthMode } from '../auth/config';
@@ -12,15 +12,14 @@ import {
   UnauthorizedError,
 } from '../errors';
 import { logger } from '../observability/logger';
-import { type ApiRequest, type RotaEvent, readBody, toApiRequest } from './request';
+import { type RotaEvent, readBody, toApiRequest } from './request';
 import { type ApiResponse, errorResponse } from './response';
+import type { RouteDef } from './route';
 
-export interface RouteDef {
-  method: Exclude<Method, 'ANY'>;
-  /** API Gateway style: `/api/v2/tasks/{id}`. */
-  path: string;
-  handler: (req: ApiRequest) => Promise<ApiResponse>;
-}
+export type { RouteDef };
+
+/** What the router needs of a route; system modules always give the whole documented `RouteDef`. */
+export type HandledRoute = Pick<RouteDef, 'method' | 'path' | 'handler'>;
 
 /** Decides who the caller is; throw `UnauthorizedError` to refuse. */
 export type Authenticate = (event: APIGatewayProxyEventV2) => Promise<Caller>;
@@ -69,7 +68,7 @@ const actionOf = (method: string): Action => (method === 'GET' || method === 'HE
  * in middleware: body decoding and limits before the route, and the single error
  * mapping after it. Routes are bare business logic.
  */
-export function createApiHandler(routes: readonly RouteDef[], options: ApiHandlerOptions = {}) {
+export function createApiHandler(routes: readonly HandledRoute[], options: ApiHandlerOptions = {}) {
   const patterns = routes.map((route) => ({ method: route.method, regex: toRegex(route.path) }));
   const router = httpRouterHandler<APIGatewayProxyEventV2, ApiResponse>({
     routes: routes.map((route) => ({

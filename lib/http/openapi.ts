@@ -1,11 +1,14 @@
 import * as z from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { ERROR_STATUS } from '../errors';
+import { namedSchemas, type RouteContract } from './route';
 
-/** A system's contribution to the OpenAPI document. */
+/** One API's contribution to the document: its tag and its route table. */
 export interface ApiDoc {
-  tag: string;
-  schemas: Record<string, z.ZodType>;
-  paths: Record<string, Record<string, unknown>>;
+  readonly tag: string;
+  readonly routes: readonly RouteContract[];
+  /** Public routes need no token. @default false */
+  readonly public?: boolean;
 }
 
 export const errorSchema = z.object({
@@ -13,119 +16,74 @@ export const errorSchema = z.object({
   message: z.string(),
 });
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-export const jsonBody = (name: string) => ({
-  required: true,
-  content: { 'application/json': { schema: ref(name) } },
-});
-export const errorResponses = {
-  default: { description: 'An error', content: { 'application/json': { schema: ref('Error') } } },
-};
+const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
 
-/** OpenAPI 3.1 document built from the same zod schemas that validate requests. */
-export function buildOpenApi(docs: readonly ApiDoc[]) {
-  const schemas: Record<string, unknown> = { Error: z.toJSONSchema(errorSchema) };
-  const paths: Record<string, Record<string, unknown>> = {
-    '/health': { get: { summary: 'Liveness', responses: { 200: { description: '{"status":"pass"}' } } } },
+function pathParams(path: string) {
+  const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
+  return names.length ? z.object(Object.fromEntries(names.map((n) => [n, z.string()]))) : undefined;
+}
+
+function operation(route: RouteContract, doc: ApiDoc): ZodOpenApiOperationObject {
+  const path = pathParams(route.path);
+  const responses = Object.fromEntries(
+    Object.entries(route.responses).map(([status, r]) => [
+      status,
+      { description: r.description, ...(r.schema ? { content: json(r.schema) } : {}) },
+    ]),
+  );
+  return {
+    tags: [doc.tag],
+    summary: route.summary,
+    ...(path || route.query
+      ? { requestParams: { ...(path ? { path } : {}), ...(route.query ? { query: route.query } : {}) } }
+      : {}),
+    ...(route.body ? { requestBody: { required: true, content: json(route.body) } } : {}),
+    responses: { ...responses, default: { description: 'An error', content: json(errorSchema) } },
+    ...(doc.public ? { security: [] } : {}),
   };
+}
+
+/**
+ * The OpenAPI 3.1 document, generated (zod-openapi) from the route tables: the same
+ * zod schemas that validate each request, and the schemas of what each route answers.
+ */
+export function buildOpenApi(docs: readonly ApiDoc[]) {
+  const paths: ZodOpenApiPathsObject = {};
   for (const doc of docs) {
-    for (const [name, schema] of Object.entries(doc.schemas)) {
-      schemas[name] = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
-    }
-    for (const [path, operations] of Object.entries(doc.paths)) {
-      const tagged = Object.fromEntries(
-        Object.entries(operations).map(([method, op]) => [method, { tags: [doc.tag], ...(op as object) }]),
-      );
-      paths[path] = { ...paths[path], ...tagged };
+    for (const route of doc.routes) {
+      paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(route, doc) };
     }
   }
-  return {
+  return createDocument({
     openapi: '3.1.0',
     info: {
       title: 'Rota',
       version: '0.1.0',
       description: 'Serverless task service with InfluxDB 2 compatible APIs',
     },
+    security: [{ TokenAuth: [] }],
     components: {
-      schemas,
+      schemas: { Error: errorSchema, ...namedSchemas() },
       securitySchemes: { TokenAuth: { type: 'apiKey', in: 'header', name: 'Authorization' } },
     },
     paths,
-  };
+  });
 }
 
-/** The usual CRUD operations of a system's resource, documented from its request schemas. */
-export function crudPaths(basePath: string, what: string, createSchema: string, updateSchema: string) {
-  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-  const list = { name: 'orgID', in: 'query', required: false, schema: { type: 'string' } };
-  return {
-    [basePath]: {
-      get: {
-        summary: `List ${what}s`,
-        parameters: [list],
-        responses: { 200: { description: `${what}s` }, ...errorResponses },
-      },
-      post: {
-        summary: `Create a ${what}`,
-        requestBody: jsonBody(createSchema),
-        responses: { 201: { description: `The ${what}` }, ...errorResponses },
-      },
+/** The meta API's own routes: public, served without an authorizer. */
+export const META_ROUTES = [
+  {
+    method: 'GET',
+    path: '/health',
+    summary: 'Liveness',
+    responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('pass') }) } },
+  },
+  {
+    method: 'GET',
+    path: '/api/v2/openapi.json',
+    summary: 'This document',
+    responses: {
+      200: { description: 'The OpenAPI 3.1 document', schema: z.looseObject({ openapi: z.string() }) },
     },
-    [`${basePath}/{id}`]: {
-      get: {
-        summary: `Get a ${what}`,
-        parameters: [idParam],
-        responses: { 200: { description: `The ${what}` }, ...errorResponses },
-      },
-      patch: {
-        summary: `Update a ${what}`,
-        parameters: [idParam],
-        requestBody: jsonBody(updateSchema),
-        responses: { 200: { description: `The ${what}` }, ...errorResponses },
-      },
-      delete: {
-        summary: `Delete a ${what}`,
-        parameters: [idParam],
-        responses: { 204: { description: 'Deleted' }, ...errorResponses },
-      },
-    },
-  };
-}
-
-/** The InfluxDB runs and logs routes every runnable system mounts under its base path. */
-export function runPaths(basePath: string) {
-  const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
-  const runID = { name: 'runID', in: 'path', required: true, schema: { type: 'string' } };
-  const ok = (description: string) => ({ 200: { description }, ...errorResponses });
-  return {
-    [`${basePath}/{id}/runs`]: {
-      get: {
-        summary: 'List runs, newest first (after, limit, afterTime, beforeTime)',
-        parameters: [id],
-        responses: ok('Runs'),
-      },
-      post: {
-        summary: 'Run now, or at scheduledFor',
-        parameters: [id],
-        responses: { 201: { description: 'The run' }, ...errorResponses },
-      },
-    },
-    [`${basePath}/{id}/runs/{runID}`]: {
-      get: { summary: 'Get a run', parameters: [id, runID], responses: ok('The run') },
-      delete: {
-        summary: 'Cancel a run, queued or running',
-        parameters: [id, runID],
-        responses: { 204: { description: 'Canceled' }, ...errorResponses },
-      },
-    },
-    [`${basePath}/{id}/runs/{runID}/retry`]: {
-      post: { summary: 'Retry a finished run', parameters: [id, runID], responses: ok('The new run') },
-    },
-    [`${basePath}/{id}/runs/{runID}/logs`]: {
-      get: { summary: 'Logs of a run', parameters: [id, runID], responses: ok('{events}') },
-    },
-    [`${basePath}/{id}/logs`]: {
-      get: { summary: 'Logs of recent runs', parameters: [id], responses: ok('{events}') },
-    },
-  };
-}
+  },
+] as const satisfies readonly RouteContract[];

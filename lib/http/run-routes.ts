@@ -2,10 +2,11 @@ import * as z from 'zod';
 import type { Run } from '../run/model';
 import type { ScopedRunService } from '../run/run-service';
 import { parseOrThrow } from '../validation';
-import type { RouteDef } from './api-handler';
 import { pagingQuery } from './paging';
 import { param, queryOf } from './request';
 import { json, noContent } from './response';
+import { created, named, ok, type RouteDef } from './route';
+import { logEventsSchema, runSchema, runsSchema } from './run-schemas';
 
 export const listRunsQuery = z.object({
   ...pagingQuery,
@@ -18,7 +19,7 @@ export const runManuallyBody = z.strictObject({
 });
 
 /** InfluxDB's Run object, plus Rota's attempt bookkeeping. */
-export function toRunJson(run: Run, basePath: string) {
+export function toRunJson(run: Run, basePath: string): z.input<typeof runSchema> {
   const self = `${basePath}/${run.taskID}/runs/${run.id}`;
   return {
     id: run.id,
@@ -47,6 +48,9 @@ export function runRoutes(basePath: string, runs: ScopedRunService): RouteDef[] 
     {
       method: 'GET',
       path: `${base}/runs`,
+      summary: 'List runs, newest first',
+      query: listRunsQuery,
+      responses: ok('Runs', runsSchema),
       handler: async (req) => {
         const query = queryOf(req, listRunsQuery);
         const taskID = param(req, 'id');
@@ -65,6 +69,9 @@ export function runRoutes(basePath: string, runs: ScopedRunService): RouteDef[] 
     {
       method: 'POST',
       path: `${base}/runs`,
+      summary: 'Run now, or at scheduledFor',
+      body: named('RunManuallyRequest', runManuallyBody),
+      responses: created('The run', runSchema),
       handler: async (req) => {
         const body =
           req.body === undefined ? {} : parseOrThrow(runManuallyBody, req.body, 'invalid run request');
@@ -75,12 +82,16 @@ export function runRoutes(basePath: string, runs: ScopedRunService): RouteDef[] 
     {
       method: 'GET',
       path: `${base}/runs/{runID}`,
+      summary: 'Get a run',
+      responses: ok('The run', runSchema),
       handler: async (req) =>
         json(200, toRunJson(await runs.get(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
     },
     {
       method: 'DELETE',
       path: `${base}/runs/{runID}`,
+      summary: 'Cancel a run, queued or running',
+      responses: { 204: { description: 'Canceled' } },
       handler: async (req) => {
         await runs.cancel(req.access, param(req, 'id'), param(req, 'runID'));
         return noContent();
@@ -89,18 +100,24 @@ export function runRoutes(basePath: string, runs: ScopedRunService): RouteDef[] 
     {
       method: 'POST',
       path: `${base}/runs/{runID}/retry`,
+      summary: 'Retry a finished run',
+      responses: ok('The new run', runSchema),
       handler: async (req) =>
         json(200, toRunJson(await runs.retry(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
     },
     {
       method: 'GET',
       path: `${base}/runs/{runID}/logs`,
+      summary: 'Logs of a run',
+      responses: ok('Log events', logEventsSchema),
       handler: async (req) =>
         json(200, { events: await runs.runLogs(req.access, param(req, 'id'), param(req, 'runID')) }),
     },
     {
       method: 'GET',
       path: `${base}/logs`,
+      summary: 'Logs of recent runs',
+      responses: ok('Log events', logEventsSchema),
       handler: async (req) => json(200, { events: await runs.taskLogs(req.access, param(req, 'id')) }),
     },
   ];

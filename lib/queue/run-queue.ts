@@ -1,25 +1,7 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { RunMessage } from '../run/model';
+import { clampDelay, type QueuedRun, type RunQueue } from '../run/queue-port';
 
-/** SQS caps DelaySeconds at 15 minutes; later runs are re-delayed by the executor. */
-export const MAX_DELAY_SECONDS = 900;
-
-export interface QueuedRun {
-  message: RunMessage;
-  delaySeconds: number;
-}
-
-export interface RunQueue {
-  /** Sends in batches of 10; throws if any entry could not be sent, after retrying it. */
-  enqueue(runs: readonly QueuedRun[]): Promise<void>;
-  enqueueOne(run: QueuedRun): Promise<void>;
-}
-
-/**
- * Rounds down: a message arrives up to a second early and the executor waits out the
- * rest, so runs start on their instant instead of up to a second late.
- */
-export const clampDelay = (seconds: number) => Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.floor(seconds)));
+export { clampDelay, MAX_DELAY_SECONDS, type QueuedRun, type RunQueue } from '../run/queue-port';
 
 export function createRunQueue({ client, queueUrl }: { client: SQSClient; queueUrl: string }): RunQueue {
   const sendBatch = async (batch: readonly QueuedRun[]) => {

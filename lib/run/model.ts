@@ -1,6 +1,14 @@
 import * as z from 'zod';
 import type { RunStatus } from '../task/model';
 
+/** What a runner knows about the run it executes. */
+export interface RunRef {
+  taskID: string;
+  runID: string;
+  scheduledFor: string;
+  attempt: number;
+}
+
 export interface RunLogEntry {
   time: string;
   message: string;

@@ -1,10 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ConflictError, InvalidError, NotFoundError } from '../errors';
-import { clampDelay, type RunQueue } from '../queue/run-queue';
 import type { ListRunsQuery, RunStore } from '../store/run-store';
 import type { Task } from '../task/model';
 import type { Access, ScopedTaskService } from '../task/task-service';
 import { isFinal, type Run, type RunLogEntry } from './model';
+import { clampDelay, type RunQueue } from './queue-port';
 import { freshRunID } from './run-ids';
 
 export interface RunServiceDeps {

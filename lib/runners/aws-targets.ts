@@ -2,15 +2,9 @@ import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventb
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { awsScope, checkAwsTarget, sqsQueue } from '../systems/tasks/aws-resources';
-import type {
-  EventBridgeTarget,
-  LambdaTarget,
-  SnsTarget,
-  SqsTarget,
-  TargetMessage,
-} from '../systems/tasks/target';
+import { awsScope, checkAwsTarget, sqsQueue } from './aws-resources';
 import type { TargetRunContext } from './http-target';
+import type { EventBridgeTarget, LambdaTarget, SnsTarget, SqsTarget, TargetMessage } from './target';
 
 export interface AwsTargetClients {
   sqs: SQSClient;

@@ -1,7 +1,7 @@
 import type { TargetPolicy } from '../net/address-policy';
 import { redactUrl, safeRequest } from '../net/safe-http';
-import type { RunRef } from '../systems/system';
-import type { HttpTarget } from '../systems/tasks/target';
+import type { RunRef } from '../run/model';
+import type { HttpTarget } from './target';
 
 /** What a target runner needs of the run it serves. */
 export interface TargetRunContext {

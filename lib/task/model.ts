@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseDuration } from '../schedule/duration';
+import { durationSchema } from '../schedule/duration';
 import { isValidTimeZone, validateCron } from '../schedule/schedule';
 
 /** Limits that keep one task item far below DynamoDB's 400 KB item cap. */
@@ -17,20 +17,13 @@ export const LIMITS = {
 } as const;
 
 const durationString = (what: string, check: (seconds: number) => string | undefined) =>
-  z
-    .string()
-    .max(LIMITS.durationLength)
-    .superRefine((value, ctx) => {
-      let seconds: number;
-      try {
-        seconds = parseDuration(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return;
-      }
-      const problem = check(seconds);
-      if (problem) ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
-    });
+  durationSchema({
+    maxLength: LIMITS.durationLength,
+    check: (ms) => {
+      const problem = check(ms / 1000);
+      return problem ? `${what} ${problem}` : undefined;
+    },
+  });
 
 export const everySchema = durationString('every', (s) => (s < 1 ? 'must be at least 1s' : undefined));
 export const offsetSchema = durationString('offset', (s) =>

@@ -1,8 +1,6 @@
 import { ulid } from 'ulid';
-import type { OrgQuota } from '../auth/org-quota';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { TaskStore } from '../store/task-store';
-import type { SystemDefinition } from '../systems/system';
 import { parseOrThrow } from '../validation';
 import {
   DEFAULT_CATCH_UP,
@@ -14,11 +12,24 @@ import {
   taskPatchSchema,
 } from './model';
 import { nextRunAfter, scheduleCursorAt } from './next-run';
+import type { SystemDefinition } from './system-definition';
 
 /**
  * Who is calling. `orgID` undefined means the operator, who may act on any org;
  * otherwise every read and write is confined to that org.
  */
+/**
+ * Caps an org's tasks over all systems (lib/auth/org-quota.ts implements it). Declared
+ * here, where it is used, so the task core depends on no auth module.
+ */
+export interface TaskQuota {
+  readonly limit: number;
+  /** Takes a slot; false when the org is at its limit. */
+  acquire(orgID: string): Promise<boolean>;
+  /** Gives a slot back (a task was deleted, or its create failed). */
+  release(orgID: string): Promise<void>;
+}
+
 export interface Access {
   orgID?: string | undefined;
 }
@@ -40,7 +51,7 @@ export interface TaskServiceDeps {
   /** Called after a task is deleted, to remove its runs and leases. */
   onTaskDeleted?: (task: Task) => Promise<void>;
   /** Caps the tasks one org holds over all systems; no cap when absent. */
-  quota?: OrgQuota;
+  quota?: TaskQuota;
 }
 
 /** The TaskService as one system sees it: every call is scoped to the system's type. */
@@ -165,7 +176,6 @@ export function createTaskService(deps: TaskServiceDeps) {
         if (!(await deps.tasks.delete(id, system.type))) throw new NotFoundError('task not found');
         await deps.quota?.release(task.orgID);
         await deps.onTaskDeleted?.(task);
-        await system.onDelete?.(task);
       },
     };
   }

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UNEXERCISED_GRANTS } from '../../infra/task-service';
 import type { RecordedCall } from '../../lib/observability/aws-calls';
 import { motoUrl } from '../support/emulators';
+import { TEST_SYSTEMS } from '../support/systems/registry';
 import { type SynthesizedService, synthesize } from '../support/template';
 import { type Evaluated, evaluate, matches, resourceOf, targetArn } from './evaluate';
 import { type Recording, readRecording } from './recording';
@@ -24,9 +25,11 @@ let defaultStack: SynthesizedService;
 
 beforeAll(() => {
   recording = readRecording();
-  // Every auth mode: the grants must hold however the API is fronted.
-  defaultStack = synthesize('default (token auth)');
-  stacks = [defaultStack, synthesize("authMode 'iam'", { authMode: 'iam' })];
+  // Every auth mode: the grants must hold however the API is fronted. The registry adds
+  // the test-only system (test/support/systems), so its function's calls meet its own
+  // synthesized role exactly as a shipped system's do; the shipped roles are unchanged.
+  defaultStack = synthesize('default (token auth)', { systems: TEST_SYSTEMS });
+  stacks = [defaultStack, synthesize("authMode 'iam'", { authMode: 'iam', systems: TEST_SYSTEMS })];
 });
 
 const grantsBeyondRuntime = (stack: SynthesizedService, fn: string) =>

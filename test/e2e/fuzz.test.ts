@@ -2,8 +2,9 @@ import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTHORIZATIONS_BASE_PATH, authorizationRoutes } from '../../lib/auth/http';
 import { runRoutes } from '../../lib/http/run-routes';
+import { AUTHORIZATIONS_BASE_PATH, authorizationRoutes } from '../../lib/systems/authorizations/http';
+import { SYSTEMS } from '../../lib/systems/registry';
 import { TASKS_BASE_PATH, taskRoutes } from '../../lib/systems/tasks/http';
 import { API_MOUNTS } from '../../local/mounts';
 import { type LocalRota, startLocal } from '../../local/start';
@@ -99,7 +100,7 @@ describe('fuzzing every route', () => {
       ),
       ...taskRoutes(dummy, dummy, dummy),
       ...runRoutes(TASKS_BASE_PATH, dummy),
-      ...authorizationRoutes({ store: dummy }),
+      ...authorizationRoutes({ store: dummy, resources: SYSTEMS.resources }),
     ];
     for (const { prefix } of API_MOUNTS) {
       if ([TASKS_BASE_PATH, AUTHORIZATIONS_BASE_PATH].includes(prefix) || !prefix.startsWith('/api/v2/'))

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declareResource, recorded } from '../../lib/observability/aws-calls';
 import { type AwsTargetClients, createAwsTargetRunners } from '../../lib/runners/aws-targets';
 import type { TargetRunContext } from '../../lib/runners/http-target';
-import type { TargetMessage } from '../../lib/systems/tasks/target';
+import type { TargetMessage } from '../../lib/runners/target';
 import { startFauxqs } from '../../local/emulators';
 import { attributed } from '../support/attribution';
 import {

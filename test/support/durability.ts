@@ -100,7 +100,8 @@ export function taskMix(count: number): TaskSpec[] {
     { every: '1s', delayMs: 100 },
     { every: '1s', delayMs: 300 },
     { every: '2s', delayMs: 1_500 },
-    { every: '1s', delayMs: 300, concurrency: 1 },
+    // The burst task: 300 ms every 2 s, so a backlog of bursts drains even when each hand-over is slow.
+    { every: '2s', delayMs: 300, concurrency: 1 },
     { every: '1s', delayMs: 1_000, concurrency: 2 },
     { every: '2s', delayMs: 200, fails: true, retry: { attempts: 2, backoff: '1s' } },
     { every: '2s', delayMs: 1_000, concurrency: 1 },
@@ -260,7 +261,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Audit> 
     const origin = Date.now();
     log(`created ${created.size} tasks; kills at ${options.killsAt.join(', ')} s`);
     const limited = [...created.values()].filter((t) => t.spec.concurrency !== undefined);
-    // A capped task with headroom (300 ms every second), so the bursts drain even on a loaded machine.
+    // A capped task with headroom (300 ms every 2 s), so the bursts drain even on a loaded machine.
     const burstTask = limited.find((t) => t.spec.concurrency === 1 && !t.spec.fails) ?? limited[0];
     const unlimited = [...created.values()].find((t) => t.spec.concurrency === undefined && !t.spec.fails);
 

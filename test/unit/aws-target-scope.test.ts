@@ -3,10 +3,10 @@ import { SendMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/cl
 import { describe, expect, it } from 'vitest';
 import { InvalidError } from '../../lib/errors';
 import { createSqsClient } from '../../lib/queue/sqs-client';
+import { awsScope, checkAwsTarget } from '../../lib/runners/aws-resources';
 import { createAwsTargetRunners } from '../../lib/runners/aws-targets';
 import type { TargetRunContext } from '../../lib/runners/http-target';
-import { awsScope, checkAwsTarget } from '../../lib/systems/tasks/aws-resources';
-import { type Target, targetSchema } from '../../lib/systems/tasks/target';
+import { type Target, targetSchema } from '../../lib/runners/target';
 
 const ACCOUNT = '123456789012';
 const east = awsScope('us-east-1');

@@ -10,7 +10,7 @@ import {
 } from '../../lib/net/address-policy';
 import { safeRequest } from '../../lib/net/safe-http';
 import { runHttpTarget, type TargetRunContext } from '../../lib/runners/http-target';
-import type { HttpTarget } from '../../lib/systems/tasks/target';
+import type { HttpTarget } from '../../lib/runners/target';
 
 // Every server here listens on 127.0.0.1 only: the tests never leave the machine.
 

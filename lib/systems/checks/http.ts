@@ -1,16 +1,17 @@
 import * as z from 'zod';
 import { isSecretHeader, originChange, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
 import { InvalidError } from '../../errors';
-import type { RouteDef } from '../../http/api-handler';
 import { pageLinks, pagingQuery } from '../../http/paging';
 import { bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
+import { created, deleted, named, ok, type RouteDef } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { ScopedTaskService } from '../../task/task-service';
 import { splitPatch } from '../shared/patch';
 import { type CheckMetadata, levelSchema, probeSchema, tagsSchema, thresholdSchema } from './model';
+import { checkSchema, checkStatusesSchema, checksSchema } from './responses';
 import type { StatusStore } from './status-store';
 
 export const CHECKS_BASE_PATH = '/api/v2/checks';
@@ -64,7 +65,7 @@ const statusQuery = z.object({
   beforeTime: z.iso.datetime({ offset: true }).optional(),
 });
 
-export function toCheckJson(check: Check) {
+export function toCheckJson(check: Check): z.input<typeof checkSchema> {
   const self = `${CHECKS_BASE_PATH}/${check.id}`;
   const m = check.metadata;
   return {
@@ -121,6 +122,9 @@ export function checkRoutes(
     {
       method: 'POST',
       path: CHECKS_BASE_PATH,
+      summary: 'Create a check',
+      body: named('CheckCreateRequest', checkCreateBody),
+      responses: created('The check', checkSchema),
       handler: async (req) => {
         const body = bodyOf(req, checkCreateBody, 'invalid check');
         checkTargetUrl(body.probe.url, policy);
@@ -146,6 +150,9 @@ export function checkRoutes(
     {
       method: 'GET',
       path: CHECKS_BASE_PATH,
+      summary: 'List checks',
+      query: listQuery,
+      responses: ok('Checks', checksSchema),
       handler: async (req) => {
         const query = queryOf(req, listQuery);
         const orgID = query.orgID ?? req.access.orgID;
@@ -160,11 +167,16 @@ export function checkRoutes(
     {
       method: 'GET',
       path: `${CHECKS_BASE_PATH}/{id}`,
+      summary: 'Get a check',
+      responses: ok('The check', checkSchema),
       handler: async (req) => json(200, toCheckJson(await checks.get(req.access, param(req, 'id')))),
     },
     {
       method: 'PATCH',
       path: `${CHECKS_BASE_PATH}/{id}`,
+      summary: 'Update a check',
+      body: named('CheckUpdateRequest', checkUpdateBody),
+      responses: ok('The check', checkSchema),
       handler: async (req) => {
         const body = bodyOf(req, checkUpdateBody, 'invalid check update');
         const id = param(req, 'id');
@@ -180,6 +192,8 @@ export function checkRoutes(
     {
       method: 'DELETE',
       path: `${CHECKS_BASE_PATH}/{id}`,
+      summary: 'Delete a check',
+      responses: deleted,
       handler: async (req) => {
         await checks.delete(req.access, param(req, 'id'));
         return noContent();
@@ -188,6 +202,9 @@ export function checkRoutes(
     {
       method: 'GET',
       path: `${CHECKS_BASE_PATH}/{id}/statuses`,
+      summary: "A check's statuses, newest first",
+      query: statusQuery,
+      responses: ok('Statuses', checkStatusesSchema),
       handler: async (req) => {
         const query = queryOf(req, statusQuery);
         const check = await checks.get(req.access, param(req, 'id'));

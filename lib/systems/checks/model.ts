@@ -1,5 +1,13 @@
 import * as z from 'zod';
-import { headersSchema } from '../tasks/target';
+import { headersSchema } from '../../runners/target';
+import { type DurationGrammar, durationSchema } from '../../schedule/duration';
+
+/** A probe's deadline: one unit, seconds or milliseconds (`5s`, `500ms`). */
+export const PROBE_TIMEOUT: DurationGrammar = { units: ['ms', 's'], single: true, negative: false };
+const probeTimeoutSchema = durationSchema({
+  ...PROBE_TIMEOUT,
+  invalid: 'must be a duration such as 5s or 500ms',
+});
 
 export const LEVELS = ['CRIT', 'WARN', 'INFO', 'OK'] as const;
 export const levelSchema = z.enum(LEVELS);
@@ -11,10 +19,7 @@ export const probeSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
   method: z.enum(['GET', 'POST', 'HEAD']).default('GET'),
   /** Per-probe deadline, e.g. `5s`. */
-  timeout: z
-    .string()
-    .regex(/^\d+(ms|s)$/, 'must be a duration such as 5s or 500ms')
-    .default('5s'),
+  timeout: probeTimeoutSchema.default('5s'),
   /** JSON path whose number is the value, e.g. `data.temperature` or `items[0].load`. Absent: the HTTP status code. */
   field: z.string().min(1).max(256).optional(),
   headers: headersSchema.optional(),
@@ -53,7 +58,7 @@ const deadmanCheck = z.strictObject({
   kind: z.literal('deadman'),
   probe: probeSchema,
   /** CRIT (or `level`) when the probe has not succeeded for this long, e.g. `90s`. */
-  timeSince: z.string().regex(/^(\d+[wdhms])+$/, 'must be a duration such as 90s or 5m'),
+  timeSince: durationSchema({ negative: false, invalid: 'must be a duration such as 90s or 5m' }),
   level: levelSchema.default('CRIT'),
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a message template, rendered per status
   statusMessageTemplate: z.string().max(4096).default('${check.name} is ${level}'),

@@ -1,11 +1,11 @@
 import { openHeaders, type SecretBox, scrubber } from '../../auth/secrets';
 import type { TargetPolicy } from '../../net/address-policy';
 import { safeRequest } from '../../net/safe-http';
-import { parseDuration } from '../../schedule/duration';
+import { parseDurationMs } from '../../schedule/duration';
 import { renderTemplate, valueAt } from '../shared/template';
 import type { Runner } from '../system';
 import { levelFor } from './evaluate';
-import type { CheckMetadata, CheckStatus, Level, Probe } from './model';
+import { type CheckMetadata, type CheckStatus, type Level, PROBE_TIMEOUT, type Probe } from './model';
 import type { StatusStore } from './status-store';
 
 interface ProbeResult {
@@ -14,8 +14,7 @@ interface ProbeResult {
   error?: string | undefined;
 }
 
-const probeTimeoutMs = (timeout: string) =>
-  timeout.endsWith('ms') ? Number.parseInt(timeout, 10) : Number.parseInt(timeout, 10) * 1000;
+const probeTimeoutMs = (timeout: string) => parseDurationMs(timeout, PROBE_TIMEOUT);
 
 /**
  * Probes the URL. Every failure (connection error, timeout, non-2xx, no number at
@@ -87,7 +86,7 @@ export function createCheckRunner(deps: {
     if (check.kind === 'deadman') {
       // Before the first success, the check's creation starts the clock.
       const since = Date.parse(lastSuccessAt ?? task.createdAt);
-      level = at - since > parseDuration(check.timeSince) * 1000 ? check.level : 'OK';
+      level = at - since > parseDurationMs(check.timeSince) ? check.level : 'OK';
     } else {
       level = result.ok && result.value !== undefined ? levelFor(check.thresholds, result.value) : 'UNKNOWN';
     }

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { isSecretHeader, REDACTED, secretValueProblem } from '../../auth/secrets';
-import { headersSchema } from '../tasks/target';
+import { headersSchema } from '../../runners/target';
 
 const common = {
   orgID: z.string().min(1).max(64).optional(),

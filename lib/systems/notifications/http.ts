@@ -2,10 +2,10 @@ import { ulid } from 'ulid';
 import * as z from 'zod';
 import type { SecretBox } from '../../auth/secrets';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../errors';
-import type { RouteDef } from '../../http/api-handler';
 import { pageLinks, pagingQuery } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
+import { created, deleted, named, ok, type RouteDef } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import { logger } from '../../observability/logger';
 import type { Task, TaskDefinition } from '../../task/model';
@@ -17,6 +17,7 @@ import { endpointBody, type NotificationEndpoint, redactEndpoint } from './endpo
 import { sealEndpoint } from './endpoint-secrets';
 import type { EndpointStore } from './endpoint-store';
 import type { NotificationLogStore } from './log-store';
+import { endpointSchema, endpointsSchema, notificationLogSchema, ruleSchema, rulesSchema } from './responses';
 import { type RuleMetadata, statusRuleSchema, tagRuleSchema } from './rule-model';
 
 export const RULES_BASE_PATH = '/api/v2/notificationRules';
@@ -25,6 +26,7 @@ export const ENDPOINTS_BASE_PATH = '/api/v2/notificationEndpoints';
 type Rule = Task & { metadata: RuleMetadata };
 
 const listQuery = z.object({ ...pagingQuery, orgID: z.string().min(1).max(64).optional() });
+const logQuery = z.object({ limit: pagingQuery.limit });
 
 export const ruleCreateBody = z.strictObject({
   orgID: taskDefinitionFields.orgID.optional(),
@@ -72,7 +74,7 @@ async function endpointFor(
   return endpoint;
 }
 
-export function toRuleJson(rule: Rule, endpointType?: string) {
+export function toRuleJson(rule: Rule, endpointType?: string): z.input<typeof ruleSchema> {
   const self = `${RULES_BASE_PATH}/${rule.id}`;
   return {
     id: rule.id,
@@ -107,6 +109,9 @@ export function ruleRoutes(
     {
       method: 'POST',
       path: RULES_BASE_PATH,
+      summary: 'Create a notification rule',
+      body: named('NotificationRuleCreateRequest', ruleCreateBody),
+      responses: created('The notification rule', ruleSchema),
       handler: async (req) => {
         const body = bodyOf(req, ruleCreateBody, 'invalid notification rule');
         const orgID = orgOf(req, body.orgID);
@@ -135,6 +140,9 @@ export function ruleRoutes(
     {
       method: 'GET',
       path: RULES_BASE_PATH,
+      summary: 'List notification rules',
+      query: listQuery,
+      responses: ok('Notification rules', rulesSchema),
       handler: async (req) => {
         const query = queryOf(req, listQuery);
         const orgID = orgOf(req, query.orgID);
@@ -148,6 +156,8 @@ export function ruleRoutes(
     {
       method: 'GET',
       path: `${RULES_BASE_PATH}/{id}`,
+      summary: 'Get a notification rule',
+      responses: ok('The notification rule', ruleSchema),
       handler: async (req) => {
         const rule = await rules.get(req.access, param(req, 'id'));
         return json(200, toRuleJson(rule, (await endpoints.get(rule.metadata.endpointID))?.type));
@@ -156,6 +166,9 @@ export function ruleRoutes(
     {
       method: 'PATCH',
       path: `${RULES_BASE_PATH}/{id}`,
+      summary: 'Update a notification rule',
+      body: named('NotificationRuleUpdateRequest', ruleUpdateBody),
+      responses: ok('The notification rule', ruleSchema),
       handler: async (req) => {
         const body = bodyOf(req, ruleUpdateBody, 'invalid notification rule update');
         const id = param(req, 'id');
@@ -168,6 +181,8 @@ export function ruleRoutes(
     {
       method: 'DELETE',
       path: `${RULES_BASE_PATH}/{id}`,
+      summary: 'Delete a notification rule',
+      responses: deleted,
       handler: async (req) => {
         await rules.delete(req.access, param(req, 'id'));
         return noContent();
@@ -176,8 +191,11 @@ export function ruleRoutes(
     {
       method: 'GET',
       path: `${RULES_BASE_PATH}/{id}/log`,
+      summary: "A rule's notification log",
+      query: logQuery,
+      responses: ok('Notification log', notificationLogSchema),
       handler: async (req) => {
-        const { limit } = queryOf(req, z.object({ limit: pagingQuery.limit }));
+        const { limit } = queryOf(req, logQuery);
         const rule = await rules.get(req.access, param(req, 'id'));
         return json(200, {
           log: await log.list(rule.id, limit),
@@ -251,6 +269,9 @@ export function endpointRoutes(
     {
       method: 'POST',
       path: ENDPOINTS_BASE_PATH,
+      summary: 'Create a notification endpoint',
+      body: named('NotificationEndpointRequest', endpointBody),
+      responses: created('The endpoint, credentials redacted', endpointSchema),
       handler: async (req) => {
         const body = bodyOf(req, endpointBody, 'invalid notification endpoint');
         checkTargetUrl(body.url, policy);
@@ -279,6 +300,9 @@ export function endpointRoutes(
     {
       method: 'GET',
       path: ENDPOINTS_BASE_PATH,
+      summary: 'List notification endpoints',
+      query: listQuery,
+      responses: ok('Notification endpoints', endpointsSchema),
       handler: async (req) => {
         const query = queryOf(req, listQuery);
         const orgID = orgOf(req, query.orgID);
@@ -299,11 +323,16 @@ export function endpointRoutes(
     {
       method: 'GET',
       path: `${ENDPOINTS_BASE_PATH}/{id}`,
+      summary: 'Get a notification endpoint',
+      responses: ok('The endpoint, credentials redacted', endpointSchema),
       handler: async (req) => json(200, view(await load(req.access, param(req, 'id')))),
     },
     {
       method: 'PATCH',
       path: `${ENDPOINTS_BASE_PATH}/{id}`,
+      summary: 'Update a notification endpoint (a field sent back as <redacted> keeps its value)',
+      body: named('NotificationEndpointRequest', endpointBody),
+      responses: ok('The endpoint, credentials redacted', endpointSchema),
       handler: async (req) => {
         if (req.body === undefined || typeof req.body !== 'object' || req.body === null) {
           throw new InvalidError('request body must be a JSON object');
@@ -348,6 +377,8 @@ export function endpointRoutes(
     {
       method: 'DELETE',
       path: `${ENDPOINTS_BASE_PATH}/{id}`,
+      summary: 'Delete a notification endpoint no rule uses',
+      responses: deleted,
       handler: async (req) => {
         const endpoint = await load(req.access, param(req, 'id'));
         const users = await rulesUsing(rules, req.access, endpoint.orgID, endpoint.id);

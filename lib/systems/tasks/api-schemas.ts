@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { pagingQuery } from '../../http/paging';
+import { targetSchema } from '../../runners/target';
 import { LIMITS, taskDefinitionFields, taskPatchSchema } from '../../task/model';
-import { targetSchema } from './target';
 
 /**
  * The user-task API's own shapes: InfluxDB's TaskCreateRequest/TaskUpdateRequest
@@ -55,5 +55,3 @@ export const taskMetadataSchema = z.strictObject({
   flux: z.string().optional(),
 });
 export type TaskMetadata = z.infer<typeof taskMetadataSchema>;
-
-export const taskIdParam = z.string().min(1).max(64);

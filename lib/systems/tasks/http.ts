@@ -1,10 +1,12 @@
+import type * as z from 'zod';
 import { isSecretHeader, originChange, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
 import { ForbiddenError, InvalidError } from '../../errors';
-import type { RouteDef } from '../../http/api-handler';
 import { pageLinks } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
+import { created, deleted, named, ok, type RouteDef } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
+import { awsScope, checkAwsTarget } from '../../runners/aws-resources';
 import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
 import type { ScopedTaskService } from '../../task/task-service';
 import {
@@ -14,15 +16,15 @@ import {
   taskCreateBody,
   taskUpdateBody,
 } from './api-schemas';
-import { awsScope, checkAwsTarget } from './aws-resources';
 import { parseFluxTaskOptions } from './flux';
+import { taskSchema, tasksSchema } from './responses';
 
 export const TASKS_BASE_PATH = '/api/v2/tasks';
 
 type UserTask = Task & { metadata: TaskMetadata };
 
 /** The InfluxDB Task object, plus Rota's fields. Secrets in target headers are redacted. */
-export function toTaskJson(task: UserTask) {
+export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
   const self = `${TASKS_BASE_PATH}/${task.id}`;
   return {
     id: task.id,
@@ -215,6 +217,9 @@ export function taskRoutes(
     {
       method: 'POST',
       path: TASKS_BASE_PATH,
+      summary: 'Create a task',
+      body: named('TaskCreateRequest', taskCreateBody),
+      responses: created('The created task', taskSchema),
       handler: async (req) => {
         const body = bodyOf(req, taskCreateBody, 'invalid task');
         checkTarget(body.target);
@@ -233,6 +238,9 @@ export function taskRoutes(
     {
       method: 'GET',
       path: TASKS_BASE_PATH,
+      summary: 'List tasks',
+      query: listTasksQuery,
+      responses: ok('Tasks', tasksSchema),
       handler: async (req) => {
         const query = queryOf(req, listTasksQuery);
         const orgID = query.orgID ?? query.org ?? req.access.orgID;
@@ -248,6 +256,8 @@ export function taskRoutes(
     {
       method: 'GET',
       path: `${TASKS_BASE_PATH}/{id}`,
+      summary: 'Get a task',
+      responses: ok('Task', taskSchema),
       handler: async (req) => {
         const task = await tasks.get(req.access, param(req, 'id'));
         return json(200, toTaskJson(task), etag(task));
@@ -256,6 +266,9 @@ export function taskRoutes(
     {
       method: 'PATCH',
       path: `${TASKS_BASE_PATH}/{id}`,
+      summary: 'Update a task',
+      body: named('TaskUpdateRequest', taskUpdateBody),
+      responses: ok('The updated task', taskSchema),
       handler: async (req) => {
         const body = bodyOf(req, taskUpdateBody, 'invalid update');
         checkTarget(body.target);
@@ -279,6 +292,8 @@ export function taskRoutes(
     {
       method: 'DELETE',
       path: `${TASKS_BASE_PATH}/{id}`,
+      summary: 'Delete a task',
+      responses: deleted,
       handler: async (req) => {
         await tasks.delete(req.access, param(req, 'id'));
         return noContent();

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { isSecretHeader, secretValueProblem } from '../../auth/secrets';
-import { CLIENT_OWNED_HEADERS_TEXT, headerValueProblem, isClientOwnedHeader } from '../../net/headers';
+import { isSecretHeader, secretValueProblem } from '../auth/secrets';
+import { CLIENT_OWNED_HEADERS_TEXT, headerValueProblem, isClientOwnedHeader } from '../net/headers';
 import {
   AWS_TARGET_FORMS,
   isEventBus,

@@ -1,5 +1,5 @@
 import { partition } from '@aws-sdk/core/client';
-import { InvalidError } from '../../errors';
+import { InvalidError } from '../errors';
 
 /**
  * Where AWS targets may point: the deployment's own region and partition. The SDK

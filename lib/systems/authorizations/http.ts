@@ -1,9 +1,4 @@
 import * as z from 'zod';
-import { ConflictError, ForbiddenError, InvalidError, NotFoundError, UnauthorizedError } from '../errors';
-import type { RouteDef } from '../http/api-handler';
-import { pageLinks, pagingQuery } from '../http/paging';
-import { type ApiRequest, bodyOf, param, queryOf } from '../http/request';
-import { json, noContent } from '../http/response';
 import {
   ACTIONS,
   type Authorization,
@@ -11,35 +6,54 @@ import {
   type Caller,
   can,
   type Permission,
-  RESOURCE_TYPES,
   tokenOrgIDSchema,
-} from './model';
-import type { AuthStore } from './store';
-import { issueToken } from './token';
+} from '../../auth/model';
+import type { AuthStore } from '../../auth/store';
+import { issueToken } from '../../auth/token';
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError, UnauthorizedError } from '../../errors';
+import { pageLinks, pagingQuery } from '../../http/paging';
+import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
+import { json, noContent } from '../../http/response';
+import { created, deleted, named, ok, type RouteDef } from '../../http/route';
+import { authorizationSchema, authorizationsSchema } from './responses';
 
 export const AUTHORIZATIONS_BASE_PATH = '/api/v2/authorizations';
 
 const DESCRIPTION_LENGTH = 1024;
 
-export const permissionBody = z.strictObject({
-  action: z.enum(ACTIONS),
-  resource: z.strictObject({
-    type: z.enum(RESOURCE_TYPES),
-    /** Defaults to the authorization's org; no other org is accepted. */
-    orgID: tokenOrgIDSchema.optional(),
-  }),
-});
+/** A permission on one of the registered APIs' resources (the registry's `resources`). */
+export function permissionBody(resources: readonly [string, ...string[]]) {
+  return z.strictObject({
+    action: z.enum(ACTIONS),
+    resource: z.strictObject({
+      type: z.enum(resources),
+      /** Defaults to the authorization's org; no other org is accepted. */
+      orgID: tokenOrgIDSchema.optional(),
+    }),
+  });
+}
 
-/** InfluxDB's AuthorizationPostRequest, without users (Rota has none). */
-export const authorizationCreateBody = z.strictObject({
-  orgID: tokenOrgIDSchema.optional(),
-  description: z.string().max(DESCRIPTION_LENGTH).optional(),
-  status: authorizationStatusSchema.optional(),
-  permissions: z
-    .array(permissionBody)
-    .min(1, 'at least one permission')
-    .max(ACTIONS.length * RESOURCE_TYPES.length * 2),
-});
+const createBodies = new Map<string, ReturnType<typeof buildCreateBody>>();
+
+/** InfluxDB's AuthorizationPostRequest, without users (Rota has none); one schema per resource list. */
+export function authorizationCreateBody(resources: readonly [string, ...string[]]) {
+  const key = resources.join(',');
+  const body = createBodies.get(key) ?? buildCreateBody(resources);
+  createBodies.set(key, body);
+  return body;
+}
+
+function buildCreateBody(resources: readonly [string, ...string[]]) {
+  return z.strictObject({
+    orgID: tokenOrgIDSchema.optional(),
+    description: z.string().max(DESCRIPTION_LENGTH).optional(),
+    status: authorizationStatusSchema.optional(),
+    permissions: z
+      .array(permissionBody(resources))
+      .min(1, 'at least one permission')
+      .max(ACTIONS.length * resources.length * 2),
+  });
+}
 
 /** InfluxDB's AuthorizationUpdateRequest. */
 export const authorizationUpdateBody = z
@@ -58,7 +72,10 @@ export const listAuthorizationsQuery = z.object({
 });
 
 /** InfluxDB's Authorization object. `token` appears once, in the answer to the create. */
-export function toAuthorizationJson(authorization: Authorization, token?: string) {
+export function toAuthorizationJson(
+  authorization: Authorization,
+  token?: string,
+): z.input<typeof authorizationSchema> {
   return {
     id: authorization.id,
     ...(token === undefined ? {} : { token }),
@@ -94,6 +111,8 @@ function requireHolds(caller: Caller, permissions: readonly Permission[], what: 
 
 export interface AuthorizationRoutesDeps {
   store: AuthStore;
+  /** Every permission resource a token may hold: the registered APIs'. */
+  resources: readonly [string, ...string[]];
   now?: () => number;
   newID?: () => string;
 }
@@ -101,6 +120,7 @@ export interface AuthorizationRoutesDeps {
 /** `/api/v2/authorizations`: issue, list, read, (de)activate and revoke API tokens. */
 export function authorizationRoutes(deps: AuthorizationRoutesDeps): RouteDef[] {
   const now = deps.now ?? Date.now;
+  const createBody = authorizationCreateBody(deps.resources);
 
   const load = async (caller: Caller, id: string): Promise<Authorization> => {
     const authorization = await deps.store.get(id);
@@ -115,9 +135,12 @@ export function authorizationRoutes(deps: AuthorizationRoutesDeps): RouteDef[] {
     {
       method: 'POST',
       path: AUTHORIZATIONS_BASE_PATH,
+      summary: 'Create a token; the answer is the only place the token string appears',
+      body: named('AuthorizationPostRequest', createBody),
+      responses: created('The authorization, with its token', authorizationSchema),
       handler: async (req) => {
         const caller = callerOf(req);
-        const body = bodyOf(req, authorizationCreateBody, 'invalid authorization');
+        const body = bodyOf(req, createBody, 'invalid authorization');
         const orgID = body.orgID ?? caller.orgID;
         if (orgID === undefined) throw new InvalidError('orgID is required');
         if (caller.orgID !== undefined && caller.orgID !== orgID) {
@@ -154,6 +177,9 @@ export function authorizationRoutes(deps: AuthorizationRoutesDeps): RouteDef[] {
     {
       method: 'GET',
       path: AUTHORIZATIONS_BASE_PATH,
+      summary: "List an org's tokens (never the token strings)",
+      query: listAuthorizationsQuery,
+      responses: ok('Authorizations', authorizationsSchema),
       handler: async (req) => {
         const caller = callerOf(req);
         const query = queryOf(req, listAuthorizationsQuery);
@@ -177,11 +203,16 @@ export function authorizationRoutes(deps: AuthorizationRoutesDeps): RouteDef[] {
     {
       method: 'GET',
       path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
+      summary: 'Get a token',
+      responses: ok('Authorization', authorizationSchema),
       handler: async (req) => json(200, toAuthorizationJson(await load(callerOf(req), param(req, 'id')))),
     },
     {
       method: 'PATCH',
       path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
+      summary: 'Activate or deactivate a token, or change its description',
+      body: named('AuthorizationUpdateRequest', authorizationUpdateBody),
+      responses: ok('The updated authorization', authorizationSchema),
       handler: async (req) => {
         const caller = callerOf(req);
         const body = bodyOf(req, authorizationUpdateBody, 'invalid authorization update');
@@ -198,6 +229,8 @@ export function authorizationRoutes(deps: AuthorizationRoutesDeps): RouteDef[] {
     {
       method: 'DELETE',
       path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
+      summary: 'Revoke a token',
+      responses: deleted,
       handler: async (req) => {
         const caller = callerOf(req);
         const current = await load(caller, param(req, 'id'));

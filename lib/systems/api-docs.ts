@@ -1,0 +1,27 @@
+import type { ApiDoc } from '../http/openapi';
+import type { SystemRegistry } from './registry';
+import type { ApiServices } from './services';
+
+/**
+ * Stands in for every service while a route table is built for its documentation:
+ * any property or call gives it back, and nothing reaches AWS, because route handlers
+ * only run on requests and the document never makes one. So the meta API documents
+ * the very tables the system APIs serve, without their configuration or roles.
+ */
+const inert: unknown = new Proxy(() => inert, {
+  get: (_target, key) => (key === 'then' ? undefined : inert),
+  apply: () => inert,
+});
+
+const inertServices = (registry: SystemRegistry): ApiServices => ({
+  core: () => inert as ReturnType<ApiServices['core']>,
+  secrets: () => inert as ReturnType<ApiServices['secrets']>,
+  authStore: () => inert as ReturnType<ApiServices['authStore']>,
+  resources: registry.resources,
+});
+
+/** Every registered API's route table, with its tag, for the OpenAPI document. */
+export function systemApiDocs(registry: SystemRegistry): ApiDoc[] {
+  const services = inertServices(registry);
+  return registry.apis.map((api) => ({ tag: api.tag, routes: api.routes(services) }));
+}

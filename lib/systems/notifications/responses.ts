@@ -1,0 +1,88 @@
+import * as z from 'zod';
+import { named, pageLinksSchema } from '../../http/route';
+import { runStatusSchema, taskStatusSchema } from '../../task/model';
+import { statusRuleSchema, tagRuleSchema } from './rule-model';
+
+const optionalString = z.string().optional();
+
+export const ruleSchema = named(
+  'NotificationRule',
+  z.object({
+    id: z.string(),
+    taskID: z.string(),
+    orgID: z.string(),
+    name: z.string(),
+    description: z.string(),
+    status: taskStatusSchema,
+    /** The endpoint's type (absent in lists and after updates, which do not read the endpoint). */
+    type: optionalString,
+    every: optionalString,
+    offset: optionalString,
+    endpointID: z.string(),
+    statusRules: z.array(statusRuleSchema),
+    tagRules: z.array(tagRuleSchema).optional(),
+    messageTemplate: optionalString,
+    latestCompleted: optionalString,
+    lastRunStatus: runStatusSchema.optional(),
+    lastRunError: optionalString,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    links: z.object({ self: z.string(), log: z.string(), runs: z.string() }),
+  }),
+);
+
+export const rulesSchema = named(
+  'NotificationRules',
+  z.object({ notificationRules: z.array(ruleSchema), links: pageLinksSchema }),
+);
+
+export const notificationLogSchema = named(
+  'NotificationLog',
+  z.object({
+    log: z.array(
+      z.object({
+        time: z.string(),
+        ruleID: z.string(),
+        runID: z.string(),
+        checkID: z.string(),
+        checkName: z.string(),
+        level: z.string(),
+        previousLevel: optionalString,
+        statusTime: z.string(),
+        endpointID: z.string(),
+        endpointName: z.string(),
+        endpointType: z.string(),
+        message: z.string(),
+        outcome: z.enum(['sending', 'sent', 'failed']),
+        httpStatus: z.number().int().optional(),
+      }),
+    ),
+    links: z.object({ self: z.string() }),
+  }),
+);
+
+/**
+ * A notification endpoint: the fields of its type (http, slack, pagerduty) with every
+ * credential redacted. One whose stored form cannot be read is listed `unreadable`.
+ */
+export const endpointSchema = named(
+  'NotificationEndpoint',
+  z.looseObject({
+    id: z.string(),
+    orgID: z.string(),
+    type: z.enum(['http', 'slack', 'pagerduty']),
+    name: z.string(),
+    status: taskStatusSchema,
+    description: optionalString,
+    createdAt: optionalString,
+    updatedAt: optionalString,
+    version: z.number().int().optional(),
+    unreadable: z.literal(true).optional(),
+    links: z.object({ self: z.string() }),
+  }),
+);
+
+export const endpointsSchema = named(
+  'NotificationEndpoints',
+  z.object({ notificationEndpoints: z.array(endpointSchema), links: pageLinksSchema }),
+);

@@ -1,0 +1,69 @@
+import type { TableUse } from '../store/access';
+import { authorizationsModule } from './authorizations';
+import { checksModule } from './checks';
+import { notificationsModule } from './notifications';
+import type { ApiServices, RunnerServices } from './services';
+import {
+  createRunnerRegistry,
+  type RunnableSystem,
+  type RunnerRegistry,
+  runnable,
+  type SystemApi,
+  type SystemModule,
+} from './system';
+import { tasksModule } from './tasks';
+
+export type RotaSystem = SystemModule<ApiServices, RunnerServices>;
+
+/** Every system Rota ships. Adding a system is one line here. */
+export const SYSTEM_MODULES: readonly RotaSystem[] = [
+  tasksModule,
+  checksModule,
+  notificationsModule,
+  authorizationsModule,
+];
+
+/**
+ * What everything else derives from the list: the APIs (functions, routes, grants,
+ * local mounts, the OpenAPI document), the permission resources, and the executor's
+ * runners and table uses. Tests build one with a test-only system added, the same way.
+ */
+export interface SystemRegistry {
+  readonly modules: readonly RotaSystem[];
+  readonly apis: readonly SystemApi<ApiServices>[];
+  /** Permission resources a token may hold, in registry order, each once. */
+  readonly resources: readonly [string, ...string[]];
+  /** What every system's runner does to the table, for the executor's role. */
+  readonly runnerTable: readonly TableUse[];
+  api(name: string): SystemApi<ApiServices> | undefined;
+  runners(services: RunnerServices): RunnerRegistry;
+}
+
+export function createSystemRegistry(modules: readonly RotaSystem[]): SystemRegistry {
+  const seen = new Set<string>();
+  for (const name of [...modules.map((m) => `system ${m.name}`), ...modules.flatMap(apiKeys)]) {
+    if (seen.has(name)) throw new Error(`two systems claim ${name}`);
+    seen.add(name);
+  }
+  const apis = modules.flatMap((m) => m.apis);
+  const [first, ...rest] = [...new Set(apis.map((a) => a.resource))];
+  if (first === undefined) throw new Error('a registry needs at least one system API');
+  return {
+    modules,
+    apis,
+    resources: [first, ...rest],
+    runnerTable: modules.flatMap((m) => m.engine?.table ?? []),
+    api: (name) => apis.find((a) => a.name === name),
+    runners: (services) =>
+      createRunnerRegistry(
+        modules.flatMap((m): RunnableSystem[] =>
+          m.engine ? [runnable(m.engine.definition, m.engine.runner(services))] : [],
+        ),
+      ),
+  };
+}
+
+const apiKeys = (m: RotaSystem) => m.apis.flatMap((a) => [`API ${a.name}`, `path ${a.basePath}`]);
+
+/** The registry of the systems Rota ships. */
+export const SYSTEMS: SystemRegistry = createSystemRegistry(SYSTEM_MODULES);

@@ -1,0 +1,49 @@
+import * as z from 'zod';
+import { named, pageLinksSchema } from '../../http/route';
+import { targetSchema } from '../../runners/target';
+import { catchUpSchema, retryPolicySchema, runStatusSchema, taskStatusSchema } from '../../task/model';
+
+const optionalString = z.string().optional();
+
+/** The InfluxDB Task object, plus Rota's fields; secrets in target headers come back as `<redacted>`. */
+export const taskSchema = named(
+  'Task',
+  z.object({
+    id: z.string(),
+    type: z.string(),
+    orgID: z.string(),
+    ownerID: optionalString,
+    name: z.string(),
+    description: z.string(),
+    status: taskStatusSchema,
+    flux: z.string(),
+    every: optionalString,
+    cron: optionalString,
+    offset: optionalString,
+    timezone: optionalString,
+    concurrency: z.number().int().optional(),
+    timeout: optionalString,
+    retry: retryPolicySchema.optional(),
+    catchUp: catchUpSchema,
+    target: targetSchema,
+    labels: z.array(z.unknown()),
+    nextRunAt: optionalString,
+    latestCompleted: optionalString,
+    latestSuccess: optionalString,
+    latestFailure: optionalString,
+    lastRunStatus: runStatusSchema.optional(),
+    lastRunError: optionalString,
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    links: z.object({
+      self: z.string(),
+      owners: z.string(),
+      members: z.string(),
+      labels: z.string(),
+      runs: z.string(),
+      logs: z.string(),
+    }),
+  }),
+);
+
+export const tasksSchema = named('Tasks', z.object({ tasks: z.array(taskSchema), links: pageLinksSchema }));

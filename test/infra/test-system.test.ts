@@ -1,0 +1,78 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { API_FUNCTIONS, TaskService } from '../../infra/task-service';
+import { BACKUPS_BASE_PATH } from '../support/systems/backups';
+import { TEST_SYSTEMS } from '../support/systems/registry';
+import { synthesize } from '../support/template';
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+
+/**
+ * The test-only system (a folder and one registry line) in a synthesized template: the
+ * construct derives its function, its routes and its grants from the registry it is
+ * given, with no line of infra about it.
+ */
+describe('a registry extended with a test-only system', () => {
+  let resources: Record<string, Resource>;
+  const fnIdOf = (service: string) =>
+    Object.entries(resources).find(
+      ([, r]) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+          .POWERTOOLS_SERVICE_NAME === `rota-${service}`,
+    )?.[0];
+
+  beforeAll(() => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Extended');
+    new TaskService(stack, 'Rota', { systems: TEST_SYSTEMS });
+    resources = Template.fromStack(stack).toJSON().Resources as Record<string, Resource>;
+  });
+
+  it('deploys its API function, behind the token authorizer on its base path', () => {
+    const fn = fnIdOf('backups-api');
+    expect(fn, 'rota-backups-api').toBeDefined();
+    const routes = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties)
+      .filter((p) => String(p.RouteKey).includes(BACKUPS_BASE_PATH));
+    expect(routes.map((p) => [p.RouteKey, p.AuthorizationType]).sort()).toEqual([
+      [`ANY ${BACKUPS_BASE_PATH}`, 'CUSTOM'],
+      [`ANY ${BACKUPS_BASE_PATH}/{proxy+}`, 'CUSTOM'],
+    ]);
+    const integrations = routes.map((p) => JSON.stringify(p.Target));
+    for (const target of integrations) {
+      const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1] ?? '';
+      expect(JSON.stringify(resources[integrationId]?.Properties.IntegrationUri)).toContain(fn);
+    }
+  });
+
+  it('grants it what its module declares: its table uses and the runs queue, nothing more', () => {
+    const { roles, arnOf } = synthesize('extended', { systems: TEST_SYSTEMS });
+    const statementsOf = (fn: string) => (roles.get(fn)?.policies ?? []).flatMap((p) => p.Statement);
+    const on = (fn: string, service: string) =>
+      statementsOf(fn).filter((s) => JSON.stringify(s.Action).includes(`"${service}:`));
+    // It manages its tasks and their runs, as tasks-api does: the same statements, conditions included.
+    expect(on('backups-api', 'dynamodb')).toEqual(on('tasks-api', 'dynamodb'));
+    const items = on('backups-api', 'dynamodb').filter((s) => s.Resource === arnOf('table'));
+    expect(items.length).toBeGreaterThan(0);
+    for (const s of items) {
+      expect(s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toBeDefined();
+    }
+    expect(on('backups-api', 'sqs').flatMap((s) => s.Action)).toEqual(['sqs:SendMessage']);
+    expect(on('backups-api', 'sqs').flatMap((s) => s.Resource)).toEqual([arnOf('runsQueue')]);
+    // It stores no credentials, so it gets no key.
+    expect(on('backups-api', 'kms')).toEqual([]);
+  });
+
+  it('leaves the shipped construct without it', () => {
+    expect(API_FUNCTIONS.map((f) => f.name)).not.toContain('backups-api');
+    const { roles } = synthesize('shipped');
+    expect(roles.has('backups-api')).toBe(false);
+    expect(roles.has('tasks-api')).toBe(true);
+  });
+});

@@ -1,0 +1,163 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { systemApiEntry } from '../../functions/definitions/system-api';
+import { createAuthorizer } from '../../lib/auth/authorizer';
+import { sha256 } from '../../lib/auth/token';
+import { authStore } from '../../lib/composition/auth';
+import { executorWith, runnerServices } from '../../lib/composition/engine';
+import { createRota, type Rota } from '../../lib/composition/root';
+import { ROTA_CONFIG_SCHEMA } from '../../lib/config';
+import { buildOpenApi } from '../../lib/http/openapi';
+import { systemApiDocs } from '../../lib/systems/api-docs';
+import { SYSTEMS } from '../../lib/systems/registry';
+import { createHttpAdapter } from '../../local/http-adapter';
+import { apiMounts } from '../../local/mounts';
+import { apiClient, createToken } from '../support/auth';
+import {
+  type Backend,
+  backends,
+  createTestQueue,
+  createTestTable,
+  dynamoClient,
+  sqsClient,
+} from '../support/emulators';
+import { BACKUPS_BASE_PATH, backedUp } from '../support/systems/backups';
+import { TEST_SYSTEMS } from '../support/systems/registry';
+
+const OPERATOR = 'operator-token-for-the-test-system';
+
+/**
+ * A fourth system, added as the README says: a folder (test/support/systems/backups)
+ * and one registry line. Here it is served over HTTP by the same generic entry, mounts
+ * and token check local mode uses, and its runs execute with its own runner.
+ */
+describe.each(backends())('a test-only system over HTTP on $name', ({ start }) => {
+  let backend: Backend;
+  let server: Server;
+  let api: ReturnType<typeof apiClient>;
+  let url: string;
+  let rota: Rota;
+
+  beforeAll(async () => {
+    // The composition root's clients use the default credential chain, as on Lambda.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    backend = await start();
+    const cfg = ROTA_CONFIG_SCHEMA.parse({
+      ROTA_TABLE_NAME: await createTestTable(dynamoClient(backend.dynamoEndpoint)),
+      ROTA_RUNS_QUEUE_URL: await createTestQueue(sqsClient(backend.sqsEndpoint)),
+      ROTA_DYNAMODB_ENDPOINT: backend.dynamoEndpoint,
+      ROTA_SQS_ENDPOINT: backend.sqsEndpoint,
+    });
+    // The executor's root; the generic entry builds each API's own from its environment.
+    rota = createRota(cfg);
+    const handler = systemApiEntry(TEST_SYSTEMS, {
+      ROTA_TABLE_NAME: cfg.ROTA_TABLE_NAME,
+      ROTA_RUNS_QUEUE_URL: cfg.ROTA_RUNS_QUEUE_URL,
+      ROTA_DYNAMODB_ENDPOINT: backend.dynamoEndpoint,
+      ROTA_SQS_ENDPOINT: backend.sqsEndpoint,
+      ROTA_SECRETS_KEY: 'x',
+    });
+    const authorizer = createAuthorizer({
+      store: rota.get(authStore),
+      operatorDigest: async () => sha256(OPERATOR),
+    });
+    const mounts = apiMounts(TEST_SYSTEMS)
+      .filter((m) => m.fn !== 'meta-api')
+      .map((m) => ({ prefix: m.prefix, handler }));
+    const serve = createHttpAdapter(mounts, {
+      authorizer: async (event) => ({
+        isAuthorized: true,
+        context: await authorizer.authorize(event.headers?.authorization),
+      }),
+      isPublic: () => false,
+    });
+    server = createServer((req, res) => void serve(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api = apiClient(url);
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await backend?.stop();
+    vi.unstubAllEnvs();
+  });
+
+  it('is mounted, and its permission resource is one a token can hold', async () => {
+    expect(apiMounts(TEST_SYSTEMS)).toContainEqual({ prefix: BACKUPS_BASE_PATH, fn: 'backups-api' });
+    expect(apiMounts()).not.toContainEqual({ prefix: BACKUPS_BASE_PATH, fn: 'backups-api' });
+    expect(TEST_SYSTEMS.resources).toContain('backups');
+    expect(SYSTEMS.resources).not.toContain('backups');
+    const unknown = await api(OPERATOR, 'POST', '/api/v2/authorizations', {
+      orgID: 'acme',
+      permissions: [{ action: 'read', resource: { type: 'gardens' } }],
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.message).toMatch(/"tasks"\|"checks"\|"notifications"\|"authorizations"\|"backups"/);
+  });
+
+  it('creates, lists, runs and deletes its tasks, each needing the backups permission', async () => {
+    const writer = await createToken(url, OPERATOR, 'acme', { backups: ['read', 'write'] });
+    const tasksOnly = await createToken(url, OPERATOR, 'acme', { tasks: ['read', 'write'] });
+    const body = { orgID: 'acme', name: 'nightly', every: '1h', bucket: 's3://acme', retainDays: 30 };
+
+    const refused = await api(tasksOnly.token, 'POST', BACKUPS_BASE_PATH, body);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ code: 'forbidden', message: 'token lacks write permission on backups' });
+
+    const created = await api(writer.token, 'POST', BACKUPS_BASE_PATH, body);
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ orgID: 'acme', name: 'nightly', bucket: 's3://acme' });
+    const invalid = await api(writer.token, 'POST', BACKUPS_BASE_PATH, { ...body, retainDays: 0 });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.code).toBe('invalid');
+
+    // Type isolation: the user-task API cannot see a backup.
+    const asTask = await api(OPERATOR, 'GET', `/api/v2/tasks/${created.body.id}`);
+    expect(asTask.status).toBe(404);
+
+    const run = await api(writer.token, 'POST', `${BACKUPS_BASE_PATH}/${created.body.id}/runs`, {});
+    expect(run.status).toBe(201);
+    const executor = executorWith(rota, TEST_SYSTEMS.runners(rota.get(runnerServices)));
+    const result = await executor.execute({
+      taskID: created.body.id,
+      runID: run.body.id,
+      scheduledFor: run.body.scheduledFor,
+      kind: 'manual',
+      attempt: 1,
+      waits: 0,
+    });
+    expect(result.outcome).toBe('success');
+    expect(backedUp).toContainEqual({ bucket: 's3://acme', runID: run.body.id });
+    const logs = await api(
+      writer.token,
+      'GET',
+      `${BACKUPS_BASE_PATH}/${created.body.id}/runs/${run.body.id}/logs`,
+    );
+    expect(logs.body.events.map((e: { message: string }) => e.message)).toContain(
+      'backed up to s3://acme, kept 30 days',
+    );
+
+    const renamed = await api(writer.token, 'PATCH', `${BACKUPS_BASE_PATH}/${created.body.id}`, {
+      name: 'weekly',
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ id: created.body.id, name: 'weekly', bucket: 's3://acme' });
+    const list = await api(writer.token, 'GET', `${BACKUPS_BASE_PATH}?orgID=acme`);
+    expect(list.body.backups.map((b: { id: string }) => b.id)).toEqual([created.body.id]);
+    expect((await api(writer.token, 'DELETE', `${BACKUPS_BASE_PATH}/${created.body.id}`)).status).toBe(204);
+    expect((await api(writer.token, 'GET', `${BACKUPS_BASE_PATH}?orgID=acme`)).body.backups).toEqual([]);
+  });
+
+  it('is documented in the OpenAPI document of its registry, and only there', () => {
+    const withBackups = buildOpenApi(systemApiDocs(TEST_SYSTEMS));
+    expect(Object.keys(withBackups.paths ?? {})).toEqual(
+      expect.arrayContaining([BACKUPS_BASE_PATH, `${BACKUPS_BASE_PATH}/{id}/runs`]),
+    );
+    expect(withBackups.paths?.[BACKUPS_BASE_PATH]?.post?.responses?.['201']).toMatchObject({
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Backup' } } },
+    });
+    expect(Object.keys(buildOpenApi(systemApiDocs(SYSTEMS)).paths ?? {})).not.toContain(BACKUPS_BASE_PATH);
+  });
+});

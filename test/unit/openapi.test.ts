@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { buildOpenApi, META_ROUTES } from '../../lib/http/openapi';
+import { systemApiDocs } from '../../lib/systems/api-docs';
+import { SYSTEMS } from '../../lib/systems/registry';
+
+/** The document meta-api serves, built the way functions/meta-api.ts builds it. */
+const docs = [...systemApiDocs(SYSTEMS), { tag: 'Meta', routes: META_ROUTES, public: true }];
+const document = buildOpenApi(docs);
+const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+  Object.entries(item as Record<string, { responses: Record<string, { content?: unknown }> }>).map(
+    ([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op }),
+  ),
+);
+
+describe('the OpenAPI document', () => {
+  it('lists every route of every registered API, and nothing else', () => {
+    const routes = docs.flatMap((d) => d.routes.map((r) => `${r.method} ${r.path}`));
+    expect(new Set(routes).size).toBe(routes.length);
+    expect(operations.map((o) => o.key).sort()).toEqual([...routes].sort());
+    // Spot checks against the shipped route tables.
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /api/v2/tasks',
+        'PATCH /api/v2/checks/{id}',
+        'GET /api/v2/checks/{id}/statuses',
+        'GET /api/v2/notificationRules/{id}/log',
+        'DELETE /api/v2/notificationEndpoints/{id}',
+        'POST /api/v2/authorizations',
+        'POST /api/v2/notificationRules/{id}/runs/{runID}/retry',
+        'GET /health',
+      ]),
+    );
+    expect(routes.length).toBeGreaterThanOrEqual(49);
+  });
+
+  it('gives every route a JSON response schema for each success status but 204, and the error shape', () => {
+    const missing: string[] = [];
+    for (const { key, op } of operations) {
+      const statuses = Object.keys(op.responses).filter((s) => s !== 'default');
+      if (statuses.length === 0) missing.push(`${key}: no success response`);
+      for (const status of statuses) {
+        const hasBody = op.responses[status]?.content !== undefined;
+        if (hasBody === (status === '204')) missing.push(`${key} ${status}: body ${hasBody}`);
+      }
+      expect(op.responses.default?.content, key).toEqual({
+        'application/json': { schema: { $ref: '#/components/schemas/Error' } },
+      });
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('documents request bodies and queries from the schemas that validate them', () => {
+    const schemas = document.components?.schemas ?? {};
+    const create = schemas.TaskCreateRequest as { properties: Record<string, unknown> };
+    expect(create.properties.target).toBeDefined();
+    expect(create.properties.type).toBeUndefined();
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining(['Task', 'Run', 'Check', 'NotificationRule', 'Authorization', 'Error']),
+    );
+    const list = document.paths?.['/api/v2/tasks']?.get as { parameters: { name: string; in: string }[] };
+    expect(list.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(
+      expect.arrayContaining(['query:orgID', 'query:limit', 'query:after']),
+    );
+    const run = document.paths?.['/api/v2/checks/{id}/runs/{runID}']?.get as {
+      parameters: { name: string; in: string }[];
+      responses: Record<string, { content: Record<string, { schema: unknown }> }>;
+    };
+    expect(run.parameters.map((p) => `${p.in}:${p.name}`)).toEqual(['path:id', 'path:runID']);
+    expect(run.responses['200']?.content['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/RunOutput',
+    });
+  });
+
+  it('marks the public routes as needing no token, and every other one as needing one', () => {
+    expect(document.security).toEqual([{ TokenAuth: [] }]);
+    const securityOf = (path: string) =>
+      (document.paths?.[path]?.get as { security?: unknown } | undefined)?.security;
+    expect(securityOf('/health')).toEqual([]);
+    expect(document.paths?.['/api/v2/tasks']?.get).toBeDefined();
+    expect(securityOf('/api/v2/tasks')).toBeUndefined();
+  });
+});
