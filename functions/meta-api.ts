@@ -1,5 +1,6 @@
 import { requireFunctionConfig } from '../lib/function-config';
 import { createApiHandler } from '../lib/http/api-handler';
+import { consolePageRoute } from '../lib/http/console-page';
 import { buildOpenApi, META_ROUTES } from '../lib/http/openapi';
 import { json } from '../lib/http/response';
 import { rotaHandler } from '../lib/observability/aws-calls';
@@ -14,7 +15,7 @@ const document = buildOpenApi([
 ]);
 
 /**
- * `/health` and `/api/v2/openapi.json`: public on purpose (no `resource`), served
+ * `/health`, `/api/v2/openapi.json` and the web console at `/`: public on purpose (no `resource`), served
  * without an authorizer, and with no table access.
  */
 export const handler = rotaHandler(
@@ -22,5 +23,6 @@ export const handler = rotaHandler(
   createApiHandler([
     { ...META_ROUTES[0], handler: async () => json(200, { status: 'pass' }) },
     { ...META_ROUTES[1], handler: async () => json(200, document) },
+    consolePageRoute,
   ]),
 );

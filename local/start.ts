@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { buildConsolePage } from '../infra/console';
 import { resetAuthConfigForTests } from '../lib/auth/config';
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
 import { resetSecretBoxForTests } from '../lib/auth/secret-box';
@@ -149,6 +150,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     const { runtime } = await import('../lib/runtime');
     await ensureTable(runtime().dynamo, LOCAL_TABLE);
 
+    // The console page the meta-api serves at GET / (the bundles carry their own copy).
+    if (!options.bundles) buildConsolePage();
     const load = options.bundles ? await bundleLoader() : sourceLoader;
     const mounts: Mount[] = await Promise.all(
       API_MOUNTS.map(async ({ prefix, fn }) => ({ prefix, handler: (await load(fn)) as HttpHandler })),
