@@ -7,6 +7,7 @@ import type {
   APIGatewaySimpleAuthorizerResult,
   Context,
 } from 'aws-lambda';
+import { REFUSALS } from '../lib/auth/authorizer';
 import { logger } from '../lib/observability/logger';
 
 export type HttpHandler = (
@@ -114,7 +115,7 @@ export function createHttpAdapter(mounts: readonly Mount[], auth?: AdapterAuth) 
       // API Gateway's identity source: without the header the authorizer is never called.
       const authorization = headers.authorization;
       if (authorization === undefined) {
-        return send(res, 401, { code: 'unauthorized', message: 'unauthorized access' });
+        return send(res, 401, { code: 'unauthorized', message: REFUSALS.header });
       }
       const decision = await auth.authorizer(
         {

@@ -61,7 +61,10 @@ describe('local mode on the function bundles', () => {
     expect((await api(undefined, 'GET', '/api/v2/openapi.json')).body.openapi).toMatch(/^3\./);
     const refused = await api(undefined, 'GET', '/api/v2/tasks?orgID=bundle-org');
     expect(refused.status).toBe(401);
-    expect(refused.body).toEqual({ code: 'unauthorized', message: 'unauthorized access' });
+    expect(refused.body).toEqual({
+      code: 'unauthorized',
+      message: 'no Authorization header: send "Authorization: Token <token>"',
+    });
   });
 
   it('issues an org token that creates a task which then runs on schedule and by hand (authorizations-api, tasks-api, scheduler, executor)', async () => {
