@@ -492,11 +492,12 @@ async function countDelayed(
   const now = Date.now();
   let delayed = 0;
   for (const task of tasks.values()) {
-    const stored = await client.call<{ nextRunAt?: string }>('GET', `/api/v2/tasks/${task.id}`);
+    // The scheduler has sent every instant up to its cursor.
+    const stored = await client.call<{ scheduleCursor?: string }>('GET', `/api/v2/tasks/${task.id}`);
     const interval = compileSchedule({ every: task.spec.every });
     for (
       let at = interval.nextAfter(now);
-      stored.nextRunAt && at < Date.parse(stored.nextRunAt);
+      stored.scheduleCursor && at <= Date.parse(stored.scheduleCursor);
       at = interval.nextAfter(at)
     ) {
       delayed++;
