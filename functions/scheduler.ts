@@ -28,7 +28,8 @@ export const handler = rotaHandler(
   middy(async (_event: unknown, context: Context) => {
     try {
       const report = await scheduler.tick({ remainingTimeMs: () => context.getRemainingTimeInMillis() });
-      logger.info('scheduler tick', { ...report });
+      // Every tick, due or not: a detail, not news (local mode ticks every second).
+      logger.debug('scheduler tick', { ...report });
       return report;
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
