@@ -244,7 +244,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Audit> 
     if (options.logDir) writeFileSync(join(options.logDir, `process-${outputs.length}.log`), output);
   };
   const target = await startRecordingTarget();
-  const args = options.workers ? ['--workers', String(options.workers)] : [];
+  // problemsIn reads the processes' JSON log lines.
+  const args = ['--log-format', 'json', ...(options.workers ? ['--workers', String(options.workers)] : [])];
   let rota: LocalProcess = await startLocalProcess({ dataDir: options.dataDir, env, args });
   const client = new Client(rota.url);
   const storeViolations: string[] = [];
