@@ -3,8 +3,11 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { runMessageSchema } from '../run/model';
 import type { Executor, Outcome } from './executor';
 
-/** Outcomes that end a run (or its delivery for good), worth a line at INFO. */
-const ENDED: ReadonlySet<Outcome> = new Set(['success', 'failed', 'canceled', 'dropped']);
+/**
+ * Outcomes that end a run, worth a line at INFO. A dropped message (a replaced schedule,
+ * an inactive task) is a detail: the instant may still run from its current message.
+ */
+const ENDED: ReadonlySet<Outcome> = new Set(['success', 'failed', 'canceled']);
 
 /**
  * One SQS record through the executor. Expected outcomes (duplicate, dropped,
@@ -43,7 +46,7 @@ export async function handleRunRecord(
     reason: result.reason,
     lagMs: result.lagMs,
   };
-  // One line per run that ended here; waiting, deferred and duplicate deliveries are details.
+  // One line per run that ended here; waiting, deferred, dropped and duplicate deliveries are details.
   if (ENDED.has(result.outcome)) {
     const run = result.run;
     const durationMs =
