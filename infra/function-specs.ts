@@ -6,6 +6,7 @@ import { RUN_STORE } from '../lib/store/run-store';
 import { TASK_STORE } from '../lib/store/task-store';
 import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
 import type { SystemApi } from '../lib/systems/system';
+import { buildConsolePage, CONSOLE_FILE } from './console';
 
 // Every function the construct deploys, as data: what it runs, its routes, and what its
 // code does to the table, the runs queue and the secrets key. The constructs only read
@@ -30,6 +31,8 @@ export interface ApiFunctionSpec {
   readonly enqueue: boolean;
   /** Seals credentials it stores (`kms:GenerateDataKey` on the secrets key). @default false */
   readonly sealsSecrets?: boolean;
+  /** Builds files that ship beside the bundle (name in the asset → path on disk). @default none */
+  readonly files?: () => Readonly<Record<string, string>>;
 }
 
 /** The entry of every system API: one generic handler, deployed once per API. */
@@ -52,6 +55,8 @@ export const META_FUNCTION: ApiFunctionSpec = {
   name: 'meta-api',
   entry: 'functions/meta-api.ts',
   publicGetPaths: [...PUBLIC_GET_PATHS],
+  // The web console's page, served at GET / (docs/decisions/0007-cli-and-web-console.md).
+  files: () => ({ [CONSOLE_FILE]: buildConsolePage() }),
   table: [],
   enqueue: false,
 };
@@ -113,11 +118,14 @@ export const WORKER_FUNCTIONS = [
 ] as const satisfies readonly WorkerFunctionSpec[];
 
 /** Every function the construct deploys; scripts/bundle.ts builds the same list. */
-export const ROTA_FUNCTIONS: readonly { readonly name: string; readonly entry: string }[] = [
-  ...API_FUNCTIONS,
-  ...WORKER_FUNCTIONS,
-  AUTHORIZER_FUNCTION,
-].map(({ name, entry }) => ({ name, entry }));
+export const ROTA_FUNCTIONS: readonly {
+  readonly name: string;
+  readonly entry: string;
+  readonly files?: () => Readonly<Record<string, string>>;
+}[] = [...API_FUNCTIONS, ...WORKER_FUNCTIONS, AUTHORIZER_FUNCTION].map((spec) => {
+  const files = (spec as { files?: () => Readonly<Record<string, string>> }).files;
+  return { name: spec.name, entry: spec.entry, ...(files ? { files } : {}) };
+});
 
 /**
  * Grants that no suite exercises, and why each stays. The IAM contract

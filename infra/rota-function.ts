@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -40,6 +41,12 @@ export interface RotaFunctionProps {
    * @default - no extra variables
    */
   readonly environment?: Readonly<Record<string, string>>;
+
+  /**
+   * Files copied into the asset beside the bundle: name in the asset → path on disk.
+   * @default - none
+   */
+  readonly files?: Readonly<Record<string, string>>;
 
   /**
    * @default logs.RetentionDays.ONE_MONTH
@@ -92,7 +99,7 @@ export class RotaFunction extends NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       role,
       logGroup,
-      bundling: cdkBundlingOptions(),
+      bundling: { ...cdkBundlingOptions(), ...copyBesideBundle(props.files) },
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_METRICS_NAMESPACE: 'Rota',
@@ -127,4 +134,18 @@ export function pascalCase(name: string): string {
     .split(/[^a-zA-Z0-9]+/)
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('');
+}
+
+/** NodejsFunction's hook that copies `files` into the asset once esbuild has written it. */
+function copyBesideBundle(files: Readonly<Record<string, string>> | undefined) {
+  if (!files || Object.keys(files).length === 0) return {};
+  const quote = (path: string) => `'${path.replaceAll("'", "'\\''")}'`;
+  return {
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (_input: string, output: string) =>
+        Object.entries(files).map(([name, source]) => `cp ${quote(source)} ${quote(join(output, name))}`),
+    },
+  };
 }

@@ -43,6 +43,7 @@ interface FunctionNeeds {
   sealsSecrets?: boolean;
   opensSecrets?: boolean;
   api?: boolean;
+  files?: () => Readonly<Record<string, string>>;
 }
 
 /** HTTP API gives a Lambda integration at most 30 s; a longer timeout would outlive the caller's request. */
@@ -247,6 +248,7 @@ export class TaskService extends Construct {
     const fn = new RotaFunction(this, pascalCase(spec.name), {
       name: spec.name,
       entry: spec.entry,
+      files: spec.files?.(),
       timeout,
       logRetention: this.logRetention,
       removalPolicy: this.removalPolicy,

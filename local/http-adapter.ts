@@ -7,6 +7,7 @@ import type {
   APIGatewaySimpleAuthorizerResult,
   Context,
 } from 'aws-lambda';
+import { REFUSALS } from '../lib/auth/authorizer';
 import { logger } from '../lib/observability/logger';
 
 export type HttpHandler = (
@@ -69,7 +70,7 @@ export function createHttpAdapter(mounts: readonly Mount[], auth?: AdapterAuth) 
     if (auth && !auth.isPublic(event.requestContext.http.method, url.pathname)) {
       // API Gateway's identity source: without the header the authorizer is never called.
       if (event.headers.authorization === undefined) {
-        return send(res, 401, { code: 'unauthorized', message: 'unauthorized access' });
+        return send(res, 401, { code: 'unauthorized', message: REFUSALS.header });
       }
       const decision = await auth.authorizer(authorizerEvent(event), lambdaContext('rota-authorizer'));
       if (!decision.isAuthorized) return send(res, 403, { code: 'forbidden', message: 'forbidden' });

@@ -1,64 +1,85 @@
 import { parseArgs } from 'node:util';
+import { type LogFormat, setLogFormat } from '../lib/observability/logger';
 import { startLocal } from './start';
 import { describeLocalTargets } from './target-policy';
 
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string', default: process.env.PORT ?? '8080' },
-    'data-dir': { type: 'string' },
-    workers: { type: 'string', default: '10' },
-    // Hosts targets may reach though private (comma-separated), or `none`; default: loopback.
-    'allowed-target-hosts': { type: 'string' },
-    // Run the bundles the CDK assets are built from instead of the TypeScript sources.
-    bundles: { type: 'boolean', default: false },
-    'shutdown-grace': { type: 'string', default: '10' },
-  },
-});
-const graceSeconds = Number(values['shutdown-grace']);
-if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
-  console.error(`--shutdown-grace must be a number of seconds, got "${values['shutdown-grace']}"`);
+const USAGE = `Usage: npm start -- [--port N] [--data-dir DIR] [--workers N] [--shutdown-grace S]
+                    [--allowed-target-hosts H,H|none] [--log-format human|json] [--bundles]
+  (or npm start --port=N; the port comes from --port, else PORT, else 8080)`;
+
+function fail(message: string): never {
+  console.error(`Error: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
+let parsed: ReturnType<typeof parseOptions>;
+function parseOptions() {
+  return parseArgs({
+    // `npm start --port 18503` reaches here as the positional "18503" (npm keeps `--port`).
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      workers: { type: 'string', default: '10' },
+      // Hosts targets may reach though private (comma-separated), or `none`; default: loopback.
+      'allowed-target-hosts': { type: 'string' },
+      // Run the bundles the CDK assets are built from instead of the TypeScript sources.
+      bundles: { type: 'boolean', default: false },
+      'shutdown-grace': { type: 'string', default: '10' },
+      'log-format': { type: 'string', default: 'human' },
+    },
+  });
+}
+try {
+  parsed = parseOptions();
+} catch (error) {
+  fail((error as Error).message);
+}
+const { values, positionals } = parsed;
+
+/**
+ * `--port N` wins; `npm start --port=N` arrives as npm_config_port, and
+ * `npm start --port N` as npm_config_port=true plus the positional N; then PORT.
+ */
+function chosenPort(): string {
+  if (values.port !== undefined) return values.port;
+  const npmPort = process.env.npm_config_port;
+  if (npmPort === 'true' && positionals.length === 1) return positionals[0] ?? '';
+  if (npmPort && npmPort !== 'true') return npmPort;
+  return process.env.PORT || '8080';
+}
+const npmPortFlag = process.env.npm_config_port === 'true' && values.port === undefined;
+if (positionals.length > (npmPortFlag ? 1 : 0)) fail(`unexpected argument "${positionals.join(' ')}"`);
+const port = chosenPort();
+if (!/^\d{1,5}$/.test(port) || Number(port) > 65535)
+  fail(`--port must be a port number (0-65535), got "${port}"`);
+const workers = Number(values.workers);
+if (!Number.isInteger(workers) || workers < 0)
+  fail(`--workers must be a whole number, got "${values.workers}"`);
+const graceSeconds = Number(values['shutdown-grace']);
+if (!Number.isFinite(graceSeconds) || graceSeconds < 0)
+  fail(`--shutdown-grace must be a number of seconds, got "${values['shutdown-grace']}"`);
+const logFormat = values['log-format'];
+if (logFormat !== 'human' && logFormat !== 'json')
+  fail(`--log-format must be human or json, got "${logFormat}"`);
+setLogFormat(logFormat as LogFormat);
+
 const rota = await startLocal({
-  port: Number(values.port),
+  port: Number(port),
   dataDir: values['data-dir'],
-  workers: Number(values.workers),
+  workers,
   allowedTargetHosts: values['allowed-target-hosts'],
   bundles: values.bundles,
   // The shell's Rota settings (ROTA_CLAIM_TTL_SECONDS, …) apply where local mode sets none.
   inherit: process.env,
 });
 
-const where = values['data-dir'] ? `in ${values['data-dir']}` : 'in memory';
-console.log(
-  `Rota is running at ${rota.url}${values.bundles ? ' from the bundles in dist/functions' : ''}  (pid ${process.pid}; DynamoDB: dynalite, SQS: fauxqs, ${where})`,
-);
-for (const line of describeLocalTargets(rota.env)) console.log(line);
-const token = rota.generatedOperatorToken;
-if (token) {
-  console.log(`
-Operator token (shown only now; Rota keeps just its hash${values['data-dir'] ? ` in ${values['data-dir']}` : ''}):
-  ${token}
-Set ROTA_BOOTSTRAP_TOKEN to choose your own.`);
-} else {
-  console.log('Operator token: ROTA_BOOTSTRAP_TOKEN, or the one printed when this data dir was created.');
-}
-console.log(`
-Try it:
-  export TOKEN='<operator token>'
-  curl -s -X POST ${rota.url}/api/v2/tasks -H "Authorization: Token $TOKEN" -H 'content-type: application/json' \\
-    -d '{"orgID":"my-org","name":"ping","every":"1m","target":{"kind":"http","url":"http://127.0.0.1:9999/hook"}}'
-  curl -s '${rota.url}/api/v2/tasks?orgID=my-org' -H "Authorization: Token $TOKEN"
-  curl -s -X POST ${rota.url}/api/v2/authorizations -H "Authorization: Token $TOKEN" -H 'content-type: application/json' \\
-    -d '{"orgID":"my-org","description":"my-org tasks","permissions":[{"action":"read","resource":{"type":"tasks"}},{"action":"write","resource":{"type":"tasks"}}]}'
-`);
-
 /**
  * The first SIGINT or SIGTERM stops gracefully: no new ticks, polls or requests, and the
  * runs in flight get the grace period to finish (what is left resumes after the next
  * start). A second signal exits at once. A repeat within half a second is the same
  * signal twice (a terminal's Ctrl-C reaches npm and node, and npm forwards it again).
+ * Installed before the banner: whoever reads it may signal at once.
  */
 let stoppingSince: number | undefined;
 const onSignal = (signal: NodeJS.Signals) => {
@@ -84,3 +105,30 @@ const onSignal = (signal: NodeJS.Signals) => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+
+const where = values['data-dir'] ? `in ${values['data-dir']}` : 'in memory';
+console.log(
+  `Rota is running at ${rota.url}${values.bundles ? ' from the bundles in dist/functions' : ''}  (pid ${process.pid}; DynamoDB: dynalite, SQS: fauxqs, ${where})`,
+);
+console.log(`Console: ${rota.url}/  (enter the operator token and an org)`);
+for (const line of describeLocalTargets(rota.env)) console.log(line);
+const token = rota.generatedOperatorToken;
+if (token) {
+  console.log(`
+Operator token (shown only now; Rota keeps just its hash${values['data-dir'] ? ` in ${values['data-dir']}` : ''}):
+  ${token}
+Set ROTA_BOOTSTRAP_TOKEN to choose your own.`);
+} else {
+  console.log('Operator token: ROTA_BOOTSTRAP_TOKEN, or the one printed when this data dir was created.');
+}
+console.log(`
+Try it: in another terminal, a local target that answers every call, and a task that calls it
+  node -e "require('http').createServer((q,s)=>s.end('ok')).listen(9999,'127.0.0.1')" &
+  export ROTA_HOST=${rota.url} ROTA_TOKEN='<operator token>'
+  npx rota task create --org my-org --name ping --every 10s --url http://127.0.0.1:9999/hook
+  npx rota task list --org my-org
+  # an org token, for a caller that should see only my-org's tasks:
+  curl -s -X POST ${rota.url}/api/v2/authorizations -H "Authorization: Token $ROTA_TOKEN" -H 'content-type: application/json' \\
+    -d '{"orgID":"my-org","description":"my-org tasks","permissions":[{"action":"read","resource":{"type":"tasks"}},{"action":"write","resource":{"type":"tasks"}}]}'
+Logs: one line per run and per task change (--log-format json for JSON; POWERTOOLS_LOG_LEVEL=DEBUG for every tick).
+`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
+import { buildConsolePage } from '../infra/console';
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
 import { dynamoDbClient, sqsClient } from '../lib/composition/clients';
 import { instantiate } from '../lib/composition/function';
@@ -112,6 +113,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     });
     const rota = createRota(parseConfig(settings.variables), { credentials: LOCAL_CREDENTIALS });
     await ensureTable(rota.get(dynamoDbClient), LOCAL_TABLE);
+    // The console page the meta-api serves at GET / (the bundles carry their own copy).
+    if (!options.bundles) buildConsolePage();
     const load = options.bundles ? await bundleLoader(settings.variables, opened) : sourceLoader(rota);
     const executors = await startEngine(load, rota, queues, options, opened);
     server.serve(await apiListener(load));

@@ -1,4 +1,4 @@
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -22,12 +22,14 @@ const OUT_DIR = join(ROTA_ROOT, 'dist', 'functions');
 export async function bundleAll(): Promise<BundleResult[]> {
   await rm(OUT_DIR, { recursive: true, force: true });
   return Promise.all(
-    ROTA_FUNCTIONS.map(async ({ name, entry }) => {
+    ROTA_FUNCTIONS.map(async ({ name, entry, files }) => {
       const dir = join(OUT_DIR, name);
       const outfile = join(dir, 'index.mjs');
       await mkdir(dir, { recursive: true });
       const result = await build(esbuildOptions(functionEntry(entry), outfile));
       if (result.metafile) await writeFile(join(dir, 'meta.json'), JSON.stringify(result.metafile));
+      // What the CDK asset carries beside the bundle (infra/rota-function.ts copies the same).
+      for (const [file, source] of Object.entries(files?.() ?? {})) await copyFile(source, join(dir, file));
       return { function: name, bytes: (await stat(outfile)).size, path: outfile };
     }),
   );

@@ -16,7 +16,8 @@ export const scheduler = defineFunction({
     return middy(async (_event: unknown, context: Context) => {
       try {
         const report = await planner.tick({ remainingTimeMs: () => context.getRemainingTimeInMillis() });
-        logger.info('scheduler tick', { ...report });
+        // Every tick, due or not: a detail, not news (local mode ticks every second).
+        logger.debug('scheduler tick', { ...report });
         return report;
       } finally {
         metrics.publish();

@@ -22,8 +22,26 @@ export interface AuthContext {
   tokenID: string;
   /** `read:tasks,write:tasks`, `*` for the operator, '' for a refused token. */
   permissions: string;
-  [key: string]: string;
+  /** Why a request was refused (a `Refusal`); absent when it was not. */
+  refused?: string;
+  [key: string]: string | undefined;
 }
+
+/** What a caller did wrong, told apart only as far as it reveals nothing about tokens. */
+export type Refusal = 'header' | 'scheme' | 'token';
+
+/**
+ * The `401 unauthorized` messages. `token` covers an unknown id, a wrong secret and an
+ * inactive token alike, so no answer says whether a token id exists.
+ */
+export const REFUSALS: Readonly<Record<Refusal, string>> = Object.freeze({
+  header: 'no Authorization header: send "Authorization: Token <token>"',
+  scheme: 'the Authorization header must read "Token <token>" (or "Bearer <token>")',
+  token: 'the token is invalid or inactive',
+});
+
+const refusedWith = (refusal: Refusal): AuthContext =>
+  Object.freeze({ orgID: '', tokenID: '', permissions: '', refused: refusal });
 
 /**
  * A refused token still passes API Gateway (`isAuthorized: true`) with this empty
@@ -31,7 +49,11 @@ export interface AuthContext {
  * Denying at the gateway would answer `403 {"message":"Forbidden"}`, which InfluxDB
  * clients read as a permission problem rather than a bad token.
  */
-export const DENIED: AuthContext = Object.freeze({ orgID: '', tokenID: '', permissions: '' });
+export const DENIED: AuthContext = refusedWith('token');
+/** A header that is not `Token <token>` / `Bearer <token>`. */
+export const DENIED_SCHEME: AuthContext = refusedWith('scheme');
+/** No header at all (API Gateway itself answers this one on AWS; local mode and tests get here). */
+export const DENIED_NO_HEADER: AuthContext = refusedWith('header');
 
 /** The operator credential: the SHA-256 of its token, or undefined when none is configured. */
 export type OperatorDigest = () => Promise<Buffer | undefined>;
@@ -44,8 +66,9 @@ export interface Authorizer {
 export function createAuthorizer(deps: { store: AuthStore; operatorDigest: OperatorDigest }): Authorizer {
   return {
     async authorize(header) {
+      if (header === undefined || header.trim() === '') return DENIED_NO_HEADER;
       const token = tokenFromHeader(header);
-      if (token === undefined) return DENIED;
+      if (token === undefined) return DENIED_SCHEME;
 
       const stored = parseStoredToken(token);
       if (!stored) {
@@ -76,7 +99,9 @@ const ULID = /^[0-9a-z]{26}$/;
  * refused or missing token: the check fails closed.
  */
 export function callerFromContext(context: unknown): Caller {
-  const { orgID, tokenID, permissions } = (context ?? {}) as Partial<Record<string, unknown>>;
+  const { orgID, tokenID, permissions, refused } = (context ?? {}) as Partial<Record<string, unknown>>;
+  if (typeof refused === 'string' && Object.hasOwn(REFUSALS, refused))
+    throw new UnauthorizedError(REFUSALS[refused as Refusal]);
   if (tokenID === OPERATOR_TOKEN_ID && permissions === '*') return OPERATOR_CALLER;
   if (
     typeof tokenID !== 'string' ||

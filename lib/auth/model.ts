@@ -23,7 +23,7 @@ export interface Permission {
 export const OPERATOR_TOKEN_ID = 'operator';
 
 /** GET paths that API Gateway serves without an authorizer; local mode skips the check for them too. */
-export const PUBLIC_GET_PATHS = ['/health', '/api/v2/openapi.json'] as const;
+export const PUBLIC_GET_PATHS = ['/', '/health', '/api/v2/openapi.json'] as const;
 
 /**
  * Who is calling, as every handler sees it. `orgID` undefined is the operator

@@ -1,7 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { runMessageSchema } from '../run/model';
-import type { Executor } from './executor';
+import type { Executor, Outcome } from './executor';
+
+/**
+ * Outcomes that end a run, worth a line at INFO. A dropped message (a replaced schedule,
+ * an inactive task) is a detail: the instant may still run from its current message.
+ */
+const ENDED: ReadonlySet<Outcome> = new Set(['success', 'failed', 'canceled']);
 
 /**
  * One SQS record through the executor. Expected outcomes (duplicate, dropped,
@@ -33,13 +39,20 @@ export async function handleRunRecord(
       });
       throw error;
     });
-  logger.info('run message handled', {
+  const fields = {
     runID: parsed.data.runID,
     taskID: parsed.data.taskID,
     outcome: result.outcome,
     reason: result.reason,
     lagMs: result.lagMs,
-  });
+  };
+  // One line per run that ended here; waiting, deferred, dropped and duplicate deliveries are details.
+  if (ENDED.has(result.outcome)) {
+    const run = result.run;
+    const durationMs =
+      run?.startedAt && run.finishedAt ? Date.parse(run.finishedAt) - Date.parse(run.startedAt) : undefined;
+    logger.info(`run ${result.outcome}`, { ...fields, durationMs, error: run?.error });
+  } else logger.debug('run message handled', fields);
 }
 
 export function safeJson(text: string): unknown {

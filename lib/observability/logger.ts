@@ -1,7 +1,73 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, type LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
+
+/**
+ * How log lines print: `json`, Powertools' structured lines (what CloudWatch reads on
+ * AWS, and local mode's `--log-format json`), or `human`, one short line each for a
+ * terminal (local mode's default).
+ */
+export type LogFormat = 'json' | 'human';
+
+let format: LogFormat = 'json';
+
+/** Local mode picks the format once, at start; Lambda functions keep JSON. */
+export function setLogFormat(next: LogFormat): void {
+  format = next;
+}
+
+/** Powertools' envelope, which a human line leaves out. */
+const ENVELOPE = new Set([
+  'level',
+  'message',
+  'timestamp',
+  'service',
+  'sampling_rate',
+  'xray_trace_id',
+  'cold_start',
+  'function_arn',
+  'function_memory_size',
+  'function_name',
+  'function_request_id',
+]);
+
+function shown(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && 'message' in value) {
+    const { name, message } = value as { name?: unknown; message?: unknown };
+    return `${String(name ?? 'Error')}: ${String(message)}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * `16:02:11.408 INFO  run success: task 01… run 01… in 312 ms  orgID=my-org`: time,
+ * level and message, then the fields the message does not already say.
+ */
+export function humanLine(attributes: Record<string, unknown>): string {
+  const message = String(attributes.message ?? '');
+  const time = typeof attributes.timestamp === 'string' ? attributes.timestamp.slice(11, 23) : '';
+  const fields = Object.entries(attributes)
+    .filter(([key, value]) => !ENVELOPE.has(key) && value !== undefined && value !== '')
+    .map(([key, value]) => [key, shown(value)] as const)
+    .filter(([, value]) => !message.includes(value))
+    .map(([key, value]) => `${key}=${value}`);
+  const head = `${time} ${String(attributes.level ?? '').padEnd(5)} ${message}`;
+  return fields.length ? `${head}  ${fields.join(' ')}` : head;
+}
+
+class RotaLogger extends Logger {
+  protected override printLog(logLevel: number, log: LogItem): void {
+    if (format === 'json') {
+      super.printLog(logLevel, log);
+      return;
+    }
+    log.prepareForPrint();
+    const line = `${humanLine(log.getAttributes() as Record<string, unknown>)}\n`;
+    (logLevel >= LogLevelThreshold.WARN ? process.stderr : process.stdout).write(line);
+  }
+}
 
 /**
  * One structured logger for the process. Lambda functions and local mode share it;
  * level and sampling come from the standard POWERTOOLS_* variables.
  */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rota' });
+export const logger: Logger = new RotaLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rota' });

@@ -84,13 +84,25 @@ export const eventBridgeTargetSchema = z.strictObject({
   payload: payloadSchema.optional(),
 });
 
-export const targetSchema = z.discriminatedUnion('kind', [
+const TARGET_SCHEMAS = [
   httpTargetSchema,
   lambdaTargetSchema,
   sqsTargetSchema,
   snsTargetSchema,
   eventBridgeTargetSchema,
-]);
+] as const;
+
+/** Every target kind, for messages that list the valid ones. */
+export const TARGET_KINDS = TARGET_SCHEMAS.map((schema) => schema.shape.kind.value);
+
+export const targetSchema = z.discriminatedUnion('kind', TARGET_SCHEMAS, {
+  error: (issue) =>
+    issue.code === 'invalid_union'
+      ? `must be one of ${TARGET_KINDS.map((kind) => `"${kind}"`).join(', ')}`
+      : issue.code === 'invalid_type' && issue.input === undefined
+        ? `required (an object with kind ${TARGET_KINDS.join(', ')})`
+        : undefined,
+});
 
 export type Target = z.infer<typeof targetSchema>;
 export type HttpTarget = z.infer<typeof httpTargetSchema>;

@@ -131,7 +131,7 @@ export class Scheduler {
     report.advanced++;
     report.enqueued += runs.length;
     // The scheduling fields only: the task document (targets, bodies, metadata) stays out of logs.
-    this.deps.logger.info('task scheduled', {
+    this.deps.logger.debug('task scheduled', {
       taskID: task.id,
       type: task.type,
       orgID: task.orgID,

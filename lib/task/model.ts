@@ -92,7 +92,8 @@ export function checkSchedule(task: ScheduleShape, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', message: 'a task needs every or cron', path: ['every'] });
     return;
   }
-  if (task.cron !== undefined) {
+  // A bad time zone is its own error: the cron is not judged in a zone that does not exist.
+  if (task.cron !== undefined && (task.timezone === undefined || isValidTimeZone(task.timezone))) {
     try {
       validateCron(task.cron, task.timezone ?? 'UTC');
     } catch (error) {

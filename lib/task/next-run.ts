@@ -17,3 +17,14 @@ export function nextRunAfter(task: ScheduleSpec & { latestScheduled: string }): 
   const scheduledFor = schedule.nextAfter(Date.parse(task.latestScheduled));
   return new Date(scheduledFor + schedule.offsetMs).toISOString();
 }
+
+/**
+ * The next instant that will run after `now`, as its run time (`scheduledFor + offset`),
+ * RFC3339: what a user reads as "next run". The scheduler's cursor (`latestScheduled`,
+ * and the due index's time derived from it) runs up to one scheduler interval ahead,
+ * because instants due within it are already queued with a delay.
+ */
+export function nextRunFrom(spec: ScheduleSpec, now: number): string {
+  const schedule = compileSchedule(spec);
+  return new Date(schedule.nextAfter(now - schedule.offsetMs) + schedule.offsetMs).toISOString();
+}

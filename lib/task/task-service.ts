@@ -1,5 +1,6 @@
 import { ulid } from 'ulid';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import { logger } from '../observability/logger';
 import type { TaskStore } from '../store/task-store';
 import { parseOrThrow } from '../validation';
 import {
@@ -76,6 +77,18 @@ export interface ScopedTaskService<M extends Record<string, unknown>> {
 
 const UPDATE_ATTEMPTS = 5;
 
+/** One line per task change: what an operator watching local mode wants to see. */
+function logTaskChange(change: 'created' | 'updated' | 'deleted', task: Task): void {
+  logger.info(`${task.type} ${change}: ${task.name}`, {
+    taskID: task.id,
+    type: task.type,
+    orgID: task.orgID,
+    status: task.status,
+    every: task.every,
+    cron: task.cron,
+  });
+}
+
 export function createTaskService(deps: TaskServiceDeps) {
   const now = deps.now ?? Date.now;
   const newID = deps.newID ?? (() => ulid().toLowerCase());
@@ -135,6 +148,7 @@ export function createTaskService(deps: TaskServiceDeps) {
           if (!created) await deps.quota?.release(task.orgID);
         }
         if (!created) throw new ConflictError('task id already exists');
+        logTaskChange('created', task);
         return task;
       },
 
@@ -162,7 +176,10 @@ export function createTaskService(deps: TaskServiceDeps) {
           const next = applyPatch(current, patch, now());
           next.metadata = checkMetadata(next.metadata);
           const stored = await deps.tasks.replaceDefinition(next, current.version);
-          if (stored) return stored as Typed;
+          if (stored) {
+            logTaskChange('updated', stored);
+            return stored as Typed;
+          }
           // The version moved under us (the scheduler advanced, or another update won).
           // A pinned version is a lost race; otherwise re-read and re-apply the same patch.
           if (ifVersion !== undefined)
@@ -176,6 +193,7 @@ export function createTaskService(deps: TaskServiceDeps) {
         if (!(await deps.tasks.delete(id, system.type))) throw new NotFoundError('task not found');
         await deps.quota?.release(task.orgID);
         await deps.onTaskDeleted?.(task);
+        logTaskChange('deleted', task);
       },
     };
   }

@@ -170,7 +170,7 @@ describe('secrets in targets', () => {
     await waitFor(
       () => {
         const logs = output.join('');
-        return logs.includes('"message":"task scheduled"') && logs.includes('"message":"run message handled"')
+        return logs.includes('"message":"task scheduled"') && /"message":"run (success|failed)"/.test(logs)
           ? true
           : undefined;
       },

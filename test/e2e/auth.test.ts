@@ -31,7 +31,12 @@ describe('API tokens in local mode', () => {
   let runA: { id: string };
   let runB: { id: string };
 
-  const unauthorized = { code: 'unauthorized', message: 'unauthorized access' };
+  // A bad token, whether its id exists or not, and an inactive one all read the same.
+  const unauthorized = { code: 'unauthorized', message: 'the token is invalid or inactive' };
+  const noHeader = {
+    code: 'unauthorized',
+    message: 'no Authorization header: send "Authorization: Token <token>"',
+  };
   const expectStatus = (res: ApiAnswer, status: number, what: string) =>
     expect(res.status, `${what}: ${res.text}`).toBe(status);
 
@@ -89,7 +94,7 @@ describe('API tokens in local mode', () => {
         for (const [method, path, body] of requests) {
           const res = await api(token, method, path, body);
           expectStatus(res, 401, `${method} ${path} with ${token?.slice(0, 12)}`);
-          expect(res.body).toEqual(unauthorized);
+          expect(res.body).toEqual(token === undefined ? noHeader : unauthorized);
           expect(res.headers.get('x-platform-error-code')).toBe('unauthorized');
         }
       }
@@ -98,6 +103,10 @@ describe('API tokens in local mode', () => {
         headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },
       });
       expect(basic.status).toBe(401);
+      expect(await basic.json()).toEqual({
+        code: 'unauthorized',
+        message: 'the Authorization header must read "Token <token>" (or "Bearer <token>")',
+      });
     });
 
     it('stops an inactive token at once, lets it back in when reactivated, and a deleted one never again', async () => {

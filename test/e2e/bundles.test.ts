@@ -61,12 +61,20 @@ describe('local mode on the function bundles', () => {
     await loop?.close();
   });
 
-  it('serves the public documents and refuses a caller without a token (meta-api, authorizer)', async () => {
+  it('serves the public documents and the console, and refuses a caller without a token (meta-api, authorizer)', async () => {
     expect((await api(undefined, 'GET', '/health')).body).toEqual({ status: 'pass' });
     expect((await api(undefined, 'GET', '/api/v2/openapi.json')).body.openapi).toMatch(/^3\./);
+    // The web console, from the copy beside the meta-api bundle.
+    const page = await fetch(`${rota.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('<title>Rota console</title>');
     const refused = await api(undefined, 'GET', '/api/v2/tasks?orgID=bundle-org');
     expect(refused.status).toBe(401);
-    expect(refused.body).toEqual({ code: 'unauthorized', message: 'unauthorized access' });
+    expect(refused.body).toEqual({
+      code: 'unauthorized',
+      message: 'no Authorization header: send "Authorization: Token <token>"',
+    });
   });
 
   it('issues an org token that creates a task which then runs on schedule and by hand (authorizations-api, tasks-api, scheduler, executor)', async () => {

@@ -245,7 +245,7 @@ describe('HTTP API', () => {
     );
   };
 
-  it('routes each system to its own function, behind the token authorizer except the two public documents', () => {
+  it('routes each system to its own function, behind the token authorizer except the console and the two public documents', () => {
     const behindTokens = (base: string, service: Service) => ({
       [`ANY ${base}`]: { fn: fnId(service), auth: 'CUSTOM' },
       [`ANY ${base}/{proxy+}`]: { fn: fnId(service), auth: 'CUSTOM' },
@@ -256,6 +256,7 @@ describe('HTTP API', () => {
       ...behindTokens('/api/v2/notificationRules', 'notification-rules-api'),
       ...behindTokens('/api/v2/notificationEndpoints', 'notification-endpoints-api'),
       ...behindTokens('/api/v2/authorizations', 'authorizations-api'),
+      'GET /': { fn: fnId('meta-api'), auth: 'NONE' },
       'GET /health': { fn: fnId('meta-api'), auth: 'NONE' },
       'GET /api/v2/openapi.json': { fn: fnId('meta-api'), auth: 'NONE' },
     });
@@ -400,6 +401,20 @@ describe('functions', () => {
         expect(js?.text, name).toBe(deployed);
       }),
     );
+  });
+
+  it('ship the web console page beside the meta-api bundle, and only there', () => {
+    const assetFiles = (name: string) => {
+      const hash = (fn(name as Service)[1].Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
+      return readdirSync(join(app.outdir, `asset.${hash}`)).sort();
+    };
+    expect(assetFiles('meta-api')).toEqual(['console.html', 'index.mjs', 'index.mjs.map']);
+    expect(assetFiles('tasks-api')).toEqual(['index.mjs', 'index.mjs.map']);
+    const hash = (fn('meta-api')[1].Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
+    const page = readFileSync(join(app.outdir, `asset.${hash}`, 'console.html'), 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain("default-src 'none'");
+    expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
   });
 
   it('bundle with one set of esbuild options for CDK and scripts/bundle.ts', () => {
@@ -683,6 +698,7 @@ describe('props', () => {
     expect(routesOf(stack)).toEqual(
       [
         ...basePaths.flatMap((base) => [`ANY ${base} NONE`, `ANY ${base}/{proxy+} NONE`]),
+        'GET / NONE',
         'GET /api/v2/openapi.json NONE',
         'GET /health NONE',
       ].sort(),
@@ -709,6 +725,7 @@ describe('props', () => {
     expect(routesOf(stack)).toEqual(
       [
         ...basePaths.flatMap((base) => [`ANY ${base} AWS_IAM`, `ANY ${base}/{proxy+} AWS_IAM`]),
+        'GET / NONE',
         'GET /api/v2/openapi.json NONE',
         'GET /health NONE',
       ].sort(),

@@ -244,7 +244,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Audit> 
     if (options.logDir) writeFileSync(join(options.logDir, `process-${outputs.length}.log`), output);
   };
   const target = await startRecordingTarget();
-  const args = options.workers ? ['--workers', String(options.workers)] : [];
+  // problemsIn reads the processes' JSON log lines.
+  const args = ['--log-format', 'json', ...(options.workers ? ['--workers', String(options.workers)] : [])];
   let rota: LocalProcess = await startLocalProcess({ dataDir: options.dataDir, env, args });
   const client = new Client(rota.url);
   const storeViolations: string[] = [];
@@ -492,11 +493,12 @@ async function countDelayed(
   const now = Date.now();
   let delayed = 0;
   for (const task of tasks.values()) {
-    const stored = await client.call<{ nextRunAt?: string }>('GET', `/api/v2/tasks/${task.id}`);
+    // The scheduler has sent every instant up to its cursor.
+    const stored = await client.call<{ scheduleCursor?: string }>('GET', `/api/v2/tasks/${task.id}`);
     const interval = compileSchedule({ every: task.spec.every });
     for (
       let at = interval.nextAfter(now);
-      stored.nextRunAt && at < Date.parse(stored.nextRunAt);
+      stored.scheduleCursor && at <= Date.parse(stored.scheduleCursor);
       at = interval.nextAfter(at)
     ) {
       delayed++;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { callerFromContext, createAuthorizer, DENIED } from '../../lib/auth/authorizer';
+import {
+  callerFromContext,
+  createAuthorizer,
+  DENIED,
+  DENIED_NO_HEADER,
+  DENIED_SCHEME,
+} from '../../lib/auth/authorizer';
 import { can, decodePermissions, encodePermissions, OPERATOR_CALLER } from '../../lib/auth/model';
 import { operatorDigestFrom } from '../../lib/auth/operator';
 import type { AuthStore } from '../../lib/auth/store';
@@ -113,11 +119,14 @@ describe('the authorizer', () => {
     const { authorizer, store, authorization, token } = await setup();
     const other = issueToken();
     const [id, secret] = token.split('.') as [string, string];
+    // No header, another scheme, and a bad token are told apart; bad tokens are not.
+    for (const header of [undefined, '', ' ']) {
+      expect(await authorizer.authorize(header), String(header)).toEqual(DENIED_NO_HEADER);
+    }
+    for (const header of ['Token', `Basic ${token}`, `Token ${token} extra`]) {
+      expect(await authorizer.authorize(header), String(header)).toEqual(DENIED_SCHEME);
+    }
     for (const header of [
-      undefined,
-      '',
-      'Token',
-      `Basic ${token}`,
       `Token ${other.token}`,
       `Token ${id}.${secret.slice(0, -2)}AA`,
       `Token ${operator}x`,
@@ -185,6 +194,23 @@ describe('the caller behind a context', () => {
     ['non-string fields', { orgID: 1, tokenID: ['x'], permissions: null }],
   ])('fails closed on %s', (_, context) => {
     expect(() => callerFromContext(context)).toThrow(UnauthorizedError);
+  });
+
+  it('says what is wrong with a refused request, never whether a token id exists', () => {
+    const messageOf = (context: unknown) => {
+      try {
+        callerFromContext(context);
+      } catch (error) {
+        return (error as UnauthorizedError).message;
+      }
+      return 'accepted';
+    };
+    expect(messageOf(DENIED_NO_HEADER)).toBe('no Authorization header: send "Authorization: Token <token>"');
+    expect(messageOf(DENIED_SCHEME)).toBe(
+      'the Authorization header must read "Token <token>" (or "Bearer <token>")',
+    );
+    expect(messageOf(DENIED)).toBe('the token is invalid or inactive');
+    expect(messageOf({ refused: 'toString' })).toBe('unauthorized access');
   });
 });
 

@@ -8,6 +8,7 @@ import { created, deleted, named, ok, type RouteDef } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import { awsScope, checkAwsTarget } from '../../runners/aws-resources';
 import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
+import { nextRunFrom } from '../../task/next-run';
 import type { ScopedTaskService } from '../../task/task-service';
 import {
   listTasksQuery,
@@ -45,7 +46,9 @@ export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
     catchUp: task.catchUp,
     target: redactTarget(task.metadata.target),
     labels: [],
-    nextRunAt: task.nextRunAt,
+    // The next instant that will run, from the schedule; the scheduler's cursor is named as such.
+    nextRunAt: task.status === 'active' ? nextRunFrom(task, Date.now()) : undefined,
+    scheduleCursor: task.latestScheduled,
     latestCompleted: task.latestCompleted,
     latestSuccess: task.latestSuccess,
     latestFailure: task.latestFailure,

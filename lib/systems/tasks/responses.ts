@@ -27,7 +27,10 @@ export const taskSchema = named(
     catchUp: catchUpSchema,
     target: targetSchema,
     labels: z.array(z.unknown()),
+    /** The next instant that will run, computed from the schedule when the task is read. */
     nextRunAt: optionalString,
+    /** The scheduler's cursor: every instant up to it has been sent to the runs queue. */
+    scheduleCursor: optionalString,
     latestCompleted: optionalString,
     latestSuccess: optionalString,
     latestFailure: optionalString,
