@@ -9,6 +9,7 @@ import type {
 } from 'aws-lambda';
 import { REFUSALS } from '../lib/auth/authorizer';
 import { logger } from '../lib/observability/logger';
+import { lambdaContext } from './lambda-context';
 
 export type HttpHandler = (
   event: APIGatewayProxyEventV2,
@@ -35,24 +36,6 @@ export interface AdapterAuth {
 
 /** Lambda's own request payload cap; the handlers enforce Rota's smaller 1 MB body limit. */
 const MAX_ADAPTER_BODY = 6 * 1024 * 1024;
-
-export function lambdaContext(functionName: string, timeoutMs = 30_000): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
 
 /**
  * Turns a Node request into an API Gateway HTTP API (v2) event and writes the result

@@ -18,7 +18,8 @@ import { tableDefinition } from '../lib/store/keys';
 import { startBundleHost } from './bundles';
 import { LOCAL_CREDENTIALS, LOCAL_TABLE, localSettings } from './config';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
-import { type AuthorizerHandler, createHttpAdapter, type HttpHandler, lambdaContext } from './http-adapter';
+import { type AuthorizerHandler, createHttpAdapter, type HttpHandler } from './http-adapter';
+import { lambdaContext } from './lambda-context';
 import { API_MOUNTS, FUNCTION_DEFINITIONS, type HandlerLoader } from './mounts';
 import { type SqsHandler, startTicker, startWorkerPool, type WorkerPool } from './worker-pool';
 

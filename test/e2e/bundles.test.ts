@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBundleHost } from '../../local/bundles';
-import { lambdaContext } from '../../local/http-adapter';
+import { lambdaContext } from '../../local/lambda-context';
 import { type LocalRota, startLocal } from '../../local/start';
 import { apiClient, createToken, TEST_OPERATOR_TOKEN } from '../support/auth';
 import { waitFor } from '../support/emulators';

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { lambdaContext } from '../../local/http-adapter';
+import { lambdaContext } from '../../local/lambda-context';
 
 /** A minimal API Gateway v2 event, as the HTTP API sends it. */
 export function apiEvent(
