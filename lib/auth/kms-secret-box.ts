@@ -23,6 +23,90 @@ export interface KmsSecretBoxOptions {
   now?: () => number;
 }
 
+const KMS_PREFIX = `${SEALED_PREFIX}kms:`;
+
+/**
+ * Decrypted data keys by the header that carries them encrypted, the least recently
+ * stored dropped first. An entry older than `ttlMs` is not given out.
+ */
+function dataKeyCache(size: number, ttlMs: number, now: () => number) {
+  const keys = new Map<string, { key: Buffer; at: number }>();
+  return {
+    get(header: string): Buffer | undefined {
+      const entry = keys.get(header);
+      return entry && now() - entry.at < ttlMs ? entry.key : undefined;
+    },
+    remember(header: string, key: Buffer): void {
+      keys.delete(header);
+      keys.set(header, { key, at: now() });
+      while (keys.size > size) {
+        const oldest = keys.keys().next().value;
+        if (oldest === undefined) break;
+        keys.delete(oldest);
+      }
+    },
+  };
+}
+
+type DataKeyCache = ReturnType<typeof dataKeyCache>;
+
+interface SealingKey {
+  key: Buffer;
+  /** The sealed-value header: the prefix and the KMS-encrypted data key. */
+  header: string;
+  at: number;
+  uses: number;
+}
+
+async function generateDataKey(
+  options: KmsSecretBoxOptions,
+  opened: DataKeyCache,
+  now: () => number,
+): Promise<SealingKey> {
+  const out = await options.client.send(
+    new GenerateDataKeyCommand({
+      KeyId: options.keyArn,
+      KeySpec: 'AES_256',
+      EncryptionContext: { ...SECRETS_ENCRYPTION_CONTEXT },
+    }),
+  );
+  if (!out.Plaintext || !out.CiphertextBlob) throw new Error('KMS GenerateDataKey returned no key');
+  const key = Buffer.from(out.Plaintext);
+  const header = `${KMS_PREFIX}${Buffer.from(out.CiphertextBlob).toString('base64url')}`;
+  // The sealing side can open what it sealed without asking KMS.
+  opened.remember(header, key);
+  return { key, header, at: now(), uses: 0 };
+}
+
+/**
+ * The data key new values are sealed with: one key for `ttlMs` or `maxUses` values,
+ * whichever comes first. Concurrent seals that find it spent share one GenerateDataKey.
+ */
+function sealingKeys(generate: () => Promise<SealingKey>, ttlMs: number, maxUses: number, now: () => number) {
+  let current: SealingKey | undefined;
+  let pending: Promise<SealingKey> | undefined;
+  return async (): Promise<SealingKey> => {
+    if (current && now() - current.at < ttlMs && current.uses < maxUses) return current;
+    pending ??= generate().finally(() => {
+      pending = undefined;
+    });
+    current = await pending;
+    return current;
+  };
+}
+
+async function decryptDataKey(options: KmsSecretBoxOptions, header: string): Promise<Buffer> {
+  const out = await options.client.send(
+    new DecryptCommand({
+      KeyId: options.keyArn,
+      CiphertextBlob: Buffer.from(header.slice(KMS_PREFIX.length), 'base64url'),
+      EncryptionContext: { ...SECRETS_ENCRYPTION_CONTEXT },
+    }),
+  );
+  if (!out.Plaintext) throw new Error('KMS Decrypt returned no key');
+  return Buffer.from(out.Plaintext);
+}
+
 /**
  * Envelope encryption: KMS issues an AES-256 data key, values are sealed locally with
  * AES-GCM, and the KMS-encrypted data key travels inside each sealed value. Data keys
@@ -32,78 +116,31 @@ export interface KmsSecretBoxOptions {
  */
 export function createKmsSecretBox(options: KmsSecretBoxOptions): SecretBox {
   const now = options.now ?? Date.now;
-  const ttl = options.dataKeyTtlMs ?? 5 * 60_000;
-  const maxUses = options.dataKeyMaxUses ?? 10_000;
-  const openSize = options.openCacheSize ?? 256;
-  const openTtl = options.openCacheTtlMs ?? 15 * 60_000;
-
-  let current: { key: Buffer; header: string; at: number; uses: number } | undefined;
-  let pending: Promise<NonNullable<typeof current>> | undefined;
-  const opened = new Map<string, { key: Buffer; at: number }>();
-
-  const remember = (header: string, key: Buffer) => {
-    opened.delete(header);
-    opened.set(header, { key, at: now() });
-    while (opened.size > openSize) {
-      const oldest = opened.keys().next().value;
-      if (oldest === undefined) break;
-      opened.delete(oldest);
-    }
-  };
-
-  const newDataKey = async () => {
-    const out = await options.client.send(
-      new GenerateDataKeyCommand({
-        KeyId: options.keyArn,
-        KeySpec: 'AES_256',
-        EncryptionContext: { ...SECRETS_ENCRYPTION_CONTEXT },
-      }),
-    );
-    if (!out.Plaintext || !out.CiphertextBlob) throw new Error('KMS GenerateDataKey returned no key');
-    const key = Buffer.from(out.Plaintext);
-    const header = `${SEALED_PREFIX}kms:${Buffer.from(out.CiphertextBlob).toString('base64url')}`;
-    // The sealing side can open what it sealed without asking KMS.
-    remember(header, key);
-    return { key, header, at: now(), uses: 0 };
-  };
-
-  const dataKey = async () => {
-    if (current && now() - current.at < ttl && current.uses < maxUses) return current;
-    pending ??= newDataKey().finally(() => {
-      pending = undefined;
-    });
-    current = await pending;
-    return current;
-  };
+  const opened = dataKeyCache(options.openCacheSize ?? 256, options.openCacheTtlMs ?? 15 * 60_000, now);
+  const sealingKey = sealingKeys(
+    () => generateDataKey(options, opened, now),
+    options.dataKeyTtlMs ?? 5 * 60_000,
+    options.dataKeyMaxUses ?? 10_000,
+    now,
+  );
 
   return {
     async seal(plain) {
-      const key = await dataKey();
+      const key = await sealingKey();
       key.uses++;
       return aesSeal(key.key, key.header, plain);
     },
 
     async open(sealed) {
       const parts = splitSealed(sealed);
-      const kmsPrefix = `${SEALED_PREFIX}kms:`;
-      if (!parts.header.startsWith(kmsPrefix)) {
+      if (!parts.header.startsWith(KMS_PREFIX)) {
         throw new SealedValueError('sealed value was not sealed with KMS');
       }
-      let entry = opened.get(parts.header);
-      if (!entry || now() - entry.at >= openTtl) {
-        const out = await options.client.send(
-          new DecryptCommand({
-            KeyId: options.keyArn,
-            CiphertextBlob: Buffer.from(parts.header.slice(kmsPrefix.length), 'base64url'),
-            EncryptionContext: { ...SECRETS_ENCRYPTION_CONTEXT },
-          }),
-        );
-        if (!out.Plaintext) throw new Error('KMS Decrypt returned no key');
-        remember(parts.header, Buffer.from(out.Plaintext));
-        entry = opened.get(parts.header);
-      }
-      if (!entry) throw new Error('data key cache lost its entry');
-      return aesOpen(entry.key, parts);
+      const cached = opened.get(parts.header);
+      if (cached) return aesOpen(cached, parts);
+      const key = await decryptDataKey(options, parts.header);
+      opened.remember(parts.header, key);
+      return aesOpen(key, parts);
     },
   };
 }

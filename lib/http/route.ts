@@ -29,6 +29,12 @@ export interface RouteDef extends RouteContract {
   readonly handler: (req: ApiRequest) => Promise<ApiResponse>;
 }
 
+/**
+ * One route of a route table, built over what the table's routes share (its services,
+ * its base path). A table is a list of these, and its factory only assembles them.
+ */
+export type RouteOf<Context> = (context: Context) => RouteDef;
+
 /** `{self, next?}` paging links. */
 export const pageLinksSchema = z.object({ self: z.string(), next: z.string().optional() });
 

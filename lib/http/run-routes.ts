@@ -5,7 +5,7 @@ import { parseOrThrow } from '../validation';
 import { pagingQuery } from './paging';
 import { param, queryOf } from './request';
 import { json, noContent } from './response';
-import { created, named, ok, type RouteDef } from './route';
+import { created, named, ok, type RouteDef, type RouteOf } from './route';
 import { logEventsSchema, runSchema, runsSchema } from './run-schemas';
 
 export const listRunsQuery = z.object({
@@ -38,87 +38,109 @@ export function toRunJson(run: Run, basePath: string): z.input<typeof runSchema>
   };
 }
 
+/** What every runs route shares: the system's base path and its scope of the RunService. */
+interface RunRoutesContext {
+  readonly basePath: string;
+  readonly runs: ScopedRunService;
+}
+
+type RunRoute = RouteOf<RunRoutesContext>;
+
+const listRuns: RunRoute = ({ basePath, runs }) => ({
+  method: 'GET',
+  path: `${basePath}/{id}/runs`,
+  summary: 'List runs, newest first',
+  query: listRunsQuery,
+  responses: ok('Runs', runsSchema),
+  handler: async (req) => {
+    const query = queryOf(req, listRunsQuery);
+    const taskID = param(req, 'id');
+    const list = await runs.list(req.access, taskID, {
+      after: query.after,
+      limit: query.limit,
+      afterTime: query.afterTime ? Date.parse(query.afterTime) : undefined,
+      beforeTime: query.beforeTime ? Date.parse(query.beforeTime) : undefined,
+    });
+    return json(200, {
+      runs: list.map((run) => toRunJson(run, basePath)),
+      links: { self: `${basePath}/${taskID}/runs`, task: `${basePath}/${taskID}` },
+    });
+  },
+});
+
+const runManually: RunRoute = ({ basePath, runs }) => ({
+  method: 'POST',
+  path: `${basePath}/{id}/runs`,
+  summary: 'Run now, or at scheduledFor',
+  body: named('RunManuallyRequest', runManuallyBody),
+  responses: created('The run', runSchema),
+  handler: async (req) => {
+    const body = req.body === undefined ? {} : parseOrThrow(runManuallyBody, req.body, 'invalid run request');
+    const run = await runs.runNow(req.access, param(req, 'id'), body.scheduledFor ?? undefined);
+    return json(201, toRunJson(run, basePath));
+  },
+});
+
+const getRun: RunRoute = ({ basePath, runs }) => ({
+  method: 'GET',
+  path: `${basePath}/{id}/runs/{runID}`,
+  summary: 'Get a run',
+  responses: ok('The run', runSchema),
+  handler: async (req) =>
+    json(200, toRunJson(await runs.get(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
+});
+
+const cancelRun: RunRoute = ({ basePath, runs }) => ({
+  method: 'DELETE',
+  path: `${basePath}/{id}/runs/{runID}`,
+  summary: 'Cancel a run, queued or running',
+  responses: { 204: { description: 'Canceled' } },
+  handler: async (req) => {
+    await runs.cancel(req.access, param(req, 'id'), param(req, 'runID'));
+    return noContent();
+  },
+});
+
+const retryRun: RunRoute = ({ basePath, runs }) => ({
+  method: 'POST',
+  path: `${basePath}/{id}/runs/{runID}/retry`,
+  summary: 'Retry a finished run',
+  responses: ok('The new run', runSchema),
+  handler: async (req) =>
+    json(200, toRunJson(await runs.retry(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
+});
+
+const runLogs: RunRoute = ({ basePath, runs }) => ({
+  method: 'GET',
+  path: `${basePath}/{id}/runs/{runID}/logs`,
+  summary: 'Logs of a run',
+  responses: ok('Log events', logEventsSchema),
+  handler: async (req) =>
+    json(200, { events: await runs.runLogs(req.access, param(req, 'id'), param(req, 'runID')) }),
+});
+
+const taskLogs: RunRoute = ({ basePath, runs }) => ({
+  method: 'GET',
+  path: `${basePath}/{id}/logs`,
+  summary: 'Logs of recent runs',
+  responses: ok('Log events', logEventsSchema),
+  handler: async (req) => json(200, { events: await runs.taskLogs(req.access, param(req, 'id')) }),
+});
+
+const RUN_ROUTES: readonly RunRoute[] = [
+  listRuns,
+  runManually,
+  getRun,
+  cancelRun,
+  retryRun,
+  runLogs,
+  taskLogs,
+];
+
 /**
  * The InfluxDB runs and logs routes under a system's base path. Every system whose
  * tasks have runs mounts the same routes on its own TaskService scope.
  */
 export function runRoutes(basePath: string, runs: ScopedRunService): RouteDef[] {
-  const base = `${basePath}/{id}`;
-  return [
-    {
-      method: 'GET',
-      path: `${base}/runs`,
-      summary: 'List runs, newest first',
-      query: listRunsQuery,
-      responses: ok('Runs', runsSchema),
-      handler: async (req) => {
-        const query = queryOf(req, listRunsQuery);
-        const taskID = param(req, 'id');
-        const list = await runs.list(req.access, taskID, {
-          after: query.after,
-          limit: query.limit,
-          afterTime: query.afterTime ? Date.parse(query.afterTime) : undefined,
-          beforeTime: query.beforeTime ? Date.parse(query.beforeTime) : undefined,
-        });
-        return json(200, {
-          runs: list.map((run) => toRunJson(run, basePath)),
-          links: { self: `${basePath}/${taskID}/runs`, task: `${basePath}/${taskID}` },
-        });
-      },
-    },
-    {
-      method: 'POST',
-      path: `${base}/runs`,
-      summary: 'Run now, or at scheduledFor',
-      body: named('RunManuallyRequest', runManuallyBody),
-      responses: created('The run', runSchema),
-      handler: async (req) => {
-        const body =
-          req.body === undefined ? {} : parseOrThrow(runManuallyBody, req.body, 'invalid run request');
-        const run = await runs.runNow(req.access, param(req, 'id'), body.scheduledFor ?? undefined);
-        return json(201, toRunJson(run, basePath));
-      },
-    },
-    {
-      method: 'GET',
-      path: `${base}/runs/{runID}`,
-      summary: 'Get a run',
-      responses: ok('The run', runSchema),
-      handler: async (req) =>
-        json(200, toRunJson(await runs.get(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
-    },
-    {
-      method: 'DELETE',
-      path: `${base}/runs/{runID}`,
-      summary: 'Cancel a run, queued or running',
-      responses: { 204: { description: 'Canceled' } },
-      handler: async (req) => {
-        await runs.cancel(req.access, param(req, 'id'), param(req, 'runID'));
-        return noContent();
-      },
-    },
-    {
-      method: 'POST',
-      path: `${base}/runs/{runID}/retry`,
-      summary: 'Retry a finished run',
-      responses: ok('The new run', runSchema),
-      handler: async (req) =>
-        json(200, toRunJson(await runs.retry(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
-    },
-    {
-      method: 'GET',
-      path: `${base}/runs/{runID}/logs`,
-      summary: 'Logs of a run',
-      responses: ok('Log events', logEventsSchema),
-      handler: async (req) =>
-        json(200, { events: await runs.runLogs(req.access, param(req, 'id'), param(req, 'runID')) }),
-    },
-    {
-      method: 'GET',
-      path: `${base}/logs`,
-      summary: 'Logs of recent runs',
-      responses: ok('Log events', logEventsSchema),
-      handler: async (req) => json(200, { events: await runs.taskLogs(req.access, param(req, 'id')) }),
-    },
-  ];
+  return RUN_ROUTES.map((route) => route({ basePath, runs }));
 }

@@ -129,22 +129,27 @@ interface Exchange {
   shown: string;
 }
 
+type ExchangeResponse = Omit<SafeResponse, 'url'>;
+
 async function exchange(
   ex: Exchange,
   policy: TargetPolicy,
   lookup: LookupAll | undefined,
-): Promise<Omit<SafeResponse, 'url'>> {
+): Promise<ExchangeResponse> {
   ex.signal.throwIfAborted();
   const hostname = ex.url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = portOf(ex.url);
   // Node connects to an IP literal without calling `lookup`, so literals are checked here.
   if (isIP(hostname)) await resolveTarget(hostname, policy, lookup, port);
+  return send(ex, requestOptions(ex, hostname, pinnedLookup(policy, lookup, port)));
+}
 
+function requestOptions(ex: Exchange, hostname: string, lookup: LookupFunction): https.RequestOptions {
   const headers = { ...ex.headers };
   // Rota frames every body itself, by length: never chunked, never the caller's count.
   if (ex.body !== undefined) headers['content-length'] = String(Buffer.byteLength(ex.body));
   const secure = ex.url.protocol === 'https:';
-  const requestOptions: https.RequestOptions = {
+  return {
     protocol: ex.url.protocol,
     hostname,
     port: ex.url.port || undefined,
@@ -153,13 +158,16 @@ async function exchange(
     headers,
     // A fresh connection per hop: a pooled socket would skip the check in `lookup`.
     agent: false,
-    lookup: pinnedLookup(policy, lookup, port),
+    lookup,
     ...(ex.url.username || ex.url.password
       ? { auth: `${decodeURIComponent(ex.url.username)}:${decodeURIComponent(ex.url.password)}` }
       : {}),
     ...(secure && !isIP(hostname) ? { servername: hostname } : {}),
   };
+}
 
+/** One request and its response, settled once: by the response, an error, or the signal. */
+function send(ex: Exchange, options: https.RequestOptions): Promise<ExchangeResponse> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (outcome: () => void) => {
@@ -170,7 +178,7 @@ async function exchange(
     };
     const fail = (error: unknown) => settle(() => reject(describeError(error, ex)));
 
-    const request = (secure ? https : http).request(requestOptions);
+    const request = (ex.url.protocol === 'https:' ? https : http).request(options);
     const onAbort = () => {
       fail(ex.signal.reason);
       request.destroy();
@@ -178,40 +186,54 @@ async function exchange(
     ex.signal.addEventListener('abort', onAbort, { once: true });
     // These listeners stay attached after settling, so a late socket error is never unhandled.
     request.on('error', fail);
-    request.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let truncated = false;
-      const finish = () =>
-        settle(() =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: flattenHeaders(res.headers),
-            body: Buffer.concat(chunks).toString('utf8'),
-            truncated,
-          }),
-        );
-      res.on('data', (chunk: Buffer) => {
-        if (settled) return;
-        const room = ex.maxBodyBytes - size;
-        if (chunk.length > room) {
-          chunks.push(chunk.subarray(0, room));
-          size += room;
-          truncated = true;
-          finish();
-          res.destroy();
-          return;
-        }
-        chunks.push(chunk);
-        size += chunk.length;
-      });
-      res.on('end', finish);
-      res.on('error', fail);
-      res.on('close', () => {
-        if (!res.complete) fail(new Error('connection closed before the response was complete'));
-      });
-    });
+    request.on('response', (res) =>
+      readResponse(res, ex.maxBodyBytes, {
+        settled: () => settled,
+        done: (response) => settle(() => resolve(response)),
+        fail,
+      }),
+    );
     request.end(ex.body);
+  });
+}
+
+interface ResponseSink {
+  /** True once the exchange has settled: later data is dropped. */
+  settled(): boolean;
+  done(response: ExchangeResponse): void;
+  fail(error: unknown): void;
+}
+
+/** Reads the body up to `maxBodyBytes`; a longer one is cut there, marked truncated, and its socket closed. */
+function readResponse(res: http.IncomingMessage, maxBodyBytes: number, sink: ResponseSink): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  const finish = () =>
+    sink.done({
+      status: res.statusCode ?? 0,
+      headers: flattenHeaders(res.headers),
+      body: Buffer.concat(chunks).toString('utf8'),
+      truncated,
+    });
+  res.on('data', (chunk: Buffer) => {
+    if (sink.settled()) return;
+    const room = maxBodyBytes - size;
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room));
+      size += room;
+      truncated = true;
+      finish();
+      res.destroy();
+      return;
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  });
+  res.on('end', finish);
+  res.on('error', sink.fail);
+  res.on('close', () => {
+    if (!res.complete) sink.fail(new Error('connection closed before the response was complete'));
   });
 }
 

@@ -16,10 +16,6 @@ import { nextRunAfter, scheduleCursorAt } from './next-run';
 import type { SystemDefinition } from './system-definition';
 
 /**
- * Who is calling. `orgID` undefined means the operator, who may act on any org;
- * otherwise every read and write is confined to that org.
- */
-/**
  * Caps an org's tasks over all systems (lib/auth/org-quota.ts implements it). Declared
  * here, where it is used, so the task core depends on no auth module.
  */
@@ -31,6 +27,10 @@ export interface TaskQuota {
   release(orgID: string): Promise<void>;
 }
 
+/**
+ * Who is calling. `orgID` undefined means the operator, who may act on any org;
+ * otherwise every read and write is confined to that org.
+ */
 export interface Access {
   orgID?: string | undefined;
 }
@@ -89,119 +89,194 @@ function logTaskChange(change: 'created' | 'updated' | 'deleted', task: Task): v
   });
 }
 
-export function createTaskService(deps: TaskServiceDeps) {
-  const now = deps.now ?? Date.now;
-  const newID = deps.newID ?? (() => ulid().toLowerCase());
-
-  function forSystem<M extends Record<string, unknown>>(system: SystemDefinition<M>): ScopedTaskService<M> {
-    type Typed = Task & { metadata: M };
-
-    const visible = (access: Access, task: Task | undefined): task is Typed =>
-      task !== undefined &&
-      task.type === system.type &&
-      (access.orgID === undefined || access.orgID === task.orgID);
-
-    const load = async (access: Access, id: string): Promise<Typed> => {
-      const task = await deps.tasks.get(id);
-      // Another type's or another org's task is indistinguishable from a missing one.
-      if (!visible(access, task)) throw new NotFoundError('task not found');
-      return task;
-    };
-
-    const checkMetadata = (metadata: unknown): M =>
-      parseOrThrow(system.metadata, metadata, 'invalid metadata');
-
-    return {
-      type: system.type,
-
-      async create(access, input) {
-        const definition = parseOrThrow(taskDefinitionSchema, input, 'invalid task');
-        if (access.orgID !== undefined && access.orgID !== definition.orgID) {
-          throw new ForbiddenError('orgID does not match the caller');
-        }
-        const metadata = checkMetadata(definition.metadata);
-        const at = now();
-        const stamp = new Date(at).toISOString();
-        const task: Typed = {
-          ...definition,
-          metadata,
-          id: newID(),
-          type: system.type,
-          description: definition.description ?? '',
-          status: definition.status ?? 'active',
-          catchUp: definition.catchUp ?? DEFAULT_CATCH_UP,
-          latestScheduled: scheduleCursorAt(definition, at),
-          createdAt: stamp,
-          updatedAt: stamp,
-          version: 1,
-          revision: 1,
-        };
-        task.nextRunAt = task.status === 'active' ? nextRunAfter(task) : undefined;
-        if (deps.quota && !(await deps.quota.acquire(task.orgID))) {
-          // 403, not 429: retrying will not help until the org deletes tasks.
-          throw new ForbiddenError(`org has reached its limit of ${deps.quota.limit} tasks`);
-        }
-        let created = false;
-        try {
-          created = await deps.tasks.create(task);
-        } finally {
-          if (!created) await deps.quota?.release(task.orgID);
-        }
-        if (!created) throw new ConflictError('task id already exists');
-        logTaskChange('created', task);
-        return task;
-      },
-
-      get: load,
-
-      async list(access, options) {
-        if (access.orgID !== undefined && access.orgID !== options.orgID) {
-          throw new ForbiddenError('orgID does not match the caller');
-        }
-        const page = await deps.tasks.list({ ...options, type: system.type });
-        return page as { tasks: Typed[]; more: boolean };
-      },
-
-      async update(access, id, input, ifVersion) {
-        const fixed =
-          typeof input === 'function' ? undefined : parseOrThrow(taskPatchSchema, input, 'invalid update');
-        for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
-          const current = await load(access, id);
-          if (ifVersion !== undefined && ifVersion !== current.version) {
-            throw new ConflictError(`task version is ${current.version}, not ${ifVersion}`);
-          }
-          const patch =
-            fixed ??
-            parseOrThrow(taskPatchSchema, (input as (task: Typed) => TaskPatch)(current), 'invalid update');
-          const next = applyPatch(current, patch, now());
-          next.metadata = checkMetadata(next.metadata);
-          const stored = await deps.tasks.replaceDefinition(next, current.version);
-          if (stored) {
-            logTaskChange('updated', stored);
-            return stored as Typed;
-          }
-          // The version moved under us (the scheduler advanced, or another update won).
-          // A pinned version is a lost race; otherwise re-read and re-apply the same patch.
-          if (ifVersion !== undefined)
-            throw new ConflictError('task was changed concurrently; read it again');
-        }
-        throw new ConflictError('task is being changed concurrently; try again');
-      },
-
-      async delete(access, id) {
-        const task = await load(access, id);
-        if (!(await deps.tasks.delete(id, system.type))) throw new NotFoundError('task not found');
-        await deps.quota?.release(task.orgID);
-        await deps.onTaskDeleted?.(task);
-        logTaskChange('deleted', task);
-      },
-    };
-  }
-
-  return { forSystem };
+/** What each operation of one system's TaskService scope works with. */
+interface SystemTasks<M extends Record<string, unknown>> {
+  readonly system: SystemDefinition<M>;
+  readonly tasks: TaskStore;
+  readonly now: () => number;
+  readonly newID: () => string;
+  readonly quota: TaskQuota | undefined;
+  readonly onTaskDeleted: ((task: Task) => Promise<void>) | undefined;
 }
 
-export type TaskService = ReturnType<typeof createTaskService>;
+type SystemTask<M> = Task & { metadata: M };
+
+function visible<M extends Record<string, unknown>>(
+  scope: SystemTasks<M>,
+  access: Access,
+  task: Task | undefined,
+): task is SystemTask<M> {
+  return (
+    task !== undefined &&
+    task.type === scope.system.type &&
+    (access.orgID === undefined || access.orgID === task.orgID)
+  );
+}
+
+async function loadTask<M extends Record<string, unknown>>(
+  scope: SystemTasks<M>,
+  access: Access,
+  id: string,
+): Promise<SystemTask<M>> {
+  const task = await scope.tasks.get(id);
+  // Another type's or another org's task is indistinguishable from a missing one.
+  if (!visible(scope, access, task)) throw new NotFoundError('task not found');
+  return task;
+}
+
+const checkMetadata = <M extends Record<string, unknown>>(scope: SystemTasks<M>, metadata: unknown): M =>
+  parseOrThrow(scope.system.metadata, metadata, 'invalid metadata');
+
+/** A new task of the system from a checked definition: defaults filled in, its schedule starting at `at`. */
+function newTask<M extends Record<string, unknown>>(
+  scope: SystemTasks<M>,
+  definition: TaskDefinition,
+  metadata: M,
+  at: number,
+): SystemTask<M> {
+  const stamp = new Date(at).toISOString();
+  const task: SystemTask<M> = {
+    ...definition,
+    metadata,
+    id: scope.newID(),
+    type: scope.system.type,
+    description: definition.description ?? '',
+    status: definition.status ?? 'active',
+    catchUp: definition.catchUp ?? DEFAULT_CATCH_UP,
+    latestScheduled: scheduleCursorAt(definition, at),
+    createdAt: stamp,
+    updatedAt: stamp,
+    version: 1,
+    revision: 1,
+  };
+  task.nextRunAt = task.status === 'active' ? nextRunAfter(task) : undefined;
+  return task;
+}
+
+/** Stores a new task within its org's quota; a create that does not happen gives the slot back. */
+async function insertWithinQuota(
+  scope: Pick<SystemTasks<Record<string, unknown>>, 'tasks' | 'quota'>,
+  task: Task,
+): Promise<void> {
+  if (scope.quota && !(await scope.quota.acquire(task.orgID))) {
+    // 403, not 429: retrying will not help until the org deletes tasks.
+    throw new ForbiddenError(`org has reached its limit of ${scope.quota.limit} tasks`);
+  }
+  let created = false;
+  try {
+    created = await scope.tasks.create(task);
+  } finally {
+    if (!created) await scope.quota?.release(task.orgID);
+  }
+  if (!created) throw new ConflictError('task id already exists');
+}
+
+async function createTask<M extends Record<string, unknown>>(
+  scope: SystemTasks<M>,
+  access: Access,
+  input: TaskDefinition,
+): Promise<SystemTask<M>> {
+  const definition = parseOrThrow(taskDefinitionSchema, input, 'invalid task');
+  if (access.orgID !== undefined && access.orgID !== definition.orgID) {
+    throw new ForbiddenError('orgID does not match the caller');
+  }
+  const metadata = checkMetadata(scope, definition.metadata);
+  const task = newTask(scope, definition, metadata, scope.now());
+  await insertWithinQuota(scope, task);
+  logTaskChange('created', task);
+  return task;
+}
+
+async function listTasks<M extends Record<string, unknown>>(
+  scope: SystemTasks<M>,
+  access: Access,
+  options: ListOptions,
+): Promise<{ tasks: SystemTask<M>[]; more: boolean }> {
+  if (access.orgID !== undefined && access.orgID !== options.orgID) {
+    throw new ForbiddenError('orgID does not match the caller');
+  }
+  const page = await scope.tasks.list({ ...options, type: scope.system.type });
+  return page as { tasks: SystemTask<M>[]; more: boolean };
+}
+
+type PatchInput<M> = TaskPatch | ((current: SystemTask<M>) => TaskPatch);
+
+/**
+ * An optimistic update: read, apply, write if the version is still the one read. A
+ * version that moved (the scheduler advanced, or another update won) is re-read and the
+ * same patch re-applied, unless the caller pinned a version.
+ */
+async function updateTask<M extends Record<string, unknown>>(
+  scope: SystemTasks<M>,
+  access: Access,
+  id: string,
+  input: PatchInput<M>,
+  ifVersion: number | undefined,
+): Promise<SystemTask<M>> {
+  const fixed =
+    typeof input === 'function' ? undefined : parseOrThrow(taskPatchSchema, input, 'invalid update');
+  for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+    const current = await loadTask(scope, access, id);
+    if (ifVersion !== undefined && ifVersion !== current.version) {
+      throw new ConflictError(`task version is ${current.version}, not ${ifVersion}`);
+    }
+    const patch =
+      fixed ??
+      parseOrThrow(taskPatchSchema, (input as (task: SystemTask<M>) => TaskPatch)(current), 'invalid update');
+    const next = applyPatch(current, patch, scope.now());
+    next.metadata = checkMetadata(scope, next.metadata);
+    const stored = await scope.tasks.replaceDefinition(next, current.version);
+    if (stored) {
+      logTaskChange('updated', stored);
+      return stored as SystemTask<M>;
+    }
+    // A pinned version is a lost race; otherwise re-read and re-apply the same patch.
+    if (ifVersion !== undefined) throw new ConflictError('task was changed concurrently; read it again');
+  }
+  throw new ConflictError('task is being changed concurrently; try again');
+}
+
+async function deleteTask<M extends Record<string, unknown>>(
+  scope: SystemTasks<M>,
+  access: Access,
+  id: string,
+): Promise<void> {
+  const task = await loadTask(scope, access, id);
+  if (!(await scope.tasks.delete(id, scope.system.type))) throw new NotFoundError('task not found');
+  await scope.quota?.release(task.orgID);
+  await scope.onTaskDeleted?.(task);
+  logTaskChange('deleted', task);
+}
+
+export interface TaskService {
+  forSystem<M extends Record<string, unknown>>(system: SystemDefinition<M>): ScopedTaskService<M>;
+}
+
+export function createTaskService(deps: TaskServiceDeps): TaskService {
+  const now = deps.now ?? Date.now;
+  const newID = deps.newID ?? (() => ulid().toLowerCase());
+  const forSystem = <M extends Record<string, unknown>>(
+    system: SystemDefinition<M>,
+  ): ScopedTaskService<M> => {
+    const scope: SystemTasks<M> = {
+      system,
+      tasks: deps.tasks,
+      now,
+      newID,
+      quota: deps.quota,
+      onTaskDeleted: deps.onTaskDeleted,
+    };
+    return {
+      type: system.type,
+      create: (access, definition) => createTask(scope, access, definition),
+      get: (access, id) => loadTask(scope, access, id),
+      list: (access, options) => listTasks(scope, access, options),
+      update: (access, id, patch, ifVersion) => updateTask(scope, access, id, patch, ifVersion),
+      delete: (access, id) => deleteTask(scope, access, id),
+    };
+  };
+  return { forSystem };
+}
 
 const SCHEDULE_FIELDS = ['every', 'cron', 'offset', 'timezone'] as const;
 

@@ -14,7 +14,7 @@ import { ConflictError, ForbiddenError, InvalidError, NotFoundError, Unauthorize
 import { pageLinks, pagingQuery } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
-import { created, deleted, named, ok, type RouteDef } from '../../http/route';
+import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
 import { authorizationSchema, authorizationsSchema } from './responses';
 
 export const AUTHORIZATIONS_BASE_PATH = '/api/v2/authorizations';
@@ -117,127 +117,159 @@ export interface AuthorizationRoutesDeps {
   newID?: () => string;
 }
 
+/** The org a request names (or the caller's), refused when the caller's token is another org's. */
+function orgInScope(caller: Caller, given: string | undefined): string {
+  const orgID = given ?? caller.orgID;
+  if (orgID === undefined) throw new InvalidError('orgID is required');
+  if (caller.orgID !== undefined && caller.orgID !== orgID) {
+    throw new ForbiddenError('orgID does not match the caller');
+  }
+  return orgID;
+}
+
+type PermissionBody = z.output<ReturnType<typeof permissionBody>>;
+
+/** The permissions a create asks for, each once; a permission on another org's resources is refused. */
+function requestedPermissions(bodies: readonly PermissionBody[], orgID: string): Permission[] {
+  const permissions: Permission[] = [];
+  for (const p of bodies) {
+    if (p.resource.orgID !== undefined && p.resource.orgID !== orgID) {
+      throw new InvalidError(`a permission's resource.orgID must be the authorization's org, ${orgID}`);
+    }
+    if (!permissions.some((q) => q.action === p.action && q.type === p.resource.type)) {
+      permissions.push({ action: p.action, type: p.resource.type });
+    }
+  }
+  return permissions;
+}
+
+/** What every authorizations route shares. */
+interface AuthorizationRoutesContext {
+  readonly store: AuthStore;
+  readonly createBody: ReturnType<typeof authorizationCreateBody>;
+  readonly now: () => number;
+  readonly newID: (() => string) | undefined;
+}
+
+type AuthorizationRoute = RouteOf<AuthorizationRoutesContext>;
+
+async function loadAuthorization(store: AuthStore, caller: Caller, id: string): Promise<Authorization> {
+  const authorization = await store.get(id);
+  // Another org's token is indistinguishable from a missing one.
+  if (!authorization || (caller.orgID !== undefined && caller.orgID !== authorization.orgID)) {
+    throw new NotFoundError('authorization not found');
+  }
+  return authorization;
+}
+
+const createAuthorization: AuthorizationRoute = ({ store, createBody, now, newID }) => ({
+  method: 'POST',
+  path: AUTHORIZATIONS_BASE_PATH,
+  summary: 'Create a token; the answer is the only place the token string appears',
+  body: named('AuthorizationPostRequest', createBody),
+  responses: created('The authorization, with its token', authorizationSchema),
+  handler: async (req) => {
+    const caller = callerOf(req);
+    const body = bodyOf(req, createBody, 'invalid authorization');
+    const orgID = orgInScope(caller, body.orgID);
+    const permissions = requestedPermissions(body.permissions, orgID);
+    requireHolds(caller, permissions, 'cannot grant');
+
+    const issued = issueToken(newID);
+    const stamp = new Date(now()).toISOString();
+    const authorization: Authorization = {
+      id: issued.id,
+      orgID,
+      status: body.status ?? 'active',
+      description: body.description ?? '',
+      permissions,
+      tokenHash: issued.tokenHash,
+      createdAt: stamp,
+      updatedAt: stamp,
+    };
+    if (!(await store.create(authorization))) throw new ConflictError('authorization id already exists');
+    return json(201, toAuthorizationJson(authorization, issued.token));
+  },
+});
+
+const listAuthorizations: AuthorizationRoute = ({ store }) => ({
+  method: 'GET',
+  path: AUTHORIZATIONS_BASE_PATH,
+  summary: "List an org's tokens (never the token strings)",
+  query: listAuthorizationsQuery,
+  responses: ok('Authorizations', authorizationsSchema),
+  handler: async (req) => {
+    const caller = callerOf(req);
+    const query = queryOf(req, listAuthorizationsQuery);
+    const orgID = orgInScope(caller, query.orgID ?? query.org);
+    const page = await store.list({ orgID, after: query.after, limit: query.limit });
+    return json(200, {
+      authorizations: page.authorizations.map((a) => toAuthorizationJson(a)),
+      links: pageLinks(
+        AUTHORIZATIONS_BASE_PATH,
+        { orgID, limit: query.limit },
+        page.authorizations.at(-1)?.id,
+        page.more,
+      ),
+    });
+  },
+});
+
+const getAuthorization: AuthorizationRoute = ({ store }) => ({
+  method: 'GET',
+  path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
+  summary: 'Get a token',
+  responses: ok('Authorization', authorizationSchema),
+  handler: async (req) =>
+    json(200, toAuthorizationJson(await loadAuthorization(store, callerOf(req), param(req, 'id')))),
+});
+
+const updateAuthorization: AuthorizationRoute = ({ store, now }) => ({
+  method: 'PATCH',
+  path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
+  summary: 'Activate or deactivate a token, or change its description',
+  body: named('AuthorizationUpdateRequest', authorizationUpdateBody),
+  responses: ok('The updated authorization', authorizationSchema),
+  handler: async (req) => {
+    const caller = callerOf(req);
+    const body = bodyOf(req, authorizationUpdateBody, 'invalid authorization update');
+    const current = await loadAuthorization(store, caller, param(req, 'id'));
+    requireHolds(caller, current.permissions, 'cannot change a token with');
+    const updated = await store.update(current.id, { ...body, updatedAt: new Date(now()).toISOString() });
+    if (!updated) throw new NotFoundError('authorization not found');
+    return json(200, toAuthorizationJson(updated));
+  },
+});
+
+const deleteAuthorization: AuthorizationRoute = ({ store }) => ({
+  method: 'DELETE',
+  path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
+  summary: 'Revoke a token',
+  responses: deleted,
+  handler: async (req) => {
+    const caller = callerOf(req);
+    const current = await loadAuthorization(store, caller, param(req, 'id'));
+    requireHolds(caller, current.permissions, 'cannot delete a token with');
+    if (!(await store.delete(current.id))) throw new NotFoundError('authorization not found');
+    return noContent();
+  },
+});
+
+const AUTHORIZATION_ROUTES: readonly AuthorizationRoute[] = [
+  createAuthorization,
+  listAuthorizations,
+  getAuthorization,
+  updateAuthorization,
+  deleteAuthorization,
+];
+
 /** `/api/v2/authorizations`: issue, list, read, (de)activate and revoke API tokens. */
 export function authorizationRoutes(deps: AuthorizationRoutesDeps): RouteDef[] {
-  const now = deps.now ?? Date.now;
-  const createBody = authorizationCreateBody(deps.resources);
-
-  const load = async (caller: Caller, id: string): Promise<Authorization> => {
-    const authorization = await deps.store.get(id);
-    // Another org's token is indistinguishable from a missing one.
-    if (!authorization || (caller.orgID !== undefined && caller.orgID !== authorization.orgID)) {
-      throw new NotFoundError('authorization not found');
-    }
-    return authorization;
+  const context: AuthorizationRoutesContext = {
+    store: deps.store,
+    createBody: authorizationCreateBody(deps.resources),
+    now: deps.now ?? Date.now,
+    newID: deps.newID,
   };
-
-  return [
-    {
-      method: 'POST',
-      path: AUTHORIZATIONS_BASE_PATH,
-      summary: 'Create a token; the answer is the only place the token string appears',
-      body: named('AuthorizationPostRequest', createBody),
-      responses: created('The authorization, with its token', authorizationSchema),
-      handler: async (req) => {
-        const caller = callerOf(req);
-        const body = bodyOf(req, createBody, 'invalid authorization');
-        const orgID = body.orgID ?? caller.orgID;
-        if (orgID === undefined) throw new InvalidError('orgID is required');
-        if (caller.orgID !== undefined && caller.orgID !== orgID) {
-          throw new ForbiddenError('orgID does not match the caller');
-        }
-        const permissions: Permission[] = [];
-        for (const p of body.permissions) {
-          if (p.resource.orgID !== undefined && p.resource.orgID !== orgID) {
-            throw new InvalidError(`a permission's resource.orgID must be the authorization's org, ${orgID}`);
-          }
-          if (!permissions.some((q) => q.action === p.action && q.type === p.resource.type)) {
-            permissions.push({ action: p.action, type: p.resource.type });
-          }
-        }
-        requireHolds(caller, permissions, 'cannot grant');
-
-        const issued = issueToken(deps.newID);
-        const stamp = new Date(now()).toISOString();
-        const authorization: Authorization = {
-          id: issued.id,
-          orgID,
-          status: body.status ?? 'active',
-          description: body.description ?? '',
-          permissions,
-          tokenHash: issued.tokenHash,
-          createdAt: stamp,
-          updatedAt: stamp,
-        };
-        if (!(await deps.store.create(authorization)))
-          throw new ConflictError('authorization id already exists');
-        return json(201, toAuthorizationJson(authorization, issued.token));
-      },
-    },
-    {
-      method: 'GET',
-      path: AUTHORIZATIONS_BASE_PATH,
-      summary: "List an org's tokens (never the token strings)",
-      query: listAuthorizationsQuery,
-      responses: ok('Authorizations', authorizationsSchema),
-      handler: async (req) => {
-        const caller = callerOf(req);
-        const query = queryOf(req, listAuthorizationsQuery);
-        const orgID = query.orgID ?? query.org ?? caller.orgID;
-        if (orgID === undefined) throw new InvalidError('orgID is required');
-        if (caller.orgID !== undefined && caller.orgID !== orgID) {
-          throw new ForbiddenError('orgID does not match the caller');
-        }
-        const page = await deps.store.list({ orgID, after: query.after, limit: query.limit });
-        return json(200, {
-          authorizations: page.authorizations.map((a) => toAuthorizationJson(a)),
-          links: pageLinks(
-            AUTHORIZATIONS_BASE_PATH,
-            { orgID, limit: query.limit },
-            page.authorizations.at(-1)?.id,
-            page.more,
-          ),
-        });
-      },
-    },
-    {
-      method: 'GET',
-      path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
-      summary: 'Get a token',
-      responses: ok('Authorization', authorizationSchema),
-      handler: async (req) => json(200, toAuthorizationJson(await load(callerOf(req), param(req, 'id')))),
-    },
-    {
-      method: 'PATCH',
-      path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
-      summary: 'Activate or deactivate a token, or change its description',
-      body: named('AuthorizationUpdateRequest', authorizationUpdateBody),
-      responses: ok('The updated authorization', authorizationSchema),
-      handler: async (req) => {
-        const caller = callerOf(req);
-        const body = bodyOf(req, authorizationUpdateBody, 'invalid authorization update');
-        const current = await load(caller, param(req, 'id'));
-        requireHolds(caller, current.permissions, 'cannot change a token with');
-        const updated = await deps.store.update(current.id, {
-          ...body,
-          updatedAt: new Date(now()).toISOString(),
-        });
-        if (!updated) throw new NotFoundError('authorization not found');
-        return json(200, toAuthorizationJson(updated));
-      },
-    },
-    {
-      method: 'DELETE',
-      path: `${AUTHORIZATIONS_BASE_PATH}/{id}`,
-      summary: 'Revoke a token',
-      responses: deleted,
-      handler: async (req) => {
-        const caller = callerOf(req);
-        const current = await load(caller, param(req, 'id'));
-        requireHolds(caller, current.permissions, 'cannot delete a token with');
-        if (!(await deps.store.delete(current.id))) throw new NotFoundError('authorization not found');
-        return noContent();
-      },
-    },
-  ];
+  return AUTHORIZATION_ROUTES.map((route) => route(context));
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { named, pageLinksSchema } from '../../http/route';
-import { runStatusSchema, taskStatusSchema } from '../../task/model';
+import { taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
 import { levelSchema, probeSchema, statusLevelSchema, tagsSchema, thresholdSchema } from './model';
 
 const optionalString = z.string().optional();
@@ -9,12 +9,7 @@ const optionalString = z.string().optional();
 export const checkSchema = named(
   'Check',
   z.object({
-    id: z.string(),
-    taskID: z.string(),
-    orgID: z.string(),
-    name: z.string(),
-    description: z.string(),
-    status: taskStatusSchema,
+    ...taskIdentityFields,
     type: z.enum(['threshold', 'deadman']),
     every: optionalString,
     offset: optionalString,
@@ -24,11 +19,7 @@ export const checkSchema = named(
     level: levelSchema.optional(),
     statusMessageTemplate: z.string(),
     tags: tagsSchema,
-    latestCompleted: optionalString,
-    lastRunStatus: runStatusSchema.optional(),
-    lastRunError: optionalString,
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    ...taskRunStateFields,
     links: z.object({ self: z.string(), statuses: z.string(), runs: z.string() }),
   }),
 );

@@ -2,6 +2,7 @@ import { openHeaders, type SecretBox, scrubber } from '../../auth/secrets';
 import type { TargetPolicy } from '../../net/address-policy';
 import { safeRequest } from '../../net/safe-http';
 import { parseDurationMs } from '../../schedule/duration';
+import type { Task } from '../../task/model';
 import { renderTemplate, valueAt } from '../shared/template';
 import type { Runner } from '../system';
 import { levelFor } from './evaluate';
@@ -58,21 +59,54 @@ async function probe(spec: Probe, policy: TargetPolicy, signal: AbortSignal): Pr
   }
 }
 
-/** A check run: probe, evaluate, write one status, remember the level for the next run. */
-export function createCheckRunner(deps: {
+export interface CheckRunnerDeps {
   statuses: StatusStore;
   policy: TargetPolicy;
-  /** Opens sealed probe credentials. @default the box the environment configures */
+  /** Opens sealed probe credentials. */
   secrets: SecretBox;
   now?: () => number;
-}): Runner<CheckMetadata> {
+}
+
+/**
+ * The level a probe result means: a deadman check fires once no probe has succeeded for
+ * `timeSince`; a threshold check grades the value, and a probe with no value is UNKNOWN.
+ */
+function levelOf(
+  check: CheckMetadata,
+  result: ProbeResult,
+  lastSuccessAt: string | undefined,
+  createdAt: string,
+  at: number,
+): Level {
+  if (check.kind === 'deadman') {
+    // Before the first success, the check's creation starts the clock.
+    const since = Date.parse(lastSuccessAt ?? createdAt);
+    return at - since > parseDurationMs(check.timeSince) ? check.level : 'OK';
+  }
+  return result.ok && result.value !== undefined ? levelFor(check.thresholds, result.value) : 'UNKNOWN';
+}
+
+/** A threshold check's failed probe says why; otherwise the check's template speaks. */
+function statusMessage(task: Task & { metadata: CheckMetadata }, level: Level, result: ProbeResult): string {
+  const check = task.metadata;
+  if (result.error && check.kind === 'threshold') return result.error;
+  return renderTemplate(check.statusMessageTemplate, {
+    check: { id: task.id, name: task.name },
+    level,
+    value: result.value ?? '',
+    tags: check.tags,
+    error: result.error ?? '',
+  });
+}
+
+/** A check run: probe, evaluate, write one status, remember the level for the next run. */
+export function createCheckRunner(deps: CheckRunnerDeps): Runner<CheckMetadata> {
   const now = deps.now ?? Date.now;
-  const box = deps.secrets;
   return async ({ task, run, signal, log: rawLog }) => {
     const check = task.metadata;
     const state = await deps.statuses.getState(task.id);
     const opened = check.probe.headers
-      ? await openHeaders(check.probe.headers, box)
+      ? await openHeaders(check.probe.headers, deps.secrets)
       : { headers: undefined, secrets: [] };
     // A probe error can quote what it sent: credentials never reach a status or a log.
     const scrub = scrubber(opened.secrets);
@@ -80,28 +114,9 @@ export function createCheckRunner(deps: {
     const raw = await probe({ ...check.probe, headers: opened.headers }, deps.policy, signal);
     const result = raw.error ? { ...raw, error: scrub(raw.error) } : raw;
     const at = now();
-
-    let level: Level;
     const lastSuccessAt = result.ok ? new Date(at).toISOString() : state.lastSuccessAt;
-    if (check.kind === 'deadman') {
-      // Before the first success, the check's creation starts the clock.
-      const since = Date.parse(lastSuccessAt ?? task.createdAt);
-      level = at - since > parseDurationMs(check.timeSince) ? check.level : 'OK';
-    } else {
-      level = result.ok && result.value !== undefined ? levelFor(check.thresholds, result.value) : 'UNKNOWN';
-    }
-
-    const context = {
-      check: { id: task.id, name: task.name },
-      level,
-      value: result.value ?? '',
-      tags: check.tags,
-      error: result.error ?? '',
-    };
-    const message =
-      result.error && check.kind === 'threshold'
-        ? result.error
-        : renderTemplate(check.statusMessageTemplate, context);
+    const level = levelOf(check, result, lastSuccessAt, task.createdAt, at);
+    const message = statusMessage(task, level, result);
     const stamp = new Date(at).toISOString();
     const status: CheckStatus = {
       time: stamp,
@@ -118,9 +133,8 @@ export function createCheckRunner(deps: {
     };
     await deps.statuses.write(task.orgID, status);
     await deps.statuses.setState(task.id, { lastLevel: level, lastSuccessAt });
-    log(
-      `status ${level}${state.lastLevel && state.lastLevel !== level ? ` (was ${state.lastLevel})` : ''}: ${message}`,
-    );
+    const was = state.lastLevel && state.lastLevel !== level ? ` (was ${state.lastLevel})` : '';
+    log(`status ${level}${was}: ${message}`);
     if (result.error) log(result.error);
   };
 }

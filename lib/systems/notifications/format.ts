@@ -23,69 +23,88 @@ const PAGERDUTY_SEVERITY: Record<string, string> = {
   UNKNOWN: 'error',
 };
 
+const JSON_CONTENT = { 'content-type': 'application/json' };
+
+type EndpointOf<T extends NotificationEndpoint['type']> = Extract<NotificationEndpoint, { type: T }>;
+
+/** A generic webhook: the notification as JSON, with the endpoint's headers and credentials. */
+function httpRequest(endpoint: EndpointOf<'http'>, n: Notification): OutgoingRequest {
+  const { status } = n;
+  const headers: Record<string, string> = { ...JSON_CONTENT, ...endpoint.headers };
+  if (endpoint.authMethod === 'basic') {
+    headers.authorization = `Basic ${Buffer.from(`${endpoint.username}:${endpoint.password}`).toString('base64')}`;
+  } else if (endpoint.authMethod === 'bearer') {
+    headers.authorization = `Bearer ${endpoint.token}`;
+  }
+  const body = {
+    ruleID: n.ruleID,
+    ruleName: n.ruleName,
+    checkID: status.checkID,
+    checkName: status.checkName,
+    level: status.level,
+    previousLevel: status.previousLevel,
+    message: n.message,
+    value: status.value,
+    time: status.time,
+    tags: status.tags,
+  };
+  return { url: endpoint.url, method: endpoint.method, headers, body: JSON.stringify(body) };
+}
+
+/** A Slack incoming webhook: the message as text, and as blocks with the level and where it came from. */
+function slackRequest(endpoint: EndpointOf<'slack'>, n: Notification): OutgoingRequest {
+  const { status } = n;
+  return {
+    url: endpoint.url,
+    method: 'POST',
+    headers: { ...JSON_CONTENT },
+    body: JSON.stringify({
+      text: n.message,
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text: `*${status.level}* ${n.message}` } },
+        {
+          type: 'context',
+          elements: [
+            { type: 'mrkdwn', text: `check ${status.checkName} · rule ${n.ruleName} · ${status.time}` },
+          ],
+        },
+      ],
+    }),
+  };
+}
+
+/** A PagerDuty Events v2 event. */
+function pagerDutyRequest(endpoint: EndpointOf<'pagerduty'>, n: Notification): OutgoingRequest {
+  const { status } = n;
+  return {
+    url: endpoint.url,
+    method: 'POST',
+    headers: { ...JSON_CONTENT },
+    body: JSON.stringify({
+      routing_key: endpoint.routingKey,
+      // OK resolves the incident that CRIT opened: the dedup key ties them together.
+      event_action: status.level === 'OK' ? 'resolve' : 'trigger',
+      dedup_key: `${n.ruleID}:${status.checkID}`,
+      ...(endpoint.clientURL ? { client_url: endpoint.clientURL } : {}),
+      payload: {
+        summary: n.message.slice(0, 1024),
+        source: status.checkName,
+        severity: PAGERDUTY_SEVERITY[status.level] ?? 'error',
+        timestamp: status.time,
+        custom_details: { value: status.value, previousLevel: status.previousLevel, tags: status.tags },
+      },
+    }),
+  };
+}
+
 /** One notification in the endpoint's own format: JSON for http, Slack blocks, or a PagerDuty Events v2 event. */
 export function formatNotification(endpoint: NotificationEndpoint, n: Notification): OutgoingRequest {
-  const { status } = n;
-  const json = { 'content-type': 'application/json' };
   switch (endpoint.type) {
-    case 'http': {
-      const headers: Record<string, string> = { ...json, ...endpoint.headers };
-      if (endpoint.authMethod === 'basic') {
-        headers.authorization = `Basic ${Buffer.from(`${endpoint.username}:${endpoint.password}`).toString('base64')}`;
-      } else if (endpoint.authMethod === 'bearer') {
-        headers.authorization = `Bearer ${endpoint.token}`;
-      }
-      const body = {
-        ruleID: n.ruleID,
-        ruleName: n.ruleName,
-        checkID: status.checkID,
-        checkName: status.checkName,
-        level: status.level,
-        previousLevel: status.previousLevel,
-        message: n.message,
-        value: status.value,
-        time: status.time,
-        tags: status.tags,
-      };
-      return { url: endpoint.url, method: endpoint.method, headers, body: JSON.stringify(body) };
-    }
+    case 'http':
+      return httpRequest(endpoint, n);
     case 'slack':
-      return {
-        url: endpoint.url,
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify({
-          text: n.message,
-          blocks: [
-            { type: 'section', text: { type: 'mrkdwn', text: `*${status.level}* ${n.message}` } },
-            {
-              type: 'context',
-              elements: [
-                { type: 'mrkdwn', text: `check ${status.checkName} · rule ${n.ruleName} · ${status.time}` },
-              ],
-            },
-          ],
-        }),
-      };
+      return slackRequest(endpoint, n);
     case 'pagerduty':
-      return {
-        url: endpoint.url,
-        method: 'POST',
-        headers: json,
-        body: JSON.stringify({
-          routing_key: endpoint.routingKey,
-          // OK resolves the incident that CRIT opened: the dedup key ties them together.
-          event_action: status.level === 'OK' ? 'resolve' : 'trigger',
-          dedup_key: `${n.ruleID}:${status.checkID}`,
-          ...(endpoint.clientURL ? { client_url: endpoint.clientURL } : {}),
-          payload: {
-            summary: n.message.slice(0, 1024),
-            source: status.checkName,
-            severity: PAGERDUTY_SEVERITY[status.level] ?? 'error',
-            timestamp: status.time,
-            custom_details: { value: status.value, previousLevel: status.previousLevel, tags: status.tags },
-          },
-        }),
-      };
+      return pagerDutyRequest(endpoint, n);
   }
 }

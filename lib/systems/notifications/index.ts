@@ -3,9 +3,10 @@ import { TASK_STORE } from '../../store/task-store';
 import { STATUS_STORE } from '../checks/status-store';
 import { type ApiServices, MANAGES_TASKS, type RunnerServices } from '../services';
 import { defineSystemModule, engine } from '../system';
+import { ENDPOINTS_BASE_PATH, endpointRoutes } from './endpoint-http';
 import { ENDPOINT_STORE } from './endpoint-store';
-import { ENDPOINTS_BASE_PATH, endpointRoutes, RULES_BASE_PATH, ruleRoutes } from './http';
 import { NOTIFICATION_LOG_STORE } from './log-store';
+import { RULES_BASE_PATH, ruleRoutes } from './rule-http';
 import { notificationRulesSystem } from './rule-model';
 import { createRuleRunner } from './rule-runner';
 

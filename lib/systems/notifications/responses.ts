@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { named, pageLinksSchema } from '../../http/route';
-import { runStatusSchema, taskStatusSchema } from '../../task/model';
+import { taskStatusSchema } from '../../task/model';
+import { taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
 import { statusRuleSchema, tagRuleSchema } from './rule-model';
 
 const optionalString = z.string().optional();
@@ -8,12 +9,7 @@ const optionalString = z.string().optional();
 export const ruleSchema = named(
   'NotificationRule',
   z.object({
-    id: z.string(),
-    taskID: z.string(),
-    orgID: z.string(),
-    name: z.string(),
-    description: z.string(),
-    status: taskStatusSchema,
+    ...taskIdentityFields,
     /** The endpoint's type (absent in lists and after updates, which do not read the endpoint). */
     type: optionalString,
     every: optionalString,
@@ -22,11 +18,7 @@ export const ruleSchema = named(
     statusRules: z.array(statusRuleSchema),
     tagRules: z.array(tagRuleSchema).optional(),
     messageTemplate: optionalString,
-    latestCompleted: optionalString,
-    lastRunStatus: runStatusSchema.optional(),
-    lastRunError: optionalString,
-    createdAt: z.string(),
-    updatedAt: z.string(),
+    ...taskRunStateFields,
     links: z.object({ self: z.string(), log: z.string(), runs: z.string() }),
   }),
 );

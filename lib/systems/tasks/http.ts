@@ -4,7 +4,7 @@ import { ForbiddenError, InvalidError } from '../../errors';
 import { pageLinks } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
-import { created, deleted, named, ok, type RouteDef } from '../../http/route';
+import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import { awsScope, checkAwsTarget } from '../../runners/aws-resources';
 import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
@@ -203,104 +203,119 @@ function ifMatchVersion(req: ApiRequest): number | undefined {
 
 const etag = (task: Task) => ({ etag: `"${task.version}"` });
 
+/** A literal forbidden address is refused at once; hostnames are checked again when each run connects. */
+function checkTarget(target: TaskMetadata['target'] | undefined, policy: TargetPolicy): void {
+  if (target === undefined) return;
+  if (target.kind === 'http') {
+    checkTargetUrl(target.url, policy);
+    return;
+  }
+  if (!policy.awsRegion) throw new InvalidError('AWS targets are not enabled in this deployment');
+  checkAwsTarget(target, awsScope(policy.awsRegion, policy.ownQueueUrls), 'target.');
+}
+
+/** What every tasks route shares. */
+interface TaskRoutesContext {
+  readonly tasks: ScopedTaskService<TaskMetadata>;
+  readonly policy: TargetPolicy;
+  readonly secrets: SecretBox;
+}
+
+type TaskRoute = RouteOf<TaskRoutesContext>;
+
+const createTask: TaskRoute = ({ tasks, policy, secrets }) => ({
+  method: 'POST',
+  path: TASKS_BASE_PATH,
+  summary: 'Create a task',
+  body: named('TaskCreateRequest', taskCreateBody),
+  responses: created('The created task', taskSchema),
+  handler: async (req) => {
+    const body = bodyOf(req, taskCreateBody, 'invalid task');
+    checkTarget(body.target, policy);
+    const definition = toDefinition(body, req.access.orgID);
+    // Checked before sealing, so a stranger to the org cannot make KMS calls on its behalf.
+    if (req.access.orgID !== undefined && req.access.orgID !== definition.orgID) {
+      throw new ForbiddenError('orgID does not match the caller');
+    }
+    const task = await tasks.create(req.access, {
+      ...definition,
+      metadata: { ...definition.metadata, target: await sealTarget(body.target, secrets) },
+    });
+    return json(201, toTaskJson(task), etag(task));
+  },
+});
+
+const listTasks: TaskRoute = ({ tasks }) => ({
+  method: 'GET',
+  path: TASKS_BASE_PATH,
+  summary: 'List tasks',
+  query: listTasksQuery,
+  responses: ok('Tasks', tasksSchema),
+  handler: async (req) => {
+    const query = queryOf(req, listTasksQuery);
+    const orgID = query.orgID ?? query.org ?? req.access.orgID;
+    if (!orgID) throw new InvalidError('orgID is required');
+    const page = await tasks.list(req.access, { ...query, orgID });
+    const linkQuery = { orgID, limit: query.limit, name: query.name, status: query.status };
+    return json(200, {
+      tasks: page.tasks.map(toTaskJson),
+      links: pageLinks(TASKS_BASE_PATH, linkQuery, page.tasks.at(-1)?.id, page.more),
+    });
+  },
+});
+
+const getTask: TaskRoute = ({ tasks }) => ({
+  method: 'GET',
+  path: `${TASKS_BASE_PATH}/{id}`,
+  summary: 'Get a task',
+  responses: ok('Task', taskSchema),
+  handler: async (req) => {
+    const task = await tasks.get(req.access, param(req, 'id'));
+    return json(200, toTaskJson(task), etag(task));
+  },
+});
+
+const updateTask: TaskRoute = ({ tasks, policy, secrets }) => ({
+  method: 'PATCH',
+  path: `${TASKS_BASE_PATH}/{id}`,
+  summary: 'Update a task',
+  body: named('TaskUpdateRequest', taskUpdateBody),
+  responses: ok('The updated task', taskSchema),
+  handler: async (req) => {
+    const body = bodyOf(req, taskUpdateBody, 'invalid update');
+    checkTarget(body.target, policy);
+    const id = param(req, 'id');
+    // Sealing is async and needs the stored target only for headers sent back redacted.
+    const sealed =
+      body.target === undefined
+        ? body
+        : {
+            ...body,
+            target: await sealTarget(body.target, secrets, (await tasks.get(req.access, id)).metadata.target),
+          };
+    const task = await tasks.update(req.access, id, toPatch(sealed), ifMatchVersion(req));
+    return json(200, toTaskJson(task), etag(task));
+  },
+});
+
+const deleteTask: TaskRoute = ({ tasks }) => ({
+  method: 'DELETE',
+  path: `${TASKS_BASE_PATH}/{id}`,
+  summary: 'Delete a task',
+  responses: deleted,
+  handler: async (req) => {
+    await tasks.delete(req.access, param(req, 'id'));
+    return noContent();
+  },
+});
+
+const TASK_ROUTES: readonly TaskRoute[] = [createTask, listTasks, getTask, updateTask, deleteTask];
+
 /** The user-task system's HTTP translation: one route, one TaskService call, one response shape. */
 export function taskRoutes(
   tasks: ScopedTaskService<TaskMetadata>,
   policy: TargetPolicy,
   secrets: SecretBox,
 ): RouteDef[] {
-  // A literal forbidden address is refused at once; hostnames are checked again when each run connects.
-  const checkTarget = (target: TaskMetadata['target'] | undefined) => {
-    if (target === undefined) return;
-    if (target.kind === 'http') return checkTargetUrl(target.url, policy);
-    if (!policy.awsRegion) throw new InvalidError('AWS targets are not enabled in this deployment');
-    checkAwsTarget(target, awsScope(policy.awsRegion, policy.ownQueueUrls), 'target.');
-  };
-  return [
-    {
-      method: 'POST',
-      path: TASKS_BASE_PATH,
-      summary: 'Create a task',
-      body: named('TaskCreateRequest', taskCreateBody),
-      responses: created('The created task', taskSchema),
-      handler: async (req) => {
-        const body = bodyOf(req, taskCreateBody, 'invalid task');
-        checkTarget(body.target);
-        const definition = toDefinition(body, req.access.orgID);
-        // Checked before sealing, so a stranger to the org cannot make KMS calls on its behalf.
-        if (req.access.orgID !== undefined && req.access.orgID !== definition.orgID) {
-          throw new ForbiddenError('orgID does not match the caller');
-        }
-        const task = await tasks.create(req.access, {
-          ...definition,
-          metadata: { ...definition.metadata, target: await sealTarget(body.target, secrets) },
-        });
-        return json(201, toTaskJson(task), etag(task));
-      },
-    },
-    {
-      method: 'GET',
-      path: TASKS_BASE_PATH,
-      summary: 'List tasks',
-      query: listTasksQuery,
-      responses: ok('Tasks', tasksSchema),
-      handler: async (req) => {
-        const query = queryOf(req, listTasksQuery);
-        const orgID = query.orgID ?? query.org ?? req.access.orgID;
-        if (!orgID) throw new InvalidError('orgID is required');
-        const page = await tasks.list(req.access, { ...query, orgID });
-        const linkQuery = { orgID, limit: query.limit, name: query.name, status: query.status };
-        return json(200, {
-          tasks: page.tasks.map(toTaskJson),
-          links: pageLinks(TASKS_BASE_PATH, linkQuery, page.tasks.at(-1)?.id, page.more),
-        });
-      },
-    },
-    {
-      method: 'GET',
-      path: `${TASKS_BASE_PATH}/{id}`,
-      summary: 'Get a task',
-      responses: ok('Task', taskSchema),
-      handler: async (req) => {
-        const task = await tasks.get(req.access, param(req, 'id'));
-        return json(200, toTaskJson(task), etag(task));
-      },
-    },
-    {
-      method: 'PATCH',
-      path: `${TASKS_BASE_PATH}/{id}`,
-      summary: 'Update a task',
-      body: named('TaskUpdateRequest', taskUpdateBody),
-      responses: ok('The updated task', taskSchema),
-      handler: async (req) => {
-        const body = bodyOf(req, taskUpdateBody, 'invalid update');
-        checkTarget(body.target);
-        const id = param(req, 'id');
-        // Sealing is async and needs the stored target only for headers sent back redacted.
-        const sealed =
-          body.target === undefined
-            ? body
-            : {
-                ...body,
-                target: await sealTarget(
-                  body.target,
-                  secrets,
-                  (await tasks.get(req.access, id)).metadata.target,
-                ),
-              };
-        const task = await tasks.update(req.access, id, toPatch(sealed), ifMatchVersion(req));
-        return json(200, toTaskJson(task), etag(task));
-      },
-    },
-    {
-      method: 'DELETE',
-      path: `${TASKS_BASE_PATH}/{id}`,
-      summary: 'Delete a task',
-      responses: deleted,
-      handler: async (req) => {
-        await tasks.delete(req.access, param(req, 'id'));
-        return noContent();
-      },
-    },
-  ];
+  return TASK_ROUTES.map((route) => route({ tasks, policy, secrets }));
 }
