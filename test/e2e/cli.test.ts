@@ -328,4 +328,31 @@ describe('rota CLI against local mode', () => {
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/^Error: unknown command 'frobnicate'/);
   });
+
+  it("adds the HTTP status to an answer without a code, API Gateway's own shape", async () => {
+    // Stands in for API Gateway, whose throttle and 404 answers are a bare {"message"}.
+    const gateway = createServer((req, res) => {
+      const throttled = req.url?.startsWith('/api/v2/tasks?');
+      res
+        .writeHead(throttled ? 429 : 404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: throttled ? 'Too Many Requests' : 'Not Found' }));
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const host = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      const gatewayEnv = { ROTA_HOST: host, ROTA_TOKEN: TOKEN };
+      expect(await rotaWith(gatewayEnv, ['task', 'list', '--org', ORG])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'Error: Too Many Requests (HTTP 429)\n',
+      });
+      expect(await rotaWith(gatewayEnv, ['task', 'find', '--id', 'x'])).toMatchObject({
+        code: 1,
+        stderr: 'Error: Not Found (HTTP 404)\n',
+      });
+    } finally {
+      gateway.closeAllConnections();
+      await new Promise((resolve) => gateway.close(resolve));
+    }
+  });
 });
