@@ -1,7 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { createClient, type LogEvent, RotaApiError, type RotaClient, type Run, type Task } from './client';
 import { duration, table } from './output';
+
+/** The checkout's version: the CLI ships with the API it drives. */
+export const CLI_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /**
  * `rota`: the task commands of `influx task`, against Rota's HTTP API (local mode or a
@@ -10,6 +16,7 @@ import { duration, table } from './output';
 export function buildProgram(): Command {
   const program = new Command('rota')
     .description("Rota's command line: tasks, runs and their logs, over Rota's HTTP API")
+    .version(CLI_VERSION, '-V, --version', 'print the version')
     .addOption(
       new Option('--host <url>', 'Rota API base URL').env('ROTA_HOST').default('http://127.0.0.1:8080'),
     )

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -97,6 +97,17 @@ describe('rota CLI against local mode', () => {
     const log = await cli('task', 'log', 'list', '--help');
     expect(log.stdout).toContain('--follow');
     expect(log.code).toBe(0);
+  });
+
+  it('--version and -V print the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROTA_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      expect(await cli(flag)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+    expect((await cli('--help')).stdout).toMatch(/-V, --version\s+print the version/);
   });
 
   it('task create: from flags (every and cron), a JSON file and a Flux script; the table has headers', async () => {
