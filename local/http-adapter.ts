@@ -18,6 +18,8 @@ export type HttpHandler = (
 /** Routes a path prefix to one system's handler, as API Gateway's route groups do. */
 export interface Mount {
   prefix: string;
+  /** The function's name in the construct (`tasks-api`); its Lambda context says `rota-<fn>`. */
+  fn: string;
   handler: HttpHandler;
 }
 
@@ -56,7 +58,7 @@ export function createHttpAdapter(mounts: readonly Mount[], auth?: AdapterAuth) 
       if (!decision.isAuthorized) return send(res, 403, { code: 'forbidden', message: 'forbidden' });
       (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: decision.context ?? {} };
     }
-    const result = await mount.handler(event, lambdaContext(`rota-${mount.prefix}`));
+    const result = await mount.handler(event, lambdaContext(`rota-${mount.fn}`));
     res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
     res.end(result.body ?? '');
   };
