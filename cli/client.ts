@@ -31,7 +31,8 @@ export interface Task {
   nextRunAt?: string;
   lastRunStatus?: string;
   latestCompleted?: string;
-  target?: { kind: string; url?: string };
+  /** HTTP targets carry more (method, headers with credentials as `<redacted>`, body). */
+  target?: { kind: string; url?: string; method?: string; [field: string]: unknown };
   [field: string]: unknown;
 }
 

@@ -213,6 +213,56 @@ describe('rota CLI against local mode', () => {
     expect(table.stdout).toMatch(/from-flux\s+active\s+every 5m/);
   });
 
+  it("task update: a new URL or method keeps the target's headers and body", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rota-cli-')), 'secret.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'with-secret',
+        every: '1h',
+        status: 'inactive',
+        target: {
+          kind: 'http',
+          url: `${target.url}/secret`,
+          method: 'PUT',
+          headers: { Authorization: 'Bearer cli-secret' },
+          body: '{"n":1}',
+        },
+      }),
+    );
+    const made = await json<{ id: string }>('task', 'create', '--org', ORG, '--file', file);
+    try {
+      const kept = { headers: { Authorization: '<redacted>' }, body: '{"n":1}' };
+      const moved = await json<{ target: unknown }>(
+        'task',
+        'update',
+        '--id',
+        made.id,
+        '--url',
+        `${target.url}/secret-moved`,
+      );
+      expect(moved.target).toEqual({
+        kind: 'http',
+        url: `${target.url}/secret-moved`,
+        method: 'PUT',
+        ...kept,
+      });
+      const method = await json<{ target: unknown }>('task', 'update', '--id', made.id, '--method', 'POST');
+      expect(method.target).toEqual({
+        kind: 'http',
+        url: `${target.url}/secret-moved`,
+        method: 'POST',
+        ...kept,
+      });
+      // To another origin the stored credential does not follow: the API says to send it again.
+      const elsewhere = await cli('task', 'update', '--id', made.id, '--url', 'http://localhost:1/x');
+      expect(elsewhere.code).toBe(1);
+      expect(elsewhere.stderr).toMatch(/^Error: .*origin changed/);
+    } finally {
+      await cli('task', 'delete', '--id', made.id);
+    }
+  });
+
   it('task run, task run list, task log list (task and run, with --follow), retry and cancel', async () => {
     const started = await json<{ id: string; status: string }>('task', 'run', '--id', ids.slow ?? '');
     expect(started.status).toBe('scheduled');
