@@ -31,7 +31,8 @@ export interface Task {
   nextRunAt?: string;
   lastRunStatus?: string;
   latestCompleted?: string;
-  target?: { kind: string; url?: string };
+  /** HTTP targets carry more (method, headers with credentials as `<redacted>`, body). */
+  target?: { kind: string; url?: string; method?: string; [field: string]: unknown };
   [field: string]: unknown;
 }
 
@@ -86,14 +87,7 @@ export function createClient(options: ClientOptions) {
     }
     const text = await response.text();
     const parsed = text ? safeJson(text) : undefined;
-    if (!response.ok) {
-      const body = parsed as Partial<ApiErrorBody> | undefined;
-      throw new RotaApiError(
-        body?.message ?? `${method} ${path} answered ${response.status}`,
-        response.status,
-        body?.code,
-      );
-    }
+    if (!response.ok) throw errorOf(parsed, response.status, `${method} ${path}`);
     return parsed as T;
   }
 
@@ -119,6 +113,17 @@ export function createClient(options: ClientOptions) {
 }
 
 export type RotaClient = ReturnType<typeof createClient>;
+
+/**
+ * Rota's own errors carry a `code`; a bare `{message}` is API Gateway's own answer
+ * (throttling, no route, a failed function), which reads better with its status.
+ */
+function errorOf(parsed: unknown, status: number, request: string): RotaApiError {
+  const body = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<ApiErrorBody>;
+  if (typeof body.message !== 'string') return new RotaApiError(`${request} answered ${status}`, status);
+  if (typeof body.code === 'string') return new RotaApiError(body.message, status, body.code);
+  return new RotaApiError(`${body.message} (HTTP ${status})`, status);
+}
 
 function safeJson(text: string): unknown {
   try {

@@ -1,7 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { createClient, type LogEvent, RotaApiError, type RotaClient, type Run, type Task } from './client';
 import { duration, table } from './output';
+
+/** The checkout's version: the CLI ships with the API it drives. */
+export const CLI_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /**
  * `rota`: the task commands of `influx task`, against Rota's HTTP API (local mode or a
@@ -10,6 +16,7 @@ import { duration, table } from './output';
 export function buildProgram(): Command {
   const program = new Command('rota')
     .description("Rota's command line: tasks, runs and their logs, over Rota's HTTP API")
+    .version(CLI_VERSION, '-V, --version', 'print the version')
     .addOption(
       new Option('--host <url>', 'Rota API base URL').env('ROTA_HOST').default('http://127.0.0.1:8080'),
     )
@@ -80,13 +87,16 @@ export function buildProgram(): Command {
     .option('--timezone <zone>', 'IANA time zone for the cron schedule')
     .option('--flux <script>', 'a new Flux script')
     .option('--url <url>', 'new HTTP target URL')
-    .option('--method <method>', 'HTTP method for --url', 'POST')
+    .option('--method <method>', 'new HTTP method (with or without --url)')
     .option('--file <path>', 'a JSON patch document (as PATCH /api/v2/tasks/{id} takes)')
     .action(async (opts, cmd: Command) => {
+      const api = client(cmd);
       const patch = opts.file ? await readJson(opts.file) : updateBody(opts);
+      if (!opts.file && (opts.url !== undefined || opts.method !== undefined))
+        patch.target = targetUpdate((await api.findTask(opts.id)).target, opts);
       if (Object.keys(patch).length === 0)
         throw new RotaApiError('nothing to update: give --status, --every, --cron, --url, --name or --file');
-      printTasks(cmd, [await client(cmd).updateTask(opts.id, patch)]);
+      printTasks(cmd, [await api.updateTask(opts.id, patch)]);
     });
 
   task
@@ -237,8 +247,25 @@ function updateBody(opts: Omit<TaskFlags, 'org' | 'file'>): Record<string, unkno
   const patch: Record<string, unknown> = {};
   for (const field of ['status', 'name', 'description', 'every', 'cron', 'timezone', 'flux'] as const)
     if (opts[field] !== undefined) patch[field] = opts[field];
-  if (opts.url) patch.target = { kind: 'http', url: opts.url, method: opts.method };
   return patch;
+}
+
+/**
+ * A PATCH replaces the target: a new URL or method goes over the stored HTTP target, so
+ * its headers and body stay (credentials come back `<redacted>`, which keeps the stored
+ * value while the URL keeps its origin; the API says so when it moved).
+ */
+function targetUpdate(
+  current: Task['target'],
+  opts: { url?: string; method?: string },
+): Record<string, unknown> {
+  if (current?.kind === 'http')
+    return { ...current, ...(opts.url && { url: opts.url }), ...(opts.method && { method: opts.method }) };
+  if (!opts.url)
+    throw new RotaApiError(
+      `the task's target is ${current?.kind ?? 'missing'}: --method needs an HTTP target (give --url)`,
+    );
+  return { kind: 'http', url: opts.url, method: opts.method ?? 'POST' };
 }
 
 async function readJson(path: string): Promise<Record<string, unknown>> {

@@ -15,7 +15,8 @@ export interface Task {
   nextRunAt?: string;
   lastRunStatus?: string;
   lastRunError?: string;
-  target?: { kind: string; url?: string; method?: string };
+  /** HTTP targets carry more (headers, with credentials as `<redacted>`; a body). */
+  target?: { kind: string; url?: string; method?: string; [field: string]: unknown };
 }
 
 export interface Run {

@@ -330,6 +330,8 @@ interface FormState {
   url: string;
   method: string;
   status: 'active' | 'inactive';
+  /** The task's target as loaded, when editing. */
+  stored?: Task['target'];
 }
 
 function formOf(task: Task | undefined): FormState {
@@ -343,7 +345,22 @@ function formOf(task: Task | undefined): FormState {
     url: task?.target?.url ?? '',
     method: task?.target?.method ?? 'POST',
     status: task?.status ?? 'active',
+    stored: task?.target,
   };
+}
+
+/**
+ * The target to send. Creating: a new HTTP target. Editing: nothing unless the URL or
+ * the method changed, and then over the stored target, so its headers and body stay
+ * (a credential comes back `<redacted>`, which keeps the stored value while the URL
+ * keeps its origin). The form edits HTTP targets only; another kind stays as it is.
+ */
+function targetPatch(form: FormState): { target?: Record<string, unknown> } {
+  const { stored } = form;
+  if (!stored) return { target: { kind: 'http', url: form.url, method: form.method } };
+  if (stored.kind !== 'http') return {};
+  if (stored.url === form.url && (stored.method ?? 'POST') === form.method) return {};
+  return { target: { ...stored, url: form.url, method: form.method } };
 }
 
 function TaskForm({ client, org, id }: { client: Api; org: string; id?: string }) {
@@ -368,7 +385,7 @@ function TaskForm({ client, org, id }: { client: Api; org: string; id?: string }
       status: form.status,
       ...(form.kind === 'every' ? { every: form.every } : { cron: form.cron }),
       ...(form.kind === 'cron' && form.timezone ? { timezone: form.timezone } : {}),
-      target: { kind: 'http', url: form.url, method: form.method },
+      ...targetPatch(form),
     };
     try {
       const task = id ? await client.updateTask(id, body) : await client.createTask({ ...body, orgID: org });
@@ -444,18 +461,27 @@ function TaskForm({ client, org, id }: { client: Api; org: string; id?: string }
             </>
           )}
         </fieldset>
-        <label>
-          Target URL
-          <input name="url" type="url" required value={form.url} onInput={set('url')} />
-        </label>
-        <label>
-          Method
-          <select name="method" value={form.method} onChange={set('method')}>
-            {['POST', 'GET', 'PUT', 'PATCH', 'DELETE'].map((m) => (
-              <option key={m}>{m}</option>
-            ))}
-          </select>
-        </label>
+        {form.stored && form.stored.kind !== 'http' ? (
+          <p>
+            Target: {form.stored.kind}, kept as it is (change it with the API or{' '}
+            <code>rota task update --file</code>).
+          </p>
+        ) : (
+          <>
+            <label>
+              Target URL
+              <input name="url" type="url" required value={form.url} onInput={set('url')} />
+            </label>
+            <label>
+              Method
+              <select name="method" value={form.method} onChange={set('method')}>
+                {['POST', 'GET', 'PUT', 'PATCH', 'DELETE'].map((m) => (
+                  <option key={m}>{m}</option>
+                ))}
+              </select>
+            </label>
+          </>
+        )}
         <label>
           Status
           <select name="status" value={form.status} onChange={set('status')}>

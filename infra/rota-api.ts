@@ -18,7 +18,10 @@ export interface RotaApiProps {
   readonly authMode: TaskServiceAuthMode;
   /** The token authorizer's function (`token` mode). */
   readonly tokenAuthorizer?: lambda.IFunction;
-  /** How long API Gateway caches the token authorizer's answer. */
+  /**
+   * How long API Gateway caches the token authorizer's answer. Zero sends every request
+   * to the authorizer, a request without a header included, so Rota answers it.
+   */
   readonly authorizerCacheTtl: Duration;
   readonly corsAllowOrigins?: readonly string[];
   readonly rateLimit: number;
@@ -103,11 +106,24 @@ function routeAuthorizer(props: RotaApiProps): apigw.IHttpRouteAuthorizer {
     return new HttpLambdaAuthorizer('TokenAuthorizer', props.tokenAuthorizer, {
       authorizerName: 'rota-token',
       responseTypes: [HttpLambdaResponseType.SIMPLE],
-      identitySource: ['$request.header.Authorization'],
+      identitySource: tokenIdentitySource(props.authorizerCacheTtl),
       resultsCacheTtl: props.authorizerCacheTtl,
     });
   }
   return props.authMode === 'iam' ? new HttpIamAuthorizer() : new apigw.HttpNoneAuthorizer();
+}
+
+/**
+ * The authorizer's identity source. An HTTP API has no gateway responses to restyle, and
+ * it answers a request that lacks an identity source itself, with a bare
+ * `401 {"message":"Unauthorized"}`, before the authorizer runs. Without a cache none is
+ * needed, so every request reaches the authorizer and the function answers InfluxDB's
+ * `{code, message}`, as local mode does. A cache is keyed on the identity source, so a
+ * cache brings the header back as one, and API Gateway's own answer with it
+ * (docs/decisions/0010-gateway-answers.md).
+ */
+function tokenIdentitySource(cacheTtl: Duration): string[] {
+  return cacheTtl.toSeconds({ integral: false }) === 0 ? [] : ['$request.header.Authorization'];
 }
 
 function corsFor(allowOrigins: readonly string[] | undefined): apigw.CorsPreflightOptions {

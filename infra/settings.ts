@@ -77,7 +77,7 @@ function validateApi(props: TaskServiceProps) {
   const authMode = props.authMode ?? 'token';
   if (!['token', 'iam', 'none'].includes(authMode))
     fail(`authMode must be token, iam or none, got ${authMode}`);
-  const authorizerCacheTtl = props.authorizerCacheTtl ?? Duration.seconds(60);
+  const authorizerCacheTtl = props.authorizerCacheTtl ?? Duration.seconds(0);
   integerIn('authorizerCacheTtl (seconds)', authorizerCacheTtl.toSeconds({ integral: false }), 0, 3600);
 
   const apiRateLimit = positive('apiRateLimit', props.apiRateLimit ?? 100);

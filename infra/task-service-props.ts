@@ -89,8 +89,13 @@ export interface TaskServiceProps {
 
   /**
    * How long API Gateway caches the authorizer's answer per `Authorization` header
-   * (`token` mode; 0–3600 s). A deactivated or deleted token keeps working this long.
-   * @default Duration.seconds(60)
+   * (`token` mode; 0–3600 s). Zero (the default) runs the authorizer on every request,
+   * so a revoked token fails at once and a request without the header gets Rota's own
+   * `401 unauthorized` message. With a cache, a deactivated or deleted token keeps
+   * working this long, and API Gateway answers a missing header itself with a bare
+   * `401 {"message":"Unauthorized"}` (the header becomes the cache key, an identity
+   * source, and an HTTP API cannot restyle its own answers).
+   * @default Duration.seconds(0)
    */
   readonly authorizerCacheTtl?: Duration;
 

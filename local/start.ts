@@ -263,7 +263,7 @@ async function startEngine(
 /** The HTTP API: each path prefix to its function, behind the same Lambda authorizer as on AWS. */
 async function apiListener(load: HandlerLoader): Promise<RequestListener> {
   const mounts = await Promise.all(
-    API_MOUNTS.map(async ({ prefix, fn }) => ({ prefix, handler: (await load(fn)) as HttpHandler })),
+    API_MOUNTS.map(async ({ prefix, fn }) => ({ prefix, fn, handler: (await load(fn)) as HttpHandler })),
   );
   const authorizer = (await load('authorizer')) as AuthorizerHandler;
   const publicPaths: readonly string[] = PUBLIC_GET_PATHS;

@@ -52,7 +52,10 @@ const refusedWith = (refusal: Refusal): AuthContext =>
 export const DENIED: AuthContext = refusedWith('token');
 /** A header that is not `Token <token>` / `Bearer <token>`. */
 export const DENIED_SCHEME: AuthContext = refusedWith('scheme');
-/** No header at all (API Gateway itself answers this one on AWS; local mode and tests get here). */
+/**
+ * No header, or a blank one. On AWS it gets here too: the authorizer has no identity
+ * source unless a cache is configured (infra/rota-api.ts), and then API Gateway answers it.
+ */
 export const DENIED_NO_HEADER: AuthContext = refusedWith('header');
 
 /** The operator credential: the SHA-256 of its token, or undefined when none is configured. */

@@ -1,5 +1,6 @@
 import { type ConfigNeed, requireFunctionConfig } from '../function-config';
 import { rotaHandler } from '../observability/aws-calls';
+import { withLambdaContext } from '../observability/logger';
 import { createRota, type Rota } from './root';
 
 /**
@@ -19,12 +20,16 @@ export function defineFunction<Args extends unknown[], Result>(
   return definition;
 }
 
-/** The handler as Lambda and local mode call it: in the function's recorder scope (IAM contract). */
+/**
+ * The handler as Lambda and local mode call it: in the function's recorder scope (IAM
+ * contract), its log lines naming the Lambda context it was called with.
+ */
 export function instantiate<Args extends unknown[], Result>(
   definition: FunctionDefinition<Args, Result>,
   rota: Rota,
 ) {
-  return rotaHandler(definition.name, definition.build(rota));
+  const handler = definition.build(rota);
+  return rotaHandler(definition.name, (...args: Args) => withLambdaContext(args[1], () => handler(...args)));
 }
 
 /**

@@ -1,4 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Logger, type LogItem, LogLevelThreshold } from '@aws-lambda-powertools/logger';
+import type { LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
+import type { Context } from 'aws-lambda';
 
 /**
  * How log lines print: `json`, Powertools' structured lines (what CloudWatch reads on
@@ -54,7 +57,60 @@ export function humanLine(attributes: Record<string, unknown>): string {
   return fields.length ? `${head}  ${fields.join(' ')}` : head;
 }
 
+/** The Lambda context of the invocation whose code is running, in this async scope. */
+interface Invocation {
+  context: Pick<Context, 'functionName' | 'invokedFunctionArn' | 'memoryLimitInMB' | 'awsRequestId'>;
+  coldStart: boolean;
+}
+
+const invocations = new AsyncLocalStorage<Invocation>();
+const warmFunctions = new Set<string>();
+
+const isLambdaContext = (value: unknown): value is Context =>
+  typeof (value as Partial<Context> | undefined)?.functionName === 'string';
+
+/**
+ * Runs one invocation of a handler with its own Lambda context for the log lines it
+ * writes. One process can run several functions at once (local mode runs all of them,
+ * and one Lambda instance may run concurrent invocations): Powertools keeps one context
+ * per logger, so a line would name whichever function added its context last.
+ */
+export function withLambdaContext<T>(context: unknown, work: () => T): T {
+  if (!isLambdaContext(context)) return work();
+  const coldStart = !warmFunctions.has(context.functionName);
+  warmFunctions.add(context.functionName);
+  return invocations.run({ context, coldStart }, work);
+}
+
+/** Powertools' Lambda context keys (PowertoolsLambdaContextKeys), for one invocation. */
+function contextKeys({ context, coldStart }: Invocation): Record<string, unknown> {
+  return {
+    cold_start: coldStart,
+    function_arn: context.invokedFunctionArn,
+    function_memory_size: context.memoryLimitInMB,
+    function_name: context.functionName,
+    function_request_id: context.awsRequestId,
+  };
+}
+
 class RotaLogger extends Logger {
+  /** Inside an invocation (`withLambdaContext`), the context stays that invocation's own. */
+  override addContext(context: Parameters<Logger['addContext']>[0]): void {
+    const invocation = invocations.getStore();
+    if (invocation) invocation.context = context;
+    else super.addContext(context);
+  }
+
+  protected override createAndPopulateLogItem(
+    logLevel: number,
+    input: LogItemMessage,
+    extraInput: LogItemExtraInput,
+  ): LogItem {
+    const item = super.createAndPopulateLogItem(logLevel, input, extraInput);
+    const invocation = invocations.getStore();
+    return invocation ? item.addAttributes(contextKeys(invocation)) : item;
+  }
+
   protected override printLog(logLevel: number, log: LogItem): void {
     if (format === 'json') {
       super.printLog(logLevel, log);

@@ -98,6 +98,15 @@ describe('API tokens in local mode', () => {
           expect(res.headers.get('x-platform-error-code')).toBe('unauthorized');
         }
       }
+      // An empty or blank header reads as none, as a missing one does (on AWS too: the
+      // authorizer has no identity source, so API Gateway answers neither itself).
+      for (const blank of ['', '   ']) {
+        const res = await fetch(`${rota.url}/api/v2/tasks?orgID=org-a`, {
+          headers: { authorization: blank },
+        });
+        expect(res.status, `header ${JSON.stringify(blank)}`).toBe(401);
+        expect(await res.json()).toEqual(noHeader);
+      }
       // Another scheme is no token either.
       const basic = await fetch(`${rota.url}/api/v2/tasks?orgID=org-a`, {
         headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` },

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -97,6 +97,17 @@ describe('rota CLI against local mode', () => {
     const log = await cli('task', 'log', 'list', '--help');
     expect(log.stdout).toContain('--follow');
     expect(log.code).toBe(0);
+  });
+
+  it('--version and -V print the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROTA_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    for (const flag of ['--version', '-V']) {
+      expect(await cli(flag)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+    expect((await cli('--help')).stdout).toMatch(/-V, --version\s+print the version/);
   });
 
   it('task create: from flags (every and cron), a JSON file and a Flux script; the table has headers', async () => {
@@ -200,6 +211,56 @@ describe('rota CLI against local mode', () => {
     });
     const table = await cli('task', 'update', '--id', ids.flux ?? '', '--status', 'active');
     expect(table.stdout).toMatch(/from-flux\s+active\s+every 5m/);
+  });
+
+  it("task update: a new URL or method keeps the target's headers and body", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rota-cli-')), 'secret.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'with-secret',
+        every: '1h',
+        status: 'inactive',
+        target: {
+          kind: 'http',
+          url: `${target.url}/secret`,
+          method: 'PUT',
+          headers: { Authorization: 'Bearer cli-secret' },
+          body: '{"n":1}',
+        },
+      }),
+    );
+    const made = await json<{ id: string }>('task', 'create', '--org', ORG, '--file', file);
+    try {
+      const kept = { headers: { Authorization: '<redacted>' }, body: '{"n":1}' };
+      const moved = await json<{ target: unknown }>(
+        'task',
+        'update',
+        '--id',
+        made.id,
+        '--url',
+        `${target.url}/secret-moved`,
+      );
+      expect(moved.target).toEqual({
+        kind: 'http',
+        url: `${target.url}/secret-moved`,
+        method: 'PUT',
+        ...kept,
+      });
+      const method = await json<{ target: unknown }>('task', 'update', '--id', made.id, '--method', 'POST');
+      expect(method.target).toEqual({
+        kind: 'http',
+        url: `${target.url}/secret-moved`,
+        method: 'POST',
+        ...kept,
+      });
+      // To another origin the stored credential does not follow: the API says to send it again.
+      const elsewhere = await cli('task', 'update', '--id', made.id, '--url', 'http://localhost:1/x');
+      expect(elsewhere.code).toBe(1);
+      expect(elsewhere.stderr).toMatch(/^Error: .*origin changed/);
+    } finally {
+      await cli('task', 'delete', '--id', made.id);
+    }
   });
 
   it('task run, task run list, task log list (task and run, with --follow), retry and cancel', async () => {
@@ -327,5 +388,32 @@ describe('rota CLI against local mode', () => {
     const unknown = await cli('task', 'frobnicate');
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toMatch(/^Error: unknown command 'frobnicate'/);
+  });
+
+  it("adds the HTTP status to an answer without a code, API Gateway's own shape", async () => {
+    // Stands in for API Gateway, whose throttle and 404 answers are a bare {"message"}.
+    const gateway = createServer((req, res) => {
+      const throttled = req.url?.startsWith('/api/v2/tasks?');
+      res
+        .writeHead(throttled ? 429 : 404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ message: throttled ? 'Too Many Requests' : 'Not Found' }));
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const host = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+      const gatewayEnv = { ROTA_HOST: host, ROTA_TOKEN: TOKEN };
+      expect(await rotaWith(gatewayEnv, ['task', 'list', '--org', ORG])).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'Error: Too Many Requests (HTTP 429)\n',
+      });
+      expect(await rotaWith(gatewayEnv, ['task', 'find', '--id', 'x'])).toMatchObject({
+        code: 1,
+        stderr: 'Error: Not Found (HTTP 404)\n',
+      });
+    } finally {
+      gateway.closeAllConnections();
+      await new Promise((resolve) => gateway.close(resolve));
+    }
   });
 });

@@ -185,14 +185,29 @@ describe.runIf(existsSync(CHROMIUM))('web console in headless Chromium', () => {
     await page.getByRole('button', { name: 'Create task' }).click();
     await page.getByRole('heading', { name: 'made-in-the-browser' }).waitFor();
     const { tasks } = (await api('GET', `/api/v2/tasks?orgID=${ORG}`)) as {
-      tasks: { name: string; every: string }[];
+      tasks: { id: string; name: string; every: string }[];
     };
-    expect(tasks.find((t) => t.name === 'made-in-the-browser')?.every).toBe('1h');
+    const made = tasks.find((t) => t.name === 'made-in-the-browser');
+    expect(made?.every).toBe('1h');
     await shot('created-task');
 
+    // A credential and a body the form does not show: editing the schedule keeps both.
+    const withHeader = { Authorization: 'Bearer kept-by-the-form' };
+    await api('PATCH', `/api/v2/tasks/${made?.id}`, {
+      target: { kind: 'http', url: target.url, method: 'POST', headers: withHeader, body: '{"n":1}' },
+    });
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByLabel('Interval').fill('30m');
     await page.getByRole('button', { name: 'Save task' }).click();
     await page.getByText('every 30m').waitFor();
+    const edited = await api('GET', `/api/v2/tasks/${made?.id}`);
+    expect(edited.every).toBe('30m');
+    expect(edited.target).toEqual({
+      kind: 'http',
+      url: target.url,
+      method: 'POST',
+      headers: { Authorization: '<redacted>' },
+      body: '{"n":1}',
+    });
   });
 });

@@ -163,4 +163,52 @@ describe('npm start, as the README phrases it', () => {
       await rota.stop();
     }
   });
+  it('--log-format json: each line names the function that wrote it, as on Lambda', async () => {
+    const port = await freePort();
+    const rota = await npmStart(['--', '--port', String(port), '--log-format', 'json']);
+    try {
+      const api = (method: string, path: string, body?: unknown) =>
+        fetch(`http://127.0.0.1:${port}${path}`, {
+          method,
+          headers: { authorization: `Token ${TOKEN}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const created = (await (
+        await api('POST', '/api/v2/tasks', {
+          orgID: 'json-org',
+          name: 'json-me',
+          every: '1s',
+          target: { kind: 'http', url: targetUrl, method: 'POST' },
+        })
+      ).json()) as { id: string };
+      const lines = () =>
+        rota
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as { message: string; taskID?: string; function_name?: string });
+      // The scheduler ticks every second beside the API and the executor, all in one process.
+      await waitFor(
+        () =>
+          lines().filter((l) => l.message === 'run success' && l.taskID === created.id).length >= 3
+            ? true
+            : undefined,
+        { timeoutMs: 30_000, intervalMs: 100, what: 'three run lines' },
+      );
+      await api('DELETE', `/api/v2/tasks/${created.id}`);
+      await waitFor(() => (lines().some((l) => l.message === 'task deleted: json-me') ? true : undefined), {
+        timeoutMs: 10_000,
+        what: 'the delete line',
+      });
+      const ours = lines().filter((l) => l.taskID === created.id);
+      const byMessage = (message: string) => ours.filter((l) => l.message === message);
+      expect(byMessage('task created: json-me').map((l) => l.function_name)).toEqual(['rota-tasks-api']);
+      expect(byMessage('task deleted: json-me').map((l) => l.function_name)).toEqual(['rota-tasks-api']);
+      const runs = byMessage('run success');
+      expect(runs.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(runs.map((l) => l.function_name))).toEqual(new Set(['rota-executor']));
+    } finally {
+      await rota.stop();
+    }
+  });
 });

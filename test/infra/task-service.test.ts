@@ -745,15 +745,17 @@ describe('props', () => {
 });
 
 describe('token auth', () => {
-  it('puts a Lambda authorizer with simple responses and a 60 s cache keyed on the Authorization header in front of the APIs', () => {
+  it('puts a Lambda authorizer with simple responses, uncached and with no identity source, in front of the APIs', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
     const [id] = Object.keys(template.findResources('AWS::ApiGatewayV2::Authorizer'));
+    // No identity source: API Gateway never answers a missing header itself (its bare
+    // {"message":"Unauthorized"}); the authorizer sees it, and the function answers it.
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
       AuthorizerType: 'REQUEST',
       AuthorizerPayloadFormatVersion: '2.0',
       EnableSimpleResponses: true,
-      IdentitySource: ['$request.header.Authorization'],
-      AuthorizerResultTtlInSeconds: 60,
+      IdentitySource: [],
+      AuthorizerResultTtlInSeconds: 0,
       AuthorizerUri: Match.objectLike({
         'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [fnId('authorizer'), 'Arn'] }])],
       }),
@@ -763,6 +765,20 @@ describe('token auth', () => {
         expect(route.Properties.AuthorizerId).toEqual({ Ref: id });
       }
     }
+  });
+
+  it('with authorizerCacheTtl, keys a cache of that length on the Authorization header', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Cached');
+    new TaskService(stack, 'Rota', { authorizerCacheTtl: Duration.seconds(60) });
+    const cached = Template.fromStack(stack);
+    cached.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    // A cache needs a key: the header, which makes API Gateway answer its absence itself.
+    cached.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 60,
+    });
   });
 
   it('keeps the operator token in a generated secret that only the authorizer reads', () => {

@@ -65,7 +65,7 @@ describe.each(backends())('a test-only system over HTTP on $name', ({ start }) =
     });
     const mounts = apiMounts(TEST_SYSTEMS)
       .filter((m) => m.fn !== 'meta-api')
-      .map((m) => ({ prefix: m.prefix, handler }));
+      .map((m) => ({ ...m, handler }));
     const serve = createHttpAdapter(mounts, {
       authorizer: async (event) => ({
         isAuthorized: true,
