@@ -120,7 +120,7 @@ function routeAuthorizer(props: RotaApiProps): apigw.IHttpRouteAuthorizer {
  * needed, so every request reaches the authorizer and the function answers InfluxDB's
  * `{code, message}`, as local mode does. A cache is keyed on the identity source, so a
  * cache brings the header back as one, and API Gateway's own answer with it
- * (docs/decisions/0010-gateway-answers.md).
+ * (docs/decisions/0011-gateway-answers.md).
  */
 function tokenIdentitySource(cacheTtl: Duration): string[] {
   return cacheTtl.toSeconds({ integral: false }) === 0 ? [] : ['$request.header.Authorization'];
