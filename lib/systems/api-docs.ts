@@ -3,10 +3,10 @@ import type { SystemRegistry } from './registry';
 import type { ApiServices } from './services';
 
 /**
- * Stands in for every service while a route table is built for its documentation:
- * any property or call gives it back, and nothing reaches AWS, because route handlers
- * only run on requests and the document never makes one. So the meta API documents
- * the very tables the system APIs serve, without their configuration or roles.
+ * Stands in for every part while a route table is built for its documentation: any
+ * property or call gives it back, and nothing reaches AWS, because route handlers only
+ * run on requests and the document never makes one. So the document describes the
+ * very tables the system APIs serve, without their configuration or roles.
  */
 const inert: unknown = new Proxy(() => inert, {
   get: (_target, key) => (key === 'then' ? undefined : inert),
@@ -14,9 +14,7 @@ const inert: unknown = new Proxy(() => inert, {
 });
 
 const inertServices = (registry: SystemRegistry): ApiServices => ({
-  core: () => inert as ReturnType<ApiServices['core']>,
-  secrets: () => inert as ReturnType<ApiServices['secrets']>,
-  authStore: () => inert as ReturnType<ApiServices['authStore']>,
+  get: <T>() => inert as T,
   resources: registry.resources,
 });
 

@@ -16,6 +16,7 @@ import {
 } from '../../infra/bundling';
 import { API_FUNCTIONS, ROTA_FUNCTIONS, TaskService, type TaskServiceProps } from '../../infra/task-service';
 import { tableDefinition } from '../../lib/store/keys';
+import { SYSTEMS } from '../../lib/systems/registry';
 
 interface Resource {
   Type: string;
@@ -378,13 +379,24 @@ describe('functions', () => {
     }
   });
 
-  it('bundle exactly the functions/*.ts files local mode loads', () => {
+  it('bundle every hand-written functions/*.ts entry, and the system APIs and executor from entries generated from the registry', () => {
     const onDisk = readdirSync(join(ROTA_ROOT, 'functions'))
       .filter((f) => f.endsWith('.ts'))
       .map((f) => `functions/${f}`)
       .sort();
-    // Every system API shares one entry (functions/system-api.ts), deployed once per API.
-    expect([...new Set(ROTA_FUNCTIONS.map((f) => f.entry))].sort()).toEqual(onDisk);
+    const entries = new Map(ROTA_FUNCTIONS.map((f) => [f.name, f.entry()]));
+    const generated = [...SYSTEMS.apis.map((api) => api.name), 'executor'];
+    expect(
+      [...entries]
+        .filter(([name]) => !generated.includes(name))
+        .map(([, e]) => e)
+        .sort(),
+    ).toEqual(onDisk);
+    // One entry per system API and one for the executor, each its own file under dist/generated.
+    const generatedEntries = generated.map((name) => entries.get(name) ?? '');
+    expect(new Set(generatedEntries).size).toBe(generated.length);
+    for (const entry of generatedEntries)
+      expect(entry).toMatch(/^dist\/generated\/[a-z-]+-[0-9a-f]{16}\.ts$/);
   });
 
   it('deploy byte for byte the bundles scripts/bundle.ts builds', async () => {
@@ -396,7 +408,7 @@ describe('functions', () => {
         );
         const deployed = readFileSync(join(app.outdir, `asset.${hash}`, 'index.mjs'), 'utf8');
         const outfile = join(tmpdir(), 'rota-bundle-check', name, 'index.mjs');
-        const built = await build({ ...esbuildOptions(functionEntry(entry), outfile), write: false });
+        const built = await build({ ...esbuildOptions(functionEntry(entry()), outfile), write: false });
         const js = built.outputFiles.find((file) => file.path === outfile);
         expect(js?.text, name).toBe(deployed);
       }),
