@@ -1,5 +1,6 @@
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
 import { AUTH_STORE } from '../lib/auth/store';
+import { OPENAPI_FILE } from '../lib/http/meta-routes';
 import type { TableUse } from '../lib/store/access';
 import { LEASE_STORE } from '../lib/store/lease-store';
 import { RUN_STORE } from '../lib/store/run-store';
@@ -7,7 +8,7 @@ import { TASK_STORE } from '../lib/store/task-store';
 import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
 import type { SystemApi } from '../lib/systems/system';
 import { buildConsolePage, CONSOLE_FILE } from './console';
-import { executorEntry, systemApiEntry } from './generated';
+import { executorEntry, openApiFile, systemApiEntry } from './generated';
 
 // Every function the construct deploys, as data: what it runs, its routes, and what its
 // code does to the table, the runs queue and the secrets key, derived from the system
@@ -60,13 +61,14 @@ export function apiFunctionSpec(api: SystemApi<never>, systems: SystemRegistry):
 }
 
 /** The public documents and probes: not a system, no table access. */
-export function metaFunctionSpec(_systems: SystemRegistry): ApiFunctionSpec {
+export function metaFunctionSpec(systems: SystemRegistry): ApiFunctionSpec {
   return {
     name: 'meta-api',
     entry: handWritten('functions/meta-api.ts'),
     publicGetPaths: [...PUBLIC_GET_PATHS],
-    // The web console's page, served at GET / (docs/decisions/0007-cli-and-web-console.md).
-    files: () => ({ [CONSOLE_FILE]: buildConsolePage() }),
+    // The web console's page, served at GET / (docs/decisions/0007-cli-and-web-console.md),
+    // and the OpenAPI document of the registry's APIs, generated here so the bundle holds no system.
+    files: () => ({ [CONSOLE_FILE]: buildConsolePage(), [OPENAPI_FILE]: openApiFile(systems) }),
     table: [],
     enqueue: false,
   };

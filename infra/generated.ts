@@ -2,12 +2,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openApiDocument } from '../lib/systems/api-docs';
+import type { SystemRegistry } from '../lib/systems/registry';
 import type { SystemApi, SystemEngine } from '../lib/systems/system';
 import { ROTA_ROOT } from './bundling';
 
 /**
  * What the construct generates from the system registry it deploys, when it builds the
- * functions: an entry per system API and the executor's entry.
+ * functions: an entry per system API, the executor's entry, and the OpenAPI document.
  *
  * An entry imports only the files its function runs (an API's `source`, the engines'
  * sources), so esbuild bundles that system's code and no other's: one generic entry
@@ -77,4 +79,9 @@ export function executorEntry(
     '',
   ].join('\n');
   return relative(ROTA_ROOT, writeOnce('executor', '.ts', text));
+}
+
+/** The OpenAPI document of `registry`, as the file that ships beside the meta-api bundle (absolute path). */
+export function openApiFile(registry: SystemRegistry): string {
+  return writeOnce('openapi', '.json', JSON.stringify(openApiDocument(registry)));
 }

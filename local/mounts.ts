@@ -32,6 +32,16 @@ function systemApiDefinitions(registry: SystemRegistry): Definitions {
   );
 }
 
+/** The meta API, serving the document of the registry's APIs, built once from the sources. */
+async function metaApiDefinition(registry: SystemRegistry): Promise<FunctionDefinition> {
+  const [{ metaApiFunction }, { openApiDocument }] = await Promise.all([
+    import('../functions/definitions/meta-api'),
+    import('../lib/systems/api-docs'),
+  ]);
+  const document = JSON.stringify(openApiDocument(registry));
+  return metaApiFunction(async () => document);
+}
+
 /**
  * Every function's definition (functions/definitions/*.ts), which local mode builds from
  * its own composition root, for the systems of the registry. Loaded on first use: with
@@ -39,7 +49,7 @@ function systemApiDefinitions(registry: SystemRegistry): Definitions {
  */
 export const FUNCTION_DEFINITIONS: Definitions = {
   ...systemApiDefinitions(SYSTEMS),
-  'meta-api': async () => (await import('../functions/definitions/meta-api')).metaApi,
+  'meta-api': () => metaApiDefinition(SYSTEMS),
   authorizer: async () => (await import('../functions/definitions/authorizer')).authorizer,
   scheduler: async () => (await import('../functions/definitions/scheduler')).scheduler,
   executor: async () => (await import('../functions/definitions/executor')).executorFunction(SYSTEMS.engines),

@@ -1,4 +1,5 @@
-import type { ApiDoc } from '../http/openapi';
+import { META_ROUTES } from '../http/meta-routes';
+import { type ApiDoc, buildOpenApi } from '../http/openapi';
 import type { SystemRegistry } from './registry';
 import type { ApiServices } from './services';
 
@@ -22,4 +23,14 @@ const inertServices = (registry: SystemRegistry): ApiServices => ({
 export function systemApiDocs(registry: SystemRegistry): ApiDoc[] {
   const services = inertServices(registry);
   return registry.apis.map((api) => ({ tag: api.tag, routes: api.routes(services) }));
+}
+
+/**
+ * The OpenAPI document of `registry`'s APIs and the meta API's own routes. The
+ * construct writes it beside the meta-api bundle when it builds it, so that bundle
+ * serves it without any system's code, zod-openapi or luxon in it; local mode builds
+ * the same document from its sources when it loads the meta API (local/mounts.ts).
+ */
+export function openApiDocument(registry: SystemRegistry) {
+  return buildOpenApi([...systemApiDocs(registry), { tag: 'Meta', routes: META_ROUTES, public: true }]);
 }

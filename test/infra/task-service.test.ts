@@ -16,6 +16,7 @@ import {
 } from '../../infra/bundling';
 import { API_FUNCTIONS, ROTA_FUNCTIONS, TaskService, type TaskServiceProps } from '../../infra/task-service';
 import { tableDefinition } from '../../lib/store/keys';
+import { openApiDocument } from '../../lib/systems/api-docs';
 import { SYSTEMS } from '../../lib/systems/registry';
 
 interface Resource {
@@ -415,18 +416,21 @@ describe('functions', () => {
     );
   });
 
-  it('ship the web console page beside the meta-api bundle, and only there', () => {
+  it('ship the web console page and the OpenAPI document beside the meta-api bundle, and only there', () => {
     const assetFiles = (name: string) => {
       const hash = (fn(name as Service)[1].Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
       return readdirSync(join(app.outdir, `asset.${hash}`)).sort();
     };
-    expect(assetFiles('meta-api')).toEqual(['console.html', 'index.mjs', 'index.mjs.map']);
+    expect(assetFiles('meta-api')).toEqual(['console.html', 'index.mjs', 'index.mjs.map', 'openapi.json']);
     expect(assetFiles('tasks-api')).toEqual(['index.mjs', 'index.mjs.map']);
     const hash = (fn('meta-api')[1].Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
     const page = readFileSync(join(app.outdir, `asset.${hash}`, 'console.html'), 'utf8');
     expect(page).toMatch(/^<!doctype html>/);
     expect(page).toContain("default-src 'none'");
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    // The document of the registry the construct deployed, as the sources generate it.
+    const document = readFileSync(join(app.outdir, `asset.${hash}`, 'openapi.json'), 'utf8');
+    expect(JSON.parse(document)).toEqual(openApiDocument(SYSTEMS));
   });
 
   it('bundle with one set of esbuild options for CDK and scripts/bundle.ts', () => {

@@ -93,6 +93,10 @@ describe('a registry extended with a test-only system', () => {
     expect(imports(entryText('executor', SYSTEMS))).not.toContain(
       '../../test/support/systems/backups/index.ts',
     );
+    // The meta API serves the document of the registry it is deployed with.
+    const meta = rotaFunctions(TEST_SYSTEMS).find((f) => f.name === 'meta-api');
+    const document = JSON.parse(readFileSync(meta?.files?.()['openapi.json'] ?? '', 'utf8'));
+    expect(Object.keys(document.paths)).toContain(BACKUPS_BASE_PATH);
   });
 
   it('leaves the shipped construct without it', () => {
