@@ -154,12 +154,32 @@ function timeImport(file: string, repetitions: number) {
   };
 }
 
-export async function measureColdStart(repetitions = 5): Promise<ColdStartResult> {
-  const { name, options } = await bundler();
-  const entries = readdirSync(join(ROOT, 'functions'))
+/**
+ * The functions the construct deploys, each from its own entry (the system APIs' and the
+ * executor's are generated from the registry); without infra/function-specs.ts, every
+ * functions/*.ts file.
+ */
+async function functionEntries(): Promise<{ name: string; entry: string }[]> {
+  if (existsSync(join(ROOT, 'infra', 'function-specs.ts'))) {
+    const mod = (await import('../infra/function-specs')) as {
+      ROTA_FUNCTIONS?: readonly { name: string; entry: string | (() => string) }[];
+    };
+    if (mod.ROTA_FUNCTIONS) {
+      return mod.ROTA_FUNCTIONS.map(({ name, entry }) => ({
+        name,
+        entry: join(ROOT, typeof entry === 'function' ? entry() : entry),
+      }));
+    }
+  }
+  return readdirSync(join(ROOT, 'functions'))
     .filter((f) => f.endsWith('.ts'))
     .sort()
     .map((f) => ({ name: basename(f, '.ts'), entry: join(ROOT, 'functions', f) }));
+}
+
+export async function measureColdStart(repetitions = 5): Promise<ColdStartResult> {
+  const { name, options } = await bundler();
+  const entries = await functionEntries();
   mkdirSync(OUT, { recursive: true });
 
   const bundleOne = async (fn: string, entry: string) => {

@@ -208,7 +208,9 @@ async function main() {
     }
   }
 
-  progress(`5. cold start: bundling functions/*.ts, ${CONFIG.coldStartRepetitions} imports each`);
+  progress(
+    `5. cold start: bundling every function the construct deploys, ${CONFIG.coldStartRepetitions} imports each`,
+  );
   const cold = await measureColdStart(CONFIG.coldStartRepetitions);
 
   // Cost per million runs.

@@ -1,5 +1,6 @@
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
 import { AUTH_STORE } from '../lib/auth/store';
+import { OPENAPI_FILE } from '../lib/http/meta-routes';
 import type { TableUse } from '../lib/store/access';
 import { LEASE_STORE } from '../lib/store/lease-store';
 import { RUN_STORE } from '../lib/store/run-store';
@@ -7,17 +8,29 @@ import { TASK_STORE } from '../lib/store/task-store';
 import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
 import type { SystemApi } from '../lib/systems/system';
 import { buildConsolePage, CONSOLE_FILE } from './console';
+import { executorEntry, openApiFile, systemApiEntry } from './generated';
 
 // Every function the construct deploys, as data: what it runs, its routes, and what its
-// code does to the table, the runs queue and the secrets key. The constructs only read
-// this list, so it can later be derived from the system registry in one place.
+// code does to the table, the runs queue and the secrets key, derived from the system
+// registry it is given. The constructs only read these lists.
+
+/**
+ * A function's entry file, relative to the Rota root: `functions/<name>.ts`, or one
+ * generated from the registry (infra/generated.ts), written when it is asked for.
+ */
+export type EntryFile = () => string;
+
+const handWritten =
+  (path: string): EntryFile =>
+  () =>
+    path;
 
 /** One HTTP API system: a function, its routes, and what it may touch. */
 export interface ApiFunctionSpec {
   /** Function name, `rota-<name>` in logs and metrics. */
   readonly name: string;
-  /** Entry file relative to the Rota root (the same file local mode imports). */
-  readonly entry: string;
+  /** Its entry: what local mode's `--bundles` and the construct both bundle. */
+  readonly entry: EntryFile;
   /** Every method on this path and below it, behind the API's authorizer. */
   readonly basePath?: string;
   /** GET routes served without authorization (documents and probes only). */
@@ -35,14 +48,11 @@ export interface ApiFunctionSpec {
   readonly files?: () => Readonly<Record<string, string>>;
 }
 
-/** The entry of every system API: one generic handler, deployed once per API. */
-export const SYSTEM_API_ENTRY = 'functions/system-api.ts';
-
 /** A registered system's API as the construct deploys it: its function, routes and grants. */
-export function apiFunctionSpec(api: SystemApi<never>): ApiFunctionSpec {
+export function apiFunctionSpec(api: SystemApi<never>, systems: SystemRegistry): ApiFunctionSpec {
   return {
     name: api.name,
-    entry: SYSTEM_API_ENTRY,
+    entry: () => systemApiEntry(api, systems.resources),
     basePath: api.basePath,
     table: api.table,
     enqueue: api.enqueue,
@@ -51,19 +61,22 @@ export function apiFunctionSpec(api: SystemApi<never>): ApiFunctionSpec {
 }
 
 /** The public documents and probes: not a system, no table access. */
-export const META_FUNCTION: ApiFunctionSpec = {
-  name: 'meta-api',
-  entry: 'functions/meta-api.ts',
-  publicGetPaths: [...PUBLIC_GET_PATHS],
-  // The web console's page, served at GET / (docs/decisions/0007-cli-and-web-console.md).
-  files: () => ({ [CONSOLE_FILE]: buildConsolePage() }),
-  table: [],
-  enqueue: false,
-};
+export function metaFunctionSpec(systems: SystemRegistry): ApiFunctionSpec {
+  return {
+    name: 'meta-api',
+    entry: handWritten('functions/meta-api.ts'),
+    publicGetPaths: [...PUBLIC_GET_PATHS],
+    // The web console's page, served at GET / (docs/decisions/0007-cli-and-web-console.md),
+    // and the OpenAPI document of the registry's APIs, generated here so the bundle holds no system.
+    files: () => ({ [CONSOLE_FILE]: buildConsolePage(), [OPENAPI_FILE]: openApiFile(systems) }),
+    table: [],
+    enqueue: false,
+  };
+}
 
 /** The HTTP API, one function per API of the registered systems (lib/systems/registry.ts). */
 export function apiFunctionSpecs(systems: SystemRegistry = SYSTEMS): readonly ApiFunctionSpec[] {
-  return [...systems.apis.map(apiFunctionSpec), META_FUNCTION];
+  return [...systems.apis.map((api) => apiFunctionSpec(api, systems)), metaFunctionSpec(systems)];
 }
 
 export const API_FUNCTIONS: readonly ApiFunctionSpec[] = apiFunctionSpecs();
@@ -80,7 +93,7 @@ export const executorTable = (systems: SystemRegistry = SYSTEMS): readonly Table
 /** The token authorizer; deployed with `authMode: 'token'`. */
 export const AUTHORIZER_FUNCTION: WorkerFunctionSpec = {
   name: 'authorizer',
-  entry: 'functions/authorizer.ts',
+  entry: handWritten('functions/authorizer.ts'),
   table: [AUTH_STORE.reads],
   enqueue: false,
 };
@@ -88,44 +101,62 @@ export const AUTHORIZER_FUNCTION: WorkerFunctionSpec = {
 /** A function with its own trigger: what it runs and what its code does to the table and queue. */
 export interface WorkerFunctionSpec {
   readonly name: string;
-  readonly entry: string;
+  readonly entry: EntryFile;
   /** @see ApiFunctionSpec.table */
   readonly table: readonly TableUse[];
   readonly enqueue: boolean;
 }
 
-/** The engine's functions; each has its own trigger, wired in the construct. */
-export const WORKER_FUNCTIONS = [
-  { name: 'scheduler', entry: 'functions/scheduler.ts', table: [TASK_STORE.schedule], enqueue: true },
-  {
-    name: 'executor',
-    entry: 'functions/executor.ts',
-    table: executorTable(),
-    enqueue: true,
-  },
-  {
-    name: 'reconciler',
-    entry: 'functions/reconciler.ts',
-    table: [RUN_STORE.reconciliation],
-    enqueue: true,
-  },
-  {
-    name: 'dead-letter',
-    entry: 'functions/dead-letter.ts',
-    table: [RUN_STORE.failures, TASK_STORE.completions],
-    enqueue: false,
-  },
-] as const satisfies readonly WorkerFunctionSpec[];
+/** The engine's functions; each has its own trigger, wired in the construct. The executor runs every registered engine. */
+export function workerFunctionSpecs(systems: SystemRegistry = SYSTEMS) {
+  return [
+    {
+      name: 'scheduler',
+      entry: handWritten('functions/scheduler.ts'),
+      table: [TASK_STORE.schedule],
+      enqueue: true,
+    },
+    {
+      name: 'executor',
+      entry: () => executorEntry(systems.engines),
+      table: executorTable(systems),
+      enqueue: true,
+    },
+    {
+      name: 'reconciler',
+      entry: handWritten('functions/reconciler.ts'),
+      table: [RUN_STORE.reconciliation],
+      enqueue: true,
+    },
+    {
+      name: 'dead-letter',
+      entry: handWritten('functions/dead-letter.ts'),
+      table: [RUN_STORE.failures, TASK_STORE.completions],
+      enqueue: false,
+    },
+  ] as const satisfies readonly WorkerFunctionSpec[];
+}
 
-/** Every function the construct deploys; scripts/bundle.ts builds the same list. */
-export const ROTA_FUNCTIONS: readonly {
+export const WORKER_FUNCTIONS = workerFunctionSpecs();
+
+/** What a function is built from: its name, its entry, and the files that ship beside its bundle. */
+export interface BuiltFunction {
   readonly name: string;
-  readonly entry: string;
+  readonly entry: EntryFile;
   readonly files?: () => Readonly<Record<string, string>>;
-}[] = [...API_FUNCTIONS, ...WORKER_FUNCTIONS, AUTHORIZER_FUNCTION].map((spec) => {
-  const files = (spec as { files?: () => Readonly<Record<string, string>> }).files;
-  return { name: spec.name, entry: spec.entry, ...(files ? { files } : {}) };
-});
+}
+
+/** Every function the construct deploys for `systems`; scripts/bundle.ts builds the same list. */
+export function rotaFunctions(systems: SystemRegistry = SYSTEMS): readonly BuiltFunction[] {
+  return [...apiFunctionSpecs(systems), ...workerFunctionSpecs(systems), AUTHORIZER_FUNCTION].map(
+    (spec): BuiltFunction => {
+      const files = (spec as { files?: () => Readonly<Record<string, string>> }).files;
+      return { name: spec.name, entry: spec.entry, ...(files ? { files } : {}) };
+    },
+  );
+}
+
+export const ROTA_FUNCTIONS: readonly BuiltFunction[] = rotaFunctions();
 
 /**
  * Grants that no suite exercises, and why each stays. The IAM contract

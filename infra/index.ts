@@ -15,7 +15,10 @@ export { RotaTable, type RotaTableProps } from './rota-table';
 export {
   API_FUNCTIONS,
   type ApiFunctionSpec,
+  type BuiltFunction,
+  type EntryFile,
   ROTA_FUNCTIONS,
+  rotaFunctions,
   TaskService,
   type TaskServiceAuthMode,
   type TaskServiceProps,

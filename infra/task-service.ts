@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { SECRETS_ENCRYPTION_CONTEXT } from '../lib/auth/secrets';
 import type { TableUse } from '../lib/store/access';
 import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
-import { AUTHORIZER_FUNCTION, apiFunctionSpecs, executorTable, WORKER_FUNCTIONS } from './function-specs';
+import { AUTHORIZER_FUNCTION, apiFunctionSpecs, type EntryFile, workerFunctionSpecs } from './function-specs';
 import { RotaAlarms } from './rota-alarms';
 import { RotaApi } from './rota-api';
 import { pascalCase, RotaFunction, suppressTracingWildcard } from './rota-function';
@@ -27,7 +27,10 @@ export {
   API_FUNCTIONS,
   type ApiFunctionSpec,
   AUTHORIZER_FUNCTION,
+  type BuiltFunction,
+  type EntryFile,
   ROTA_FUNCTIONS,
+  rotaFunctions,
   UNEXERCISED_GRANTS,
   WORKER_FUNCTIONS,
   type WorkerFunctionSpec,
@@ -37,7 +40,7 @@ export type { TaskServiceAuthMode, TaskServiceProps } from './task-service-props
 /** What a function needs besides its code: its table uses, and whether it sends runs or touches sealed secrets. */
 interface FunctionNeeds {
   name: string;
-  entry: string;
+  entry: EntryFile;
   table: readonly TableUse[];
   enqueue: boolean;
   sealsSecrets?: boolean;
@@ -194,15 +197,12 @@ export class TaskService extends Construct {
   }
 
   private createWorkerFunctions(systems: SystemRegistry) {
-    const [schedulerSpec, executorSpec, reconcilerSpec, deadLetterSpec] = WORKER_FUNCTIONS;
+    const [schedulerSpec, executorSpec, reconcilerSpec, deadLetterSpec] = workerFunctionSpecs(systems);
     return {
       // A tick is a few queries and writes per due task; it must end before the next tick.
       scheduler: this.createFunction(schedulerSpec, Duration.minutes(1)),
       // The executor opens sealed credentials just before it calls a target.
-      executor: this.createFunction(
-        { ...executorSpec, table: executorTable(systems), opensSecrets: true },
-        this.settings.executorTimeout,
-      ),
+      executor: this.createFunction({ ...executorSpec, opensSecrets: true }, this.settings.executorTimeout),
       deadLetterHandler: this.createFunction(deadLetterSpec, DEAD_LETTER_TIMEOUT),
       // A pass is one Query per shard plus a few writes per overdue run; it ends before the next.
       reconciler: this.createFunction(reconcilerSpec, Duration.minutes(1)),
@@ -247,7 +247,7 @@ export class TaskService extends Construct {
     const usesSecrets = spec.sealsSecrets === true || spec.opensSecrets === true;
     const fn = new RotaFunction(this, pascalCase(spec.name), {
       name: spec.name,
-      entry: spec.entry,
+      entry: spec.entry(),
       files: spec.files?.(),
       timeout,
       logRetention: this.logRetention,

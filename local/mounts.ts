@@ -21,26 +21,38 @@ export const API_MOUNTS = apiMounts();
 
 type Definitions = Readonly<Record<string, () => Promise<FunctionDefinition>>>;
 
-/** Every system API as its own function definition: the one generic entry, one API each. */
+/** Every system API as its own function definition, as each API's generated entry builds it. */
 function systemApiDefinitions(registry: SystemRegistry): Definitions {
   return Object.fromEntries(
     registry.apis.map((api) => [
       api.name,
-      async () => (await import('../functions/definitions/system-api')).systemApiFunction(api, registry),
+      async () =>
+        (await import('../functions/definitions/system-api')).systemApiFunction(api, registry.resources),
     ]),
   );
 }
 
+/** The meta API, serving the document of the registry's APIs, built once from the sources. */
+async function metaApiDefinition(registry: SystemRegistry): Promise<FunctionDefinition> {
+  const [{ metaApiFunction }, { openApiDocument }] = await Promise.all([
+    import('../functions/definitions/meta-api'),
+    import('../lib/systems/api-docs'),
+  ]);
+  const document = JSON.stringify(openApiDocument(registry));
+  return metaApiFunction(async () => document);
+}
+
 /**
  * Every function's definition (functions/definitions/*.ts), which local mode builds from
- * its own composition root. Loaded on first use: with `--bundles` none is needed.
+ * its own composition root, for the systems of the registry. Loaded on first use: with
+ * `--bundles` none is needed.
  */
 export const FUNCTION_DEFINITIONS: Definitions = {
   ...systemApiDefinitions(SYSTEMS),
-  'meta-api': async () => (await import('../functions/definitions/meta-api')).metaApi,
+  'meta-api': () => metaApiDefinition(SYSTEMS),
   authorizer: async () => (await import('../functions/definitions/authorizer')).authorizer,
   scheduler: async () => (await import('../functions/definitions/scheduler')).scheduler,
-  executor: async () => (await import('../functions/definitions/executor')).executor,
+  executor: async () => (await import('../functions/definitions/executor')).executorFunction(SYSTEMS.engines),
   'dead-letter': async () => (await import('../functions/definitions/dead-letter')).deadLetter,
   reconciler: async () => (await import('../functions/definitions/reconciler')).reconciler,
 };

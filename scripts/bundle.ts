@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { esbuildOptions, functionEntry, ROTA_ROOT } from '../infra/bundling';
-import { ROTA_FUNCTIONS } from '../infra/task-service';
+import { rotaFunctions } from '../infra/task-service';
+import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
 
 export interface BundleResult {
   function: string;
@@ -15,18 +16,19 @@ export interface BundleResult {
 const OUT_DIR = join(ROTA_ROOT, 'dist', 'functions');
 
 /**
- * Bundles every function the CDK construct deploys, with the options the construct
- * uses (infra/bundling.ts), into dist/functions/<name>/index.mjs. The esbuild metafile
+ * Bundles every function the CDK construct deploys for `systems`, from the same
+ * entries (generated ones included) and with the options the construct uses
+ * (infra/bundling.ts), into dist/functions/<name>/index.mjs. The esbuild metafile
  * lands next to each bundle (meta.json) to answer "why is this bundle big".
  */
-export async function bundleAll(): Promise<BundleResult[]> {
+export async function bundleAll(systems: SystemRegistry = SYSTEMS): Promise<BundleResult[]> {
   await rm(OUT_DIR, { recursive: true, force: true });
   return Promise.all(
-    ROTA_FUNCTIONS.map(async ({ name, entry, files }) => {
+    rotaFunctions(systems).map(async ({ name, entry, files }) => {
       const dir = join(OUT_DIR, name);
       const outfile = join(dir, 'index.mjs');
       await mkdir(dir, { recursive: true });
-      const result = await build(esbuildOptions(functionEntry(entry), outfile));
+      const result = await build(esbuildOptions(functionEntry(entry()), outfile));
       if (result.metafile) await writeFile(join(dir, 'meta.json'), JSON.stringify(result.metafile));
       // What the CDK asset carries beside the bundle (infra/rota-function.ts copies the same).
       for (const [file, source] of Object.entries(files?.() ?? {})) await copyFile(source, join(dir, file));

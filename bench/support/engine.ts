@@ -218,7 +218,7 @@ export async function createBenchEngine(substrate: Substrate, options: EngineOpt
   const pool: PoolStats = { invocations: 0, records: 0, handlerMs: 0 };
   /**
    * The executor Lambda behind its SQS event source: a pool of pollers (local/worker-pool.ts),
-   * each invocation handled as functions/executor.ts does (Powertools batch processing +
+   * each invocation handled as the executor function (functions/definitions/executor.ts) does (Powertools batch processing +
    * lib/executor/sqs.ts). One BatchProcessor per invocation, as in one Lambda sandbox.
    */
   const startExecutors = (workers: number, batchSize = 10) =>

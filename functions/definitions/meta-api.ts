@@ -1,28 +1,48 @@
+import { readFile } from 'node:fs/promises';
 import { defineFunction } from '../../lib/composition/function';
+import { UnavailableError } from '../../lib/errors';
 import { createApiHandler } from '../../lib/http/api-handler';
 import { consolePageRoute } from '../../lib/http/console-page';
-import { buildOpenApi, META_ROUTES } from '../../lib/http/openapi';
-import { json } from '../../lib/http/response';
-import { systemApiDocs } from '../../lib/systems/api-docs';
-import { SYSTEMS } from '../../lib/systems/registry';
+import { META_ROUTES, OPENAPI_FILE } from '../../lib/http/meta-routes';
+import { type ApiResponse, json } from '../../lib/http/response';
+
+/** The OpenAPI document as JSON text, or undefined when it is not there. */
+export type DocumentSource = () => Promise<string | undefined>;
 
 /**
- * `/health`, `/api/v2/openapi.json` and the web console at `/`: public on purpose (no `resource`), served
- * without an authorizer, and with no table access. The document is generated from
- * every registered API's route table.
+ * `/health`, `/api/v2/openapi.json` and the web console at `/`: public on purpose (no
+ * `resource`), served without an authorizer, and with no table access. The document is
+ * generated from every registered API's route table before it is served (`document`),
+ * so this function holds no system's code.
  */
-export const metaApi = defineFunction({
-  name: 'meta-api',
-  needs: [],
-  build: () => {
-    const document = buildOpenApi([
-      ...systemApiDocs(SYSTEMS),
-      { tag: 'Meta', routes: META_ROUTES, public: true },
-    ]);
-    return createApiHandler([
-      { ...META_ROUTES[0], handler: async () => json(200, { status: 'pass' }) },
-      { ...META_ROUTES[1], handler: async () => json(200, document) },
-      consolePageRoute,
-    ]);
-  },
-});
+export function metaApiFunction(document: DocumentSource) {
+  return defineFunction({
+    name: 'meta-api',
+    needs: [],
+    build: () =>
+      createApiHandler([
+        { ...META_ROUTES[0], handler: async () => json(200, { status: 'pass' }) },
+        { ...META_ROUTES[1], handler: documentRoute(document) },
+        consolePageRoute,
+      ]),
+  });
+}
+
+/** Serves the document, read once; a missing one is `503 unavailable`, and read again next time. */
+function documentRoute(document: DocumentSource): () => Promise<ApiResponse> {
+  let text: Promise<string | undefined> | undefined;
+  return async () => {
+    text ??= document();
+    const body = await text;
+    if (body === undefined) {
+      text = undefined;
+      throw new UnavailableError('the OpenAPI document is not built: run npm run build');
+    }
+    return { statusCode: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body };
+  };
+}
+
+/** The deployed function's: the document the construct wrote beside its bundle. */
+export const metaApi = metaApiFunction(() =>
+  readFile(new URL(`./${OPENAPI_FILE}`, import.meta.url), 'utf8').catch(() => undefined),
+);

@@ -10,21 +10,19 @@ import { createRunService } from '../run/run-service';
 import { createLeaseStore } from '../store/lease-store';
 import { createRunStore } from '../store/run-store';
 import { createTaskStore } from '../store/task-store';
-import { createStatusStore } from '../systems/checks/status-store';
-import { createEndpointStore } from '../systems/notifications/endpoint-store';
-import { createNotificationLogStore } from '../systems/notifications/log-store';
 import { createTaskService } from '../task/task-service';
 import { dynamoDbClient, kmsClient, sqsClient } from './clients';
 import type { Part, Rota } from './root';
 
-/** The table and its client, declared to the IAM recorder once. */
-const table: Part<{ client: ReturnType<typeof dynamoDbClient>; tableName: string }> = (rota) => {
+/** The table and its client, declared to the IAM recorder once; a system's own stores are built on it too. */
+export const table: Part<{ client: ReturnType<typeof dynamoDbClient>; tableName: string }> = (rota) => {
   const tableName = required(rota.config, 'ROTA_TABLE_NAME');
   declareResource('table', tableName);
   return { client: rota.get(dynamoDbClient), tableName };
 };
 
-const retentionMs = (rota: Rota) => rota.config.ROTA_RUN_RETENTION_DAYS * 86_400_000;
+/** How long runs (and what systems record per run, such as check statuses) are kept. */
+export const retentionMs = (rota: Rota) => rota.config.ROTA_RUN_RETENTION_DAYS * 86_400_000;
 
 /** The core's stores: tasks, runs and leases share the table. */
 export const stores: Part<{
@@ -38,20 +36,6 @@ export const stores: Part<{
     tasks: createTaskStore({ client, tableName, dueShards }),
     runs: createRunStore({ client, tableName, retentionMs: retentionMs(rota), openShards: dueShards }),
     leases: createLeaseStore({ client, tableName }),
-  };
-};
-
-/** System-owned items (check statuses, notification logs, endpoints) share the table too. */
-export const systemStores: Part<{
-  statuses: ReturnType<typeof createStatusStore>;
-  endpoints: ReturnType<typeof createEndpointStore>;
-  notificationLog: ReturnType<typeof createNotificationLogStore>;
-}> = (rota) => {
-  const { client, tableName } = rota.get(table);
-  return {
-    statuses: createStatusStore({ client, tableName, retentionMs: retentionMs(rota) }),
-    endpoints: createEndpointStore({ client, tableName }),
-    notificationLog: createNotificationLogStore({ client, tableName, retentionMs: retentionMs(rota) }),
   };
 };
 

@@ -1,14 +1,13 @@
 import { createExecutor, type Executor } from '../executor/executor';
 import { logger } from '../observability/logger';
 import { type AwsTargetRunners, createAwsTargetRunners } from '../runners/aws-targets';
-import { SYSTEMS } from '../systems/registry';
 import type { RunnerServices } from '../systems/services';
 import type { RunnerRegistry } from '../systems/system';
 import { eventBridgeClient, lambdaClient, snsClient, sqsClient } from './clients';
-import { runQueue, secretBox, stores, targetPolicy } from './core';
+import { runQueue, stores, targetPolicy } from './core';
 import { runMetrics } from './metrics';
 import type { Part, Rota } from './root';
-import { coreServices } from './systems';
+import { systemServices } from './systems';
 
 /** The `sqs`, `sns`, `eventbridge` and `lambda` targets, on the root's clients and their configured endpoints. */
 export const awsTargets: Part<AwsTargetRunners> = (rota) =>
@@ -22,12 +21,8 @@ export const awsTargets: Part<AwsTargetRunners> = (rota) =>
     { region: rota.config.AWS_REGION, ownQueueUrls: rota.get(targetPolicy).ownQueueUrls },
   );
 
-/** What every system's runner gets: the core's services, the AWS targets and the secret box. */
-export const runnerServices: Part<RunnerServices> = (rota) => ({
-  ...rota.get(coreServices),
-  aws: rota.get(awsTargets),
-  secrets: rota.get(secretBox),
-});
+/** What every system's runner gets: the root's parts (the AWS targets above among them). */
+export const runnerServices: Part<RunnerServices> = systemServices;
 
 /** The executor over the root's stores and queue, running `runners`. */
 export function executorWith(rota: Rota, runners: RunnerRegistry): Executor {
@@ -46,7 +41,3 @@ export function executorWith(rota: Rota, runners: RunnerRegistry): Executor {
     onLag: (lagMs) => metrics.scheduleLag(lagMs),
   });
 }
-
-/** The executor of every registered system (lib/systems/registry.ts). */
-export const executor: Part<Executor> = (rota) =>
-  executorWith(rota, SYSTEMS.runners(rota.get(runnerServices)));

@@ -1,26 +1,14 @@
-import type { SystemRegistry } from '../systems/registry';
-import type { ApiServices, CoreServices } from '../systems/services';
-import { authStore } from './auth';
-import { runService, secretBox, systemStores, targetPolicy, taskService } from './core';
-import type { Part, Rota } from './root';
+import type { ApiServices, SystemServices } from '../systems/services';
+import type { Rota } from './root';
 
-/** What a system's routes and runner share: the core's services and the systems' stores. */
-export const coreServices: Part<CoreServices> = (rota) => ({
-  taskService: rota.get(taskService),
-  runService: rota.get(runService),
-  targetPolicy: rota.get(targetPolicy),
-  ...rota.get(systemStores),
-});
+/** The root's parts, as a system's routes and runner reach them. */
+export const systemServices = (rota: Rota): SystemServices => ({ get: (part) => rota.get(part) });
 
 /**
- * A system API's services, from the root's parts: each built when a route table asks
- * for it, so the authorizations API never builds the task services.
+ * A system API's services: the root's parts, each built when a route table asks for
+ * it, so the authorizations API never builds the task services; and the permission
+ * resources of the registry it was deployed from.
  */
-export function apiServices(rota: Rota, registry: SystemRegistry): ApiServices {
-  return {
-    core: () => rota.get(coreServices),
-    secrets: () => rota.get(secretBox),
-    authStore: () => rota.get(authStore),
-    resources: registry.resources,
-  };
+export function apiServices(rota: Rota, resources: ApiServices['resources']): ApiServices {
+  return { ...systemServices(rota), resources };
 }

@@ -69,21 +69,3 @@ export function buildOpenApi(docs: readonly ApiDoc[]) {
     paths,
   });
 }
-
-/** The meta API's own routes: public, served without an authorizer. */
-export const META_ROUTES = [
-  {
-    method: 'GET',
-    path: '/health',
-    summary: 'Liveness',
-    responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('pass') }) } },
-  },
-  {
-    method: 'GET',
-    path: '/api/v2/openapi.json',
-    summary: 'This document',
-    responses: {
-      200: { description: 'The OpenAPI 3.1 document', schema: z.looseObject({ openapi: z.string() }) },
-    },
-  },
-] as const satisfies readonly RouteContract[];

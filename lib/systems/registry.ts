@@ -4,11 +4,10 @@ import { checksModule } from './checks';
 import { notificationsModule } from './notifications';
 import type { ApiServices, RunnerServices } from './services';
 import {
-  createRunnerRegistry,
-  type RunnableSystem,
   type RunnerRegistry,
-  runnable,
+  runnersOf,
   type SystemApi,
+  type SystemEngine,
   type SystemModule,
 } from './system';
 import { tasksModule } from './tasks';
@@ -26,11 +25,15 @@ export const SYSTEM_MODULES: readonly RotaSystem[] = [
 /**
  * What everything else derives from the list: the APIs (functions, routes, grants,
  * local mounts, the OpenAPI document), the permission resources, and the executor's
- * runners and table uses. Tests build one with a test-only system added, the same way.
+ * runners and table uses. The construct generates each API's entry and the executor's
+ * from it (infra/entries.ts), so no bundle imports this file: each holds the systems
+ * it runs. Tests build one with a test-only system added, the same way.
  */
 export interface SystemRegistry {
   readonly modules: readonly RotaSystem[];
   readonly apis: readonly SystemApi<ApiServices>[];
+  /** The engines of the systems that have a task type, in registry order. */
+  readonly engines: readonly SystemEngine<RunnerServices>[];
   /** Permission resources a token may hold, in registry order, each once. */
   readonly resources: readonly [string, ...string[]];
   /** What every system's runner does to the table, for the executor's role. */
@@ -46,20 +49,17 @@ export function createSystemRegistry(modules: readonly RotaSystem[]): SystemRegi
     seen.add(name);
   }
   const apis = modules.flatMap((m) => m.apis);
+  const engines = modules.flatMap((m) => (m.engine ? [m.engine] : []));
   const [first, ...rest] = [...new Set(apis.map((a) => a.resource))];
   if (first === undefined) throw new Error('a registry needs at least one system API');
   return {
     modules,
     apis,
     resources: [first, ...rest],
-    runnerTable: modules.flatMap((m) => m.engine?.table ?? []),
+    engines,
+    runnerTable: engines.flatMap((e) => e.table),
     api: (name) => apis.find((a) => a.name === name),
-    runners: (services) =>
-      createRunnerRegistry(
-        modules.flatMap((m): RunnableSystem[] =>
-          m.engine ? [runnable(m.engine.definition, m.engine.runner(services))] : [],
-        ),
-      ),
+    runners: (services) => runnersOf(engines, services),
   };
 }
 

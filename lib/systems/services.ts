@@ -1,40 +1,27 @@
 import { ORG_QUOTA_STORE } from '../auth/org-quota';
-import type { SecretBox } from '../auth/secrets';
-import type { AuthStore } from '../auth/store';
-import type { TargetPolicy } from '../net/address-policy';
-import type { RunService } from '../run/run-service';
-import type { AwsTargetRunners } from '../runners/aws-targets';
+import type { Part } from '../composition/root';
 import { RUN_STORE } from '../store/run-store';
 import { TASK_STORE } from '../store/task-store';
-import type { TaskService } from '../task/task-service';
-import type { StatusStore } from './checks/status-store';
-import type { EndpointStore } from './notifications/endpoint-store';
-import type { NotificationLogStore } from './notifications/log-store';
-
-/** The core's services and the systems' stores, as the composition root builds them (lib/composition/systems.ts). */
-export interface CoreServices {
-  readonly taskService: TaskService;
-  readonly runService: RunService;
-  readonly targetPolicy: TargetPolicy;
-  readonly statuses: StatusStore;
-  readonly endpoints: EndpointStore;
-  readonly notificationLog: NotificationLogStore;
-}
 
 /**
- * What the composition root hands a system's routes. Thunks, so an API builds only
- * what its routes use: the authorizations API never builds the task services.
+ * What the composition root hands a system's routes and its runner: its parts
+ * (`taskService`, `secretBox`, … in lib/composition/*.ts, or a system's own, such as
+ * the checks' `statusStore`), each built on first use and shared by the process. A
+ * bundle holds the parts its code names and no other, so the authorizations API's
+ * carries no task service, and no KMS or SQS client.
  */
-export interface ApiServices {
-  readonly core: () => CoreServices;
-  readonly secrets: () => SecretBox;
-  readonly authStore: () => AuthStore;
+export interface SystemServices {
+  get<T>(part: Part<T>): T;
+}
+
+/** What a system's routes get. */
+export interface ApiServices extends SystemServices {
   /** Every permission resource of the registered APIs, in registry order. */
   readonly resources: readonly [string, ...string[]];
 }
 
-/** What the composition root hands a system's runner in the executor. */
-export type RunnerServices = CoreServices & { readonly aws: AwsTargetRunners; readonly secrets: SecretBox };
+/** What a system's runner gets in the executor. */
+export type RunnerServices = SystemServices;
 
 /** The table uses of every API that manages a system's tasks and their runs. */
 export const MANAGES_TASKS = [TASK_STORE.definitions, RUN_STORE.requests, ORG_QUOTA_STORE] as const;

@@ -58,6 +58,13 @@ export function createRunnerRegistry(systems: readonly RunnableSystem[]): Runner
  * these fields; nothing else lists a system's API.
  */
 export interface SystemApi<D> {
+  /**
+   * The file that exports it, or exports the module that holds it: `import.meta.url`.
+   * The construct builds the function's bundle from this file alone, so the bundle
+   * holds this system's code and no other's (and no runner, when the engine lives in
+   * a file of its own).
+   */
+  readonly source: string;
   /** The function's name: `rota-<name>` in logs and metrics, and the IAM contract's key. */
   readonly name: string;
   readonly basePath: string;
@@ -79,6 +86,8 @@ export interface SystemApi<D> {
 
 /** A system's task type as the executor runs it. */
 export interface SystemEngine<R> {
+  /** The file that exports it, or the module that holds it (see {@link SystemApi.source}): the executor's bundle imports it. */
+  readonly source: string;
   readonly definition: SystemDefinition;
   /** Builds the runner from the executor's services; only the executor calls it. */
   readonly runner: (deps: R) => Runner<Record<string, unknown>>;
@@ -103,15 +112,62 @@ export function defineSystemModule<D, R = never>(module: SystemModule<D, R>): Sy
     if (!/^[a-z][a-z0-9-]{0,40}-api$/.test(api.name)) {
       throw new Error(`system API "${api.name}" must be named <name>-api in lowercase`);
     }
+    checkSource(api.source, `system API "${api.name}"`);
   }
+  if (module.engine) checkSource(module.engine.source, `the engine of system "${module.name}"`);
   return module;
 }
 
+function checkSource(source: string, what: string): void {
+  if (!source.startsWith('file:')) {
+    throw new Error(`${what} needs its source: the file that exports it (import.meta.url), got "${source}"`);
+  }
+}
+
 /** Pairs a typed definition with its typed runner factory, erasing the metadata type for the registry. */
-export function engine<M extends Record<string, unknown>, R>(
-  definition: SystemDefinition<M>,
-  runner: (deps: R) => Runner<M>,
-  table: readonly TableUse[],
-): SystemEngine<R> {
-  return { definition, runner, table } as unknown as SystemEngine<R>;
+export function engine<M extends Record<string, unknown>, R>(spec: {
+  /** The file that exports the engine or its module: `import.meta.url`. */
+  source: string;
+  definition: SystemDefinition<M>;
+  runner: (deps: R) => Runner<M>;
+  table: readonly TableUse[];
+}): SystemEngine<R> {
+  return spec as unknown as SystemEngine<R>;
+}
+
+/** The runners of `engines`, built from the executor's services. */
+export function runnersOf<R>(engines: readonly SystemEngine<R>[], services: R): RunnerRegistry {
+  return createRunnerRegistry(engines.map((e) => runnable(e.definition, e.runner(services))));
+}
+
+type Exports = Readonly<Record<string, unknown>>;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+const apisOf = (value: unknown): unknown[] =>
+  isObject(value) && Array.isArray(value.apis) ? value.apis : [value];
+const engineOf = (value: unknown): unknown => (isObject(value) && 'apis' in value ? value.engine : value);
+
+/**
+ * The API named `name` among a source file's exports (an exported API, or one of an
+ * exported module's): what a generated entry (infra/entries.ts) serves.
+ */
+export function apiIn<D>(exports: Exports, name: string): SystemApi<D> {
+  const found = Object.values(exports)
+    .flatMap(apisOf)
+    .find((api) => isObject(api) && api.name === name && typeof api.routes === 'function');
+  if (!found) throw new Error(`no system API "${name}" among the exports of its source`);
+  return found as SystemApi<D>;
+}
+
+/** The engine of task type `type` among a source file's exports (an exported engine, or an exported module's). */
+export function engineIn<R>(exports: Exports, type: string): SystemEngine<R> {
+  const found = Object.values(exports)
+    .map(engineOf)
+    .find(
+      (e) =>
+        isObject(e) && isObject(e.definition) && e.definition.type === type && typeof e.runner === 'function',
+    );
+  if (!found) throw new Error(`no engine for the task type "${type}" among the exports of its source`);
+  return found as SystemEngine<R>;
 }

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../lib/systems/api-docs';
+import { SYSTEMS } from '../../lib/systems/registry';
 import { startBundleHost } from '../../local/bundles';
 import { lambdaContext } from '../../local/lambda-context';
 import { type LocalRota, startLocal } from '../../local/start';
@@ -63,7 +65,10 @@ describe('local mode on the function bundles', () => {
 
   it('serves the public documents and the console, and refuses a caller without a token (meta-api, authorizer)', async () => {
     expect((await api(undefined, 'GET', '/health')).body).toEqual({ status: 'pass' });
-    expect((await api(undefined, 'GET', '/api/v2/openapi.json')).body.openapi).toMatch(/^3\./);
+    // The document the build wrote beside the bundle: the one the sources generate.
+    const openapi = await api(undefined, 'GET', '/api/v2/openapi.json');
+    expect(openapi.body.openapi).toMatch(/^3\./);
+    expect(openapi.body).toEqual(openApiDocument(SYSTEMS));
     // The web console, from the copy beside the meta-api bundle.
     const page = await fetch(`${rota.url}/`);
     expect(page.status).toBe(200);

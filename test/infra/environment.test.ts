@@ -29,7 +29,7 @@ async function coldStart(entry: string, env: Record<string, string>): Promise<{ 
 const entryOf = (fn: string) => {
   const spec = ROTA_FUNCTIONS.find((f) => f.name === fn);
   if (!spec) throw new Error(`${fn} has no entry in ROTA_FUNCTIONS`);
-  return spec.entry;
+  return spec.entry();
 };
 
 const stacks: SynthesizedService[] = [

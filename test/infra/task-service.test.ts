@@ -16,6 +16,8 @@ import {
 } from '../../infra/bundling';
 import { API_FUNCTIONS, ROTA_FUNCTIONS, TaskService, type TaskServiceProps } from '../../infra/task-service';
 import { tableDefinition } from '../../lib/store/keys';
+import { openApiDocument } from '../../lib/systems/api-docs';
+import { SYSTEMS } from '../../lib/systems/registry';
 
 interface Resource {
   Type: string;
@@ -378,13 +380,24 @@ describe('functions', () => {
     }
   });
 
-  it('bundle exactly the functions/*.ts files local mode loads', () => {
+  it('bundle every hand-written functions/*.ts entry, and the system APIs and executor from entries generated from the registry', () => {
     const onDisk = readdirSync(join(ROTA_ROOT, 'functions'))
       .filter((f) => f.endsWith('.ts'))
       .map((f) => `functions/${f}`)
       .sort();
-    // Every system API shares one entry (functions/system-api.ts), deployed once per API.
-    expect([...new Set(ROTA_FUNCTIONS.map((f) => f.entry))].sort()).toEqual(onDisk);
+    const entries = new Map(ROTA_FUNCTIONS.map((f) => [f.name, f.entry()]));
+    const generated = [...SYSTEMS.apis.map((api) => api.name), 'executor'];
+    expect(
+      [...entries]
+        .filter(([name]) => !generated.includes(name))
+        .map(([, e]) => e)
+        .sort(),
+    ).toEqual(onDisk);
+    // One entry per system API and one for the executor, each its own file under dist/generated.
+    const generatedEntries = generated.map((name) => entries.get(name) ?? '');
+    expect(new Set(generatedEntries).size).toBe(generated.length);
+    for (const entry of generatedEntries)
+      expect(entry).toMatch(/^dist\/generated\/[a-z-]+-[0-9a-f]{16}\.ts$/);
   });
 
   it('deploy byte for byte the bundles scripts/bundle.ts builds', async () => {
@@ -396,25 +409,28 @@ describe('functions', () => {
         );
         const deployed = readFileSync(join(app.outdir, `asset.${hash}`, 'index.mjs'), 'utf8');
         const outfile = join(tmpdir(), 'rota-bundle-check', name, 'index.mjs');
-        const built = await build({ ...esbuildOptions(functionEntry(entry), outfile), write: false });
+        const built = await build({ ...esbuildOptions(functionEntry(entry()), outfile), write: false });
         const js = built.outputFiles.find((file) => file.path === outfile);
         expect(js?.text, name).toBe(deployed);
       }),
     );
   });
 
-  it('ship the web console page beside the meta-api bundle, and only there', () => {
+  it('ship the web console page and the OpenAPI document beside the meta-api bundle, and only there', () => {
     const assetFiles = (name: string) => {
       const hash = (fn(name as Service)[1].Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
       return readdirSync(join(app.outdir, `asset.${hash}`)).sort();
     };
-    expect(assetFiles('meta-api')).toEqual(['console.html', 'index.mjs', 'index.mjs.map']);
+    expect(assetFiles('meta-api')).toEqual(['console.html', 'index.mjs', 'index.mjs.map', 'openapi.json']);
     expect(assetFiles('tasks-api')).toEqual(['index.mjs', 'index.mjs.map']);
     const hash = (fn('meta-api')[1].Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
     const page = readFileSync(join(app.outdir, `asset.${hash}`, 'console.html'), 'utf8');
     expect(page).toMatch(/^<!doctype html>/);
     expect(page).toContain("default-src 'none'");
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    // The document of the registry the construct deployed, as the sources generate it.
+    const document = readFileSync(join(app.outdir, `asset.${hash}`, 'openapi.json'), 'utf8');
+    expect(JSON.parse(document)).toEqual(openApiDocument(SYSTEMS));
   });
 
   it('bundle with one set of esbuild options for CDK and scripts/bundle.ts', () => {

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_FUNCTIONS, TaskService } from '../../infra/task-service';
+import { functionEntry } from '../../infra/bundling';
+import { API_FUNCTIONS, rotaFunctions, TaskService } from '../../infra/task-service';
+import { SYSTEMS } from '../../lib/systems/registry';
 import { BACKUPS_BASE_PATH } from '../support/systems/backups';
 import { TEST_SYSTEMS } from '../support/systems/registry';
 import { synthesize } from '../support/template';
@@ -67,6 +70,33 @@ describe('a registry extended with a test-only system', () => {
     expect(on('backups-api', 'sqs').flatMap((s) => s.Resource)).toEqual([arnOf('runsQueue')]);
     // It stores no credentials, so it gets no key.
     expect(on('backups-api', 'kms')).toEqual([]);
+  });
+
+  it('builds its function, and the executor, from entries generated from the registry: its folder, no line of infra', () => {
+    const entryText = (name: string, systems = TEST_SYSTEMS) =>
+      readFileSync(
+        functionEntry(
+          rotaFunctions(systems)
+            .find((f) => f.name === name)
+            ?.entry() ?? '',
+        ),
+        'utf8',
+      );
+    const imports = (text: string) => [...text.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1]);
+    expect(imports(entryText('backups-api'))).toEqual([
+      '../../functions/definitions/system-api.ts',
+      '../../test/support/systems/backups/index.ts',
+    ]);
+    // Its tokens may name every resource of the registry it is deployed with, its own included.
+    expect(entryText('authorizations-api')).toContain(JSON.stringify(TEST_SYSTEMS.resources));
+    expect(imports(entryText('executor'))).toContain('../../test/support/systems/backups/index.ts');
+    expect(imports(entryText('executor', SYSTEMS))).not.toContain(
+      '../../test/support/systems/backups/index.ts',
+    );
+    // The meta API serves the document of the registry it is deployed with.
+    const meta = rotaFunctions(TEST_SYSTEMS).find((f) => f.name === 'meta-api');
+    const document = JSON.parse(readFileSync(meta?.files?.()['openapi.json'] ?? '', 'utf8'));
+    expect(Object.keys(document.paths)).toContain(BACKUPS_BASE_PATH);
   });
 
   it('leaves the shipped construct without it', () => {

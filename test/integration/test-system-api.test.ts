@@ -1,17 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { systemApiEntry } from '../../functions/definitions/system-api';
+import { functionEntry } from '../../infra/bundling';
+import { rotaFunctions } from '../../infra/function-specs';
 import { createAuthorizer } from '../../lib/auth/authorizer';
 import { sha256 } from '../../lib/auth/token';
 import { authStore } from '../../lib/composition/auth';
-import { executorWith, runnerServices } from '../../lib/composition/engine';
 import { createRota, type Rota } from '../../lib/composition/root';
 import { ROTA_CONFIG_SCHEMA } from '../../lib/config';
 import { buildOpenApi } from '../../lib/http/openapi';
 import { systemApiDocs } from '../../lib/systems/api-docs';
+import type { SystemApiHandler } from '../../lib/systems/api-host';
 import { SYSTEMS } from '../../lib/systems/registry';
 import { createHttpAdapter } from '../../local/http-adapter';
+import { lambdaContext } from '../../local/lambda-context';
 import { apiMounts } from '../../local/mounts';
 import { apiClient, createToken } from '../support/auth';
 import {
@@ -22,15 +25,25 @@ import {
   dynamoClient,
   sqsClient,
 } from '../support/emulators';
-import { BACKUPS_BASE_PATH, backedUp } from '../support/systems/backups';
+import { BACKUPS_BASE_PATH } from '../support/systems/backups';
 import { TEST_SYSTEMS } from '../support/systems/registry';
 
 const OPERATOR = 'operator-token-for-the-test-system';
 
+type SqsHandler = (event: SQSEvent, context: unknown) => Promise<SQSBatchResponse>;
+
+/** The handler of a function's entry as the construct generates it for `TEST_SYSTEMS`, started as a cold start would. */
+async function entryHandler<H>(name: string): Promise<H> {
+  const spec = rotaFunctions(TEST_SYSTEMS).find((f) => f.name === name);
+  if (!spec) throw new Error(`no function ${name} for the test registry`);
+  return ((await import(functionEntry(spec.entry()))) as { handler: H }).handler;
+}
+
 /**
  * A fourth system, added as the README says: a folder (test/support/systems/backups)
- * and one registry line. Here it is served over HTTP by the same generic entry, mounts
- * and token check local mode uses, and its runs execute with its own runner.
+ * and one registry line. Here every API is served over HTTP by the entry the construct
+ * generates for it (behind local mode's adapter and token check), and its runs execute
+ * in the executor's generated entry, with its own runner.
  */
 describe.each(backends())('a test-only system over HTTP on $name', ({ start }) => {
   let backend: Backend;
@@ -38,6 +51,8 @@ describe.each(backends())('a test-only system over HTTP on $name', ({ start }) =
   let api: ReturnType<typeof apiClient>;
   let url: string;
   let rota: Rota;
+  let executor: SqsHandler;
+  let backedUp: { bucket: string; runID: string }[];
 
   beforeAll(async () => {
     // The composition root's clients use the default credential chain, as on Lambda.
@@ -50,22 +65,32 @@ describe.each(backends())('a test-only system over HTTP on $name', ({ start }) =
       ROTA_DYNAMODB_ENDPOINT: backend.dynamoEndpoint,
       ROTA_SQS_ENDPOINT: backend.sqsEndpoint,
     });
-    // The executor's root; the generic entry builds each API's own from its environment.
+    // The authorizer's root; each entry builds its own from the environment, at import.
     rota = createRota(cfg);
-    const handler = systemApiEntry(TEST_SYSTEMS, {
+    const env = {
       ROTA_TABLE_NAME: cfg.ROTA_TABLE_NAME,
-      ROTA_RUNS_QUEUE_URL: cfg.ROTA_RUNS_QUEUE_URL,
+      ROTA_RUNS_QUEUE_URL: cfg.ROTA_RUNS_QUEUE_URL ?? '',
       ROTA_DYNAMODB_ENDPOINT: backend.dynamoEndpoint,
       ROTA_SQS_ENDPOINT: backend.sqsEndpoint,
       ROTA_SECRETS_KEY: 'x',
-    });
+    };
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    // Each backend's entries read its environment at import: fresh modules, as a cold start.
+    vi.resetModules();
+    executor = await entryHandler<SqsHandler>('executor');
+    // The instance the executor's entry runs the backups system from.
+    ({ backedUp } = await import('../support/systems/backups'));
+    const handlers = new Map<string, SystemApiHandler>();
+    for (const { fn } of apiMounts(TEST_SYSTEMS)) {
+      if (fn !== 'meta-api' && !handlers.has(fn)) handlers.set(fn, await entryHandler<SystemApiHandler>(fn));
+    }
     const authorizer = createAuthorizer({
       store: rota.get(authStore),
       operatorDigest: async () => sha256(OPERATOR),
     });
     const mounts = apiMounts(TEST_SYSTEMS)
       .filter((m) => m.fn !== 'meta-api')
-      .map((m) => ({ ...m, handler }));
+      .map((m) => ({ ...m, handler: handlers.get(m.fn) as SystemApiHandler }));
     const serve = createHttpAdapter(mounts, {
       authorizer: async (event) => ({
         isAuthorized: true,
@@ -122,16 +147,26 @@ describe.each(backends())('a test-only system over HTTP on $name', ({ start }) =
 
     const run = await api(writer.token, 'POST', `${BACKUPS_BASE_PATH}/${created.body.id}/runs`, {});
     expect(run.status).toBe(201);
-    const executor = executorWith(rota, TEST_SYSTEMS.runners(rota.get(runnerServices)));
-    const result = await executor.execute({
+    const message = {
       taskID: created.body.id,
       runID: run.body.id,
       scheduledFor: run.body.scheduledFor,
       kind: 'manual',
       attempt: 1,
       waits: 0,
-    });
-    expect(result.outcome).toBe('success');
+    };
+    const record = { messageId: 'm-1', body: JSON.stringify(message), attributes: {} };
+    const batch = await executor(
+      { Records: [record] } as unknown as SQSEvent,
+      lambdaContext('rota-executor'),
+    );
+    expect(batch.batchItemFailures).toEqual([]);
+    const finished = await api(
+      writer.token,
+      'GET',
+      `${BACKUPS_BASE_PATH}/${created.body.id}/runs/${run.body.id}`,
+    );
+    expect(finished.body.status).toBe('success');
     expect(backedUp).toContainEqual({ bucket: 's3://acme', runID: run.body.id });
     const logs = await api(
       writer.token,

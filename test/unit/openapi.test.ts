@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildOpenApi, META_ROUTES } from '../../lib/http/openapi';
-import { systemApiDocs } from '../../lib/systems/api-docs';
+import { META_ROUTES } from '../../lib/http/meta-routes';
+import { buildOpenApi } from '../../lib/http/openapi';
+import { openApiDocument, systemApiDocs } from '../../lib/systems/api-docs';
 import { SYSTEMS } from '../../lib/systems/registry';
 
-/** The document meta-api serves, built the way functions/meta-api.ts builds it. */
+/** The document meta-api serves (built by `openApiDocument`, which the construct writes beside its bundle). */
 const docs = [...systemApiDocs(SYSTEMS), { tag: 'Meta', routes: META_ROUTES, public: true }];
-const document = buildOpenApi(docs);
+const document = openApiDocument(SYSTEMS);
 const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
   Object.entries(item as Record<string, { responses: Record<string, { content?: unknown }> }>).map(
     ([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op }),
@@ -13,6 +14,10 @@ const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =
 );
 
 describe('the OpenAPI document', () => {
+  it('is generated from the route tables of every registered API and the meta routes', () => {
+    expect(document).toEqual(buildOpenApi(docs));
+  });
+
   it('lists every route of every registered API, and nothing else', () => {
     const routes = docs.flatMap((d) => d.routes.map((r) => `${r.method} ${r.path}`));
     expect(new Set(routes).size).toBe(routes.length);

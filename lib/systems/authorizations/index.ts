@@ -1,4 +1,5 @@
 import { AUTH_STORE } from '../../auth/store';
+import { authStore } from '../../composition/auth';
 import type { ApiServices, RunnerServices } from '../services';
 import { defineSystemModule } from '../system';
 import { AUTHORIZATIONS_BASE_PATH, authorizationRoutes } from './http';
@@ -8,6 +9,7 @@ export const authorizationsModule = defineSystemModule<ApiServices, RunnerServic
   name: 'authorizations',
   apis: [
     {
+      source: import.meta.url,
       name: 'authorizations-api',
       basePath: AUTHORIZATIONS_BASE_PATH,
       resource: 'authorizations',
@@ -15,7 +17,7 @@ export const authorizationsModule = defineSystemModule<ApiServices, RunnerServic
       table: [AUTH_STORE.manage],
       enqueue: false,
       needs: ['table'],
-      routes: ({ authStore, resources }) => authorizationRoutes({ store: authStore(), resources }),
+      routes: ({ get, resources }) => authorizationRoutes({ store: get(authStore), resources }),
     },
   ],
 });

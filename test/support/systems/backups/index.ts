@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { runService, taskService } from '../../../../lib/composition/core';
 import { pageLinks, pagingQuery } from '../../../../lib/http/paging';
 import { bodyOf, param, queryOf } from '../../../../lib/http/request';
 import { json, noContent } from '../../../../lib/http/response';
@@ -99,6 +100,8 @@ export const backupsModule = defineSystemModule<ApiServices, RunnerServices>({
   name: 'backups',
   apis: [
     {
+      // The file the construct builds the function's bundle from.
+      source: import.meta.url,
       name: 'backups-api',
       basePath: BACKUPS_BASE_PATH,
       resource: 'backups',
@@ -106,20 +109,24 @@ export const backupsModule = defineSystemModule<ApiServices, RunnerServices>({
       table: MANAGES_TASKS,
       enqueue: true,
       needs: ['table', 'runsQueue'],
-      routes: ({ core }) => {
-        const { taskService, runService } = core();
-        const backups = taskService.forSystem(backupSystem);
-        return [...backupRoutes(backups), ...runRoutes(BACKUPS_BASE_PATH, runService.forSystem(backups))];
+      routes: ({ get }) => {
+        const backups = get(taskService).forSystem(backupSystem);
+        return [
+          ...backupRoutes(backups),
+          ...runRoutes(BACKUPS_BASE_PATH, get(runService).forSystem(backups)),
+        ];
       },
     },
   ],
-  engine: engine(
-    backupSystem,
-    () =>
+  engine: engine({
+    source: import.meta.url,
+    definition: backupSystem,
+    runner:
+      () =>
       async ({ task, run, log }) => {
         backedUp.push({ bucket: task.metadata.bucket, runID: run.runID });
         log(`backed up to ${task.metadata.bucket}, kept ${task.metadata.retainDays} days`);
       },
-    [],
-  ),
+    table: [],
+  }),
 });

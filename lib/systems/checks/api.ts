@@ -1,0 +1,28 @@
+import { runService, secretBox, targetPolicy, taskService } from '../../composition/core';
+import { runRoutes } from '../../http/run-routes';
+import { type ApiServices, MANAGES_TASKS } from '../services';
+import type { SystemApi } from '../system';
+import { checksSystem } from './definition';
+import { CHECKS_BASE_PATH, checkRoutes } from './http';
+import { statusStore } from './parts';
+import { STATUS_STORE } from './status-store';
+
+/** `/api/v2/checks`, with their runs and statuses. Apart from the runner, which its bundle does not hold. */
+export const checksApi: SystemApi<ApiServices> = {
+  source: import.meta.url,
+  name: 'checks-api',
+  basePath: CHECKS_BASE_PATH,
+  resource: 'checks',
+  tag: 'Checks',
+  table: [...MANAGES_TASKS, STATUS_STORE.reads],
+  enqueue: true,
+  sealsSecrets: true,
+  needs: ['table', 'runsQueue', 'secretsKey'],
+  routes: ({ get }) => {
+    const checks = get(taskService).forSystem(checksSystem);
+    return [
+      ...checkRoutes(checks, get(statusStore), get(targetPolicy), get(secretBox)),
+      ...runRoutes(CHECKS_BASE_PATH, get(runService).forSystem(checks)),
+    ];
+  },
+};

@@ -1,0 +1,16 @@
+import { secretBox, targetPolicy } from '../../composition/core';
+import type { RunnerServices } from '../services';
+import { engine } from '../system';
+import { checksSystem } from './definition';
+import { statusStore } from './parts';
+import { createCheckRunner } from './runner';
+import { STATUS_STORE } from './status-store';
+
+/** Each run probes the check's URL and records a status. Apart from the routes, which the executor's bundle does not hold. */
+export const checksEngine = engine({
+  source: import.meta.url,
+  definition: checksSystem,
+  runner: ({ get }: RunnerServices) =>
+    createCheckRunner({ statuses: get(statusStore), policy: get(targetPolicy), secrets: get(secretBox) }),
+  table: [STATUS_STORE.writes],
+});

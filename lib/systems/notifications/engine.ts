@@ -1,0 +1,25 @@
+import { secretBox, targetPolicy } from '../../composition/core';
+import { statusStore } from '../checks/parts';
+import { STATUS_STORE } from '../checks/status-store';
+import type { RunnerServices } from '../services';
+import { engine } from '../system';
+import { ENDPOINT_STORE } from './endpoint-store';
+import { NOTIFICATION_LOG_STORE } from './log-store';
+import { endpointStore, notificationLogStore } from './parts';
+import { notificationRulesSystem } from './rule-model';
+import { createRuleRunner } from './rule-runner';
+
+/** Each run reads the org's new check statuses and notifies the rule's endpoint. */
+export const rulesEngine = engine({
+  source: import.meta.url,
+  definition: notificationRulesSystem,
+  runner: ({ get }: RunnerServices) =>
+    createRuleRunner({
+      statuses: get(statusStore),
+      endpoints: get(endpointStore),
+      log: get(notificationLogStore),
+      policy: get(targetPolicy),
+      secrets: get(secretBox),
+    }),
+  table: [STATUS_STORE.orgReads, ENDPOINT_STORE.reads, NOTIFICATION_LOG_STORE.writes],
+});

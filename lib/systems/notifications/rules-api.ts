@@ -1,0 +1,28 @@
+import { runService, taskService } from '../../composition/core';
+import { runRoutes } from '../../http/run-routes';
+import { type ApiServices, MANAGES_TASKS } from '../services';
+import type { SystemApi } from '../system';
+import { ENDPOINT_STORE } from './endpoint-store';
+import { NOTIFICATION_LOG_STORE } from './log-store';
+import { endpointStore, notificationLogStore } from './parts';
+import { RULES_BASE_PATH, ruleRoutes } from './rule-http';
+import { notificationRulesSystem } from './rule-model';
+
+/** `/api/v2/notificationRules`, with their runs and what they sent. */
+export const rulesApi: SystemApi<ApiServices> = {
+  source: import.meta.url,
+  name: 'notification-rules-api',
+  basePath: RULES_BASE_PATH,
+  resource: 'notifications',
+  tag: 'Notification rules',
+  table: [...MANAGES_TASKS, NOTIFICATION_LOG_STORE.reads, ENDPOINT_STORE.reads],
+  enqueue: true,
+  needs: ['table', 'runsQueue'],
+  routes: ({ get }) => {
+    const rules = get(taskService).forSystem(notificationRulesSystem);
+    return [
+      ...ruleRoutes(rules, get(endpointStore), get(notificationLogStore)),
+      ...runRoutes(RULES_BASE_PATH, get(runService).forSystem(rules)),
+    ];
+  },
+};

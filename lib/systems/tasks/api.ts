@@ -1,0 +1,26 @@
+import { runService, secretBox, targetPolicy, taskService } from '../../composition/core';
+import { runRoutes } from '../../http/run-routes';
+import { type ApiServices, MANAGES_TASKS } from '../services';
+import type { SystemApi } from '../system';
+import { tasksSystem } from './definition';
+import { TASKS_BASE_PATH, taskRoutes } from './http';
+
+/** InfluxDB's `/api/v2/tasks`, with their runs. Apart from the runner, which its bundle does not hold. */
+export const tasksApi: SystemApi<ApiServices> = {
+  source: import.meta.url,
+  name: 'tasks-api',
+  basePath: TASKS_BASE_PATH,
+  resource: 'tasks',
+  tag: 'Tasks',
+  table: MANAGES_TASKS,
+  enqueue: true,
+  sealsSecrets: true,
+  needs: ['table', 'runsQueue', 'secretsKey'],
+  routes: ({ get }) => {
+    const tasks = get(taskService).forSystem(tasksSystem);
+    return [
+      ...taskRoutes(tasks, get(targetPolicy), get(secretBox)),
+      ...runRoutes(TASKS_BASE_PATH, get(runService).forSystem(tasks)),
+    ];
+  },
+};
