@@ -20,6 +20,7 @@ import { RotaApi } from './rota-api';
 import { pascalCase, RotaFunction, suppressTracingWildcard } from './rota-function';
 import { RotaQueue, visibilityFor } from './rota-queue';
 import { RotaTable } from './rota-table';
+import { grantRunTargets } from './run-targets';
 import { type Settings, validate } from './settings';
 import type { TaskServiceAuthMode, TaskServiceProps } from './task-service-props';
 
@@ -138,7 +139,7 @@ export class TaskService extends Construct {
     this.schedulerRule = this.wireScheduler(this.settings.schedulerRate);
     this.reconcilerRule = this.wireReconciler();
     this.wireQueueConsumers();
-    this.grantRunTargets(this.executor, props);
+    grantRunTargets(this, this.executor, props, [...this.functionsByName.values()]);
 
     this.accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: this.logRetention,
@@ -317,21 +318,6 @@ export class TaskService extends Construct {
         },
       }),
     );
-  }
-
-  /** The executor reaches exactly the AWS targets the operator listed, and nothing when none are. */
-  private grantRunTargets(executor: RotaFunction, props: TaskServiceProps): void {
-    const grants: [string, readonly string[] | undefined][] = [
-      ['lambda:InvokeFunction', props.targetLambdaArns],
-      ['sqs:SendMessage', props.targetQueueArns],
-      ['sns:Publish', props.targetTopicArns],
-      ['events:PutEvents', props.targetEventBusArns],
-    ];
-    for (const [action, arns] of grants) {
-      if (arns && arns.length > 0) {
-        executor.addToRolePolicy(new iam.PolicyStatement({ actions: [action], resources: [...arns] }));
-      }
-    }
   }
 
   private wireQueueConsumers(): void {

@@ -36,6 +36,8 @@ export interface SynthesizedService {
   resourcePolicies: Map<string, PolicyDocument>;
   /** Each function's environment, every token replaced by the value CloudFormation would give it. */
   environments: Map<string, Record<string, string>>;
+  /** Each function's ARN, as the resolved policies name it. */
+  functionArns: Map<string, string>;
 }
 
 /**
@@ -57,7 +59,9 @@ export function synthesize(name: string, props: TaskServiceProps = {}): Synthesi
 
   const roles = new Map<string, { roleArn: string; policies: PolicyDocument[] }>();
   const environments = new Map<string, Record<string, string>>();
+  const functionArns = new Map<string, string>();
   for (const [fnName, fn] of service.functions) {
+    functionArns.set(fnName, arn(resources, idOf(fn)));
     const variables = (resources[idOf(fn)]?.Properties?.Environment as { Variables?: unknown } | undefined)
       ?.Variables;
     environments.set(fnName, resolve(variables ?? {}) as Record<string, string>);
@@ -100,6 +104,7 @@ export function synthesize(name: string, props: TaskServiceProps = {}): Synthesi
     roles,
     resourcePolicies,
     environments,
+    functionArns,
     arnOf(role) {
       const value = arns[role];
       if (!value) throw new Error(`the ${name} stack has no ${role}`);
