@@ -17,6 +17,11 @@ export async function whenConditionHolds<T>(send: () => Promise<T>): Promise<T |
   }
 }
 
+/** Whether a conditional write went through; false when its condition failed. */
+export async function wrote(send: () => Promise<unknown>): Promise<boolean> {
+  return (await whenConditionHolds(async () => (await send()) ?? true)) !== undefined;
+}
+
 /** A stored item as its domain object: key and index attributes, and any `internal` ones, removed. */
 export function fromItem<T>(item: Record<string, AttributeValue>, internal: readonly string[] = []): T {
   const raw = unmarshall(item);

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import {
-  DeleteItemCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
+import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { DELETE, PUT, QUERY, type TableUse, UPDATE } from './access';
-import { whenConditionHolds } from './items';
-import { ATTR, LEASE_PREFIX, leaseSk, PARTITION, taskPk, WAIT_PREFIX, waitSk } from './keys';
+import { leaseEntity, waiterEntity } from './entities';
+import { wrote } from './items';
+import { LEASE_PREFIX, leaseSk, PARTITION, taskPk, WAIT_PREFIX, waitSk } from './keys';
+import { rotaTable, tableSender } from './table';
 
 /** acquire (Query + conditional put), extend, release: the executor (see `TableUse`). */
 export const LEASE_STORE = {
@@ -83,169 +83,131 @@ export function createLeaseStore({
   client: DynamoDBClient;
   tableName: string;
 }): LeaseStore {
-  const key = (taskID: string, slot: number) =>
-    marshall({ [ATTR.pk]: taskPk(taskID), [ATTR.sk]: leaseSk(slot) });
-  const waiterKey = (taskID: string, runID: string) =>
-    marshall({ [ATTR.pk]: taskPk(taskID), [ATTR.sk]: waitSk(runID) });
+  const table = rotaTable(tableName);
+  const leases = leaseEntity(table);
+  const waiting = waiterEntity(table);
+  const send = tableSender(client);
+  const asSlot = leases.build(EntityFormatter);
+  const asWaiter = waiting.build(EntityFormatter);
+  const slotKey = (taskID: string, slot: number) => ({ taskID, sk: leaseSk(slot) });
 
   return {
     async slots(taskID) {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': ATTR.pk, '#sk': ATTR.sk },
-          ExpressionAttributeValues: marshall({ ':pk': taskPk(taskID), ':prefix': LEASE_PREFIX }),
-          ConsistentRead: true,
-        }),
-      );
-      return (out.Items ?? []).map((item) => {
-        const raw = unmarshall(item);
-        return {
-          slot: Number(raw.slot),
-          runID: String(raw.runID),
-          token: String(raw.token),
-          expiresAtMs: Number(raw.expiresAtMs),
-        };
+      const params = table
+        .build(QueryCommand)
+        .entities(leases)
+        .query({ partition: taskPk(taskID), range: { beginsWith: LEASE_PREFIX } })
+        .options({ consistent: true })
+        .params();
+      const { items } = await send.query(params);
+      return items.map((raw) => {
+        const { slot, runID, token, expiresAtMs } = asSlot.format(raw);
+        return { slot, runID, token, expiresAtMs };
       });
     },
 
     async take(taskID, slot, holder, ttlMs, now) {
       // Another executor may take this slot between a read and this write: then it fails.
-      const taken = await whenConditionHolds(() =>
-        client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: marshall({
-              ...unmarshall(key(taskID, slot)),
-              slot,
-              runID: holder.runID,
-              token: holder.token,
-              expiresAtMs: now + ttlMs,
-            }),
-            ConditionExpression: 'attribute_not_exists(#pk) OR expiresAtMs < :now',
-            ExpressionAttributeNames: { '#pk': ATTR.pk },
-            ExpressionAttributeValues: marshall({ ':now': now }),
-          }),
-        ),
-      );
+      const params = leases
+        .build(PutItemCommand)
+        .item({ ...slotKey(taskID, slot), slot, ...holder, expiresAtMs: now + ttlMs })
+        .options({
+          condition: {
+            or: [
+              { attr: 'slot', exists: false },
+              { attr: 'expiresAtMs', lt: now },
+            ],
+          },
+        })
+        .params();
+      const taken = await wrote(() => send.put(params));
       return taken ? { taskID, slot, token: holder.token, runID: holder.runID } : undefined;
     },
 
     async clearExpired(taskID, slot, token, now) {
-      const out = await whenConditionHolds(() =>
-        client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: key(taskID, slot),
-            ConditionExpression: '#token = :token AND expiresAtMs < :now',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: marshall({ ':token': token, ':now': now }),
-          }),
-        ),
-      );
-      return out !== undefined;
+      const params = leases
+        .build(DeleteItemCommand)
+        .key(slotKey(taskID, slot))
+        .options({
+          condition: {
+            and: [
+              { attr: 'token', eq: token },
+              { attr: 'expiresAtMs', lt: now },
+            ],
+          },
+        })
+        .params();
+      return wrote(() => send.delete(params));
     },
 
     async extend(lease, expiresAt) {
-      return (
-        (await whenConditionHolds(() =>
-          client.send(
-            new UpdateItemCommand({
-              TableName: tableName,
-              Key: key(lease.taskID, lease.slot),
-              UpdateExpression: 'SET expiresAtMs = :expires',
-              ConditionExpression: '#token = :token',
-              ExpressionAttributeNames: { '#token': 'token' },
-              ExpressionAttributeValues: marshall({ ':expires': expiresAt, ':token': lease.token }),
-            }),
-          ),
-        )) !== undefined
-      );
+      const params = leases
+        .build(UpdateItemCommand)
+        .item({ ...slotKey(lease.taskID, lease.slot), expiresAtMs: expiresAt })
+        .options({ condition: { attr: 'token', eq: lease.token } })
+        .params();
+      return wrote(() => send.update(params));
     },
 
     async release(lease) {
       // A failed condition means the lease expired and another holder took the slot:
       // it is no longer ours to free.
-      const out = await whenConditionHolds(() =>
-        client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: key(lease.taskID, lease.slot),
-            ConditionExpression: '#token = :token',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: marshall({ ':token': lease.token }),
-          }),
-        ),
-      );
-      return out !== undefined;
+      const params = leases
+        .build(DeleteItemCommand)
+        .key(slotKey(lease.taskID, lease.slot))
+        .options({ condition: { attr: 'token', eq: lease.token } })
+        .params();
+      return wrote(() => send.delete(params));
     },
 
     async addWaiter(taskID, runID) {
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: { ...waiterKey(taskID, runID), ...marshall({ runID, marker: randomUUID() }) },
-        }),
-      );
+      await send.put(waiting.build(PutItemCommand).item({ taskID, runID, marker: randomUUID() }).params());
     },
 
     async removeWaiter(taskID, runID, marker) {
-      await whenConditionHolds(() =>
-        client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: waiterKey(taskID, runID),
-            ...(marker
-              ? {
-                  ConditionExpression: '#marker = :marker',
-                  ExpressionAttributeNames: { '#marker': 'marker' },
-                  ExpressionAttributeValues: marshall({ ':marker': marker }),
-                }
-              : {}),
-          }),
-        ),
-      );
+      const params = waiting
+        .build(DeleteItemCommand)
+        .key({ taskID, runID })
+        .options(marker ? { condition: { attr: 'marker', eq: marker } } : {})
+        .params();
+      await wrote(() => send.delete(params));
     },
 
     async markWoken(taskID, runID, now, quietMs) {
-      const out = await whenConditionHolds(() =>
-        client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: waiterKey(taskID, runID),
-            UpdateExpression: 'SET wokenAt = :now',
-            ConditionExpression:
-              'attribute_exists(#pk) AND (attribute_not_exists(wokenAt) OR wokenAt < :quietSince)',
-            ExpressionAttributeNames: { '#pk': ATTR.pk },
-            ExpressionAttributeValues: marshall({ ':now': now, ':quietSince': now - quietMs }),
-          }),
-        ),
-      );
-      return out !== undefined;
+      const params = waiting
+        .build(UpdateItemCommand)
+        .item({ taskID, runID, wokenAt: now })
+        .options({
+          condition: {
+            and: [
+              { attr: 'marker', exists: true },
+              {
+                or: [
+                  { attr: 'wokenAt', exists: false },
+                  { attr: 'wokenAt', lt: now - quietMs },
+                ],
+              },
+            ],
+          },
+        })
+        .params();
+      return wrote(() => send.update(params));
     },
 
     async waiters(taskID, { limit, afterRunID }) {
       const lower = afterRunID === undefined ? WAIT_PREFIX : waitSk(afterRunID);
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lower AND :upper',
-          ExpressionAttributeNames: { '#pk': ATTR.pk, '#sk': ATTR.sk },
-          ExpressionAttributeValues: marshall({
-            ':pk': taskPk(taskID),
-            ':lower': lower,
-            ':upper': `${WAIT_PREFIX}~`,
-          }),
-          ConsistentRead: true,
-          // BETWEEN is inclusive: the cursor itself may come back, and is dropped.
-          Limit: limit + 1,
-        }),
-      );
-      return (out.Items ?? [])
-        .map((item) => {
-          const raw = unmarshall(item);
-          return { runID: String(raw.runID), marker: String(raw.marker) };
+      const params = table
+        .build(QueryCommand)
+        .entities(waiting)
+        .query({ partition: taskPk(taskID), range: { between: [lower, `${WAIT_PREFIX}~`] } })
+        // BETWEEN is inclusive: the cursor itself may come back, and is dropped.
+        .options({ consistent: true, limit: limit + 1 })
+        .params();
+      const { items } = await send.query(params);
+      return items
+        .map((raw) => {
+          const { runID, marker } = asWaiter.format(raw);
+          return { runID, marker };
         })
         .filter(({ runID }) => runID !== afterRunID)
         .slice(0, limit);
