@@ -49,7 +49,7 @@ export const taskEntity = (table: RotaTable) =>
       retry: map({ attempts: number(), backoff: string() }).optional(),
       catchUp: string().enum(...catchUpSchema.options),
       // A system's own shape, checked by its zod schema at the edge.
-      metadata: any(),
+      metadata: any().castAs<Record<string, unknown>>(),
       latestScheduled: string(),
       nextRunAt: string().optional(),
       latestCompleted: string().optional(),
@@ -86,7 +86,8 @@ export const runEntity = (table: RotaTable) =>
       attempt: number(),
       retryOf: string().optional(),
       error: string().optional(),
-      log: list(map({ time: string(), message: string() })),
+      // Optional on read as before: an item some write made without one reads as an empty log.
+      log: list(map({ time: string(), message: string() })).optional(),
       revision: number().optional(),
       claims: number().optional(),
       cancelRequested: boolean().optional(),

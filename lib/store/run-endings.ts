@@ -1,0 +1,165 @@
+import { $append, $get, $remove } from 'dynamodb-toolbox/entity/actions/update/symbols';
+import type { Run } from '../run/model';
+import { wrote } from './items';
+import { runUpdate, updateRun } from './run-claims';
+import { CLOSED, logEntry, type RunCondition, type RunItems, type RunState, UNCLAIMED } from './run-items';
+import type { ClaimRequest } from './run-types';
+
+/**
+ * The run engine's writes that end a run or hand it back: cancel, dead letters,
+ * stalled holders, abandoned runs, and the reconciler's postponement.
+ */
+
+type Inspect = (taskID: string, runID: string) => Promise<RunState | undefined>;
+type RunKey = { taskID: string; id: string };
+
+/** No executor holds a started run whose claim expired. */
+const expiredClaim = (now: number): RunCondition => ({
+  and: [
+    { attr: 'status', eq: 'started' },
+    { attr: 'claimExpiresAt', lt: now },
+  ],
+});
+
+export async function requestCancel(
+  items: RunItems,
+  inspect: Inspect,
+  key: RunKey,
+  now: number,
+): Promise<'canceled' | 'requested' | 'final' | 'missing'> {
+  const end = (condition: RunCondition, message?: string) =>
+    updateRun(
+      items,
+      runUpdate(items)
+        .item({
+          ...key,
+          status: 'canceled',
+          finishedAt: new Date(now).toISOString(),
+          ...(message ? { log: $append(logEntry(now, message)) } : {}),
+          ...UNCLAIMED,
+          ...CLOSED,
+        })
+        .options({ condition, returnValues: 'ALL_NEW' }),
+    );
+  if (await end({ attr: 'status', eq: 'scheduled' })) return 'canceled';
+  // No executor holds a started run whose claim expired: nobody would see a request, so end it here.
+  const stranded = await end(
+    expiredClaim(now),
+    'run canceled: no executor held it any more (its claim had expired)',
+  );
+  if (stranded) return 'canceled';
+  const running = await updateRun(
+    items,
+    runUpdate(items)
+      .item({ ...key, cancelRequested: true })
+      .options({ condition: { attr: 'status', eq: 'started' }, returnValues: 'ALL_NEW' }),
+  );
+  if (running) return 'requested';
+  return (await inspect(key.taskID, key.id)) ? 'final' : 'missing';
+}
+
+export async function failUnfinished(
+  items: RunItems,
+  key: RunKey,
+  seed: ClaimRequest['seed'],
+  at: string,
+  reason: string,
+): Promise<Run | undefined> {
+  const update = runUpdate(items)
+    .item({
+      ...key,
+      status: 'failed',
+      finishedAt: at,
+      error: reason,
+      kind: $get('kind', seed.kind),
+      scheduledFor: $get('scheduledFor', seed.scheduledFor),
+      attempt: $get('attempt', seed.attempt),
+      expiresAt: items.ttl(Date.now()),
+      log: $append([{ time: at, message: reason }]),
+      ...UNCLAIMED,
+      ...CLOSED,
+    })
+    .options({
+      condition: {
+        or: [
+          { attr: 'id', exists: false },
+          { attr: 'status', in: ['scheduled', 'started'] },
+        ],
+      },
+      returnValues: 'ALL_NEW',
+    });
+  return updateRun(items, update);
+}
+
+export async function requeueStalled(
+  items: RunItems,
+  key: RunKey,
+  token: string,
+  change: { now: number; openAt: number; logLine: string },
+): Promise<Run | undefined> {
+  const update = runUpdate(items)
+    .item({
+      ...key,
+      status: 'scheduled',
+      openPk: items.openShard(key.taskID),
+      openAt: change.openAt,
+      waiting: true,
+      log: $append(logEntry(change.now, change.logLine)),
+      ...UNCLAIMED,
+      // No waitToken: the first message of this run to arrive carries it from now on.
+      waitToken: $remove(),
+    })
+    .options({
+      condition: {
+        and: [
+          { attr: 'status', eq: 'started' },
+          { attr: 'claimToken', eq: token },
+        ],
+      },
+      returnValues: 'ALL_NEW',
+    });
+  return updateRun(items, update);
+}
+
+export async function abandonRun(
+  items: RunItems,
+  key: RunKey,
+  now: number,
+  reason: string,
+): Promise<Run | undefined> {
+  const update = runUpdate(items)
+    .item({
+      ...key,
+      status: 'canceled',
+      finishedAt: new Date(now).toISOString(),
+      log: $append(logEntry(now, reason)),
+      ...UNCLAIMED,
+      ...CLOSED,
+    })
+    .options({
+      condition: {
+        and: [{ attr: 'id', exists: true }, { or: [{ attr: 'status', eq: 'scheduled' }, expiredClaim(now)] }],
+      },
+      returnValues: 'ALL_NEW',
+    });
+  return updateRun(items, update);
+}
+
+export async function postponeOpen(
+  items: RunItems,
+  key: RunKey,
+  seen: number,
+  openAt: number,
+): Promise<boolean> {
+  const update = runUpdate(items)
+    .item({ ...key, openAt, waitToken: $remove() })
+    .options({
+      condition: {
+        and: [
+          { attr: 'openAt', eq: seen },
+          { attr: 'openPk', exists: true },
+        ],
+      },
+    });
+  return wrote(() => items.send.update(update.params()));
+}

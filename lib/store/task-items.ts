@@ -1,0 +1,83 @@
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
+import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import type { Task } from '../task/model';
+import { taskEntity } from './entities';
+import { wrote } from './items';
+import { DUE_PROJECTION, dueShard, orgTypePk } from './keys';
+import { type RotaTable, rotaTable, type TableSender } from './table';
+
+/** What the parts of the task store share: the task entity, its table, the sender. */
+export interface TaskItems {
+  table: RotaTable;
+  tasks: ReturnType<typeof taskEntity>;
+  send: TableSender;
+  dueShards: number;
+  /** A stored task item, checked against the entity's schema. */
+  task(item: Record<string, unknown>): Task;
+  /** A task as the due index projects it. */
+  dueTask(item: Record<string, unknown>): Pick<Task, (typeof DUE_PROJECTION)[number]>;
+}
+
+export type TaskCondition = Condition<ReturnType<typeof taskEntity>>;
+
+export function taskItems(options: { tableName: string; send: TableSender; dueShards: number }): TaskItems {
+  const table = rotaTable(options.tableName);
+  const tasks = taskEntity(table);
+  const formatter = tasks.build(EntityFormatter);
+  return {
+    table,
+    tasks,
+    send: options.send,
+    dueShards: options.dueShards,
+    task: (item) => {
+      const { orgTypePk: _pk, orgTypeSk: _sk, duePk: _shard, dueAt: _at, ...task } = formatter.format(item);
+      return task;
+    },
+    dueTask: (item) => formatter.format(item, { attributes: [...DUE_PROJECTION] }),
+  };
+}
+
+/** Only active tasks with a next run carry the due attributes: the index stays sparse. */
+export const dueAttributes = (items: TaskItems, task: Pick<Task, 'id' | 'status' | 'nextRunAt'>) =>
+  task.status === 'active' && task.nextRunAt
+    ? { duePk: dueShard(task.id, items.dueShards), dueAt: Date.parse(task.nextRunAt) }
+    : {};
+
+/** Conditional create; false when the id already exists. */
+export async function putTask(items: TaskItems, task: Task): Promise<boolean> {
+  const put = items.tasks
+    .build(PutItemCommand)
+    .item({
+      ...task,
+      orgTypePk: orgTypePk(task.orgID, task.type),
+      orgTypeSk: task.id,
+      ...dueAttributes(items, task),
+    })
+    .options({ condition: { attr: 'id', exists: false } });
+  return wrote(() => items.send.put(put.params()));
+}
+
+export async function getTask(items: TaskItems, id: string): Promise<Task | undefined> {
+  const get = items.tasks.build(GetItemCommand).key({ id }).options({ consistent: true });
+  const item = await items.send.get(get.params());
+  return item ? items.task(item) : undefined;
+}
+
+/** Deletes when the task is still of `type`; false when it was not there. */
+export async function deleteTask(items: TaskItems, id: string, type: string): Promise<boolean> {
+  const del = items.tasks
+    .build(DeleteItemCommand)
+    .key({ id })
+    .options({
+      condition: {
+        and: [
+          { attr: 'id', exists: true },
+          { attr: 'type', eq: type },
+        ],
+      },
+    });
+  return wrote(() => items.send.delete(del.params()));
+}

@@ -1,0 +1,21 @@
+import type { RunStatus, Task } from '../task/model';
+import type { DUE_PROJECTION } from './keys';
+
+/** A task as the sparse due index projects it (see DUE_PROJECTION). */
+export type DueTask = Pick<Task, (typeof DUE_PROJECTION)[number]>;
+
+export interface ListTasksQuery {
+  orgID: string;
+  type: string;
+  after?: string | undefined;
+  limit: number;
+  name?: string | undefined;
+  status?: string | undefined;
+}
+
+export interface CompletionRecord {
+  scheduledFor: string;
+  finishedAt: string;
+  status: Extract<RunStatus, 'success' | 'failed' | 'canceled'>;
+  error?: string | undefined;
+}
