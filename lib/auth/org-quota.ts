@@ -1,8 +1,11 @@
-import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
+import { $add } from 'dynamodb-toolbox/entity/actions/update/symbols';
 import { type TableUse, UPDATE } from '../store/access';
-import { whenConditionHolds } from '../store/items';
-import { orgQuotaKey, PARTITION } from '../store/keys';
+import { wrote } from '../store/items';
+import { PARTITION } from '../store/keys';
+import { rotaTable, tableSender } from '../store/table';
+import { orgQuotaEntity } from './entity';
 
 /** acquire, release: whoever creates or deletes tasks (see `TableUse`). */
 export const ORG_QUOTA_STORE = {
@@ -36,38 +39,31 @@ export function createOrgQuota({
   tableName: string;
   limit: number;
 }): OrgQuota {
+  const counters = orgQuotaEntity(rotaTable(tableName));
+  const send = tableSender(client);
   return {
     limit,
     async acquire(orgID) {
-      return (
-        (await whenConditionHolds(() =>
-          client.send(
-            new UpdateItemCommand({
-              TableName: tableName,
-              Key: marshall(orgQuotaKey(orgID)),
-              UpdateExpression: 'ADD #tasks :one SET #orgID = :org',
-              ConditionExpression: 'attribute_not_exists(#tasks) OR #tasks < :limit',
-              ExpressionAttributeNames: { '#tasks': 'tasks', '#orgID': 'orgID' },
-              ExpressionAttributeValues: marshall({ ':one': 1, ':limit': limit, ':org': orgID }),
-            }),
-          ),
-        )) !== undefined
-      );
+      const update = counters
+        .build(UpdateItemCommand)
+        .item({ orgID, tasks: $add(1) })
+        .options({
+          condition: {
+            or: [
+              { attr: 'tasks', exists: false },
+              { attr: 'tasks', lt: limit },
+            ],
+          },
+        });
+      return wrote(() => send.update(update.params()));
     },
     async release(orgID) {
       // A failed condition means the count is already zero (or was never taken): nothing to give back.
-      await whenConditionHolds(() =>
-        client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: marshall(orgQuotaKey(orgID)),
-            UpdateExpression: 'ADD #tasks :minusOne',
-            ConditionExpression: '#tasks > :zero',
-            ExpressionAttributeNames: { '#tasks': 'tasks' },
-            ExpressionAttributeValues: marshall({ ':minusOne': -1, ':zero': 0 }),
-          }),
-        ),
-      );
+      const update = counters
+        .build(UpdateItemCommand)
+        .item({ orgID, tasks: $add(-1) })
+        .options({ condition: { attr: 'tasks', gt: 0 } });
+      await wrote(() => send.update(update.params()));
     },
   };
 }

@@ -1,16 +1,15 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
+import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { DELETE, GET, PUT, type TableUse, UPDATE } from '../store/access';
-import { whenConditionHolds } from '../store/items';
-import { ATTR, authKey, INDEX, orgAuthorizationsPk, PARTITION } from '../store/keys';
+import { whenConditionHolds, wrote } from '../store/items';
+import { INDEX, orgAuthorizationsPk, PARTITION } from '../store/keys';
+import { type RotaTable, rotaTable, tableSender } from '../store/table';
+import { authEntity } from './entity';
 
 /** What each part of the token store does to the table (see `TableUse`); token items only. */
 export const AUTH_STORE = {
@@ -49,17 +48,6 @@ export interface AuthStore {
   delete(id: string): Promise<boolean>;
 }
 
-const FIELDS = [
-  'id',
-  'orgID',
-  'status',
-  'description',
-  'permissions',
-  'tokenHash',
-  'createdAt',
-  'updatedAt',
-] as const;
-
 export function createAuthStore({
   client,
   tableName,
@@ -67,30 +55,26 @@ export function createAuthStore({
   client: DynamoDBClient;
   tableName: string;
 }): AuthStore {
-  const toAuthorization = (item: Record<string, AttributeValue>): Authorization => {
-    const raw = unmarshall(item);
-    return Object.fromEntries(FIELDS.map((f) => [f, raw[f]])) as unknown as Authorization;
+  const table: RotaTable = rotaTable(tableName);
+  const tokens = authEntity(table);
+  const send = tableSender(client);
+  const formatter = tokens.build(EntityFormatter);
+  const toAuthorization = (item: Record<string, unknown>): Authorization => {
+    const { orgTypePk: _pk, orgTypeSk: _sk, ...authorization } = formatter.format(item);
+    return authorization;
   };
 
   return {
     async create(authorization) {
-      return (
-        (await whenConditionHolds(() =>
-          client.send(
-            new PutItemCommand({
-              TableName: tableName,
-              Item: marshall({
-                ...authorization,
-                ...authKey(authorization.id),
-                [ATTR.orgTypePk]: orgAuthorizationsPk(authorization.orgID),
-                [ATTR.orgTypeSk]: authorization.id,
-              }),
-              ConditionExpression: 'attribute_not_exists(#pk)',
-              ExpressionAttributeNames: { '#pk': ATTR.pk },
-            }),
-          ),
-        )) !== undefined
-      );
+      const put = tokens
+        .build(PutItemCommand)
+        .item({
+          ...authorization,
+          orgTypePk: orgAuthorizationsPk(authorization.orgID),
+          orgTypeSk: authorization.id,
+        })
+        .options({ condition: { attr: 'id', exists: false } });
+      return wrote(() => send.put(put.params()));
     },
 
     async get(id) {
@@ -98,76 +82,48 @@ export function createAuthStore({
       // deleted token fails its next request. On AWS, API Gateway caches each authorizer
       // answer per Authorization value for authorizerCacheTtl (60 s by default), and a
       // cached answer keeps a revoked token working until it expires.
-      const out = await client.send(
-        new GetItemCommand({ TableName: tableName, Key: marshall(authKey(id)), ConsistentRead: true }),
+      const item = await send.get(
+        tokens.build(GetItemCommand).key({ id }).options({ consistent: true }).params(),
       );
-      return out.Item ? toAuthorization(out.Item) : undefined;
+      return item ? toAuthorization(item) : undefined;
     },
 
     async list({ orgID, after, limit }) {
-      const names: Record<string, string> = { '#pk': ATTR.orgTypePk };
-      const values: Record<string, unknown> = { ':pk': orgAuthorizationsPk(orgID) };
-      let keyCondition = '#pk = :pk';
-      if (after !== undefined) {
-        keyCondition += ' AND #sk > :after';
-        names['#sk'] = ATTR.orgTypeSk;
-        values[':after'] = after;
-      }
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: INDEX.byOrgType,
-          KeyConditionExpression: keyCondition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values),
-          // One extra item tells whether another page exists.
-          Limit: limit + 1,
-        }),
-      );
-      const items = (out.Items ?? []).map(toAuthorization);
+      const params = table
+        .build(QueryCommand)
+        .entities(tokens)
+        .query({
+          index: INDEX.byOrgType,
+          partition: orgAuthorizationsPk(orgID),
+          ...(after !== undefined ? { range: { gt: after } } : {}),
+        })
+        // One extra item tells whether another page exists.
+        .options({ limit: limit + 1 })
+        .params();
+      const items = (await send.query(params)).items.map(toAuthorization);
       return { authorizations: items.slice(0, limit), more: items.length > limit };
     },
 
     async update(id, change) {
-      const names: Record<string, string> = { '#pk': ATTR.pk, '#updatedAt': 'updatedAt' };
-      const values: Record<string, unknown> = { ':updatedAt': change.updatedAt };
-      const sets = ['#updatedAt = :updatedAt'];
-      for (const field of ['status', 'description'] as const) {
-        if (change[field] === undefined) continue;
-        names[`#${field}`] = field;
-        values[`:${field}`] = change[field];
-        sets.push(`#${field} = :${field}`);
-      }
-      const out = await whenConditionHolds(() =>
-        client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: marshall(authKey(id)),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: marshall(values),
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      );
-      if (!out) return undefined;
-      return out.Attributes ? toAuthorization(out.Attributes) : undefined;
+      const update = tokens
+        .build(UpdateItemCommand)
+        .item({
+          id,
+          updatedAt: change.updatedAt,
+          ...(change.status !== undefined ? { status: change.status } : {}),
+          ...(change.description !== undefined ? { description: change.description } : {}),
+        })
+        .options({ condition: { attr: 'id', exists: true }, returnValues: 'ALL_NEW' });
+      const out = await whenConditionHolds(() => send.update(update.params()));
+      return out ? toAuthorization(out) : undefined;
     },
 
     async delete(id) {
-      return (
-        (await whenConditionHolds(() =>
-          client.send(
-            new DeleteItemCommand({
-              TableName: tableName,
-              Key: marshall(authKey(id)),
-              ConditionExpression: 'attribute_exists(#pk)',
-              ExpressionAttributeNames: { '#pk': ATTR.pk },
-            }),
-          ),
-        )) !== undefined
-      );
+      const del = tokens
+        .build(DeleteItemCommand)
+        .key({ id })
+        .options({ condition: { attr: 'id', exists: true } });
+      return wrote(() => send.delete(del.params()));
     },
   };
 }

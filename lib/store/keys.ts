@@ -2,26 +2,25 @@ import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
- * The single-table key design, declared once. Every read in Rota is a GetItem or a
- * Query on one of these keys; nothing scans.
+ * The single-table key design of the core's items, declared once; each item type is a
+ * dynamodb-toolbox entity over these keys (lib/store/entities.ts, lib/auth/entity.ts).
+ * Every read in Rota is a GetItem or a Query on one of these keys; nothing scans.
  *
  * | item       | PK            | SK             |
  * |------------|---------------|----------------|
- * | task       | TASK#<id>     | TASK           |
- * | run        | TASK#<id>     | RUN#<runID>    |
+ * | task       | TASK#<id>     | TASK           |  (byOrgType: `<org>#<type>` → id; due: `DUE#<shard>` → next run) |
+ * | run        | TASK#<id>     | RUN#<runID>    |  (its claim lives on it; open: `OPEN#<shard>` → stall time) |
  * | lease slot | TASK#<id>     | LEASE#<n>      |
  * | waiter     | TASK#<id>     | WAIT#<runID>   |  (a run waiting for a lease slot; sorts by scheduledFor)
- * | check status | TASK#<checkID> | STATUS#<time>#<runID>   (byOrgType: `<org>#~status` → recordedAt) |
- * | check state  | TASK#<checkID> | CHECKSTATE              |
- * | rule state   | TASK#<ruleID>  | RULESTATE               |
- * | notification log | TASK#<ruleID> | NOTIFY#<statusTime>#<checkID>#<statusRunID> |
- * | notification endpoint | ENDPOINT#<id> | ENDPOINT (byOrgType: `<org>#~endpoint` → id) |
  * | API token (authorization) | AUTH#<tokenID> | AUTH (byOrgType: `<org>#~authorization` → id) |
  * | org task quota | ORG#<orgID> | QUOTA |
  *
- * Items that belong to a task live in its partition, so deleting a task deletes
- * them with one Query. `~` cannot appear in a system type, so the byOrgType
- * partitions of statuses and endpoints never collide with a system's tasks.
+ * Systems declare their own items beside their stores (lib/systems/<name>/*-store.ts):
+ * in a task's partition (checks' statuses and state, notification rules' log and
+ * cursor), or in a partition of their own (notification endpoints, `ENDPOINT#`).
+ * Items that belong to a task live in its partition, so deleting a task deletes them
+ * with one Query. `~` cannot appear in a system type, so the byOrgType partitions a
+ * system keeps per org (`<org>#~status`) never collide with a system's tasks.
  */
 export const ATTR = {
   pk: 'PK',
@@ -86,7 +85,7 @@ export const LEASE_PREFIX = 'LEASE#';
 export const WAIT_PREFIX = 'WAIT#';
 
 /** The first part of every partition key: IAM confines each role to its prefixes (`dynamodb:LeadingKeys`). */
-export const PARTITION = { task: 'TASK#', endpoint: 'ENDPOINT#', auth: 'AUTH#', org: 'ORG#' } as const;
+export const PARTITION = { task: 'TASK#', auth: 'AUTH#', org: 'ORG#' } as const;
 
 export const taskPk = (taskID: string) => `${PARTITION.task}${taskID}`;
 export const taskKey = (taskID: string) => ({ [ATTR.pk]: taskPk(taskID), [ATTR.sk]: TASK_SK });
@@ -95,17 +94,6 @@ export const waitSk = (runID: string) => `${WAIT_PREFIX}${runID}`;
 export const leaseSk = (slot: number) => `${LEASE_PREFIX}${String(slot).padStart(4, '0')}`;
 export const orgTypePk = (orgID: string, type: string) => `${orgID}#${type}`;
 
-export const STATUS_PREFIX = 'STATUS#';
-export const statusSk = (time: string, runID: string) => `${STATUS_PREFIX}${time}#${runID}`;
-export const orgStatusesPk = (orgID: string) => `${orgID}#~status`;
-export const CHECK_STATE_SK = 'CHECKSTATE';
-export const RULE_STATE_SK = 'RULESTATE';
-export const NOTIFY_PREFIX = 'NOTIFY#';
-export const notifySk = (statusTime: string, checkID: string, statusRunID: string) =>
-  `${NOTIFY_PREFIX}${statusTime}#${checkID}#${statusRunID}`;
-export const ENDPOINT_SK = 'ENDPOINT';
-export const endpointPk = (id: string) => `${PARTITION.endpoint}${id}`;
-export const orgEndpointsPk = (orgID: string) => `${orgID}#~endpoint`;
 export const AUTH_SK = 'AUTH';
 export const authKey = (tokenID: string) => ({
   [ATTR.pk]: `${PARTITION.auth}${tokenID}`,

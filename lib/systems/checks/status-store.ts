@@ -1,25 +1,73 @@
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Entity } from 'dynamodb-toolbox/entity';
+import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
+import { item } from 'dynamodb-toolbox/schema/item';
+import { number } from 'dynamodb-toolbox/schema/number';
+import { record } from 'dynamodb-toolbox/schema/record';
+import { string } from 'dynamodb-toolbox/schema/string';
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
+import { prefix } from 'dynamodb-toolbox/transformers/prefix';
 import { GET, PUT, QUERY, type TableUse, UPDATE } from '../../store/access';
-import { fromItem } from '../../store/items';
-import {
-  ATTR,
-  CHECK_STATE_SK,
-  INDEX,
-  orgStatusesPk,
-  PARTITION,
-  STATUS_PREFIX,
-  statusSk,
-  taskPk,
-} from '../../store/keys';
-import type { CheckStatus, Level } from './model';
+import { ATTR, INDEX, PARTITION, taskPk } from '../../store/keys';
+import { type RotaTable, rotaTable, tableSender } from '../../store/table';
+import { type CheckStatus, LEVELS, type Level } from './model';
+
+/**
+ * The checks system's items in a check's partition, declared here rather than in the
+ * core's key module: its statuses (`STATUS#<time>#<runID>`, and in byOrgType under
+ * `<org>#~status` by when they were written) and its state (`CHECKSTATE`).
+ */
+const STATUS_PREFIX = 'STATUS#';
+const CHECK_STATE_SK = 'CHECKSTATE';
+const orgStatusesPk = (orgID: string) => `${orgID}#~status`;
+const plain = { entityAttribute: false, timestamps: false } as const;
+const level = () => string().enum(...LEVELS, 'UNKNOWN');
+
+const statusEntity = (table: RotaTable) =>
+  new Entity({
+    ...plain,
+    name: 'checkStatus',
+    table,
+    schema: item({
+      checkID: string().key(),
+      time: string().key(),
+      runID: string().key(),
+      checkName: string(),
+      level: level(),
+      previousLevel: level().optional(),
+      message: string(),
+      value: number().optional(),
+      error: string().optional(),
+      tags: record(string(), string()),
+      recordedAt: string(),
+      orgTypePk: string().optional().savedAs(ATTR.orgTypePk),
+      orgTypeSk: string().optional().savedAs(ATTR.orgTypeSk),
+      expiresAt: number().optional().savedAs(ATTR.ttl),
+    }),
+    computeKey: ({ checkID, time, runID }) => ({
+      [ATTR.pk]: taskPk(checkID),
+      [ATTR.sk]: `${STATUS_PREFIX}${time}#${runID}`,
+    }),
+  });
+
+const checkStateEntity = (table: RotaTable) =>
+  new Entity({
+    ...plain,
+    name: 'checkState',
+    table,
+    schema: item({
+      checkID: string()
+        .key()
+        .savedAs(ATTR.pk)
+        .transform(prefix(PARTITION.task, { delimiter: '' })),
+      sk: string().key().hidden().savedAs(ATTR.sk).default(CHECK_STATE_SK),
+      lastLevel: level().optional(),
+      lastSuccessAt: string().optional(),
+    }),
+  });
 
 /** What each part of the status store does to the table (see `TableUse`). */
 export const STATUS_STORE = {
@@ -56,92 +104,76 @@ export function createStatusStore({
   tableName: string;
   retentionMs: number;
 }) {
-  const stateKey = (checkID: string) => marshall({ [ATTR.pk]: taskPk(checkID), [ATTR.sk]: CHECK_STATE_SK });
-  const toStatus = (item: Record<string, AttributeValue>) => fromItem<CheckStatus>(item);
+  const table = rotaTable(tableName);
+  const statuses = statusEntity(table);
+  const states = checkStateEntity(table);
+  const send = tableSender(client);
+  const formatter = statuses.build(EntityFormatter);
+  const toStatus = (stored: Record<string, unknown>): CheckStatus => {
+    const { orgTypePk: _pk, orgTypeSk: _sk, expiresAt: _ttl, ...status } = formatter.format(stored);
+    return status;
+  };
 
   return {
     async write(orgID: string, status: CheckStatus): Promise<void> {
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: marshall(
-            {
-              ...status,
-              [ATTR.pk]: taskPk(status.checkID),
-              [ATTR.sk]: statusSk(status.time, status.runID),
-              [ATTR.orgTypePk]: orgStatusesPk(orgID),
-              [ATTR.orgTypeSk]: `${status.recordedAt}#${status.checkID}#${status.runID}`,
-              [ATTR.ttl]: Math.floor((Date.now() + retentionMs) / 1000),
-            },
-            { removeUndefinedValues: true },
-          ),
-        }),
-      );
+      const put = statuses.build(PutItemCommand).item({
+        ...status,
+        orgTypePk: orgStatusesPk(orgID),
+        orgTypeSk: `${status.recordedAt}#${status.checkID}#${status.runID}`,
+        expiresAt: Math.floor((Date.now() + retentionMs) / 1000),
+      });
+      await send.put(put.params());
     },
 
     /** Newest first, optionally within [afterTime, beforeTime]. */
     async list(checkID: string, { limit, afterTime, beforeTime }: StatusQuery): Promise<CheckStatus[]> {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lower AND :upper',
-          ExpressionAttributeNames: { '#pk': ATTR.pk, '#sk': ATTR.sk },
-          ExpressionAttributeValues: marshall({
-            ':pk': taskPk(checkID),
-            ':lower': `${STATUS_PREFIX}${afterTime ?? ''}`,
-            ':upper': `${STATUS_PREFIX}${beforeTime ?? ''}~`,
-          }),
-          ScanIndexForward: false,
-          Limit: limit,
-        }),
-      );
-      return (out.Items ?? []).map(toStatus);
+      const lower = `${STATUS_PREFIX}${afterTime ?? ''}`;
+      const upper = `${STATUS_PREFIX}${beforeTime ?? ''}~`;
+      const params = table
+        .build(QueryCommand)
+        .entities(statuses)
+        .query({ partition: taskPk(checkID), range: { between: [lower, upper] } })
+        .options({ reverse: true, limit })
+        .params();
+      return (await send.query(params)).items.map(toStatus);
     },
 
     /** Statuses of every check in the org written after `since` (oldest first), at most `max`. */
     async writtenSince(orgID: string, since: string, max: number): Promise<CheckStatus[]> {
-      const statuses: CheckStatus[] = [];
-      let startKey: Record<string, AttributeValue> | undefined;
+      const found: CheckStatus[] = [];
+      let cursor: Record<string, unknown> | undefined;
       do {
-        const out = await client.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: INDEX.byOrgType,
-            // Keys are `<recordedAt>#<checkID>#<runID>`; `~` sorts after every id character,
-            // so a status written exactly at `since` is excluded, as the contract says.
-            KeyConditionExpression: '#pk = :pk AND #sk > :since',
-            ExpressionAttributeNames: { '#pk': ATTR.orgTypePk, '#sk': ATTR.orgTypeSk },
-            ExpressionAttributeValues: marshall({ ':pk': orgStatusesPk(orgID), ':since': `${since}#~` }),
-            ExclusiveStartKey: startKey,
-            Limit: Math.min(max, 500),
-          }),
-        );
-        statuses.push(...(out.Items ?? []).map(toStatus));
-        startKey = out.LastEvaluatedKey;
-      } while (startKey && statuses.length < max);
-      return statuses.slice(0, max);
+        const params = table
+          .build(QueryCommand)
+          .entities(statuses)
+          // Keys are `<recordedAt>#<checkID>#<runID>`; `~` sorts after every id character,
+          // so a status written exactly at `since` is excluded, as the contract says.
+          .query({ index: INDEX.byOrgType, partition: orgStatusesPk(orgID), range: { gt: `${since}#~` } })
+          .options({ limit: Math.min(max, 500), ...(cursor ? { exclusiveStartKey: cursor } : {}) })
+          .params();
+        const page = await send.query(params);
+        found.push(...page.items.map(toStatus));
+        cursor = page.cursor;
+      } while (cursor && found.length < max);
+      return found.slice(0, max);
     },
 
     async getState(checkID: string): Promise<CheckState> {
-      const out = await client.send(
-        new GetItemCommand({ TableName: tableName, Key: stateKey(checkID), ConsistentRead: true }),
+      const stored = await send.get(
+        states.build(GetItemCommand).key({ checkID }).options({ consistent: true }).params(),
       );
-      return out.Item ? (unmarshall(out.Item) as CheckState) : {};
+      if (!stored) return {};
+      const { lastLevel, lastSuccessAt } = states.build(EntityFormatter).format(stored);
+      return { lastLevel, lastSuccessAt };
     },
 
     async setState(checkID: string, state: CheckState): Promise<void> {
-      const set = ['lastLevel = :level', ...(state.lastSuccessAt ? ['lastSuccessAt = :success'] : [])];
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: stateKey(checkID),
-          UpdateExpression: `SET ${set.join(', ')}`,
-          ExpressionAttributeValues: marshall(
-            { ':level': state.lastLevel, ':success': state.lastSuccessAt },
-            { removeUndefinedValues: true },
-          ),
-        }),
-      );
+      const update = states.build(UpdateItemCommand).item({
+        checkID,
+        ...(state.lastLevel !== undefined ? { lastLevel: state.lastLevel } : {}),
+        ...(state.lastSuccessAt ? { lastSuccessAt: state.lastSuccessAt } : {}),
+      });
+      await send.update(update.params());
     },
   };
 }

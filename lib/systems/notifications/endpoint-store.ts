@@ -1,15 +1,64 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Entity } from 'dynamodb-toolbox/entity';
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
+import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { any } from 'dynamodb-toolbox/schema/any';
+import { item } from 'dynamodb-toolbox/schema/item';
+import { number } from 'dynamodb-toolbox/schema/number';
+import { string } from 'dynamodb-toolbox/schema/string';
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { DELETE, GET, PUT, type TableUse } from '../../store/access';
-import { fromItem, whenConditionHolds } from '../../store/items';
-import { ATTR, ENDPOINT_SK, endpointPk, INDEX, orgEndpointsPk, PARTITION } from '../../store/keys';
+import { wrote } from '../../store/items';
+import { ATTR, INDEX } from '../../store/keys';
+import { type RotaTable, rotaTable, tableSender } from '../../store/table';
+import type { NotificationEndpoint } from './endpoint-model';
+
+/**
+ * The notifications system's endpoint items, declared here rather than in the core's
+ * key module: `ENDPOINT#<id>` / `ENDPOINT`, listed per org through byOrgType under
+ * `<org>#~endpoint` (`~` never appears in a system type, so it never meets a task's).
+ */
+export const ENDPOINT_PARTITION = 'ENDPOINT#';
+const ENDPOINT_SK = 'ENDPOINT';
+const orgEndpointsPk = (orgID: string) => `${orgID}#~endpoint`;
+
+/** A credential field: a sealed envelope once stored, so its stored form is the secret box's. */
+const sealable = () => any().optional();
+
+const endpointEntity = (table: RotaTable) =>
+  new Entity({
+    entityAttribute: false,
+    timestamps: false,
+    name: 'notificationEndpoint',
+    table,
+    schema: item({
+      id: string().key(),
+      orgID: string(),
+      type: string().enum('http', 'slack', 'pagerduty'),
+      name: string(),
+      status: string().enum('active', 'inactive'),
+      description: string(),
+      createdAt: string(),
+      updatedAt: string(),
+      version: number(),
+      // The fields of one type or another (endpoint-model.ts); a Slack URL is sealed.
+      url: sealable(),
+      urlOrigin: string().optional(),
+      method: string().optional(),
+      headers: any().optional(),
+      authMethod: string().optional(),
+      username: string().optional(),
+      password: sealable(),
+      token: sealable(),
+      routingKey: sealable(),
+      clientURL: string().optional(),
+      orgTypePk: string().optional().savedAs(ATTR.orgTypePk),
+      orgTypeSk: string().optional().savedAs(ATTR.orgTypeSk),
+    }),
+    computeKey: ({ id }) => ({ [ATTR.pk]: `${ENDPOINT_PARTITION}${id}`, [ATTR.sk]: ENDPOINT_SK }),
+  });
 
 /** What each part of the endpoint store does to the table (see `TableUse`). */
 export const ENDPOINT_STORE = {
@@ -17,91 +66,75 @@ export const ENDPOINT_STORE = {
   manage: {
     name: 'endpoint store: manage',
     actions: [PUT, GET, DELETE],
-    keyPrefixes: [PARTITION.endpoint],
+    keyPrefixes: [ENDPOINT_PARTITION],
     queries: [INDEX.byOrgType],
   },
   /** get: rules name their endpoint; the rule runner sends to it. */
-  reads: { name: 'endpoint store: get', actions: [GET], keyPrefixes: [PARTITION.endpoint] },
+  reads: { name: 'endpoint store: get', actions: [GET], keyPrefixes: [ENDPOINT_PARTITION] },
 } as const satisfies Record<string, TableUse>;
-
-import type { NotificationEndpoint } from './endpoint-model';
 
 /** Notification endpoints are plain items, not tasks; listed per org through byOrgType. */
 export function createEndpointStore({ client, tableName }: { client: DynamoDBClient; tableName: string }) {
-  const key = (id: string) => marshall({ [ATTR.pk]: endpointPk(id), [ATTR.sk]: ENDPOINT_SK });
-  const toEndpoint = (item: Record<string, AttributeValue>) => fromItem<NotificationEndpoint>(item);
-  const item = (e: NotificationEndpoint) =>
-    marshall(
-      {
-        ...e,
-        [ATTR.pk]: endpointPk(e.id),
-        [ATTR.sk]: ENDPOINT_SK,
-        [ATTR.orgTypePk]: orgEndpointsPk(e.orgID),
-        [ATTR.orgTypeSk]: e.id,
-      },
-      { removeUndefinedValues: true },
-    );
-  const conditional = async (send: () => Promise<unknown>) => (await whenConditionHolds(send)) !== undefined;
+  const table = rotaTable(tableName);
+  const endpoints = endpointEntity(table);
+  const send = tableSender(client);
+  const formatter = endpoints.build(EntityFormatter);
+  const toEndpoint = (stored: Record<string, unknown>) => {
+    const { orgTypePk: _pk, orgTypeSk: _sk, ...endpoint } = formatter.format(stored);
+    // The schema checks every field's type; which fields go with which `type` is the
+    // model's union, checked by zod when the endpoint was written.
+    return endpoint as NotificationEndpoint;
+  };
+  const put = (e: NotificationEndpoint) =>
+    endpoints.build(PutItemCommand).item({ ...e, orgTypePk: orgEndpointsPk(e.orgID), orgTypeSk: e.id });
 
   return {
     create: (e: NotificationEndpoint) =>
-      conditional(() =>
-        client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: item(e),
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': ATTR.pk },
-          }),
+      wrote(() =>
+        send.put(
+          put(e)
+            .options({ condition: { attr: 'id', exists: false } })
+            .params(),
         ),
       ),
     async get(id: string): Promise<NotificationEndpoint | undefined> {
-      const out = await client.send(
-        new GetItemCommand({ TableName: tableName, Key: key(id), ConsistentRead: true }),
+      const stored = await send.get(
+        endpoints.build(GetItemCommand).key({ id }).options({ consistent: true }).params(),
       );
-      return out.Item ? toEndpoint(out.Item) : undefined;
+      return stored ? toEndpoint(stored) : undefined;
     },
     /** Replaces the whole endpoint if it is still at `expectedVersion`. */
     replace: (e: NotificationEndpoint, expectedVersion: number) =>
-      conditional(() =>
-        client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: item(e),
-            ConditionExpression: '#version = :v',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: marshall({ ':v': expectedVersion }),
-          }),
+      wrote(() =>
+        send.put(
+          put(e)
+            .options({ condition: { attr: 'version', eq: expectedVersion } })
+            .params(),
         ),
       ),
     remove: (id: string) =>
-      conditional(() =>
-        client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: key(id),
-            ConditionExpression: 'attribute_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': ATTR.pk },
-          }),
+      wrote(() =>
+        send.delete(
+          endpoints
+            .build(DeleteItemCommand)
+            .key({ id })
+            .options({ condition: { attr: 'id', exists: true } })
+            .params(),
         ),
       ),
     async list(orgID: string, after: string | undefined, limit: number) {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: INDEX.byOrgType,
-          KeyConditionExpression: after ? '#pk = :pk AND #sk > :after' : '#pk = :pk',
-          ExpressionAttributeNames: after
-            ? { '#pk': ATTR.orgTypePk, '#sk': ATTR.orgTypeSk }
-            : { '#pk': ATTR.orgTypePk },
-          ExpressionAttributeValues: marshall(
-            after ? { ':pk': orgEndpointsPk(orgID), ':after': after } : { ':pk': orgEndpointsPk(orgID) },
-          ),
-          Limit: limit + 1,
-        }),
-      );
-      const endpoints = (out.Items ?? []).map(toEndpoint);
-      return { endpoints: endpoints.slice(0, limit), more: endpoints.length > limit };
+      const params = table
+        .build(QueryCommand)
+        .entities(endpoints)
+        .query({
+          index: INDEX.byOrgType,
+          partition: orgEndpointsPk(orgID),
+          ...(after ? { range: { gt: after } } : {}),
+        })
+        .options({ limit: limit + 1 })
+        .params();
+      const found = (await send.query(params)).items.map(toEndpoint);
+      return { endpoints: found.slice(0, limit), more: found.length > limit };
     },
   };
 }

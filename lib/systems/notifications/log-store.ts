@@ -1,14 +1,74 @@
-import {
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Entity } from 'dynamodb-toolbox/entity';
+import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
+import { item } from 'dynamodb-toolbox/schema/item';
+import { number } from 'dynamodb-toolbox/schema/number';
+import { string } from 'dynamodb-toolbox/schema/string';
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
+import { prefix } from 'dynamodb-toolbox/transformers/prefix';
 import { GET, PUT, QUERY, type TableUse, UPDATE } from '../../store/access';
-import { fromItem, whenConditionHolds } from '../../store/items';
-import { ATTR, NOTIFY_PREFIX, notifySk, PARTITION, RULE_STATE_SK, taskPk } from '../../store/keys';
+import { wrote } from '../../store/items';
+import { ATTR, PARTITION, taskPk } from '../../store/keys';
+import { type RotaTable, rotaTable, tableSender } from '../../store/table';
+import type { NotificationLogEntry } from './rule-model';
+
+/**
+ * The notifications system's items in a rule's partition, declared here rather than in
+ * the core's key module: the log (`NOTIFY#<statusTime>#<checkID>#<statusRunID>`) and
+ * the rule's read cursor (`RULESTATE`).
+ */
+const NOTIFY_PREFIX = 'NOTIFY#';
+const RULE_STATE_SK = 'RULESTATE';
+const plain = { entityAttribute: false, timestamps: false } as const;
+
+const logEntity = (table: RotaTable) =>
+  new Entity({
+    ...plain,
+    name: 'notificationLog',
+    table,
+    schema: item({
+      ruleID: string().key(),
+      /** `notifySk(…)`: the status the entry reports, which makes the key its dedup key. */
+      sk: string().key().hidden().savedAs(ATTR.sk),
+      statusTime: string(),
+      checkID: string(),
+      time: string(),
+      runID: string(),
+      checkName: string(),
+      level: string(),
+      previousLevel: string().optional(),
+      endpointID: string(),
+      endpointName: string(),
+      endpointType: string(),
+      message: string(),
+      outcome: string().enum('sending', 'sent', 'failed'),
+      httpStatus: number().optional(),
+      error: string().optional(),
+      expiresAt: number().optional().savedAs(ATTR.ttl),
+    }),
+    computeKey: ({ ruleID, sk }) => ({ [ATTR.pk]: taskPk(ruleID), [ATTR.sk]: sk }),
+  });
+
+const ruleStateEntity = (table: RotaTable) =>
+  new Entity({
+    ...plain,
+    name: 'ruleState',
+    table,
+    schema: item({
+      ruleID: string()
+        .key()
+        .savedAs(ATTR.pk)
+        .transform(prefix(PARTITION.task, { delimiter: '' })),
+      sk: string().key().hidden().savedAs(ATTR.sk).default(RULE_STATE_SK),
+      cursor: string().optional(),
+    }),
+  });
+
+const notifySk = (statusTime: string, checkID: string, statusRunID: string) =>
+  `${NOTIFY_PREFIX}${statusTime}#${checkID}#${statusRunID}`;
 
 /** What each part of the notification log does to the table (see `TableUse`); it lives in the rule's partition. */
 export const NOTIFICATION_LOG_STORE = {
@@ -17,8 +77,6 @@ export const NOTIFICATION_LOG_STORE = {
   /** list: the rules API. */
   reads: { name: 'notification log: list', actions: [QUERY], keyPrefixes: [PARTITION.task] },
 } as const satisfies Record<string, TableUse>;
-
-import type { NotificationLogEntry } from './rule-model';
 
 /**
  * The notification log and each rule's read cursor, both in the rule's partition.
@@ -34,37 +92,38 @@ export function createNotificationLogStore({
   tableName: string;
   retentionMs: number;
 }) {
-  const entryKey = (
-    e: Pick<NotificationLogEntry, 'ruleID' | 'statusTime' | 'checkID'> & { statusRunID: string },
-  ) => ({
-    [ATTR.pk]: taskPk(e.ruleID),
-    [ATTR.sk]: notifySk(e.statusTime, e.checkID, e.statusRunID),
-  });
+  const table = rotaTable(tableName);
+  const log = logEntity(table);
+  const ruleStates = ruleStateEntity(table);
+  const send = tableSender(client);
+  const formatter = log.build(EntityFormatter);
+  const asEntry = (stored: Record<string, unknown>): NotificationLogEntry => {
+    const { expiresAt: _ttl, ...entry } = formatter.format(stored);
+    return entry;
+  };
+  const sk = (entry: NotificationLogEntry, statusRunID: string) =>
+    notifySk(entry.statusTime, entry.checkID, statusRunID);
 
   return {
     /** Claims the right to send; false when this status was already sent (or is being sent). */
     async claim(entry: NotificationLogEntry, statusRunID: string): Promise<boolean> {
-      return (
-        (await whenConditionHolds(() =>
-          client.send(
-            new PutItemCommand({
-              TableName: tableName,
-              Item: marshall(
-                {
-                  ...entry,
-                  ...entryKey({ ...entry, statusRunID }),
-                  [ATTR.ttl]: Math.floor((Date.now() + retentionMs) / 1000),
-                },
-                { removeUndefinedValues: true },
-              ),
-              // Only a failed send may be tried again.
-              ConditionExpression: 'attribute_not_exists(#pk) OR outcome = :failed',
-              ExpressionAttributeNames: { '#pk': ATTR.pk },
-              ExpressionAttributeValues: marshall({ ':failed': 'failed' }),
-            }),
-          ),
-        )) !== undefined
-      );
+      const put = log
+        .build(PutItemCommand)
+        .item({
+          ...entry,
+          sk: sk(entry, statusRunID),
+          expiresAt: Math.floor((Date.now() + retentionMs) / 1000),
+        })
+        // Only a failed send may be tried again.
+        .options({
+          condition: {
+            or: [
+              { attr: 'ruleID', exists: false },
+              { attr: 'outcome', eq: 'failed' },
+            ],
+          },
+        });
+      return wrote(() => send.put(put.params()));
     },
 
     async settle(
@@ -72,53 +131,35 @@ export function createNotificationLogStore({
       statusRunID: string,
       result: Pick<NotificationLogEntry, 'outcome' | 'httpStatus' | 'error'>,
     ) {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: marshall(entryKey({ ...entry, statusRunID })),
-          UpdateExpression: `SET outcome = :outcome${result.httpStatus !== undefined ? ', httpStatus = :status' : ''}${result.error ? ', #error = :error' : ''}`,
-          ExpressionAttributeNames: result.error ? { '#error': 'error' } : undefined,
-          ExpressionAttributeValues: marshall(
-            { ':outcome': result.outcome, ':status': result.httpStatus, ':error': result.error },
-            { removeUndefinedValues: true },
-          ),
-        }),
-      );
+      const update = log.build(UpdateItemCommand).item({
+        ruleID: entry.ruleID,
+        sk: sk(entry, statusRunID),
+        outcome: result.outcome,
+        ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+        ...(result.error ? { error: result.error } : {}),
+      });
+      await send.update(update.params());
     },
 
     /** Newest status first. */
     async list(ruleID: string, limit: number): Promise<NotificationLogEntry[]> {
-      const out = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ExpressionAttributeNames: { '#pk': ATTR.pk, '#sk': ATTR.sk },
-          ExpressionAttributeValues: marshall({ ':pk': taskPk(ruleID), ':prefix': NOTIFY_PREFIX }),
-          ScanIndexForward: false,
-          Limit: limit,
-        }),
-      );
-      return (out.Items ?? []).map((item) => fromItem<NotificationLogEntry>(item));
+      const params = table
+        .build(QueryCommand)
+        .entities(log)
+        .query({ partition: taskPk(ruleID), range: { beginsWith: NOTIFY_PREFIX } })
+        .options({ reverse: true, limit })
+        .params();
+      return (await send.query(params)).items.map(asEntry);
     },
 
     async cursor(ruleID: string): Promise<string | undefined> {
-      const out = await client.send(
-        new GetItemCommand({
-          TableName: tableName,
-          Key: marshall({ [ATTR.pk]: taskPk(ruleID), [ATTR.sk]: RULE_STATE_SK }),
-          ConsistentRead: true,
-        }),
-      );
-      return out.Item ? (unmarshall(out.Item).cursor as string) : undefined;
+      const get = ruleStates.build(GetItemCommand).key({ ruleID }).options({ consistent: true });
+      const stored = await send.get(get.params());
+      return stored ? ruleStates.build(EntityFormatter).format(stored).cursor : undefined;
     },
 
     async setCursor(ruleID: string, cursor: string): Promise<void> {
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: marshall({ [ATTR.pk]: taskPk(ruleID), [ATTR.sk]: RULE_STATE_SK, cursor }),
-        }),
-      );
+      await send.put(ruleStates.build(PutItemCommand).item({ ruleID, cursor }).params());
     },
   };
 }
