@@ -26,7 +26,7 @@ const orgStatusesPk = (orgID: string) => `${orgID}#~status`;
 const plain = { entityAttribute: false, timestamps: false } as const;
 const level = () => string().enum(...LEVELS, 'UNKNOWN');
 
-const statusEntity = (table: RotaTable) =>
+export const statusEntity = (table: RotaTable) =>
   new Entity({
     ...plain,
     name: 'checkStatus',
@@ -53,7 +53,7 @@ const statusEntity = (table: RotaTable) =>
     }),
   });
 
-const checkStateEntity = (table: RotaTable) =>
+export const checkStateEntity = (table: RotaTable) =>
   new Entity({
     ...plain,
     name: 'checkState',

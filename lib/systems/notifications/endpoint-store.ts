@@ -27,7 +27,7 @@ const orgEndpointsPk = (orgID: string) => `${orgID}#~endpoint`;
 /** A credential field: a sealed envelope once stored, so its stored form is the secret box's. */
 const sealable = () => any().optional();
 
-const endpointEntity = (table: RotaTable) =>
+export const endpointEntity = (table: RotaTable) =>
   new Entity({
     entityAttribute: false,
     timestamps: false,

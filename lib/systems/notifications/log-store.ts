@@ -24,7 +24,7 @@ const NOTIFY_PREFIX = 'NOTIFY#';
 const RULE_STATE_SK = 'RULESTATE';
 const plain = { entityAttribute: false, timestamps: false } as const;
 
-const logEntity = (table: RotaTable) =>
+export const logEntity = (table: RotaTable) =>
   new Entity({
     ...plain,
     name: 'notificationLog',
@@ -52,7 +52,7 @@ const logEntity = (table: RotaTable) =>
     computeKey: ({ ruleID, sk }) => ({ [ATTR.pk]: taskPk(ruleID), [ATTR.sk]: sk }),
   });
 
-const ruleStateEntity = (table: RotaTable) =>
+export const ruleStateEntity = (table: RotaTable) =>
   new Entity({
     ...plain,
     name: 'ruleState',

@@ -1,0 +1,155 @@
+import type { Entity } from 'dynamodb-toolbox/entity';
+import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
+import { describe, expect, it } from 'vitest';
+import { authEntity, orgQuotaEntity } from '../../lib/auth/entity';
+import { ORG_QUOTA_STORE } from '../../lib/auth/org-quota';
+import { AUTH_STORE } from '../../lib/auth/store';
+import type { TableUse } from '../../lib/store/access';
+import { leaseEntity, runEntity, taskEntity, waiterEntity } from '../../lib/store/entities';
+import { LEASE_STORE } from '../../lib/store/lease-store';
+import { RUN_STORE } from '../../lib/store/run-store';
+import { rotaTable } from '../../lib/store/table';
+import { TASK_STORE } from '../../lib/store/task-store';
+import { checkStateEntity, STATUS_STORE, statusEntity } from '../../lib/systems/checks/status-store';
+import { ENDPOINT_STORE, endpointEntity } from '../../lib/systems/notifications/endpoint-store';
+import {
+  logEntity,
+  NOTIFICATION_LOG_STORE,
+  ruleStateEntity,
+} from '../../lib/systems/notifications/log-store';
+
+const table = rotaTable('rota-test');
+type Key = Record<string, unknown>;
+/** The primary key an entity computes for `key`, as it goes on the wire. */
+const keyOf = (entity: Entity, key: Key) =>
+  entity
+    .build(GetItemCommand)
+    .key(key as never)
+    .params().Key as Record<string, string>;
+
+/**
+ * The key design is declared by the entities; the IAM grants by the stores' TableUse
+ * declarations. Each entity's partition key must start with a prefix its store is
+ * granted, or the store's calls would be denied on AWS.
+ */
+const CASES: { item: string; key: Record<string, string>; uses: TableUse[] }[] = [
+  {
+    item: 'task',
+    key: keyOf(taskEntity(table), { id: 't1' }),
+    uses: Object.values(TASK_STORE).filter((u) => 'keyPrefixes' in u),
+  },
+  { item: 'run', key: keyOf(runEntity(table), { taskID: 't1', id: 'r1' }), uses: Object.values(RUN_STORE) },
+  { item: 'lease', key: keyOf(leaseEntity(table), { taskID: 't1', sk: 'LEASE#0000' }), uses: [LEASE_STORE] },
+  { item: 'waiter', key: keyOf(waiterEntity(table), { taskID: 't1', runID: 'r1' }), uses: [LEASE_STORE] },
+  { item: 'token', key: keyOf(authEntity(table), { id: 'a1' }), uses: Object.values(AUTH_STORE) },
+  { item: 'org quota', key: keyOf(orgQuotaEntity(table), { orgID: 'o1' }), uses: [ORG_QUOTA_STORE] },
+  {
+    item: 'check status',
+    key: keyOf(statusEntity(table), { checkID: 'c1', time: '2026-01-01T00:00:00Z', runID: 'r1' }),
+    uses: [STATUS_STORE.writes, STATUS_STORE.reads],
+  },
+  {
+    item: 'check state',
+    key: keyOf(checkStateEntity(table), { checkID: 'c1' }),
+    uses: [STATUS_STORE.writes],
+  },
+  {
+    item: 'notification endpoint',
+    key: keyOf(endpointEntity(table), { id: 'e1' }),
+    uses: Object.values(ENDPOINT_STORE),
+  },
+  {
+    item: 'notification log entry',
+    key: keyOf(logEntity(table), { ruleID: 'n1', sk: 'NOTIFY#x' }),
+    uses: Object.values(NOTIFICATION_LOG_STORE),
+  },
+  {
+    item: 'rule state',
+    key: keyOf(ruleStateEntity(table), { ruleID: 'n1' }),
+    uses: [NOTIFICATION_LOG_STORE.writes],
+  },
+];
+
+describe('entities and the grants their stores declare', () => {
+  it.each(CASES)('a $item key lies under every key prefix its store is granted', ({ key, uses }) => {
+    expect(uses.length).toBeGreaterThan(0);
+    for (const use of uses) {
+      expect(
+        use.keyPrefixes?.some((prefix) => key.PK?.startsWith(prefix)),
+        use.name,
+      ).toBe(true);
+    }
+  });
+
+  it('computes the documented keys (lib/store/keys.ts)', () => {
+    const byItem = Object.fromEntries(CASES.map((c) => [c.item, c.key]));
+    expect(byItem.task).toEqual({ PK: 'TASK#t1', SK: 'TASK' });
+    expect(byItem.run).toEqual({ PK: 'TASK#t1', SK: 'RUN#r1' });
+    expect(byItem.waiter).toEqual({ PK: 'TASK#t1', SK: 'WAIT#r1' });
+    expect(byItem.token).toEqual({ PK: 'AUTH#a1', SK: 'AUTH' });
+    expect(byItem['org quota']).toEqual({ PK: 'ORG#o1', SK: 'QUOTA' });
+    expect(byItem['check status']).toEqual({ PK: 'TASK#c1', SK: 'STATUS#2026-01-01T00:00:00Z#r1' });
+    expect(byItem['check state']).toEqual({ PK: 'TASK#c1', SK: 'CHECKSTATE' });
+    expect(byItem['notification endpoint']).toEqual({ PK: 'ENDPOINT#e1', SK: 'ENDPOINT' });
+    expect(byItem['rule state']).toEqual({ PK: 'TASK#n1', SK: 'RULESTATE' });
+  });
+});
+
+describe('schema-checked reads', () => {
+  const runs = runEntity(table);
+  const stored = {
+    PK: 'TASK#t1',
+    SK: 'RUN#r1',
+    taskID: 't1',
+    id: 'r1',
+    status: 'success',
+    kind: 'manual',
+    scheduledFor: '2026-01-01T00:00:00Z',
+    attempt: 1,
+    log: [],
+  };
+
+  it('reads a stored run as the entity declares it, without keys', () => {
+    // Act
+    const run = runs.build(EntityFormatter).format(stored);
+    // Assert
+    expect(run).toEqual({
+      taskID: 't1',
+      id: 'r1',
+      status: 'success',
+      kind: 'manual',
+      scheduledFor: stored.scheduledFor,
+      attempt: 1,
+      log: [],
+    });
+  });
+
+  it('refuses an item whose attribute breaks the schema instead of passing it on', () => {
+    expect(() => runs.build(EntityFormatter).format({ ...stored, status: 'exploded' })).toThrow();
+    expect(() => runs.build(EntityFormatter).format({ ...stored, attempt: 'one' })).toThrow();
+    const { scheduledFor: _, ...incomplete } = stored;
+    expect(() => runs.build(EntityFormatter).format(incomplete)).toThrow();
+  });
+
+  it('writes no attribute of its own: a put is the item, its keys and nothing else', () => {
+    // Act
+    const { Item } = runs
+      .build(PutItemCommand)
+      .item({
+        taskID: 't1',
+        id: 'r1',
+        status: 'scheduled',
+        kind: 'manual',
+        scheduledFor: stored.scheduledFor,
+        attempt: 1,
+        log: [],
+      })
+      .params();
+    // Assert
+    expect(Object.keys(Item ?? {}).sort()).toEqual(
+      ['PK', 'SK', 'attempt', 'id', 'kind', 'log', 'scheduledFor', 'status', 'taskID'].sort(),
+    );
+  });
+});
