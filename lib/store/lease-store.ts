@@ -76,6 +76,24 @@ export interface LeaseStore {
   ): Promise<{ runID: string; marker: string }[]>;
 }
 
+/** What the lease store's operations share: the slot and waiter entities, their table, the sender. */
+function leaseItems(client: DynamoDBClient, tableName: string) {
+  const table = rotaTable(tableName);
+  const leases = leaseEntity(table);
+  const waiting = waiterEntity(table);
+  return {
+    table,
+    leases,
+    waiting,
+    send: tableSender(client),
+    asSlot: leases.build(EntityFormatter),
+    asWaiter: waiting.build(EntityFormatter),
+    slotKey: (taskID: string, slot: number) => ({ taskID, sk: leaseSk(slot) }),
+  };
+}
+
+type LeaseItems = ReturnType<typeof leaseItems>;
+
 export function createLeaseStore({
   client,
   tableName,
@@ -83,134 +101,157 @@ export function createLeaseStore({
   client: DynamoDBClient;
   tableName: string;
 }): LeaseStore {
-  const table = rotaTable(tableName);
-  const leases = leaseEntity(table);
-  const waiting = waiterEntity(table);
-  const send = tableSender(client);
-  const asSlot = leases.build(EntityFormatter);
-  const asWaiter = waiting.build(EntityFormatter);
-  const slotKey = (taskID: string, slot: number) => ({ taskID, sk: leaseSk(slot) });
-
+  const items = leaseItems(client, tableName);
   return {
-    async slots(taskID) {
-      const params = table
-        .build(QueryCommand)
-        .entities(leases)
-        .query({ partition: taskPk(taskID), range: { beginsWith: LEASE_PREFIX } })
-        .options({ consistent: true })
-        .params();
-      const { items } = await send.query(params);
-      return items.map((raw) => {
-        const { slot, runID, token, expiresAtMs } = asSlot.format(raw);
-        return { slot, runID, token, expiresAtMs };
-      });
-    },
-
-    async take(taskID, slot, holder, ttlMs, now) {
-      // Another executor may take this slot between a read and this write: then it fails.
-      const params = leases
-        .build(PutItemCommand)
-        .item({ ...slotKey(taskID, slot), slot, ...holder, expiresAtMs: now + ttlMs })
-        .options({
-          condition: {
-            or: [
-              { attr: 'slot', exists: false },
-              { attr: 'expiresAtMs', lt: now },
-            ],
-          },
-        })
-        .params();
-      const taken = await wrote(() => send.put(params));
-      return taken ? { taskID, slot, token: holder.token, runID: holder.runID } : undefined;
-    },
-
-    async clearExpired(taskID, slot, token, now) {
-      const params = leases
-        .build(DeleteItemCommand)
-        .key(slotKey(taskID, slot))
-        .options({
-          condition: {
-            and: [
-              { attr: 'token', eq: token },
-              { attr: 'expiresAtMs', lt: now },
-            ],
-          },
-        })
-        .params();
-      return wrote(() => send.delete(params));
-    },
-
-    async extend(lease, expiresAt) {
-      const params = leases
-        .build(UpdateItemCommand)
-        .item({ ...slotKey(lease.taskID, lease.slot), expiresAtMs: expiresAt })
-        .options({ condition: { attr: 'token', eq: lease.token } })
-        .params();
-      return wrote(() => send.update(params));
-    },
-
-    async release(lease) {
-      // A failed condition means the lease expired and another holder took the slot:
-      // it is no longer ours to free.
-      const params = leases
-        .build(DeleteItemCommand)
-        .key(slotKey(lease.taskID, lease.slot))
-        .options({ condition: { attr: 'token', eq: lease.token } })
-        .params();
-      return wrote(() => send.delete(params));
-    },
-
-    async addWaiter(taskID, runID) {
-      await send.put(waiting.build(PutItemCommand).item({ taskID, runID, marker: randomUUID() }).params());
-    },
-
-    async removeWaiter(taskID, runID, marker) {
-      const params = waiting
-        .build(DeleteItemCommand)
-        .key({ taskID, runID })
-        .options(marker ? { condition: { attr: 'marker', eq: marker } } : {})
-        .params();
-      await wrote(() => send.delete(params));
-    },
-
-    async markWoken(taskID, runID, now, quietMs) {
-      const params = waiting
-        .build(UpdateItemCommand)
-        .item({ taskID, runID, wokenAt: now })
-        .options({
-          condition: {
-            and: [
-              { attr: 'marker', exists: true },
-              {
-                or: [
-                  { attr: 'wokenAt', exists: false },
-                  { attr: 'wokenAt', lt: now - quietMs },
-                ],
-              },
-            ],
-          },
-        })
-        .params();
-      return wrote(() => send.update(params));
-    },
-
-    async waiters(taskID, { limit, afterRunID }) {
-      const lower = afterRunID === undefined ? WAIT_PREFIX : waitSk(afterRunID);
-      const params = table
-        .build(QueryCommand)
-        .entities(waiting)
-        .query({ partition: taskPk(taskID), range: { between: [lower, `${WAIT_PREFIX}~`] } })
-        // BETWEEN is inclusive: the cursor itself may come back, and is dropped.
-        .options({ consistent: true, limit: limit + 1 })
-        .params();
-      const { items } = await send.query(params);
-      return items
-        .map((raw) => {
-          const { runID, marker } = asWaiter.format(raw);
-          return { runID, marker };
-        })
-        .filter(({ runID }) => runID !== afterRunID)
-        .slice(0, limit);
-    },
+    slots: (...args) => slots(items, ...args),
+    take: (...args) => take(items, ...args),
+    clearExpired: (...args) => clearExpired(items, ...args),
+    extend: (...args) => extend(items, ...args),
+    release: (...args) => release(items, ...args),
+    addWaiter: (...args) => addWaiter(items, ...args),
+    removeWaiter: (...args) => removeWaiter(items, ...args),
+    markWoken: (...args) => markWoken(items, ...args),
+    waiters: (...args) => waiters(items, ...args),
   };
+}
+
+async function slots(store: LeaseItems, taskID: string) {
+  const { table, leases, send, asSlot } = store;
+  const params = table
+    .build(QueryCommand)
+    .entities(leases)
+    .query({ partition: taskPk(taskID), range: { beginsWith: LEASE_PREFIX } })
+    .options({ consistent: true })
+    .params();
+  const { items } = await send.query(params);
+  return items.map((raw) => {
+    const { slot, runID, token, expiresAtMs } = asSlot.format(raw);
+    return { slot, runID, token, expiresAtMs };
+  });
+}
+
+async function take(
+  store: LeaseItems,
+  taskID: string,
+  slot: number,
+  holder: { runID: string; token: string },
+  ttlMs: number,
+  now: number,
+) {
+  const { leases, send, slotKey } = store;
+  // Another executor may take this slot between a read and this write: then it fails.
+  const params = leases
+    .build(PutItemCommand)
+    .item({ ...slotKey(taskID, slot), slot, ...holder, expiresAtMs: now + ttlMs })
+    .options({
+      condition: {
+        or: [
+          { attr: 'slot', exists: false },
+          { attr: 'expiresAtMs', lt: now },
+        ],
+      },
+    })
+    .params();
+  const taken = await wrote(() => send.put(params));
+  return taken ? { taskID, slot, token: holder.token, runID: holder.runID } : undefined;
+}
+
+async function clearExpired(store: LeaseItems, taskID: string, slot: number, token: string, now: number) {
+  const { leases, send, slotKey } = store;
+  const params = leases
+    .build(DeleteItemCommand)
+    .key(slotKey(taskID, slot))
+    .options({
+      condition: {
+        and: [
+          { attr: 'token', eq: token },
+          { attr: 'expiresAtMs', lt: now },
+        ],
+      },
+    })
+    .params();
+  return wrote(() => send.delete(params));
+}
+
+async function extend(store: LeaseItems, lease: Lease, expiresAt: number) {
+  const { leases, send, slotKey } = store;
+  const params = leases
+    .build(UpdateItemCommand)
+    .item({ ...slotKey(lease.taskID, lease.slot), expiresAtMs: expiresAt })
+    .options({ condition: { attr: 'token', eq: lease.token } })
+    .params();
+  return wrote(() => send.update(params));
+}
+
+async function release(store: LeaseItems, lease: Lease) {
+  const { leases, send, slotKey } = store;
+  // A failed condition means the lease expired and another holder took the slot:
+  // it is no longer ours to free.
+  const params = leases
+    .build(DeleteItemCommand)
+    .key(slotKey(lease.taskID, lease.slot))
+    .options({ condition: { attr: 'token', eq: lease.token } })
+    .params();
+  return wrote(() => send.delete(params));
+}
+
+async function addWaiter(store: LeaseItems, taskID: string, runID: string) {
+  const { waiting, send } = store;
+  await send.put(waiting.build(PutItemCommand).item({ taskID, runID, marker: randomUUID() }).params());
+}
+
+async function removeWaiter(store: LeaseItems, taskID: string, runID: string, marker?: string) {
+  const { waiting, send } = store;
+  const params = waiting
+    .build(DeleteItemCommand)
+    .key({ taskID, runID })
+    .options(marker ? { condition: { attr: 'marker', eq: marker } } : {})
+    .params();
+  await wrote(() => send.delete(params));
+}
+
+async function markWoken(store: LeaseItems, taskID: string, runID: string, now: number, quietMs: number) {
+  const { waiting, send } = store;
+  const params = waiting
+    .build(UpdateItemCommand)
+    .item({ taskID, runID, wokenAt: now })
+    .options({
+      condition: {
+        and: [
+          { attr: 'marker', exists: true },
+          {
+            or: [
+              { attr: 'wokenAt', exists: false },
+              { attr: 'wokenAt', lt: now - quietMs },
+            ],
+          },
+        ],
+      },
+    })
+    .params();
+  return wrote(() => send.update(params));
+}
+
+async function waiters(
+  store: LeaseItems,
+  taskID: string,
+  { limit, afterRunID }: { limit: number; afterRunID?: string | undefined },
+) {
+  const { table, waiting, send, asWaiter } = store;
+  const lower = afterRunID === undefined ? WAIT_PREFIX : waitSk(afterRunID);
+  const params = table
+    .build(QueryCommand)
+    .entities(waiting)
+    .query({ partition: taskPk(taskID), range: { between: [lower, `${WAIT_PREFIX}~`] } })
+    // BETWEEN is inclusive: the cursor itself may come back, and is dropped.
+    .options({ consistent: true, limit: limit + 1 })
+    .params();
+  const { items } = await send.query(params);
+  return items
+    .map((raw) => {
+      const { runID, marker } = asWaiter.format(raw);
+      return { runID, marker };
+    })
+    .filter(({ runID }) => runID !== afterRunID)
+    .slice(0, limit);
 }

@@ -90,6 +90,27 @@ export interface StatusQuery {
   beforeTime?: string | undefined;
 }
 
+/** What the status store's operations share: the status and state entities, their table, the sender. */
+function statusItems(client: DynamoDBClient, tableName: string, retentionMs: number) {
+  const table = rotaTable(tableName);
+  const statuses = statusEntity(table);
+  const formatter = statuses.build(EntityFormatter);
+  const toStatus = (stored: Record<string, unknown>): CheckStatus => {
+    const { orgTypePk: _pk, orgTypeSk: _sk, expiresAt: _ttl, ...status } = formatter.format(stored);
+    return status;
+  };
+  return {
+    table,
+    statuses,
+    states: checkStateEntity(table),
+    send: tableSender(client),
+    toStatus,
+    retentionMs,
+  };
+}
+
+type StatusItems = ReturnType<typeof statusItems>;
+
 /**
  * Check statuses live in the check's partition (deleting the check deletes them)
  * and in the org's `~status` partition of the byOrgType index, ordered by when they
@@ -104,78 +125,78 @@ export function createStatusStore({
   tableName: string;
   retentionMs: number;
 }) {
-  const table = rotaTable(tableName);
-  const statuses = statusEntity(table);
-  const states = checkStateEntity(table);
-  const send = tableSender(client);
-  const formatter = statuses.build(EntityFormatter);
-  const toStatus = (stored: Record<string, unknown>): CheckStatus => {
-    const { orgTypePk: _pk, orgTypeSk: _sk, expiresAt: _ttl, ...status } = formatter.format(stored);
-    return status;
-  };
-
+  const store = statusItems(client, tableName, retentionMs);
   return {
-    async write(orgID: string, status: CheckStatus): Promise<void> {
-      const put = statuses.build(PutItemCommand).item({
-        ...status,
-        orgTypePk: orgStatusesPk(orgID),
-        orgTypeSk: `${status.recordedAt}#${status.checkID}#${status.runID}`,
-        expiresAt: Math.floor((Date.now() + retentionMs) / 1000),
-      });
-      await send.put(put.params());
-    },
-
-    /** Newest first, optionally within [afterTime, beforeTime]. */
-    async list(checkID: string, { limit, afterTime, beforeTime }: StatusQuery): Promise<CheckStatus[]> {
-      const lower = `${STATUS_PREFIX}${afterTime ?? ''}`;
-      const upper = `${STATUS_PREFIX}${beforeTime ?? ''}~`;
-      const params = table
-        .build(QueryCommand)
-        .entities(statuses)
-        .query({ partition: taskPk(checkID), range: { between: [lower, upper] } })
-        .options({ reverse: true, limit })
-        .params();
-      return (await send.query(params)).items.map(toStatus);
-    },
-
-    /** Statuses of every check in the org written after `since` (oldest first), at most `max`. */
-    async writtenSince(orgID: string, since: string, max: number): Promise<CheckStatus[]> {
-      const found: CheckStatus[] = [];
-      let cursor: Record<string, unknown> | undefined;
-      do {
-        const params = table
-          .build(QueryCommand)
-          .entities(statuses)
-          // Keys are `<recordedAt>#<checkID>#<runID>`; `~` sorts after every id character,
-          // so a status written exactly at `since` is excluded, as the contract says.
-          .query({ index: INDEX.byOrgType, partition: orgStatusesPk(orgID), range: { gt: `${since}#~` } })
-          .options({ limit: Math.min(max, 500), ...(cursor ? { exclusiveStartKey: cursor } : {}) })
-          .params();
-        const page = await send.query(params);
-        found.push(...page.items.map(toStatus));
-        cursor = page.cursor;
-      } while (cursor && found.length < max);
-      return found.slice(0, max);
-    },
-
-    async getState(checkID: string): Promise<CheckState> {
-      const stored = await send.get(
-        states.build(GetItemCommand).key({ checkID }).options({ consistent: true }).params(),
-      );
-      if (!stored) return {};
-      const { lastLevel, lastSuccessAt } = states.build(EntityFormatter).format(stored);
-      return { lastLevel, lastSuccessAt };
-    },
-
-    async setState(checkID: string, state: CheckState): Promise<void> {
-      const update = states.build(UpdateItemCommand).item({
-        checkID,
-        ...(state.lastLevel !== undefined ? { lastLevel: state.lastLevel } : {}),
-        ...(state.lastSuccessAt ? { lastSuccessAt: state.lastSuccessAt } : {}),
-      });
-      await send.update(update.params());
-    },
+    write: write.bind(null, store),
+    list: list.bind(null, store),
+    writtenSince: writtenSince.bind(null, store),
+    getState: getState.bind(null, store),
+    setState: setState.bind(null, store),
   };
+}
+
+async function write(store: StatusItems, orgID: string, status: CheckStatus) {
+  const { statuses, send, retentionMs } = store;
+  const put = statuses.build(PutItemCommand).item({
+    ...status,
+    orgTypePk: orgStatusesPk(orgID),
+    orgTypeSk: `${status.recordedAt}#${status.checkID}#${status.runID}`,
+    expiresAt: Math.floor((Date.now() + retentionMs) / 1000),
+  });
+  await send.put(put.params());
+}
+
+async function list(store: StatusItems, checkID: string, { limit, afterTime, beforeTime }: StatusQuery) {
+  const { table, statuses, send, toStatus } = store;
+  const lower = `${STATUS_PREFIX}${afterTime ?? ''}`;
+  const upper = `${STATUS_PREFIX}${beforeTime ?? ''}~`;
+  const params = table
+    .build(QueryCommand)
+    .entities(statuses)
+    .query({ partition: taskPk(checkID), range: { between: [lower, upper] } })
+    .options({ reverse: true, limit })
+    .params();
+  return (await send.query(params)).items.map(toStatus);
+}
+
+async function writtenSince(store: StatusItems, orgID: string, since: string, max: number) {
+  const { table, statuses, send, toStatus } = store;
+  const found: CheckStatus[] = [];
+  let cursor: Record<string, unknown> | undefined;
+  do {
+    const params = table
+      .build(QueryCommand)
+      .entities(statuses)
+      // Keys are `<recordedAt>#<checkID>#<runID>`; `~` sorts after every id character,
+      // so a status written exactly at `since` is excluded, as the contract says.
+      .query({ index: INDEX.byOrgType, partition: orgStatusesPk(orgID), range: { gt: `${since}#~` } })
+      .options({ limit: Math.min(max, 500), ...(cursor ? { exclusiveStartKey: cursor } : {}) })
+      .params();
+    const page = await send.query(params);
+    found.push(...page.items.map(toStatus));
+    cursor = page.cursor;
+  } while (cursor && found.length < max);
+  return found.slice(0, max);
+}
+
+async function getState(store: StatusItems, checkID: string) {
+  const { states, send } = store;
+  const stored = await send.get(
+    states.build(GetItemCommand).key({ checkID }).options({ consistent: true }).params(),
+  );
+  if (!stored) return {};
+  const { lastLevel, lastSuccessAt } = states.build(EntityFormatter).format(stored);
+  return { lastLevel, lastSuccessAt };
+}
+
+async function setState(store: StatusItems, checkID: string, state: CheckState) {
+  const { states, send } = store;
+  const update = states.build(UpdateItemCommand).item({
+    checkID,
+    ...(state.lastLevel !== undefined ? { lastLevel: state.lastLevel } : {}),
+    ...(state.lastSuccessAt ? { lastSuccessAt: state.lastSuccessAt } : {}),
+  });
+  await send.update(update.params());
 }
 
 export type StatusStore = ReturnType<typeof createStatusStore>;

@@ -73,11 +73,10 @@ export const ENDPOINT_STORE = {
   reads: { name: 'endpoint store: get', actions: [GET], keyPrefixes: [ENDPOINT_PARTITION] },
 } as const satisfies Record<string, TableUse>;
 
-/** Notification endpoints are plain items, not tasks; listed per org through byOrgType. */
-export function createEndpointStore({ client, tableName }: { client: DynamoDBClient; tableName: string }) {
+/** What the endpoint store's operations share: the endpoint entity, its table, the sender. */
+function endpointItems(client: DynamoDBClient, tableName: string) {
   const table = rotaTable(tableName);
   const endpoints = endpointEntity(table);
-  const send = tableSender(client);
   const formatter = endpoints.build(EntityFormatter);
   const toEndpoint = (stored: Record<string, unknown>) => {
     const { orgTypePk: _pk, orgTypeSk: _sk, ...endpoint } = formatter.format(stored);
@@ -87,56 +86,68 @@ export function createEndpointStore({ client, tableName }: { client: DynamoDBCli
   };
   const put = (e: NotificationEndpoint) =>
     endpoints.build(PutItemCommand).item({ ...e, orgTypePk: orgEndpointsPk(e.orgID), orgTypeSk: e.id });
+  return { table, endpoints, send: tableSender(client), toEndpoint, put };
+}
 
+type EndpointItems = ReturnType<typeof endpointItems>;
+
+/** Notification endpoints are plain items, not tasks; listed per org through byOrgType. */
+export function createEndpointStore({ client, tableName }: { client: DynamoDBClient; tableName: string }) {
+  const store = endpointItems(client, tableName);
   return {
     create: (e: NotificationEndpoint) =>
       wrote(() =>
-        send.put(
-          put(e)
+        store.send.put(
+          store
+            .put(e)
             .options({ condition: { attr: 'id', exists: false } })
             .params(),
         ),
       ),
-    async get(id: string): Promise<NotificationEndpoint | undefined> {
-      const stored = await send.get(
-        endpoints.build(GetItemCommand).key({ id }).options({ consistent: true }).params(),
-      );
-      return stored ? toEndpoint(stored) : undefined;
-    },
+    get: (id: string) => getEndpoint(store, id),
     /** Replaces the whole endpoint if it is still at `expectedVersion`. */
     replace: (e: NotificationEndpoint, expectedVersion: number) =>
       wrote(() =>
-        send.put(
-          put(e)
+        store.send.put(
+          store
+            .put(e)
             .options({ condition: { attr: 'version', eq: expectedVersion } })
             .params(),
         ),
       ),
-    remove: (id: string) =>
-      wrote(() =>
-        send.delete(
-          endpoints
-            .build(DeleteItemCommand)
-            .key({ id })
-            .options({ condition: { attr: 'id', exists: true } })
-            .params(),
-        ),
-      ),
-    async list(orgID: string, after: string | undefined, limit: number) {
-      const params = table
-        .build(QueryCommand)
-        .entities(endpoints)
-        .query({
-          index: INDEX.byOrgType,
-          partition: orgEndpointsPk(orgID),
-          ...(after ? { range: { gt: after } } : {}),
-        })
-        .options({ limit: limit + 1 })
-        .params();
-      const found = (await send.query(params)).items.map(toEndpoint);
-      return { endpoints: found.slice(0, limit), more: found.length > limit };
-    },
+    remove: (id: string) => removeEndpoint(store, id),
+    list: (orgID: string, after: string | undefined, limit: number) =>
+      listEndpoints(store, orgID, after, limit),
   };
 }
 
 export type EndpointStore = ReturnType<typeof createEndpointStore>;
+
+async function getEndpoint(store: EndpointItems, id: string): Promise<NotificationEndpoint | undefined> {
+  const get = store.endpoints.build(GetItemCommand).key({ id }).options({ consistent: true });
+  const stored = await store.send.get(get.params());
+  return stored ? store.toEndpoint(stored) : undefined;
+}
+
+async function removeEndpoint(store: EndpointItems, id: string): Promise<boolean> {
+  const del = store.endpoints
+    .build(DeleteItemCommand)
+    .key({ id })
+    .options({ condition: { attr: 'id', exists: true } });
+  return wrote(() => store.send.delete(del.params()));
+}
+
+async function listEndpoints(store: EndpointItems, orgID: string, after: string | undefined, limit: number) {
+  const params = store.table
+    .build(QueryCommand)
+    .entities(store.endpoints)
+    .query({
+      index: INDEX.byOrgType,
+      partition: orgEndpointsPk(orgID),
+      ...(after ? { range: { gt: after } } : {}),
+    })
+    .options({ limit: limit + 1 })
+    .params();
+  const found = (await store.send.query(params)).items.map(store.toEndpoint);
+  return { endpoints: found.slice(0, limit), more: found.length > limit };
+}

@@ -78,6 +78,30 @@ export const NOTIFICATION_LOG_STORE = {
   reads: { name: 'notification log: list', actions: [QUERY], keyPrefixes: [PARTITION.task] },
 } as const satisfies Record<string, TableUse>;
 
+/** What the log store's operations share: the log and cursor entities, their table, the sender. */
+function logItems(client: DynamoDBClient, tableName: string, retentionMs: number) {
+  const table = rotaTable(tableName);
+  const log = logEntity(table);
+  const formatter = log.build(EntityFormatter);
+  const asEntry = (stored: Record<string, unknown>): NotificationLogEntry => {
+    const { expiresAt: _ttl, ...entry } = formatter.format(stored);
+    return entry;
+  };
+  const sk = (entry: NotificationLogEntry, statusRunID: string) =>
+    notifySk(entry.statusTime, entry.checkID, statusRunID);
+  return {
+    table,
+    log,
+    ruleStates: ruleStateEntity(table),
+    send: tableSender(client),
+    asEntry,
+    sk,
+    retentionMs,
+  };
+}
+
+type LogItems = ReturnType<typeof logItems>;
+
 /**
  * The notification log and each rule's read cursor, both in the rule's partition.
  * A log entry's key is the rule plus the status it reports, which makes it the
@@ -92,76 +116,75 @@ export function createNotificationLogStore({
   tableName: string;
   retentionMs: number;
 }) {
-  const table = rotaTable(tableName);
-  const log = logEntity(table);
-  const ruleStates = ruleStateEntity(table);
-  const send = tableSender(client);
-  const formatter = log.build(EntityFormatter);
-  const asEntry = (stored: Record<string, unknown>): NotificationLogEntry => {
-    const { expiresAt: _ttl, ...entry } = formatter.format(stored);
-    return entry;
-  };
-  const sk = (entry: NotificationLogEntry, statusRunID: string) =>
-    notifySk(entry.statusTime, entry.checkID, statusRunID);
-
+  const store = logItems(client, tableName, retentionMs);
   return {
-    /** Claims the right to send; false when this status was already sent (or is being sent). */
-    async claim(entry: NotificationLogEntry, statusRunID: string): Promise<boolean> {
-      const put = log
-        .build(PutItemCommand)
-        .item({
-          ...entry,
-          sk: sk(entry, statusRunID),
-          expiresAt: Math.floor((Date.now() + retentionMs) / 1000),
-        })
-        // Only a failed send may be tried again.
-        .options({
-          condition: {
-            or: [
-              { attr: 'ruleID', exists: false },
-              { attr: 'outcome', eq: 'failed' },
-            ],
-          },
-        });
-      return wrote(() => send.put(put.params()));
-    },
-
-    async settle(
-      entry: NotificationLogEntry,
-      statusRunID: string,
-      result: Pick<NotificationLogEntry, 'outcome' | 'httpStatus' | 'error'>,
-    ) {
-      const update = log.build(UpdateItemCommand).item({
-        ruleID: entry.ruleID,
-        sk: sk(entry, statusRunID),
-        outcome: result.outcome,
-        ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
-        ...(result.error ? { error: result.error } : {}),
-      });
-      await send.update(update.params());
-    },
-
-    /** Newest status first. */
-    async list(ruleID: string, limit: number): Promise<NotificationLogEntry[]> {
-      const params = table
-        .build(QueryCommand)
-        .entities(log)
-        .query({ partition: taskPk(ruleID), range: { beginsWith: NOTIFY_PREFIX } })
-        .options({ reverse: true, limit })
-        .params();
-      return (await send.query(params)).items.map(asEntry);
-    },
-
-    async cursor(ruleID: string): Promise<string | undefined> {
-      const get = ruleStates.build(GetItemCommand).key({ ruleID }).options({ consistent: true });
-      const stored = await send.get(get.params());
-      return stored ? ruleStates.build(EntityFormatter).format(stored).cursor : undefined;
-    },
-
-    async setCursor(ruleID: string, cursor: string): Promise<void> {
-      await send.put(ruleStates.build(PutItemCommand).item({ ruleID, cursor }).params());
-    },
+    claim: claim.bind(null, store),
+    settle: settle.bind(null, store),
+    list: list.bind(null, store),
+    cursor: cursor.bind(null, store),
+    setCursor: setCursor.bind(null, store),
   };
+}
+
+async function claim(store: LogItems, entry: NotificationLogEntry, statusRunID: string) {
+  const { log, send, sk, retentionMs } = store;
+  const put = log
+    .build(PutItemCommand)
+    .item({
+      ...entry,
+      sk: sk(entry, statusRunID),
+      expiresAt: Math.floor((Date.now() + retentionMs) / 1000),
+    })
+    // Only a failed send may be tried again.
+    .options({
+      condition: {
+        or: [
+          { attr: 'ruleID', exists: false },
+          { attr: 'outcome', eq: 'failed' },
+        ],
+      },
+    });
+  return wrote(() => send.put(put.params()));
+}
+
+async function settle(
+  store: LogItems,
+  entry: NotificationLogEntry,
+  statusRunID: string,
+  result: Pick<NotificationLogEntry, 'outcome' | 'httpStatus' | 'error'>,
+) {
+  const { log, send, sk } = store;
+  const update = log.build(UpdateItemCommand).item({
+    ruleID: entry.ruleID,
+    sk: sk(entry, statusRunID),
+    outcome: result.outcome,
+    ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+    ...(result.error ? { error: result.error } : {}),
+  });
+  await send.update(update.params());
+}
+
+async function list(store: LogItems, ruleID: string, limit: number) {
+  const { table, log, send, asEntry } = store;
+  const params = table
+    .build(QueryCommand)
+    .entities(log)
+    .query({ partition: taskPk(ruleID), range: { beginsWith: NOTIFY_PREFIX } })
+    .options({ reverse: true, limit })
+    .params();
+  return (await send.query(params)).items.map(asEntry);
+}
+
+async function cursor(store: LogItems, ruleID: string) {
+  const { ruleStates, send } = store;
+  const get = ruleStates.build(GetItemCommand).key({ ruleID }).options({ consistent: true });
+  const stored = await send.get(get.params());
+  return stored ? ruleStates.build(EntityFormatter).format(stored).cursor : undefined;
+}
+
+async function setCursor(store: LogItems, ruleID: string, cursor: string) {
+  const { ruleStates, send } = store;
+  await send.put(ruleStates.build(PutItemCommand).item({ ruleID, cursor }).params());
 }
 
 export type NotificationLogStore = ReturnType<typeof createNotificationLogStore>;
