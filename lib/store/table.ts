@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { Table } from 'dynamodb-toolbox/table';
+import { minimalParentheses } from './expression';
 import { ATTR, INDEX } from './keys';
 
 /**
@@ -49,6 +50,7 @@ type Params = Record<string, unknown>;
 type Native = Record<string, unknown>;
 
 const MARSHALLED = ['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey'] as const;
+const CONDITIONS = ['ConditionExpression', 'KeyConditionExpression', 'FilterExpression'] as const;
 
 /** The same input in the low-level client's attribute-value form. */
 function toWire(params: Params): never {
@@ -57,6 +59,10 @@ function toWire(params: Params): never {
   for (const field of MARSHALLED) {
     const value = input[field];
     if (value !== undefined) input[field] = marshall(value as Native, { removeUndefinedValues: true });
+  }
+  for (const field of CONDITIONS) {
+    const value = input[field];
+    if (typeof value === 'string') input[field] = minimalParentheses(value);
   }
   return input as never;
 }
