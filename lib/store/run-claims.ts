@@ -3,6 +3,7 @@ import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import { $add, $append, $get, $remove } from 'dynamodb-toolbox/entity/actions/update/symbols';
 import type { Run } from '../run/model';
 import { whenConditionHolds, wrote } from './items';
+import { prepare } from './prepared';
 import { CLOSED, type RunCondition, type RunItems, type RunState, UNCLAIMED } from './run-items';
 import type { ClaimRequest, ClaimResult, FinishRequest, WaitRequest } from './run-types';
 
@@ -37,51 +38,102 @@ export async function createRun(items: RunItems, run: Run, openAt: number): Prom
   return wrote(() => items.send.put(put.params()));
 }
 
+/** The claim's shape: whether the run is in the open index, whether it has a runAt, and its kind. */
+const claimCommand = (items: RunItems) =>
+  prepare(
+    {
+      taskID: 'string',
+      runID: 'string',
+      token: 'string',
+      now: 'number',
+      startedAt: 'string',
+      claimExpiresAt: 'number',
+      scheduledFor: 'string',
+      attempt: 'number',
+      runAt: 'string',
+      expiresAt: 'number',
+      stallAt: 'number',
+    },
+    (v, shape: `${Run['kind']} ${'runAt' | '-'} ${'open' | '-'}`) => {
+      const [kind, runAt, open] = shape.split(' ') as [Run['kind'], string, string];
+      return runUpdate(items)
+        .item({
+          taskID: v.taskID,
+          id: v.runID,
+          status: 'started',
+          startedAt: v.startedAt,
+          claimToken: v.token,
+          claimExpiresAt: v.claimExpiresAt,
+          // if_not_exists keeps what a manual run already stored; the seed fills in a scheduled run.
+          kind: $get('kind', kind),
+          scheduledFor: $get('scheduledFor', v.scheduledFor),
+          attempt: $get('attempt', v.attempt),
+          ...(runAt === 'runAt' ? { runAt: $get('runAt', v.runAt) } : {}),
+          log: $get('log', []),
+          expiresAt: v.expiresAt,
+          ...(open === 'open' ? { openAt: v.stallAt } : {}),
+          waitToken: $remove(),
+          waiting: $remove(),
+          claims: $add(1),
+        })
+        .options({
+          condition: {
+            or: [
+              { attr: 'id', exists: false },
+              { attr: 'status', eq: 'scheduled' },
+              {
+                and: [
+                  { attr: 'status', eq: 'started' },
+                  { attr: 'claimExpiresAt', lt: v.now },
+                ],
+              },
+            ],
+          },
+          returnValues: 'ALL_NEW',
+        });
+    },
+  );
+
 export async function claimRun(
   items: RunItems,
   inspect: Inspect,
   request: ClaimRequest,
 ): Promise<ClaimResult> {
   const { taskID, runID, token, now, claimTtlMs, seed, stallAt } = request;
-  const update = runUpdate(items)
-    .item({
-      taskID,
-      id: runID,
-      status: 'started',
-      startedAt: iso(now),
-      claimToken: token,
-      claimExpiresAt: now + claimTtlMs,
-      // if_not_exists keeps what a manual run already stored; the seed fills in a scheduled run.
-      kind: $get('kind', seed.kind),
-      scheduledFor: $get('scheduledFor', seed.scheduledFor),
-      attempt: $get('attempt', seed.attempt),
-      ...(seed.runAt ? { runAt: $get('runAt', seed.runAt) } : {}),
-      log: $get('log', []),
-      expiresAt: items.ttl(now),
-      ...(stallAt !== undefined ? { openAt: stallAt } : {}),
-      waitToken: $remove(),
-      waiting: $remove(),
-      claims: $add(1),
-    })
-    .options({
-      condition: {
-        or: [
-          { attr: 'id', exists: false },
-          { attr: 'status', eq: 'scheduled' },
-          {
-            and: [
-              { attr: 'status', eq: 'started' },
-              { attr: 'claimExpiresAt', lt: now },
-            ],
-          },
-        ],
-      },
-      returnValues: 'ALL_NEW',
-    });
-  const run = await updateRun(items, update);
-  if (!run) return { claimed: false, state: await inspect(taskID, runID) };
+  const shape = `${seed.kind} ${seed.runAt ? 'runAt' : '-'} ${stallAt !== undefined ? 'open' : '-'}` as const;
+  const params = prepared(items).claim(shape, {
+    taskID,
+    runID,
+    token,
+    now,
+    startedAt: iso(now),
+    claimExpiresAt: now + claimTtlMs,
+    scheduledFor: seed.scheduledFor,
+    attempt: seed.attempt,
+    runAt: seed.runAt ?? '',
+    expiresAt: items.ttl(now),
+    stallAt: stallAt ?? 0,
+  });
+  const out = await whenConditionHolds(() => items.send.update(params));
+  if (!out) return { claimed: false, state: await inspect(taskID, runID) };
+  const run = items.run(out);
   return { claimed: true, run, resumed: (run.claims ?? 1) > 1 };
 }
+
+/** The heartbeat: one shape. */
+const heartbeatCommand = (items: RunItems) =>
+  prepare({ taskID: 'string', runID: 'string', token: 'string', claimExpiresAt: 'number' }, (v) =>
+    runUpdate(items)
+      .item({ taskID: v.taskID, id: v.runID, claimExpiresAt: v.claimExpiresAt })
+      .options({
+        condition: {
+          and: [
+            { attr: 'claimToken', eq: v.token },
+            { attr: 'status', eq: 'started' },
+          ],
+        },
+      }),
+  );
 
 export async function heartbeatRun(
   items: RunItems,
@@ -89,18 +141,55 @@ export async function heartbeatRun(
   token: string,
   claimExpiresAt: number,
 ): Promise<boolean> {
-  const update = runUpdate(items)
-    .item({ ...key, claimExpiresAt })
-    .options({
-      condition: {
-        and: [
-          { attr: 'claimToken', eq: token },
-          { attr: 'status', eq: 'started' },
-        ],
-      },
-    });
-  return wrote(() => items.send.update(update.params()));
+  const params = prepared(items).heartbeat('one', {
+    taskID: key.taskID,
+    runID: key.id,
+    token,
+    claimExpiresAt,
+  });
+  return wrote(() => items.send.update(params));
 }
+
+/** The final write's shape: the outcome (cancel wins: only a cancel may end a run asked to cancel) and whether it has an error. */
+const finishCommand = (items: RunItems) =>
+  prepare(
+    {
+      taskID: 'string',
+      runID: 'string',
+      token: 'string',
+      finishedAt: 'string',
+      log: 'log',
+      expiresAt: 'number',
+      error: 'string',
+    },
+    (v, shape: `${FinishRequest['status']} ${'error' | '-'}`) => {
+      const [status, error] = shape.split(' ') as [FinishRequest['status'], string];
+      const held: RunCondition[] = [
+        { attr: 'claimToken', eq: v.token },
+        { attr: 'status', eq: 'started' },
+      ];
+      return runUpdate(items)
+        .item({
+          taskID: v.taskID,
+          id: v.runID,
+          status,
+          finishedAt: v.finishedAt,
+          // Appended: a waiting run's log already says why it waited.
+          log: $append(v.log),
+          expiresAt: v.expiresAt,
+          ...(error === 'error' ? { error: v.error } : {}),
+          ...UNCLAIMED,
+          ...CLOSED,
+        })
+        .options({
+          condition:
+            status === 'canceled'
+              ? { and: held }
+              : { and: [...held, { attr: 'cancelRequested', exists: false }] },
+          returnValues: 'ALL_NEW',
+        });
+    },
+  );
 
 export async function finishRun(
   items: RunItems,
@@ -108,31 +197,34 @@ export async function finishRun(
   token: string,
   result: FinishRequest,
 ): Promise<Run | undefined> {
-  const held: RunCondition[] = [
-    { attr: 'claimToken', eq: token },
-    { attr: 'status', eq: 'started' },
-  ];
-  const update = runUpdate(items)
-    .item({
-      ...key,
-      status: result.status,
-      finishedAt: result.finishedAt,
-      // Appended: a waiting run's log already says why it waited.
-      log: $append(result.log),
-      expiresAt: items.ttl(Date.now()),
-      ...(result.error ? { error: result.error } : {}),
-      ...UNCLAIMED,
-      ...CLOSED,
-    })
-    .options({
-      // Cancel wins: only a canceled result may overwrite a run someone asked to cancel.
-      condition:
-        result.status === 'canceled'
-          ? { and: held }
-          : { and: [...held, { attr: 'cancelRequested', exists: false }] },
-      returnValues: 'ALL_NEW',
-    });
-  return updateRun(items, update);
+  const params = prepared(items).finish(`${result.status} ${result.error ? 'error' : '-'}`, {
+    taskID: key.taskID,
+    runID: key.id,
+    token,
+    finishedAt: result.finishedAt,
+    log: result.log,
+    expiresAt: items.ttl(Date.now()),
+    error: result.error ?? '',
+  });
+  const out = await whenConditionHolds(() => items.send.update(params));
+  return out ? items.run(out) : undefined;
+}
+
+export const preparedWrites = (items: RunItems) => ({
+  claim: claimCommand(items),
+  heartbeat: heartbeatCommand(items),
+  finish: finishCommand(items),
+});
+const preparedByStore = new WeakMap<RunItems, ReturnType<typeof preparedWrites>>();
+
+/** The run engine's hot writes, prepared once per run store (lib/store/prepared.ts). */
+function prepared(items: RunItems) {
+  let writes = preparedByStore.get(items);
+  if (!writes) {
+    writes = preparedWrites(items);
+    preparedByStore.set(items, writes);
+  }
+  return writes;
 }
 
 export async function waitRun(

@@ -3,6 +3,7 @@ import { $remove, $set } from 'dynamodb-toolbox/entity/actions/update/symbols';
 import type { Task } from '../task/model';
 import { whenConditionHolds, wrote } from './items';
 import { dueShard } from './keys';
+import { prepare } from './prepared';
 import { dueAttributes, type TaskCondition, type TaskItems } from './task-items';
 import type { CompletionRecord } from './task-types';
 
@@ -72,59 +73,42 @@ export async function replaceDefinition(
   return updateTask(items, fields, { and: [...atVersion(expectedVersion), { attr: 'type', eq: task.type }] });
 }
 
-/** The scheduler's advance of `latestScheduled`/`nextRunAt`, conditional on the version it read. */
-export async function advanceSchedule(
-  items: TaskItems,
-  id: string,
-  expectedVersion: number,
-  change: { latestScheduled: string; nextRunAt: string | undefined },
-): Promise<Task | undefined> {
-  const due = change.nextRunAt;
-  return updateTask(
-    items,
+type Outcome = CompletionRecord['status'];
+type Guard = 'latestCompleted' | 'latestSuccess' | 'latestFailure';
+
+/** Where a completion of this outcome is also recorded, beside latestCompleted. */
+const outcomeField = (status: Outcome) =>
+  status === 'success' ? 'latestSuccess' : status === 'failed' ? 'latestFailure' : undefined;
+
+/** The advance's shape: whether the task has a next run (and so stays in the due index). */
+const advanceCommand = (items: TaskItems) =>
+  prepare(
     {
-      id,
-      version: expectedVersion + 1,
-      latestScheduled: change.latestScheduled,
-      nextRunAt: setOrRemove(due),
-      duePk: due ? dueShard(id, items.dueShards) : $remove(),
-      dueAt: due ? Date.parse(due) : $remove(),
+      id: 'string',
+      version: 'number',
+      expectedVersion: 'number',
+      latestScheduled: 'string',
+      nextRunAt: 'string',
+      duePk: 'string',
+      dueAt: 'number',
     },
-    { and: atVersion(expectedVersion) },
+    (v, shape: 'due' | 'done') =>
+      items.tasks
+        .build(UpdateItemCommand)
+        .item({
+          id: v.id,
+          version: v.version,
+          latestScheduled: v.latestScheduled,
+          ...(shape === 'due'
+            ? { nextRunAt: v.nextRunAt, duePk: v.duePk, dueAt: v.dueAt }
+            : { nextRunAt: $remove(), duePk: $remove(), dueAt: $remove() }),
+        })
+        .options({ condition: { and: atVersion(v.expectedVersion) }, returnValues: 'ALL_NEW' }),
   );
-}
 
-/** Moves the latest* bookkeeping forward; never backward. */
-export async function recordCompletion(items: TaskItems, id: string, completion: CompletionRecord) {
-  // Two independent forward-only moves: the overall latest, then the per-outcome one.
-  // Each is a conditional write that loses harmlessly to a newer completion.
-  const outcomeField =
-    completion.status === 'success'
-      ? 'latestSuccess'
-      : completion.status === 'failed'
-        ? 'latestFailure'
-        : undefined;
-  const base = {
-    latestCompleted: completion.scheduledFor,
-    lastRunStatus: completion.status,
-    lastRunError: setOrRemove(completion.error),
-  };
-  const combined = outcomeField ? { ...base, [outcomeField]: completion.scheduledFor } : base;
-  const moved = await forwardUpdate(items, id, combined, 'latestCompleted', completion.scheduledFor);
-  if (!moved && outcomeField) {
-    const fields = { [outcomeField]: completion.scheduledFor };
-    await forwardUpdate(items, id, fields, outcomeField, completion.scheduledFor);
-  }
-}
-
-async function forwardUpdate(
-  items: TaskItems,
-  id: string,
-  fields: Record<string, unknown>,
-  guard: 'latestCompleted' | 'latestSuccess' | 'latestFailure',
-  value: string,
-): Promise<boolean> {
-  const notAfter: Record<typeof guard, TaskCondition> = {
+/** The guarded field is unset or not after `value`: a completion never moves it backward. */
+function notAfter(guard: Guard, value: string): TaskCondition {
+  const conditions: Record<Guard, TaskCondition> = {
     latestCompleted: {
       or: [
         { attr: 'latestCompleted', exists: false },
@@ -144,9 +128,87 @@ async function forwardUpdate(
       ],
     },
   };
-  const update = items.tasks
-    .build(UpdateItemCommand)
-    .item({ id, ...fields } as never)
-    .options({ condition: { and: [{ attr: 'id', exists: true }, notAfter[guard]] } });
-  return wrote(() => items.send.update(update.params()));
+  return conditions[guard];
+}
+
+/**
+ * A completion's shape: its outcome, the field whose order it guards (two independent
+ * forward-only moves, see `recordCompletion`) and whether it has an error.
+ */
+const completionCommand = (items: TaskItems) =>
+  prepare(
+    { id: 'string', scheduledFor: 'string', error: 'string' },
+    (v, shape: `${Outcome} ${Guard} ${'error' | '-'}`) => {
+      const [status, guard, error] = shape.split(' ') as [Outcome, Guard, string];
+      const outcome = outcomeField(status);
+      const fields =
+        guard === 'latestCompleted'
+          ? {
+              latestCompleted: v.scheduledFor,
+              lastRunStatus: status,
+              lastRunError: error === 'error' ? v.error : $remove(),
+              ...(outcome ? { [outcome]: v.scheduledFor } : {}),
+            }
+          : { [guard]: v.scheduledFor };
+      return items.tasks
+        .build(UpdateItemCommand)
+        .item({ id: v.id, ...fields } as never)
+        .options({ condition: { and: [{ attr: 'id', exists: true }, notAfter(guard, v.scheduledFor)] } });
+    },
+  );
+
+export const preparedTaskWrites = (items: TaskItems) => ({
+  advance: advanceCommand(items),
+  completion: completionCommand(items),
+});
+const preparedByStore = new WeakMap<TaskItems, ReturnType<typeof preparedTaskWrites>>();
+
+/** The scheduler's and the executor's writes on every run, prepared once per task store (lib/store/prepared.ts). */
+function prepared(items: TaskItems) {
+  let writes = preparedByStore.get(items);
+  if (!writes) {
+    writes = preparedTaskWrites(items);
+    preparedByStore.set(items, writes);
+  }
+  return writes;
+}
+
+/** The scheduler's advance of `latestScheduled`/`nextRunAt`, conditional on the version it read. */
+export async function advanceSchedule(
+  items: TaskItems,
+  id: string,
+  expectedVersion: number,
+  change: { latestScheduled: string; nextRunAt: string | undefined },
+): Promise<Task | undefined> {
+  const due = change.nextRunAt;
+  const params = prepared(items).advance(due ? 'due' : 'done', {
+    id,
+    version: expectedVersion + 1,
+    expectedVersion,
+    latestScheduled: change.latestScheduled,
+    nextRunAt: due ?? '',
+    duePk: due ? dueShard(id, items.dueShards) : '',
+    dueAt: due ? Date.parse(due) : 0,
+  });
+  const out = await whenConditionHolds(() => items.send.update(params));
+  return out ? items.task(out) : undefined;
+}
+
+/** Moves the latest* bookkeeping forward; never backward. */
+export async function recordCompletion(items: TaskItems, id: string, completion: CompletionRecord) {
+  // Two independent forward-only moves: the overall latest, then the per-outcome one.
+  // Each is a conditional write that loses harmlessly to a newer completion.
+  const { status, scheduledFor, error } = completion;
+  const move = (guard: Guard) =>
+    wrote(() =>
+      items.send.update(
+        prepared(items).completion(`${status} ${guard} ${error ? 'error' : '-'}`, {
+          id,
+          scheduledFor,
+          error: error ?? '',
+        }),
+      ),
+    );
+  const outcome = outcomeField(status);
+  if (!(await move('latestCompleted')) && outcome) await move(outcome);
 }

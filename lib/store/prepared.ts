@@ -1,0 +1,105 @@
+/**
+ * Commands built by dynamodb-toolbox once per shape instead of once per call.
+ *
+ * The toolbox parses a command's item against the whole entity schema on every
+ * `.params()` (a run item has 25 attributes; each costs it a parser whether the write
+ * names it or not) and then checks the condition's paths against it too: about a
+ * quarter of a millisecond per write, several times per run. For the run engine's
+ * hot writes the expression only depends on the write's *shape* (which attributes,
+ * which optional parts, which enum values), never on the values. So the toolbox
+ * builds each shape once, with stand-ins where the values go, and checks it against
+ * the schema then; every call after that copies the built params and puts its own
+ * values where the stand-ins were.
+ *
+ * A stand-in is a string with NUL marks (no key or id Rota writes has one), an
+ * integer near `Number.MIN_SAFE_INTEGER` (no time, counter or attempt is one), or for
+ * log lines a one-line log whose time is such a string. A
+ * value that decides the shape (an enum, whether an optional part is there, a list's
+ * length) must be part of the shape's name, not a slot: the tests compare every
+ * prepared write with the toolbox's own params for the same values.
+ */
+
+type Params = Record<string, unknown>;
+type SlotType = 'string' | 'number' | 'log';
+type LogLines = { time: string; message: string }[];
+export type SlotValues<S extends Record<string, SlotType>> = {
+  [K in keyof S]: S[K] extends 'string' ? string : S[K] extends 'number' ? number : LogLines;
+};
+
+/** Builds the params of one shape from a call's values. */
+type Fill<S extends Record<string, SlotType>> = (values: SlotValues<S>) => unknown;
+
+const MARK = '\u0000';
+const FIRST_NUMBER = Number.MIN_SAFE_INTEGER;
+
+/** A prepared command: the params for a shape and values; `fresh` builds them with the toolbox alone (for tests). */
+export interface Prepared<S extends Record<string, SlotType>, Shape extends string> {
+  (shape: Shape, values: SlotValues<S>): Params;
+  fresh(shape: Shape, values: SlotValues<S>): Params;
+}
+
+export function prepare<S extends Record<string, SlotType>, Shape extends string>(
+  slots: S,
+  build: (values: SlotValues<S>, shape: Shape) => { params(): Params },
+): Prepared<S, Shape> {
+  const names = Object.keys(slots) as (keyof S & string)[];
+  const standIns = Object.fromEntries(
+    names.map((name, n) => [name, standIn(slots[name], n)]),
+  ) as SlotValues<S>;
+  const shapes = new Map<Shape, Fill<S>>();
+  const fresh = (shape: Shape, values: SlotValues<S>) => {
+    const { ToolboxItem: _parsed, ...params } = build(values, shape).params();
+    return params;
+  };
+  const prepared = (shape: Shape, values: SlotValues<S>) => {
+    let fill = shapes.get(shape);
+    if (!fill) {
+      fill = filler<S>(fresh(shape, standIns), names);
+      shapes.set(shape, fill);
+    }
+    return fill(values) as Params;
+  };
+  return Object.assign(prepared, { fresh });
+}
+
+function standIn(type: SlotType | undefined, n: number) {
+  const text = `${MARK}${n}${MARK}`;
+  if (type === 'number') return FIRST_NUMBER + n;
+  return type === 'log' ? [{ time: text, message: text }] : text;
+}
+
+/** The slot a one-line stand-in log stands for, if `list` is one. */
+function logSlot(list: unknown[]): number | undefined {
+  const [line, ...more] = list as { time?: unknown }[];
+  const time = line?.time;
+  if (more.length > 0 || typeof time !== 'string' || !time.startsWith(MARK)) return undefined;
+  return Number(time.slice(1, -1));
+}
+
+/** A function that rebuilds `template` with each stand-in replaced by the call's value. */
+function filler<S extends Record<string, SlotType>>(template: unknown, names: (keyof S & string)[]): Fill<S> {
+  if (typeof template === 'string') {
+    if (!template.includes(MARK)) return () => template;
+    const parts = template.split(MARK);
+    // split on the marks: odd parts are slot numbers, even parts the text around them.
+    return (values) =>
+      parts.map((part, n) => (n % 2 === 1 ? String(values[names[Number(part)] as keyof S]) : part)).join('');
+  }
+  if (typeof template === 'number') {
+    const slot = names[template - FIRST_NUMBER];
+    if (!Number.isInteger(template) || slot === undefined) return () => template;
+    return (values) => values[slot];
+  }
+  if (Array.isArray(template)) {
+    const log = logSlot(template);
+    const slot = log === undefined ? undefined : names[log];
+    if (slot !== undefined) return (values) => values[slot];
+    const items = template.map((item) => filler<S>(item, names));
+    return (values) => items.map((item) => item(values));
+  }
+  if (template !== null && typeof template === 'object') {
+    const fields = Object.entries(template).map(([key, value]) => [key, filler<S>(value, names)] as const);
+    return (values) => Object.fromEntries(fields.map(([key, fill]) => [key, fill(values)]));
+  }
+  return () => template;
+}
