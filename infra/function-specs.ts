@@ -1,10 +1,8 @@
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
-import { AUTH_STORE } from '../lib/auth/store';
+import { AUTH_STORE } from '../lib/auth/table-uses';
 import { OPENAPI_FILE } from '../lib/http/meta-routes';
 import type { TableUse } from '../lib/store/access';
-import { LEASE_STORE } from '../lib/store/lease-store';
-import { RUN_STORE } from '../lib/store/run-store';
-import { TASK_STORE } from '../lib/store/task-store';
+import { LEASE_STORE, RUN_STORE, TASK_STORE } from '../lib/store/table-uses';
 import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
 import type { SystemApi } from '../lib/systems/system';
 import { buildConsolePage, CONSOLE_FILE } from './console';

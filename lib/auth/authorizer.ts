@@ -7,8 +7,8 @@ import {
   OPERATOR_CALLER,
   OPERATOR_TOKEN_ID,
 } from './model';
-import type { AuthStore } from './store';
 import { parseStoredToken, secretMatches, sha256, tokenFromHeader } from './token';
+import type { TokenReader } from './token-reader';
 
 /**
  * What the authorizer hands to the handlers: API Gateway puts it in
@@ -66,7 +66,7 @@ export interface Authorizer {
   authorize(header: string | undefined): Promise<AuthContext>;
 }
 
-export function createAuthorizer(deps: { store: AuthStore; operatorDigest: OperatorDigest }): Authorizer {
+export function createAuthorizer(deps: { store: TokenReader; operatorDigest: OperatorDigest }): Authorizer {
   return {
     async authorize(header) {
       if (header === undefined || header.trim() === '') return DENIED_NO_HEADER;

@@ -1,18 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import { $add } from 'dynamodb-toolbox/entity/actions/update/symbols';
-import { type TableUse, UPDATE } from '../store/access';
 import { wrote } from '../store/items';
-import { PARTITION } from '../store/keys';
 import { rotaTable, tableSender } from '../store/table';
 import { orgQuotaEntity } from './entity';
 
-/** acquire, release: whoever creates or deletes tasks (see `TableUse`). */
-export const ORG_QUOTA_STORE = {
-  name: 'org quota',
-  actions: [UPDATE],
-  keyPrefixes: [PARTITION.org],
-} as const satisfies TableUse;
+export { ORG_QUOTA_STORE } from './table-uses';
 
 /** Counts an org's tasks over all systems and refuses the one past the limit. */
 export interface OrgQuota {

@@ -1,28 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
-import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
-import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
-import { DELETE, GET, PUT, type TableUse, UPDATE } from '../store/access';
 import { whenConditionHolds, wrote } from '../store/items';
-import { INDEX, orgAuthorizationsPk, PARTITION } from '../store/keys';
-import { type RotaTable, rotaTable, tableSender } from '../store/table';
-import { authEntity } from './entity';
+import { INDEX, orgAuthorizationsPk } from '../store/keys';
+import { getToken, type TokenItems, tokenItems } from './token-reader';
 
-/** What each part of the token store does to the table (see `TableUse`); token items only. */
-export const AUTH_STORE = {
-  /** create, get, update, delete, list: the authorizations API. */
-  manage: {
-    name: 'token store: manage',
-    actions: [PUT, GET, UPDATE, DELETE],
-    keyPrefixes: [PARTITION.auth],
-    queries: [INDEX.byOrgType],
-  },
-  /** get: the authorizer, one token item per uncached request. */
-  reads: { name: 'token store: get', actions: [GET], keyPrefixes: [PARTITION.auth] },
-} as const satisfies Record<string, TableUse>;
+export { AUTH_STORE } from './table-uses';
 
 import type { Authorization, AuthorizationStatus } from './model';
 
@@ -48,20 +33,6 @@ export interface AuthStore {
   delete(id: string): Promise<boolean>;
 }
 
-/** What the token store's operations share: the token entity, its table, the sender. */
-function authItems(client: DynamoDBClient, tableName: string) {
-  const table: RotaTable = rotaTable(tableName);
-  const tokens = authEntity(table);
-  const formatter = tokens.build(EntityFormatter);
-  const toAuthorization = (item: Record<string, unknown>): Authorization => {
-    const { orgTypePk: _pk, orgTypeSk: _sk, ...authorization } = formatter.format(item);
-    return authorization;
-  };
-  return { table, tokens, send: tableSender(client), toAuthorization };
-}
-
-type AuthItems = ReturnType<typeof authItems>;
-
 export function createAuthStore({
   client,
   tableName,
@@ -69,17 +40,17 @@ export function createAuthStore({
   client: DynamoDBClient;
   tableName: string;
 }): AuthStore {
-  const store = authItems(client, tableName);
+  const store = tokenItems(client, tableName);
   return {
     create: (...args) => create(store, ...args),
-    get: (...args) => get(store, ...args),
+    get: (...args) => getToken(store, ...args),
     list: (...args) => list(store, ...args),
     update: (...args) => update(store, ...args),
     delete: (...args) => deleteToken(store, ...args),
   };
 }
 
-async function create(store: AuthItems, authorization: Authorization) {
+async function create(store: TokenItems, authorization: Authorization) {
   const { tokens, send } = store;
   const put = tokens
     .build(PutItemCommand)
@@ -92,20 +63,8 @@ async function create(store: AuthItems, authorization: Authorization) {
   return wrote(() => send.put(put.params()));
 }
 
-async function get(store: AuthItems, id: string) {
-  const { tokens, send, toAuthorization } = store;
-  // Consistent, so the authorizer never reads a stale token: locally a deactivated or
-  // deleted token fails its next request. On AWS, API Gateway caches each authorizer
-  // answer per Authorization value for authorizerCacheTtl (60 s by default), and a
-  // cached answer keeps a revoked token working until it expires.
-  const item = await send.get(
-    tokens.build(GetItemCommand).key({ id }).options({ consistent: true }).params(),
-  );
-  return item ? toAuthorization(item) : undefined;
-}
-
 async function list(
-  store: AuthItems,
+  store: TokenItems,
   { orgID, after, limit }: { orgID: string; after?: string | undefined; limit: number },
 ) {
   const { table, tokens, send, toAuthorization } = store;
@@ -124,7 +83,7 @@ async function list(
   return { authorizations: items.slice(0, limit), more: items.length > limit };
 }
 
-async function update(store: AuthItems, id: string, change: AuthorizationChange) {
+async function update(store: TokenItems, id: string, change: AuthorizationChange) {
   const { tokens, send, toAuthorization } = store;
   const update = tokens
     .build(UpdateItemCommand)
@@ -139,7 +98,7 @@ async function update(store: AuthItems, id: string, change: AuthorizationChange)
   return out ? toAuthorization(out) : undefined;
 }
 
-async function deleteToken(store: AuthItems, id: string) {
+async function deleteToken(store: TokenItems, id: string) {
   const { tokens, send } = store;
   const del = tokens
     .build(DeleteItemCommand)

@@ -1,17 +1,17 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { type Authorizer, createAuthorizer } from '../auth/authorizer';
 import { operatorDigestFrom } from '../auth/operator';
-import { type AuthStore, createAuthStore } from '../auth/store';
+import { createTokenReader, type TokenReader } from '../auth/token-reader';
 import { required } from '../config';
 import { declareResource } from '../observability/aws-calls';
 import { dynamoDbClient, secretsManagerClient } from './clients';
 import type { Part } from './root';
 
-/** API tokens. Built from the table alone, so the authorizer's bundle holds no engine. */
-export const authStore: Part<AuthStore> = (rota) => {
+/** Reads one token: all the authorizer needs, so its bundle holds no token writes. */
+export const tokenReader: Part<TokenReader> = (rota) => {
   const tableName = required(rota.config, 'ROTA_TABLE_NAME');
   declareResource('table', tableName);
-  return createAuthStore({ client: rota.get(dynamoDbClient), tableName });
+  return createTokenReader({ client: rota.get(dynamoDbClient), tableName });
 };
 
 /** Checks API tokens; the operator's comes from the configuration or from Secrets Manager, read on first use. */
@@ -24,7 +24,7 @@ export const authorizer: Part<Authorizer> = (rota) => {
     return out.SecretString;
   };
   return createAuthorizer({
-    store: rota.get(authStore),
+    store: rota.get(tokenReader),
     operatorDigest: operatorDigestFrom(rota.config, readSecret),
   });
 };

@@ -5,18 +5,12 @@ import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
-import { DELETE, PUT, QUERY, type TableUse, UPDATE } from './access';
 import { leaseEntity, waiterEntity } from './entities';
 import { wrote } from './items';
-import { LEASE_PREFIX, leaseSk, PARTITION, taskPk, WAIT_PREFIX, waitSk } from './keys';
+import { LEASE_PREFIX, leaseSk, taskPk, WAIT_PREFIX, waitSk } from './keys';
 import { rotaTable, tableSender } from './table';
 
-/** acquire (Query + conditional put), extend, release: the executor (see `TableUse`). */
-export const LEASE_STORE = {
-  name: 'lease store',
-  actions: [QUERY, PUT, UPDATE, DELETE],
-  keyPrefixes: [PARTITION.task],
-} as const satisfies TableUse;
+export { LEASE_STORE } from './table-uses';
 
 export interface Lease {
   taskID: string;

@@ -1,7 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Run } from '../run/model';
-import { BATCH_WRITE, GET, PUT, QUERY, type TableUse, UPDATE } from './access';
-import { INDEX, PARTITION, taskPk } from './keys';
+import { taskPk } from './keys';
 import { deletePartition } from './partition';
 import { claimRun, createRun, finishRun, heartbeatRun, waitRun } from './run-claims';
 import { abandonRun, failUnfinished, postponeOpen, requestCancel, requeueStalled } from './run-endings';
@@ -27,25 +26,7 @@ export type {
   WaitRequest,
 } from './run-types';
 
-export const RUN_STORE = {
-  /** create, get, list, requestCancel, deleteAllForTask: the runs API. */
-  requests: {
-    name: 'run store: requests',
-    actions: [PUT, GET, QUERY, UPDATE, BATCH_WRITE],
-    keyPrefixes: [PARTITION.task],
-  },
-  /** get, claim, heartbeat, finish, create (retries), failUnfinished: the executor. */
-  execution: { name: 'run store: execution', actions: [GET, PUT, UPDATE], keyPrefixes: [PARTITION.task] },
-  /** failUnfinished: the dead-letter function. */
-  failures: { name: 'run store: failUnfinished', actions: [UPDATE], keyPrefixes: [PARTITION.task] },
-  /** queryOpen, inspect, postponeOpen: the reconciler. */
-  reconciliation: {
-    name: 'run store: reconciliation',
-    actions: [GET, UPDATE],
-    keyPrefixes: [PARTITION.task],
-    queries: [INDEX.open],
-  },
-} as const satisfies Record<string, TableUse>;
+export { RUN_STORE } from './table-uses';
 
 export interface RunStore {
   /** Creates a queued run (manual, or a retry) in the open index until `openAt`; false if the id exists. */

@@ -1,35 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Task } from '../task/model';
-import { DELETE, GET, PUT, type TableUse, UPDATE } from './access';
-import { INDEX, PARTITION } from './keys';
 import { tableSender } from './table';
 import { deleteTask, getTask, listTasks, putTask, queryDue } from './task-reads';
 import type { CompletionRecord, DueTask, ListTasksQuery } from './task-types';
 import { advanceSchedule, recordCompletion, replaceDefinition, taskItems } from './task-writes';
 
-/** What each part of the task store does to the table (see `TableUse`). */
-export const TASK_STORE = {
-  /** create, get, replaceDefinition, delete, list: the API functions. */
-  definitions: {
-    name: 'task store: definitions',
-    actions: [PUT, GET, UPDATE, DELETE],
-    keyPrefixes: [PARTITION.task],
-    queries: [INDEX.byOrgType],
-  },
-  /** list only: an API that checks which tasks refer to something. */
-  lists: { name: 'task store: list', queries: [INDEX.byOrgType] },
-  /** queryDue, advanceSchedule: the scheduler. */
-  schedule: {
-    name: 'task store: schedule',
-    actions: [UPDATE],
-    keyPrefixes: [PARTITION.task],
-    queries: [INDEX.due],
-  },
-  /** get: the executor reads the task it runs. */
-  reads: { name: 'task store: get', actions: [GET], keyPrefixes: [PARTITION.task] },
-  /** recordCompletion: whoever finishes a run. */
-  completions: { name: 'task store: recordCompletion', actions: [UPDATE], keyPrefixes: [PARTITION.task] },
-} as const satisfies Record<string, TableUse>;
+export { TASK_STORE } from './table-uses';
 
 export type { CompletionRecord, DueTask, ListTasksQuery } from './task-types';
 

@@ -1,7 +1,6 @@
-import { ORG_QUOTA_STORE } from '../auth/org-quota';
+import { ORG_QUOTA_STORE } from '../auth/table-uses';
 import type { Part } from '../composition/root';
-import { RUN_STORE } from '../store/run-store';
-import { TASK_STORE } from '../store/task-store';
+import { RUN_STORE, TASK_STORE } from '../store/table-uses';
 
 /**
  * What the composition root hands a system's routes and its runner: its parts

@@ -1,8 +1,8 @@
-import { AUTH_STORE } from '../../auth/store';
-import { authStore } from '../../composition/auth';
+import { AUTH_STORE } from '../../auth/table-uses';
 import type { ApiServices, RunnerServices } from '../services';
 import { defineSystemModule } from '../system';
 import { AUTHORIZATIONS_BASE_PATH, authorizationRoutes } from './http';
+import { authStore } from './parts';
 
 /** `/api/v2/authorizations`: API tokens. An API with no task type, so no engine. */
 export const authorizationsModule = defineSystemModule<ApiServices, RunnerServices>({

@@ -5,7 +5,7 @@ import type { SystemApi } from '../system';
 import { checksSystem } from './definition';
 import { CHECKS_BASE_PATH, checkRoutes } from './http';
 import { statusStore } from './parts';
-import { STATUS_STORE } from './status-store';
+import { STATUS_STORE } from './table-uses';
 
 /** `/api/v2/checks`, with their runs and statuses. Apart from the runner, which its bundle does not hold. */
 export const checksApi: SystemApi<ApiServices> = {

@@ -4,7 +4,7 @@ import { engine } from '../system';
 import { checksSystem } from './definition';
 import { statusStore } from './parts';
 import { createCheckRunner } from './runner';
-import { STATUS_STORE } from './status-store';
+import { STATUS_STORE } from './table-uses';
 
 /** Each run probes the check's URL and records a status. Apart from the routes, which the executor's bundle does not hold. */
 export const checksEngine = engine({

@@ -10,7 +10,6 @@ import { record } from 'dynamodb-toolbox/schema/record';
 import { string } from 'dynamodb-toolbox/schema/string';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { prefix } from 'dynamodb-toolbox/transformers/prefix';
-import { GET, PUT, QUERY, type TableUse, UPDATE } from '../../store/access';
 import { ATTR, INDEX, PARTITION, taskPk } from '../../store/keys';
 import { type RotaTable, rotaTable, tableSender } from '../../store/table';
 import { type CheckStatus, LEVELS, type Level } from './model';
@@ -69,15 +68,7 @@ export const checkStateEntity = (table: RotaTable) =>
     }),
   });
 
-/** What each part of the status store does to the table (see `TableUse`). */
-export const STATUS_STORE = {
-  /** write, getState, setState: the check runner, in the check's partition. */
-  writes: { name: 'status store: writes', actions: [PUT, GET, UPDATE], keyPrefixes: [PARTITION.task] },
-  /** list: the checks API, in the check's partition. */
-  reads: { name: 'status store: list', actions: [QUERY], keyPrefixes: [PARTITION.task] },
-  /** writtenSince: the notification-rule runner reads an org's statuses through byOrgType. */
-  orgReads: { name: 'status store: writtenSince', queries: [INDEX.byOrgType] },
-} as const satisfies Record<string, TableUse>;
+export { STATUS_STORE } from './table-uses';
 
 export interface CheckState {
   lastLevel?: Level | undefined;

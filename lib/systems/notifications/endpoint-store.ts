@@ -9,7 +9,6 @@ import { item } from 'dynamodb-toolbox/schema/item';
 import { number } from 'dynamodb-toolbox/schema/number';
 import { string } from 'dynamodb-toolbox/schema/string';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
-import { DELETE, GET, PUT, type TableUse } from '../../store/access';
 import { wrote } from '../../store/items';
 import { ATTR, INDEX } from '../../store/keys';
 import { type RotaTable, rotaTable, tableSender } from '../../store/table';
@@ -20,7 +19,6 @@ import type { NotificationEndpoint } from './endpoint-model';
  * key module: `ENDPOINT#<id>` / `ENDPOINT`, listed per org through byOrgType under
  * `<org>#~endpoint` (`~` never appears in a system type, so it never meets a task's).
  */
-export const ENDPOINT_PARTITION = 'ENDPOINT#';
 const ENDPOINT_SK = 'ENDPOINT';
 const orgEndpointsPk = (orgID: string) => `${orgID}#~endpoint`;
 
@@ -60,18 +58,9 @@ export const endpointEntity = (table: RotaTable) =>
     computeKey: ({ id }) => ({ [ATTR.pk]: `${ENDPOINT_PARTITION}${id}`, [ATTR.sk]: ENDPOINT_SK }),
   });
 
-/** What each part of the endpoint store does to the table (see `TableUse`). */
-export const ENDPOINT_STORE = {
-  /** create, get, replace, delete, list: the endpoints API. */
-  manage: {
-    name: 'endpoint store: manage',
-    actions: [PUT, GET, DELETE],
-    keyPrefixes: [ENDPOINT_PARTITION],
-    queries: [INDEX.byOrgType],
-  },
-  /** get: rules name their endpoint; the rule runner sends to it. */
-  reads: { name: 'endpoint store: get', actions: [GET], keyPrefixes: [ENDPOINT_PARTITION] },
-} as const satisfies Record<string, TableUse>;
+import { ENDPOINT_PARTITION } from './table-uses';
+
+export { ENDPOINT_PARTITION, ENDPOINT_STORE } from './table-uses';
 
 /** What the endpoint store's operations share: the endpoint entity, its table, the sender. */
 function endpointItems(client: DynamoDBClient, tableName: string) {

@@ -1,11 +1,11 @@
 import { secretBox, targetPolicy, taskService } from '../../composition/core';
-import { TASK_STORE } from '../../store/task-store';
+import { TASK_STORE } from '../../store/table-uses';
 import type { ApiServices } from '../services';
 import type { SystemApi } from '../system';
 import { ENDPOINTS_BASE_PATH, endpointRoutes } from './endpoint-http';
-import { ENDPOINT_STORE } from './endpoint-store';
 import { endpointStore } from './parts';
 import { notificationRulesSystem } from './rule-model';
+import { ENDPOINT_STORE } from './table-uses';
 
 /** `/api/v2/notificationEndpoints`: plain items, not tasks; a rule names one. */
 export const endpointsApi: SystemApi<ApiServices> = {

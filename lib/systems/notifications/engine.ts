@@ -1,13 +1,12 @@
 import { secretBox, targetPolicy } from '../../composition/core';
 import { statusStore } from '../checks/parts';
-import { STATUS_STORE } from '../checks/status-store';
+import { STATUS_STORE } from '../checks/table-uses';
 import type { RunnerServices } from '../services';
 import { engine } from '../system';
-import { ENDPOINT_STORE } from './endpoint-store';
-import { NOTIFICATION_LOG_STORE } from './log-store';
 import { endpointStore, notificationLogStore } from './parts';
 import { notificationRulesSystem } from './rule-model';
 import { createRuleRunner } from './rule-runner';
+import { ENDPOINT_STORE, NOTIFICATION_LOG_STORE } from './table-uses';
 
 /** Each run reads the org's new check statuses and notifies the rule's endpoint. */
 export const rulesEngine = engine({

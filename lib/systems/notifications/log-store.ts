@@ -9,7 +9,6 @@ import { number } from 'dynamodb-toolbox/schema/number';
 import { string } from 'dynamodb-toolbox/schema/string';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { prefix } from 'dynamodb-toolbox/transformers/prefix';
-import { GET, PUT, QUERY, type TableUse, UPDATE } from '../../store/access';
 import { wrote } from '../../store/items';
 import { ATTR, PARTITION, taskPk } from '../../store/keys';
 import { type RotaTable, rotaTable, tableSender } from '../../store/table';
@@ -70,13 +69,7 @@ export const ruleStateEntity = (table: RotaTable) =>
 const notifySk = (statusTime: string, checkID: string, statusRunID: string) =>
   `${NOTIFY_PREFIX}${statusTime}#${checkID}#${statusRunID}`;
 
-/** What each part of the notification log does to the table (see `TableUse`); it lives in the rule's partition. */
-export const NOTIFICATION_LOG_STORE = {
-  /** claim, settle, cursor, setCursor: the rule runner. */
-  writes: { name: 'notification log: writes', actions: [PUT, UPDATE, GET], keyPrefixes: [PARTITION.task] },
-  /** list: the rules API. */
-  reads: { name: 'notification log: list', actions: [QUERY], keyPrefixes: [PARTITION.task] },
-} as const satisfies Record<string, TableUse>;
+export { NOTIFICATION_LOG_STORE } from './table-uses';
 
 /** What the log store's operations share: the log and cursor entities, their table, the sender. */
 function logItems(client: DynamoDBClient, tableName: string, retentionMs: number) {

@@ -2,11 +2,10 @@ import { runService, taskService } from '../../composition/core';
 import { runRoutes } from '../../http/run-routes';
 import { type ApiServices, MANAGES_TASKS } from '../services';
 import type { SystemApi } from '../system';
-import { ENDPOINT_STORE } from './endpoint-store';
-import { NOTIFICATION_LOG_STORE } from './log-store';
 import { endpointStore, notificationLogStore } from './parts';
 import { RULES_BASE_PATH, ruleRoutes } from './rule-http';
 import { notificationRulesSystem } from './rule-model';
+import { ENDPOINT_STORE, NOTIFICATION_LOG_STORE } from './table-uses';
 
 /** `/api/v2/notificationRules`, with their runs and what they sent. */
 export const rulesApi: SystemApi<ApiServices> = {

@@ -1,0 +1,60 @@
+import { BATCH_WRITE, DELETE, GET, PUT, QUERY, type TableUse, UPDATE } from './access';
+import { INDEX, PARTITION } from './keys';
+
+/**
+ * What each part of the core's stores does to the table (see `TableUse`), declared apart
+ * from the stores: systems, the construct and the function definitions read these to
+ * derive grants, and importing them must not bring a store's data-access code into a
+ * bundle that never opens the table.
+ */
+
+/** What each part of the task store does to the table (see `TableUse`). */
+export const TASK_STORE = {
+  /** create, get, replaceDefinition, delete, list: the API functions. */
+  definitions: {
+    name: 'task store: definitions',
+    actions: [PUT, GET, UPDATE, DELETE],
+    keyPrefixes: [PARTITION.task],
+    queries: [INDEX.byOrgType],
+  },
+  /** list only: an API that checks which tasks refer to something. */
+  lists: { name: 'task store: list', queries: [INDEX.byOrgType] },
+  /** queryDue, advanceSchedule: the scheduler. */
+  schedule: {
+    name: 'task store: schedule',
+    actions: [UPDATE],
+    keyPrefixes: [PARTITION.task],
+    queries: [INDEX.due],
+  },
+  /** get: the executor reads the task it runs. */
+  reads: { name: 'task store: get', actions: [GET], keyPrefixes: [PARTITION.task] },
+  /** recordCompletion: whoever finishes a run. */
+  completions: { name: 'task store: recordCompletion', actions: [UPDATE], keyPrefixes: [PARTITION.task] },
+} as const satisfies Record<string, TableUse>;
+
+export const RUN_STORE = {
+  /** create, get, list, requestCancel, deleteAllForTask: the runs API. */
+  requests: {
+    name: 'run store: requests',
+    actions: [PUT, GET, QUERY, UPDATE, BATCH_WRITE],
+    keyPrefixes: [PARTITION.task],
+  },
+  /** get, claim, heartbeat, finish, create (retries), failUnfinished: the executor. */
+  execution: { name: 'run store: execution', actions: [GET, PUT, UPDATE], keyPrefixes: [PARTITION.task] },
+  /** failUnfinished: the dead-letter function. */
+  failures: { name: 'run store: failUnfinished', actions: [UPDATE], keyPrefixes: [PARTITION.task] },
+  /** queryOpen, inspect, postponeOpen: the reconciler. */
+  reconciliation: {
+    name: 'run store: reconciliation',
+    actions: [GET, UPDATE],
+    keyPrefixes: [PARTITION.task],
+    queries: [INDEX.open],
+  },
+} as const satisfies Record<string, TableUse>;
+
+/** acquire (Query + conditional put), extend, release: the executor (see `TableUse`). */
+export const LEASE_STORE = {
+  name: 'lease store',
+  actions: [QUERY, PUT, UPDATE, DELETE],
+  keyPrefixes: [PARTITION.task],
+} as const satisfies TableUse;
