@@ -35,14 +35,14 @@ describe('prepared writes (built once per shape by dynamodb-toolbox, then filled
   );
 
   it.each(['success -', 'failed error', 'canceled -', 'canceled error'] as const)(
-    'the final write of shape "%s" sends what the toolbox builds, log lines included',
+    'the final write of shape "%s" sends what the toolbox builds, with no log line or two',
     (shape) => {
       for (const values of twice((n) => ({
         taskID: `task-${n}`,
         runID: `run-${n}`,
         token: `token-${n}`,
         finishedAt: `2026-01-0${n}T00:00:01.000Z`,
-        log: Array.from({ length: n }, (_, i) => ({ time: `t${i}`, message: `line ${i} of ${n}` })),
+        log: Array.from({ length: 2 * (n - 1) }, (_, i) => ({ time: `t${i}`, message: `line ${i} of ${n}` })),
         expiresAt: 1_760_000_000 + n,
         error: `boom ${n}`,
       })))
