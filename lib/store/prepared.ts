@@ -11,12 +11,13 @@
  * the schema then; every call after that copies the built params and puts its own
  * values where the stand-ins were.
  *
- * A stand-in is a string with NUL marks (no key or id Rota writes has one), an
- * integer near `Number.MIN_SAFE_INTEGER` (no time, counter or attempt is one), or for
- * log lines a one-line log whose time is such a string. A
- * value that decides the shape (an enum, whether an optional part is there, a list's
- * length) must be part of the shape's name, not a slot: the tests compare every
- * prepared write with the toolbox's own params for the same values.
+ * A stand-in is a string with NUL marks, an integer near `Number.MIN_SAFE_INTEGER`, or
+ * for log lines a one-line log whose time is such a string; no constant of these
+ * writes looks like one (a call's own values may hold anything: they are put in,
+ * never searched). A value that decides the shape (an enum, whether an optional part
+ * is there) must be part of the shape's name, not a slot, and a stand-in the schema
+ * refuses fails the shape's first call. The tests compare every prepared shape with
+ * the toolbox's own params for the same values.
  */
 
 type Params = Record<string, unknown>;
