@@ -94,7 +94,7 @@ describe('the function bundles', () => {
   it('serves the OpenAPI document from beside the meta-api bundle, holding no system and no document generator', () => {
     const files = [...(inputs.get('meta-api') ?? [])];
     expect(systemFolders(new Set(files))).toEqual([]);
-    const packages = ['zod-openapi', 'luxon', 'cron-parser', '@aws-sdk/client-dynamodb'];
+    const packages = ['zod-openapi', 'croner', 'luxon', 'cron-parser', '@aws-sdk/client-dynamodb'];
     expect(files.filter((f) => packages.some((p) => f.startsWith(`node_modules/${p}/`)))).toEqual([]);
   });
 });
