@@ -51,6 +51,11 @@ export const ROTA_BUNDLE = {
   // updates it. Bundling the pinned, tree-shaken SDK makes the deployed code identical
   // to what local mode and the tests run, at a cost of a few hundred KB per function.
   external: [] as string[],
+  // The SDK's default credential chain (environment, SSO, ini files, process, web identity,
+  // metadata services, and the STS and SSO clients they use) becomes the environment
+  // provider alone: on Lambda the credentials are in the environment. Relative to
+  // ROTA_ROOT, the working directory of both builds. See lib/aws/env-credentials.ts.
+  alias: { '@aws-sdk/credential-provider-node': './lib/aws/env-credentials.ts' } as Record<string, string>,
   logLevel: 'warning',
 } as const;
 
@@ -71,8 +76,11 @@ export function cdkBundlingOptions(): BundlingOptions {
     banner: ROTA_BUNDLE.banner,
     externalModules: [...ROTA_BUNDLE.external],
     logLevel: LogLevel.WARNING,
-    // NodejsFunction has no tree-shaking option; esbuild takes it as a flag.
-    esbuildArgs: { '--tree-shaking': String(ROTA_BUNDLE.treeShaking) },
+    // NodejsFunction has no tree-shaking or alias option; esbuild takes them as flags.
+    esbuildArgs: {
+      '--tree-shaking': String(ROTA_BUNDLE.treeShaking),
+      '--alias': Object.entries(ROTA_BUNDLE.alias).map(([module, path]) => `${module}=${path}`),
+    },
   };
 }
 
@@ -92,6 +100,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     mainFields: [...ROTA_BUNDLE.mainFields],
     banner: { js: ROTA_BUNDLE.banner },
     external: [...ROTA_BUNDLE.external],
+    alias: { ...ROTA_BUNDLE.alias },
     logLevel: ROTA_BUNDLE.logLevel,
     absWorkingDir: ROTA_ROOT,
     metafile: true,

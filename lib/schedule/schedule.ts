@@ -1,4 +1,5 @@
-import { CronExpressionParser } from 'cron-parser';
+import type { Cron } from 'croner';
+import { readCron } from './cron';
 import { parseDuration } from './duration';
 
 /** The schedule part of a task, as stored. Exactly one of `every` or `cron`. */
@@ -34,16 +35,20 @@ export function isValidTimeZone(zone: string): boolean {
   }
 }
 
-/** Validates a cron expression: 5 fields (minute precision) or 6 (with seconds first). */
-export function validateCron(expression: string, timezone = 'UTC'): void {
-  const fields = expression.trim().split(/\s+/);
-  if (fields.length !== 5 && fields.length !== 6) {
-    throw new ScheduleError(`invalid cron "${expression}": expected 5 or 6 fields, got ${fields.length}`);
+/** Reads a cron expression in `timezone`, or throws what is wrong with it (lib/schedule/cron.ts). */
+function parseCron(expression: string, timezone: string): Cron {
+  const reading = readCron(expression, timezone);
+  if (reading.problem !== undefined) {
+    throw new ScheduleError(`invalid cron "${expression}": ${reading.problem}`);
   }
-  try {
-    CronExpressionParser.parse(expression, { tz: timezone, currentDate: new Date() }).next();
-  } catch (cause) {
-    throw new ScheduleError(`invalid cron "${expression}": ${(cause as Error).message}`);
+  return reading.cron;
+}
+
+/** Validates a cron expression: 5 fields (minute precision) or 6 (with seconds first), matching some date. */
+export function validateCron(expression: string, timezone = 'UTC'): void {
+  // Well formed is not enough: `0 0 30 2 *` (February 30th) would never run.
+  if (parseCron(expression, timezone).nextRun(new Date()) === null) {
+    throw new ScheduleError(`invalid cron "${expression}": it matches no date`);
   }
 }
 
@@ -74,37 +79,26 @@ function everySchedule(intervalMs: number, offsetMs: number): Schedule {
 }
 
 function cronSchedule(expression: string, timezone: string, offsetMs: number): Schedule {
-  validateCron(expression, timezone);
-  const iterate = (after: number) =>
-    CronExpressionParser.parse(expression, { tz: timezone, currentDate: new Date(after) });
-  const between = (after: number, until: number, max: number) => {
-    const out: number[] = [];
-    const cron = iterate(after);
-    while (out.length < max) {
-      const next = cron.next().getTime();
-      if (next > until) break;
-      // The library resolves currentDate to the second; guard the strictly-after contract.
-      if (next > after) out.push(next);
-    }
-    return out;
+  const cron = parseCron(expression, timezone);
+  const instantOf = (instant: Date | null | undefined) => {
+    if (!instant) throw new ScheduleError(`cron "${expression}" has no instant left to run`);
+    return instant.getTime();
   };
   return {
     offsetMs,
-    nextAfter(after) {
-      const cron = iterate(after);
-      for (;;) {
-        const next = cron.next().getTime();
-        if (next > after) return next;
+    nextAfter: (after) => instantOf(cron.nextRun(new Date(after))),
+    // A run exactly at `at` counts: croner looks strictly before its reference.
+    latestAtOrBefore: (at) => instantOf(cron.previousRuns(1, new Date(at + 1))[0]),
+    between(after, until, max) {
+      const out: number[] = [];
+      const instants = cron.enumerate(new Date(after));
+      // croner works in whole seconds; the guard keeps "strictly after" exact to the millisecond.
+      while (out.length < max) {
+        const { value, done } = instants.next();
+        if (done || value.getTime() > until) break;
+        if (value.getTime() > after) out.push(value.getTime());
       }
+      return out;
     },
-    latestAtOrBefore(at) {
-      // Start just past `at` so an instant exactly at `at` counts; the library works in whole seconds.
-      const cron = iterate(at + 1000);
-      for (;;) {
-        const previous = cron.prev().getTime();
-        if (previous <= at) return previous;
-      }
-    },
-    between,
   };
 }

@@ -91,10 +91,38 @@ describe('the function bundles', () => {
     expect(shipped.filter((f) => f.endsWith('/http.ts') || routing.includes(f))).toEqual([]);
   });
 
+  it('holds the environment credential provider and none of the default chain (lib/aws/env-credentials.ts)', () => {
+    // The chain's other links and what they bring: the SSO, STS and sign-in clients, the
+    // token providers and the metadata services.
+    const chain = [
+      '@aws-sdk/credential-provider-node',
+      '@aws-sdk/credential-provider-ini',
+      '@aws-sdk/credential-provider-sso',
+      '@aws-sdk/credential-provider-process',
+      '@aws-sdk/credential-provider-web-identity',
+      '@aws-sdk/credential-provider-http',
+      '@aws-sdk/credential-provider-login',
+      '@aws-sdk/nested-clients',
+      '@aws-sdk/token-providers',
+      '@smithy/credential-provider-imds',
+    ];
+    for (const [name, files] of inputs) {
+      const packages = [...files].flatMap((f) => f.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1] ?? []);
+      expect(
+        chain.filter((p) => packages.includes(p)),
+        name,
+      ).toEqual([]);
+      // Every bundle but the meta API's builds an SDK client.
+      if (name === 'meta-api') continue;
+      expect(files.has('lib/aws/env-credentials.ts'), name).toBe(true);
+      expect(packages, name).toContain('@aws-sdk/credential-provider-env');
+    }
+  });
+
   it('serves the OpenAPI document from beside the meta-api bundle, holding no system and no document generator', () => {
     const files = [...(inputs.get('meta-api') ?? [])];
     expect(systemFolders(new Set(files))).toEqual([]);
-    const packages = ['zod-openapi', 'luxon', 'cron-parser', '@aws-sdk/client-dynamodb'];
+    const packages = ['zod-openapi', 'croner', 'luxon', 'cron-parser', '@aws-sdk/client-dynamodb'];
     expect(files.filter((f) => packages.some((p) => f.startsWith(`node_modules/${p}/`)))).toEqual([]);
   });
 });
