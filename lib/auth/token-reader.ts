@@ -31,10 +31,9 @@ export type TokenItems = ReturnType<typeof tokenItems>;
 
 export async function getToken(store: TokenItems, id: string): Promise<Authorization | undefined> {
   const { tokens, send, toAuthorization } = store;
-  // Consistent, so the authorizer never reads a stale token: locally a deactivated or
-  // deleted token fails its next request. On AWS, API Gateway caches each authorizer
-  // answer per Authorization value for authorizerCacheTtl (60 s by default), and a
-  // cached answer keeps a revoked token working until it expires.
+  // Consistent, so the authorizer never reads a stale token: a deactivated or deleted
+  // token fails its next request. Only an operator who sets authorizerCacheTtl (0 by
+  // default) lets API Gateway keep a revoked token working until its cached answer expires.
   const item = await send.get(
     tokens.build(GetItemCommand).key({ id }).options({ consistent: true }).params(),
   );

@@ -28,7 +28,7 @@ export function systemApiDocs(registry: SystemRegistry): ApiDoc[] {
 /**
  * The OpenAPI document of `registry`'s APIs and the meta API's own routes. The
  * construct writes it beside the meta-api bundle when it builds it, so that bundle
- * serves it without any system's code, zod-openapi or luxon in it; local mode builds
+ * serves it without any system's code, zod-openapi or cron library in it; local mode builds
  * the same document from its sources when it loads the meta API (local/mounts.ts).
  */
 export function openApiDocument(registry: SystemRegistry) {
