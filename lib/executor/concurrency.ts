@@ -109,7 +109,7 @@ export class ConcurrencyGate {
       });
     }
     await deps.leases.clearExpired(task.id, slot.slot, slot.token, at);
-    return requeued !== undefined;
+    return requeued;
   }
 
   /** A lease for `message`'s run, or why it must wait. */

@@ -44,7 +44,7 @@ export function createDeadLetterHandler(deps: {
     deps.logger.warn('dead-lettered run', {
       runID: message.runID,
       taskID: message.taskID,
-      markedFailed: Boolean(failed),
+      markedFailed: failed,
     });
   };
 }

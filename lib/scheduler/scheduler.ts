@@ -118,11 +118,11 @@ export class Scheduler {
     const plan = planRuns(task, at, this.options);
     const runs = this.queuedRuns(task, plan);
     await this.deps.queue.enqueue(runs);
-    const advanced = await this.deps.tasks.advanceSchedule(task.id, task.version, {
+    const change = {
       latestScheduled: new Date(plan.latestScheduled).toISOString(),
       nextRunAt: new Date(plan.nextRunAt).toISOString(),
-    });
-    if (!advanced) {
+    };
+    if (!(await this.deps.tasks.advanceSchedule(task.id, task.version, change))) {
       // Another writer got there first. What we sent is a duplicate for the claim to refuse,
       // or of a replaced schedule, which the executor drops by its revision.
       report.conflicts++;
@@ -141,8 +141,8 @@ export class Scheduler {
       offset: task.offset,
       timezone: task.timezone,
       catchUp: task.catchUp,
-      latestScheduled: advanced.latestScheduled,
-      nextRunAt: advanced.nextRunAt,
+      latestScheduled: change.latestScheduled,
+      nextRunAt: change.nextRunAt,
       runs: runs.length,
       skippedMissed: plan.skipped,
     });

@@ -23,6 +23,10 @@ export async function updateRun(items: RunItems, builder: { params(): Record<str
   return out ? items.run(out) : undefined;
 }
 
+/** A conditional UpdateItem whose caller only needs to know whether it held. */
+export const wroteRun = (items: RunItems, builder: { params(): Record<string, unknown> }) =>
+  wrote(() => items.send.write(builder.params()));
+
 export const runUpdate = (items: RunItems) => items.runs.build(UpdateItemCommand);
 
 export async function createRun(items: RunItems, run: Run, openAt: number): Promise<boolean> {
@@ -269,8 +273,7 @@ export async function waitRun(
           },
         ],
       },
-      returnValues: 'ALL_NEW',
     });
-  const waiting = await updateRun(items, update);
+  const waiting = await wroteRun(items, update);
   return waiting ? { waiting: true } : { waiting: false, state: await inspect(taskID, runID) };
 }

@@ -1,7 +1,7 @@
 import { $append, $get, $remove } from 'dynamodb-toolbox/entity/actions/update/symbols';
 import type { Run } from '../run/model';
 import { wrote } from './items';
-import { runUpdate, updateRun } from './run-claims';
+import { runUpdate, updateRun, wroteRun } from './run-claims';
 import { CLOSED, logEntry, type RunCondition, type RunItems, type RunState, UNCLAIMED } from './run-items';
 import type { ClaimRequest } from './run-types';
 
@@ -27,8 +27,9 @@ export async function requestCancel(
   key: RunKey,
   now: number,
 ): Promise<'canceled' | 'requested' | 'final' | 'missing'> {
+  // Each write's answer is only whether it held: no item comes back.
   const end = (condition: RunCondition, message?: string) =>
-    updateRun(
+    wroteRun(
       items,
       runUpdate(items)
         .item({
@@ -39,7 +40,7 @@ export async function requestCancel(
           ...UNCLAIMED,
           ...CLOSED,
         })
-        .options({ condition, returnValues: 'ALL_NEW' }),
+        .options({ condition }),
     );
   if (await end({ attr: 'status', eq: 'scheduled' })) return 'canceled';
   // No executor holds a started run whose claim expired: nobody would see a request, so end it here.
@@ -48,11 +49,11 @@ export async function requestCancel(
     'run canceled: no executor held it any more (its claim had expired)',
   );
   if (stranded) return 'canceled';
-  const running = await updateRun(
+  const running = await wroteRun(
     items,
     runUpdate(items)
       .item({ ...key, cancelRequested: true })
-      .options({ condition: { attr: 'status', eq: 'started' }, returnValues: 'ALL_NEW' }),
+      .options({ condition: { attr: 'status', eq: 'started' } }),
   );
   if (running) return 'requested';
   return (await inspect(key.taskID, key.id)) ? 'final' : 'missing';
@@ -64,7 +65,7 @@ export async function failUnfinished(
   seed: ClaimRequest['seed'],
   at: string,
   reason: string,
-): Promise<Run | undefined> {
+): Promise<boolean> {
   const update = runUpdate(items)
     .item({
       ...key,
@@ -86,9 +87,8 @@ export async function failUnfinished(
           { attr: 'status', in: ['scheduled', 'started'] },
         ],
       },
-      returnValues: 'ALL_NEW',
     });
-  return updateRun(items, update);
+  return wroteRun(items, update);
 }
 
 export async function requeueStalled(
@@ -96,7 +96,7 @@ export async function requeueStalled(
   key: RunKey,
   token: string,
   change: { now: number; openAt: number; logLine: string },
-): Promise<Run | undefined> {
+): Promise<boolean> {
   const update = runUpdate(items)
     .item({
       ...key,
@@ -116,9 +116,8 @@ export async function requeueStalled(
           { attr: 'claimToken', eq: token },
         ],
       },
-      returnValues: 'ALL_NEW',
     });
-  return updateRun(items, update);
+  return wroteRun(items, update);
 }
 
 export async function abandonRun(

@@ -52,14 +52,14 @@ export interface RunStore {
     runID: string,
     now: number,
   ): Promise<'canceled' | 'requested' | 'final' | 'missing'>;
-  /** Fails a run whose message was dead-lettered, unless it already finished. */
+  /** Fails a run whose message was dead-lettered, unless it already finished; false when it had. */
   failUnfinished(
     taskID: string,
     runID: string,
     seed: ClaimRequest['seed'],
     at: string,
     reason: string,
-  ): Promise<Run | undefined>;
+  ): Promise<boolean>;
   /**
    * Stores the run as `scheduled` and waiting (creating it if needed), in the open
    * index. Refused when the run is no longer scheduled, or when another message
@@ -69,14 +69,14 @@ export interface RunStore {
   /**
    * Moves a run whose executor died holding a lease slot (the slot's token is the
    * claim's) back to `scheduled` and waiting, so it never counts as started beside
-   * the run that takes the slot. Undefined when the run is not started under `token`.
+   * the run that takes the slot. False when the run is not started under `token`.
    */
   requeueStalled(
     taskID: string,
     runID: string,
     token: string,
     change: { now: number; openAt: number; logLine: string },
-  ): Promise<Run | undefined>;
+  ): Promise<boolean>;
   /** Ends a run that will never run (its task changed or went away), unless a live executor holds it. */
   abandon(taskID: string, runID: string, now: number, reason: string): Promise<Run | undefined>;
   /** One page of the open index for one shard: runs whose `openAt` is at or before `untilMs`. */

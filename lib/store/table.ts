@@ -87,6 +87,10 @@ export function tableSender(client: DynamoDBClient) {
     async update(params: Params): Promise<Native | undefined> {
       return native((await client.send(new UpdateItemCommand(toWire(params)))).Attributes);
     },
+    /** An UpdateItem whose returned item, if the params ask for one, no caller reads: it is left unread. */
+    async write(params: Params): Promise<void> {
+      await client.send(new UpdateItemCommand(toWire(params)));
+    },
     async delete(params: Params): Promise<void> {
       await client.send(new DeleteItemCommand(toWire(params)));
     },

@@ -19,12 +19,12 @@ export interface TaskStore {
    * version moved (a lost race).
    */
   replaceDefinition(task: Task, expectedVersion: number): Promise<Task | undefined>;
-  /** The scheduler's advance of `latestScheduled`/`nextRunAt`, conditional on the version it read. */
+  /** The scheduler's advance of `latestScheduled`/`nextRunAt`, conditional on the version it read; false when the version moved. */
   advanceSchedule(
     id: string,
     expectedVersion: number,
     change: { latestScheduled: string; nextRunAt: string | undefined },
-  ): Promise<Task | undefined>;
+  ): Promise<boolean>;
   /** Moves the latest* bookkeeping forward; never backward. */
   recordCompletion(id: string, completion: CompletionRecord): Promise<void>;
   /** Deletes when the task is still of `type`; false when it was not there. */

@@ -260,9 +260,10 @@ describeEach(backends())('task store on $name', ({ start }) => {
       metadata: { url: 'https://x.io' },
     });
     const change = { latestScheduled: '2026-05-01T12:01:00.000Z', nextRunAt: '2026-05-01T12:02:00.000Z' };
-    const advanced = await store.advanceSchedule(task.id, task.version, change);
-    expect(advanced).toMatchObject({ ...change, version: 2, name: 's' });
-    expect(await store.advanceSchedule(task.id, task.version, change)).toBeUndefined();
+    expect(await store.advanceSchedule(task.id, task.version, change)).toBe(true);
+    expect(await store.get(task.id)).toMatchObject({ ...change, version: 2, name: 's' });
+    expect(await store.advanceSchedule(task.id, task.version, change)).toBe(false);
+    expect((await store.get(task.id))?.version).toBe(2);
 
     const out = await client.send(
       new QueryCommand({
