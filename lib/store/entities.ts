@@ -27,79 +27,99 @@ const indexed = {
   orgTypeSk: string().optional().savedAs(ATTR.orgTypeSk),
 } as const;
 
+/** A task item: the task and its index attributes. */
+export const taskSchema = item({
+  id: string().key(),
+  type: string(),
+  orgID: string(),
+  ownerID: string().optional(),
+  name: string(),
+  description: string(),
+  status: string().enum(...taskStatusSchema.options),
+  every: string().optional(),
+  cron: string().optional(),
+  offset: string().optional(),
+  timezone: string().optional(),
+  concurrency: number().optional(),
+  timeout: string().optional(),
+  retry: map({ attempts: number(), backoff: string() }).optional(),
+  catchUp: string().enum(...catchUpSchema.options),
+  // A system's own shape, checked by its zod schema at the edge.
+  metadata: any().castAs<Record<string, unknown>>(),
+  latestScheduled: string(),
+  nextRunAt: string().optional(),
+  latestCompleted: string().optional(),
+  latestSuccess: string().optional(),
+  latestFailure: string().optional(),
+  lastRunStatus: runStatus().optional(),
+  lastRunError: string().optional(),
+  createdAt: string(),
+  updatedAt: string(),
+  version: number(),
+  revision: number(),
+  ...indexed,
+  duePk: string().optional().savedAs(ATTR.duePk),
+  dueAt: number().optional().savedAs(ATTR.dueAt),
+});
+
+/** The task item's index attributes: the store writes them; no read hands them out. */
+export const TASK_INDEX_ATTRIBUTES = ['orgTypePk', 'orgTypeSk', 'duePk', 'dueAt'] as const;
+
 export const taskEntity = (table: RotaTable) =>
   new Entity({
     ...plain,
     name: 'task',
     table,
-    schema: item({
-      id: string().key(),
-      type: string(),
-      orgID: string(),
-      ownerID: string().optional(),
-      name: string(),
-      description: string(),
-      status: string().enum(...taskStatusSchema.options),
-      every: string().optional(),
-      cron: string().optional(),
-      offset: string().optional(),
-      timezone: string().optional(),
-      concurrency: number().optional(),
-      timeout: string().optional(),
-      retry: map({ attempts: number(), backoff: string() }).optional(),
-      catchUp: string().enum(...catchUpSchema.options),
-      // A system's own shape, checked by its zod schema at the edge.
-      metadata: any().castAs<Record<string, unknown>>(),
-      latestScheduled: string(),
-      nextRunAt: string().optional(),
-      latestCompleted: string().optional(),
-      latestSuccess: string().optional(),
-      latestFailure: string().optional(),
-      lastRunStatus: runStatus().optional(),
-      lastRunError: string().optional(),
-      createdAt: string(),
-      updatedAt: string(),
-      version: number(),
-      revision: number(),
-      ...indexed,
-      duePk: string().optional().savedAs(ATTR.duePk),
-      dueAt: number().optional().savedAs(ATTR.dueAt),
-    }),
+    schema: taskSchema,
     computeKey: ({ id }) => ({ [ATTR.pk]: taskPk(id), [ATTR.sk]: TASK_SK }),
   });
+
+/** A run item: the run and the engine's state on it. */
+export const runSchema = item({
+  taskID: string().key(),
+  id: string().key(),
+  status: runStatus(),
+  kind: string().enum('scheduled', 'manual', 'retry'),
+  scheduledFor: string(),
+  runAt: string().optional(),
+  requestedAt: string().optional(),
+  startedAt: string().optional(),
+  finishedAt: string().optional(),
+  attempt: number(),
+  retryOf: string().optional(),
+  error: string().optional(),
+  // Optional on read as before: an item some write made without one reads as an empty log.
+  log: list(map({ time: string(), message: string() })).optional(),
+  revision: number().optional(),
+  claims: number().optional(),
+  cancelRequested: boolean().optional(),
+  // The engine's own state: the claim, the carrier of a waiting run, the open index, the TTL.
+  claimToken: string().optional(),
+  claimExpiresAt: number().optional(),
+  waitToken: string().optional(),
+  waiting: boolean().optional(),
+  openPk: string().optional().savedAs(ATTR.openPk),
+  openAt: number().optional().savedAs(ATTR.openAt),
+  expiresAt: number().optional().savedAs(ATTR.ttl),
+});
+
+/** The engine's state on a run item, which callers of the run store never see as part of the run. */
+export const RUN_STATE_ATTRIBUTES = [
+  'claimToken',
+  'claimExpiresAt',
+  'waitToken',
+  'waiting',
+  'openPk',
+  'openAt',
+  'expiresAt',
+] as const;
 
 export const runEntity = (table: RotaTable) =>
   new Entity({
     ...plain,
     name: 'run',
     table,
-    schema: item({
-      taskID: string().key(),
-      id: string().key(),
-      status: runStatus(),
-      kind: string().enum('scheduled', 'manual', 'retry'),
-      scheduledFor: string(),
-      runAt: string().optional(),
-      requestedAt: string().optional(),
-      startedAt: string().optional(),
-      finishedAt: string().optional(),
-      attempt: number(),
-      retryOf: string().optional(),
-      error: string().optional(),
-      // Optional on read as before: an item some write made without one reads as an empty log.
-      log: list(map({ time: string(), message: string() })).optional(),
-      revision: number().optional(),
-      claims: number().optional(),
-      cancelRequested: boolean().optional(),
-      // The engine's own state: the claim, the carrier of a waiting run, the open index, the TTL.
-      claimToken: string().optional(),
-      claimExpiresAt: number().optional(),
-      waitToken: string().optional(),
-      waiting: boolean().optional(),
-      openPk: string().optional().savedAs(ATTR.openPk),
-      openAt: number().optional().savedAs(ATTR.openAt),
-      expiresAt: number().optional().savedAs(ATTR.ttl),
-    }),
+    schema: runSchema,
     computeKey: ({ taskID, id }) => ({ [ATTR.pk]: taskPk(taskID), [ATTR.sk]: runSk(id) }),
   });
 

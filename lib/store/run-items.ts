@@ -1,8 +1,10 @@
 import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
 import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition';
 import { $remove } from 'dynamodb-toolbox/entity/actions/update/symbols';
+import { Formatter } from 'dynamodb-toolbox/schema/actions/format';
 import type { Run, RunLogEntry } from '../run/model';
-import { runEntity } from './entities';
+import { RUN_STATE_ATTRIBUTES, runEntity, runSchema } from './entities';
+import { formatStored } from './items';
 import { openShard } from './keys';
 import { type RotaTable, rotaTable, type TableSender } from './table';
 
@@ -39,6 +41,9 @@ export function runItems(options: {
   const table = rotaTable(options.tableName);
   const runs = runEntity(table);
   const formatter = runs.build(EntityFormatter);
+  // The run alone, for the claim's and the final write's results (both once per run): the
+  // formatter costs per schema attribute, and the engine's state is no part of a run.
+  const runOnly = runSchema.omit(...RUN_STATE_ATTRIBUTES).build(Formatter);
   const state = (item: Record<string, unknown>): RunState => {
     // Claim, carrier and index bookkeeping stay inside the store; callers see the run.
     const {
@@ -61,7 +66,10 @@ export function runItems(options: {
     ttl: (now) => Math.floor((now + options.retentionMs) / 1000),
     openShard: (taskID) => openShard(taskID, options.openShards),
     state,
-    run: (item) => state(item).run,
+    run: (item) => {
+      const { log, ...run } = formatStored(runOnly, item);
+      return { ...run, log: log ?? [] };
+    },
   };
 }
 

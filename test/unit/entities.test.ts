@@ -8,9 +8,12 @@ import { ORG_QUOTA_STORE } from '../../lib/auth/org-quota';
 import { AUTH_STORE } from '../../lib/auth/store';
 import type { TableUse } from '../../lib/store/access';
 import { leaseEntity, runEntity, taskEntity, waiterEntity } from '../../lib/store/entities';
+import { DUE_PROJECTION } from '../../lib/store/keys';
 import { LEASE_STORE } from '../../lib/store/lease-store';
+import { runItems } from '../../lib/store/run-items';
 import { RUN_STORE } from '../../lib/store/run-store';
 import { rotaTable } from '../../lib/store/table';
+import { taskItems } from '../../lib/store/task-items';
 import { TASK_STORE } from '../../lib/store/task-store';
 import { checkStateEntity, STATUS_STORE, statusEntity } from '../../lib/systems/checks/status-store';
 import { ENDPOINT_STORE, endpointEntity } from '../../lib/systems/notifications/endpoint-store';
@@ -151,5 +154,111 @@ describe('schema-checked reads', () => {
     expect(Object.keys(Item ?? {}).sort()).toEqual(
       ['PK', 'SK', 'attempt', 'id', 'kind', 'log', 'scheduledFor', 'status', 'taskID'].sort(),
     );
+  });
+});
+
+describe("the stores' reads: each checks the attributes its caller gets", () => {
+  const send = {} as never;
+  const tasks = taskItems({ tableName: 'rota-test', send, dueShards: 8 });
+  const runs = runItems({ tableName: 'rota-test', send, retentionMs: 60_000, openShards: 4 });
+  const task = {
+    id: 't1',
+    type: 'alpha',
+    orgID: 'o1',
+    name: 'n',
+    description: '',
+    status: 'active',
+    every: '1m',
+    catchUp: 'latest',
+    metadata: { url: 'https://example.com' },
+    latestScheduled: '2026-01-01T00:00:00.000Z',
+    nextRunAt: '2026-01-01T00:01:00.000Z',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    version: 3,
+    revision: 2,
+  };
+  const storedTask = {
+    ...task,
+    PK: 'TASK#t1',
+    SK: 'TASK',
+    GSI1PK: 'ORG#o1#alpha',
+    GSI1SK: 't1',
+    DUEPK: 'DUE#1',
+    DUEAT: 1_767_225_660_000,
+  };
+  const run = {
+    taskID: 't1',
+    id: 'r1',
+    status: 'started',
+    kind: 'scheduled',
+    scheduledFor: '2026-01-01T00:00:00Z',
+    startedAt: '2026-01-01T00:00:01Z',
+    attempt: 1,
+    claims: 1,
+    log: [],
+  };
+  const storedRun = {
+    ...run,
+    PK: 'TASK#t1',
+    SK: 'RUN#r1',
+    claimToken: 'k',
+    claimExpiresAt: 1_767_225_630_000,
+    OPENPK: 'OPEN#1',
+    OPENAT: 1_767_225_690_000,
+    expiresAt: 1_767_830_400,
+  };
+
+  it('reads a task item as the task, without its index attributes', () => {
+    expect(tasks.task(storedTask)).toEqual(task);
+  });
+
+  it('reads a due index item as its projected scheduling fields, the same as projecting the whole entity', () => {
+    const {
+      metadata: _m,
+      name: _n,
+      description: _d,
+      createdAt: _c,
+      updatedAt: _u,
+      ...projected
+    } = storedTask;
+    const due = tasks.dueTask(projected);
+    expect(due).toEqual(
+      tasks.tasks.build(EntityFormatter).format(projected, { attributes: [...DUE_PROJECTION] }),
+    );
+    expect(due).toEqual({
+      id: 't1',
+      type: 'alpha',
+      orgID: 'o1',
+      status: 'active',
+      every: '1m',
+      catchUp: 'latest',
+      latestScheduled: task.latestScheduled,
+      nextRunAt: task.nextRunAt,
+      version: 3,
+      revision: 2,
+    });
+  });
+
+  it('reads a run item as the run, without the engine state, and as the state with it', () => {
+    expect(runs.run(storedRun)).toEqual(run);
+    expect(runs.state(storedRun)).toEqual({
+      run,
+      claimExpiresAt: storedRun.claimExpiresAt,
+      openAt: storedRun.OPENAT,
+      waiting: false,
+    });
+  });
+
+  it('refuses an item that breaks the schema, naming its key', () => {
+    expect(() => tasks.task({ ...storedTask, status: 'exploded' })).toThrow(/status.*Partition key: TASK#t1/);
+    expect(() => tasks.task({ ...storedTask, version: '3' })).toThrow(/version/);
+    const { createdAt: _, ...incomplete } = storedTask;
+    expect(() => tasks.task(incomplete)).toThrow(/createdAt/);
+    expect(() => tasks.dueTask({ ...storedTask, catchUp: 'sometimes' })).toThrow(/catchUp.*Sort key: TASK/);
+    const { latestScheduled: _l, ...unscheduled } = storedTask;
+    expect(() => tasks.dueTask(unscheduled)).toThrow(/latestScheduled/);
+    expect(() => runs.run({ ...storedRun, attempt: 'one' })).toThrow(/attempt.*Sort key: RUN#r1/);
+    expect(() => runs.run({ ...storedRun, log: [{ time: 1 }] })).toThrow(/log/);
   });
 });
