@@ -58,7 +58,7 @@ export async function claimRun(
     startedAt: at,
     timeoutMs,
     resumed: claim.resumed,
-    claims: claim.run.claims ?? 1,
+    claims: claim.claims,
   };
 }
 

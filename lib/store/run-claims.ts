@@ -120,8 +120,8 @@ export async function claimRun(
   });
   const out = await whenConditionHolds(() => items.send.update(params));
   if (!out) return { claimed: false, state: await inspect(taskID, runID) };
-  const run = items.run(out);
-  return { claimed: true, run, resumed: (run.claims ?? 1) > 1 };
+  const claims = items.claims(out);
+  return { claimed: true, claims, resumed: claims > 1 };
 }
 
 /** The heartbeat: one shape. */

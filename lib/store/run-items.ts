@@ -30,6 +30,8 @@ export interface RunItems {
   /** A stored run item, checked against the entity's schema. */
   state(item: Record<string, unknown>): RunState;
   run(item: Record<string, unknown>): Run;
+  /** How often a claimed run has been claimed, the one thing the claim's caller reads. */
+  claims(item: Record<string, unknown>): number;
 }
 
 export function runItems(options: {
@@ -41,9 +43,10 @@ export function runItems(options: {
   const table = rotaTable(options.tableName);
   const runs = runEntity(table);
   const formatter = runs.build(EntityFormatter);
-  // The run alone, for the claim's and the final write's results (both once per run): the
-  // formatter costs per schema attribute, and the engine's state is no part of a run.
+  // Reads on every run check only what their caller gets (the formatter costs per schema
+  // attribute): the final write's run, without the engine's state; the claim's count.
   const runOnly = runSchema.omit(...RUN_STATE_ATTRIBUTES).build(Formatter);
+  const claimCount = runSchema.pick('claims').build(Formatter);
   const state = (item: Record<string, unknown>): RunState => {
     // Claim, carrier and index bookkeeping stay inside the store; callers see the run.
     const {
@@ -70,6 +73,8 @@ export function runItems(options: {
       const { log, ...run } = formatStored(runOnly, item);
       return { ...run, log: log ?? [] };
     },
+    // The claim ADDs to claims, so a claimed item always has it.
+    claims: (item) => formatStored(claimCount, item).claims ?? 1,
   };
 }
 

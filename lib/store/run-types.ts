@@ -19,8 +19,9 @@ export interface ClaimRequest {
   stallAt?: number | undefined;
 }
 
+/** A claim that held tells how often the run has been claimed (more than once: it is resumed). */
 export type ClaimResult =
-  | { claimed: true; run: Run; resumed: boolean }
+  | { claimed: true; claims: number; resumed: boolean }
   | { claimed: false; state: RunState | undefined };
 
 export interface FinishRequest {

@@ -240,8 +240,9 @@ describe("the stores' reads: each checks the attributes its caller gets", () => 
     });
   });
 
-  it('reads a run item as the run, without the engine state, and as the state with it', () => {
+  it('reads a run item as the run, without the engine state, as its claim count, and as the state with it', () => {
     expect(runs.run(storedRun)).toEqual(run);
+    expect(runs.claims({ ...storedRun, claims: 2 })).toBe(2);
     expect(runs.state(storedRun)).toEqual({
       run,
       claimExpiresAt: storedRun.claimExpiresAt,
@@ -260,5 +261,6 @@ describe("the stores' reads: each checks the attributes its caller gets", () => 
     expect(() => tasks.dueTask(unscheduled)).toThrow(/latestScheduled/);
     expect(() => runs.run({ ...storedRun, attempt: 'one' })).toThrow(/attempt.*Sort key: RUN#r1/);
     expect(() => runs.run({ ...storedRun, log: [{ time: 1 }] })).toThrow(/log/);
+    expect(() => runs.claims({ ...storedRun, claims: 'two' })).toThrow(/claims.*Partition key: TASK#t1/);
   });
 });
