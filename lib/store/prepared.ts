@@ -77,15 +77,13 @@ function logSlot(list: unknown[]): number | undefined {
   return Number(time.slice(1, -1));
 }
 
-/** A function that rebuilds `template` with each stand-in replaced by the call's value. */
+/**
+ * A function that rebuilds `template` with each stand-in replaced by the call's value.
+ * It runs on every hot write, so the template's structure is resolved here, once: each
+ * call only walks arrays of keys and slots.
+ */
 function filler<S extends Record<string, SlotType>>(template: unknown, names: (keyof S & string)[]): Fill<S> {
-  if (typeof template === 'string') {
-    if (!template.includes(MARK)) return () => template;
-    const parts = template.split(MARK);
-    // split on the marks: odd parts are slot numbers, even parts the text around them.
-    return (values) =>
-      parts.map((part, n) => (n % 2 === 1 ? String(values[names[Number(part)] as keyof S]) : part)).join('');
-  }
+  if (typeof template === 'string') return stringFiller<S>(template, names);
   if (typeof template === 'number') {
     const slot = names[template - FIRST_NUMBER];
     if (!Number.isInteger(template) || slot === undefined) return () => template;
@@ -99,8 +97,37 @@ function filler<S extends Record<string, SlotType>>(template: unknown, names: (k
     return (values) => items.map((item) => item(values));
   }
   if (template !== null && typeof template === 'object') {
-    const fields = Object.entries(template).map(([key, value]) => [key, filler<S>(value, names)] as const);
-    return (values) => Object.fromEntries(fields.map(([key, fill]) => [key, fill(values)]));
+    const keys = Object.keys(template);
+    const fills = Object.values(template).map((value) => filler<S>(value, names));
+    return (values) => {
+      const out: Record<string, unknown> = {};
+      keys.forEach((key, n) => {
+        out[key] = fills[n]?.(values);
+      });
+      return out;
+    };
   }
   return () => template;
+}
+
+function stringFiller<S extends Record<string, SlotType>>(
+  template: string,
+  names: (keyof S & string)[],
+): Fill<S> {
+  if (!template.includes(MARK)) return () => template;
+  // Split on the marks: odd parts are slot numbers, even parts the text around them.
+  const parts = template.split(MARK);
+  const texts = parts.filter((_, n) => n % 2 === 0);
+  const slots = parts.filter((_, n) => n % 2 === 1).map((part) => names[Number(part)] as keyof S);
+  const [only] = slots;
+  if (slots.length === 1 && only !== undefined && texts.join('') === '') {
+    return (values) => String(values[only]);
+  }
+  return (values) => {
+    let out = texts[0] ?? '';
+    slots.forEach((slot, n) => {
+      out += String(values[slot]) + (texts[n + 1] ?? '');
+    });
+    return out;
+  };
 }

@@ -62,9 +62,28 @@ function toWire(params: Params): never {
   }
   for (const field of CONDITIONS) {
     const value = input[field];
-    if (typeof value === 'string') input[field] = minimalParentheses(value);
+    if (typeof value === 'string') input[field] = rewritten(value);
   }
   return input as never;
+}
+
+/**
+ * The toolbox's expressions hold placeholders, never values, so there are only as many
+ * as there are write shapes: each is rewritten once, not on every send (the hot writes
+ * send the same few conditions on every run).
+ */
+const REWRITTEN = new Map<string, string>();
+const KEPT_EXPRESSIONS = 1_000;
+
+function rewritten(expression: string): string {
+  let out = REWRITTEN.get(expression);
+  if (out === undefined) {
+    out = minimalParentheses(expression);
+    // A bound all the same: nothing grows without limit in a long-lived process.
+    if (REWRITTEN.size >= KEPT_EXPRESSIONS) REWRITTEN.clear();
+    REWRITTEN.set(expression, out);
+  }
+  return out;
 }
 
 const native = (item: Record<string, unknown> | undefined) =>
