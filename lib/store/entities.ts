@@ -27,7 +27,7 @@ const indexed = {
   orgTypeSk: string().optional().savedAs(ATTR.orgTypeSk),
 } as const;
 
-/** A task item: the task and its index attributes. */
+/** A task as the store hands it out. */
 export const taskSchema = item({
   id: string().key(),
   type: string(),
@@ -57,20 +57,19 @@ export const taskSchema = item({
   updatedAt: string(),
   version: number(),
   revision: number(),
-  ...indexed,
-  duePk: string().optional().savedAs(ATTR.duePk),
-  dueAt: number().optional().savedAs(ATTR.dueAt),
 });
-
-/** The task item's index attributes: the store writes them; no read hands them out. */
-export const TASK_INDEX_ATTRIBUTES = ['orgTypePk', 'orgTypeSk', 'duePk', 'dueAt'] as const;
 
 export const taskEntity = (table: RotaTable) =>
   new Entity({
     ...plain,
     name: 'task',
     table,
-    schema: taskSchema,
+    // The item: the task and the index attributes the store writes beside it.
+    schema: taskSchema.and({
+      ...indexed,
+      duePk: string().optional().savedAs(ATTR.duePk),
+      dueAt: number().optional().savedAs(ATTR.dueAt),
+    }),
     computeKey: ({ id }) => ({ [ATTR.pk]: taskPk(id), [ATTR.sk]: TASK_SK }),
   });
 
@@ -93,7 +92,11 @@ export const runSchema = item({
   revision: number().optional(),
   claims: number().optional(),
   cancelRequested: boolean().optional(),
-  // The engine's own state: the claim, the carrier of a waiting run, the open index, the TTL.
+});
+
+/** A run item: the run and the engine's own state on it, which callers never see as part of the run. */
+export const runItemSchema = runSchema.and({
+  // The claim, the carrier of a waiting run, the open index, the TTL.
   claimToken: string().optional(),
   claimExpiresAt: number().optional(),
   waitToken: string().optional(),
@@ -103,23 +106,12 @@ export const runSchema = item({
   expiresAt: number().optional().savedAs(ATTR.ttl),
 });
 
-/** The engine's state on a run item, which callers of the run store never see as part of the run. */
-export const RUN_STATE_ATTRIBUTES = [
-  'claimToken',
-  'claimExpiresAt',
-  'waitToken',
-  'waiting',
-  'openPk',
-  'openAt',
-  'expiresAt',
-] as const;
-
 export const runEntity = (table: RotaTable) =>
   new Entity({
     ...plain,
     name: 'run',
     table,
-    schema: runSchema,
+    schema: runItemSchema,
     computeKey: ({ taskID, id }) => ({ [ATTR.pk]: taskPk(taskID), [ATTR.sk]: runSk(id) }),
   });
 

@@ -1,6 +1,5 @@
 import { $append, $get, $remove } from 'dynamodb-toolbox/entity/actions/update/symbols';
 import type { Run } from '../run/model';
-import { wrote } from './items';
 import { runUpdate, updateRun, wroteRun } from './run-claims';
 import { CLOSED, logEntry, type RunCondition, type RunItems, type RunState, UNCLAIMED } from './run-items';
 import type { ClaimRequest } from './run-types';
@@ -160,5 +159,5 @@ export async function postponeOpen(
         ],
       },
     });
-  return wrote(() => items.send.update(update.params()));
+  return wroteRun(items, update);
 }

@@ -1,9 +1,8 @@
-import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
 import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition';
 import { $remove } from 'dynamodb-toolbox/entity/actions/update/symbols';
 import { Formatter } from 'dynamodb-toolbox/schema/actions/format';
 import type { Run, RunLogEntry } from '../run/model';
-import { RUN_STATE_ATTRIBUTES, runEntity, runSchema } from './entities';
+import { runEntity, runItemSchema, runSchema } from './entities';
 import { formatStored } from './items';
 import { openShard } from './keys';
 import { type RotaTable, rotaTable, type TableSender } from './table';
@@ -42,25 +41,14 @@ export function runItems(options: {
 }): RunItems {
   const table = rotaTable(options.tableName);
   const runs = runEntity(table);
-  const formatter = runs.build(EntityFormatter);
-  // Reads on every run check only what their caller gets (the formatter costs per schema
-  // attribute): the final write's run, without the engine's state; the claim's count.
-  const runOnly = runSchema.omit(...RUN_STATE_ATTRIBUTES).build(Formatter);
-  const claimCount = runSchema.pick('claims').build(Formatter);
-  const state = (item: Record<string, unknown>): RunState => {
-    // Claim, carrier and index bookkeeping stay inside the store; callers see the run.
-    const {
-      claimToken: _token,
-      claimExpiresAt,
-      waitToken: _carrier,
-      waiting,
-      openPk: _shard,
-      openAt,
-      expiresAt: _ttl,
-      log,
-      ...run
-    } = formatter.format(item);
-    return { run: { ...run, log: log ?? [] }, claimExpiresAt, openAt, waiting: waiting === true };
+  // Each read checks the attributes its caller gets, and only those (the formatter costs
+  // per schema attribute): the run, without the engine's state; the state the engine
+  // decides on, the claim's count among it. Tokens, the shard and the TTL stay inside the store.
+  const runOnly = runSchema.build(Formatter);
+  const engineState = runItemSchema.pick('claims', 'claimExpiresAt', 'openAt', 'waiting').build(Formatter);
+  const run = (item: Record<string, unknown>): Run => {
+    const { log, ...stored } = formatStored(runOnly, item);
+    return { ...stored, log: log ?? [] };
   };
   return {
     table,
@@ -68,13 +56,13 @@ export function runItems(options: {
     send: options.send,
     ttl: (now) => Math.floor((now + options.retentionMs) / 1000),
     openShard: (taskID) => openShard(taskID, options.openShards),
-    state,
-    run: (item) => {
-      const { log, ...run } = formatStored(runOnly, item);
-      return { ...run, log: log ?? [] };
+    state: (item) => {
+      const { claimExpiresAt, openAt, waiting } = formatStored(engineState, item);
+      return { run: run(item), claimExpiresAt, openAt, waiting: waiting === true };
     },
+    run,
     // The claim ADDs to claims, so a claimed item always has it.
-    claims: (item) => formatStored(claimCount, item).claims ?? 1,
+    claims: (item) => formatStored(engineState, item).claims ?? 1,
   };
 }
 

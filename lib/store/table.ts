@@ -95,24 +95,23 @@ const native = (item: Record<string, unknown> | undefined) =>
  * it; stores turn it into a return value (`whenConditionHolds`).
  */
 export function tableSender(client: DynamoDBClient) {
+  /** A write whose output no caller reads (a returned item, if asked for, stays unread). */
+  const writeWith =
+    (Command: new (input: never) => PutItemCommand | UpdateItemCommand | DeleteItemCommand) =>
+    async (params: Params): Promise<void> => {
+      await client.send(new Command(toWire(params)) as never);
+    };
   return {
     async get(params: Params): Promise<Native | undefined> {
       return native((await client.send(new GetItemCommand(toWire(params)))).Item);
     },
-    async put(params: Params): Promise<void> {
-      await client.send(new PutItemCommand(toWire(params)));
-    },
+    put: writeWith(PutItemCommand),
     /** The item after the update when the params ask for `ALL_NEW`. */
     async update(params: Params): Promise<Native | undefined> {
       return native((await client.send(new UpdateItemCommand(toWire(params)))).Attributes);
     },
-    /** An UpdateItem whose returned item, if the params ask for one, no caller reads: it is left unread. */
-    async write(params: Params): Promise<void> {
-      await client.send(new UpdateItemCommand(toWire(params)));
-    },
-    async delete(params: Params): Promise<void> {
-      await client.send(new DeleteItemCommand(toWire(params)));
-    },
+    write: writeWith(UpdateItemCommand),
+    delete: writeWith(DeleteItemCommand),
     async query(params: Params): Promise<{ items: Native[]; cursor?: Native | undefined }> {
       const out = await client.send(new QueryCommand(toWire(params)));
       return {

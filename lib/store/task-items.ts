@@ -4,7 +4,7 @@ import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { Formatter } from 'dynamodb-toolbox/schema/actions/format';
 import type { Task } from '../task/model';
-import { TASK_INDEX_ATTRIBUTES, taskEntity, taskSchema } from './entities';
+import { taskEntity, taskSchema } from './entities';
 import { formatStored, wrote } from './items';
 import { DUE_PROJECTION, dueShard, orgTypePk } from './keys';
 import { type RotaTable, rotaTable, type TableSender } from './table';
@@ -30,7 +30,7 @@ export function taskItems(options: { tableName: string; send: TableSender; dueSh
   // those: the formatter costs per schema attribute (a generator, and a RegExp for matching
   // projections even when none is asked), and the scheduler and the executor read a task
   // on every run. The due index projects 13 of the item's 31 attributes.
-  const stored = taskSchema.omit(...TASK_INDEX_ATTRIBUTES).build(Formatter);
+  const stored = taskSchema.build(Formatter);
   const due = taskSchema.pick(...DUE_PROJECTION).build(Formatter);
   return {
     table,
