@@ -49,7 +49,11 @@ process.stdout.write(
   `${JSON.stringify(
     {
       openapi: contract.openapi,
-      info: { ...contract.info, 'x-source': 'github.com/influxdata/openapi contracts/oss.json', 'x-commit': commit },
+      info: {
+        ...contract.info,
+        'x-source': 'github.com/influxdata/openapi contracts/oss.json',
+        'x-commit': commit,
+      },
       servers: contract.servers,
       paths,
       components,
