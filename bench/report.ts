@@ -1,4 +1,5 @@
 import type { ColdStartResult } from './cold-start';
+import type { Goal } from './goals';
 import type { LagResult } from './lag';
 import type { WorkloadName } from './requests';
 import type { ScalingPoint } from './scaling';
@@ -40,6 +41,10 @@ export interface BenchResults {
       completed: boolean;
       idleEmptyReceivesPerPollerPerSecond: number;
       tickPhaseMs: number;
+      /** Index write units per run, by index name. */
+      indexWriteUnits: Record<string, number>;
+      /** Set when the tick enqueued fewer runs than the workload expected. */
+      shortfall?: string | undefined;
     }
   >;
   requestsNotes: string[];
@@ -54,6 +59,8 @@ export interface BenchResults {
       stepFunctions: { transitions: number; lambda: number };
     };
     prices: Record<string, number>;
+    /** CloudWatch Logs per run, when measured from the engine's log output. */
+    logs?: { bytesPerRun: number; perMillion: number } | undefined;
     assumptions: Record<string, number | string>;
   };
   schedulerScaling: ScalingPoint[];
@@ -65,6 +72,8 @@ export interface BenchResults {
   baseline: ColdStartResult['baseline'];
   bundling: { bundler: string; target: string; nodeOptions: string; repetitions: number };
   checks: { check: string; ok: boolean; detail: string }[];
+  /** Issue 14's goals, each `ok` or `POOR` (bench/goals.ts). */
+  goals: Goal[];
 }
 
 const n = (x: number | null | undefined, digits = 2) =>
@@ -296,6 +305,11 @@ export function renderText(r: BenchResults): string {
   out.push('');
   out.push('Checks');
   for (const c of r.checks) out.push(`  ${c.ok ? 'ok  ' : 'POOR'} ${c.check}: ${c.detail}`);
+  out.push('', 'Goals (issue 14)');
+  for (const g of r.goals) out.push(`  ${g.ok ? 'ok  ' : 'POOR'} ${g.goal}: ${g.figure}`);
+  for (const [name, w] of Object.entries(r.requestsPerRun))
+    if (w.shortfall) out.push(`  note ${name}: ${w.shortfall}`);
+  if (r.throughput.shortfall) out.push(`  note throughput: ${r.throughput.shortfall}`);
   return out.join('\n');
 }
 
@@ -385,5 +399,12 @@ each, median of ${r.bundling.repetitions}; the baseline is a one-line middy hand
 ${md(t.bundles.headers, t.bundles.rows)}
 
 ${executor ? `The largest, the executor, is ${n(executor.bytes / 1024, 0)} KiB (limit: 1 MiB).` : ''}
+
+### Goals (issue 14)
+
+${md(
+  ['goal', '', 'figure'],
+  r.goals.map((g) => [g.goal, g.ok ? 'ok' : 'POOR', g.figure]),
+)}
 `;
 }

@@ -60,6 +60,10 @@ export interface ThroughputResult {
   rotaRunsPerSec: number;
   rotaMs: number;
   rotaCompleted: boolean;
+  /** Runs the one tick enqueued (expected: `runs`); the Rota figures are per enqueued run. */
+  rotaEnqueued: number;
+  /** Set when the tick enqueued fewer runs than tasks were due. */
+  shortfall?: string | undefined;
   /** How long the one tick took to advance and enqueue all N tasks (executors running meanwhile). */
   rotaTickMs: number;
   schedulerTasksPerSec: number;
@@ -78,16 +82,21 @@ export async function measureThroughput(runs: number, mix: OpMix): Promise<Throu
     runs,
     workers: WORKERS,
     batchSize: BATCH_SIZE,
-    rotaRunsPerSec: round(runs / (rota.ms / 1000), 1),
+    rotaRunsPerSec: round(rota.enqueued / (rota.ms / 1000), 1),
     rotaMs: Math.round(rota.ms),
     rotaCompleted: rota.completed,
+    rotaEnqueued: rota.enqueued,
+    shortfall: rota.enqueued < runs ? `the tick enqueued ${rota.enqueued} of ${runs} due runs` : undefined,
     rotaTickMs: Math.round(rota.tickMs),
-    schedulerTasksPerSec: round(runs / (rota.tickMs / 1000), 1),
+    schedulerTasksPerSec: round(rota.enqueued / (rota.tickMs / 1000), 1),
     substrateRunsPerSec: round(runs / (substrate.ms / 1000), 1),
     substrateMs: Math.round(substrate.ms),
     substrateOps: substrate.ops,
     ratio: round(substrate.ms / rota.ms, 2),
-    cpuMsPerRun: { rota: round(rota.cpuMs / runs), substrate: round(substrate.cpuMs / runs) },
+    cpuMsPerRun: {
+      rota: round(rota.cpuMs / Math.max(1, rota.enqueued)),
+      substrate: round(substrate.cpuMs / runs),
+    },
   };
 }
 
@@ -115,12 +124,13 @@ async function rotaThroughput(runs: number) {
     const started = performance.now();
     const report = await engine.scheduler.tick();
     const tickMs = performance.now() - started;
-    if (report.enqueued !== runs) throw new Error(`the tick enqueued ${report.enqueued} runs, not ${runs}`);
-    const completed = await engine.waitForTerminal(runs, 180_000);
+    // Fewer runs than tasks is a finding to report, not a reason to discard the whole bench.
+    const enqueued = report.enqueued;
+    const completed = await engine.waitForTerminal(enqueued, 180_000);
     const ms = performance.now() - started;
     const cpuMs = cpuMsSince(cpu);
     await pool.stop();
-    return { ms, completed, cpuMs, tickMs };
+    return { ms, completed, cpuMs, tickMs, enqueued };
   } finally {
     engine.close();
     await emulators.stop();

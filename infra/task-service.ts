@@ -52,7 +52,8 @@ interface FunctionNeeds {
 
 /** HTTP API gives a Lambda integration at most 30 s; a longer timeout would outlive the caller's request. */
 const API_TIMEOUT = Duration.seconds(29);
-const BATCHING_WINDOW = Duration.seconds(1);
+/** The executor event source's batching window; the bench models it (bench/goals.ts). */
+export const BATCHING_WINDOW = Duration.seconds(1);
 const DEAD_LETTER_TIMEOUT = Duration.seconds(30);
 
 /**

@@ -1,22 +1,25 @@
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { ATTR, DUE_PROJECTION, TASK_SK } from '../../lib/store/keys';
+import { ATTR, tableDefinition } from '../../lib/store/keys';
+import { type IndexShape, type Item, indexesOf, itemSize, unitsFor, writeUnits } from './write-units';
 
 /**
  * Counts AWS requests on real SDK clients with one middleware per client: by
  * service + command name, per "source" (scheduler, executor, event source, …).
  *
  * DynamoDB: the middleware adds `ReturnConsumedCapacity: 'INDEXES'` to every call.
- * dynalite answers it for the table part of reads and writes, but never for the
- * GSI part of a write and never for a write that failed its condition, so:
  * - read units: as reported (Query includes the index it read), at least DynamoDB's
  *   minimum of 1 unit (0.5 eventually consistent) per request;
- * - write units: the table part as reported; failed conditional writes estimated
- *   from the size of the item they targeted (DynamoDB still charges them); plus an
- *   estimate of one write per KB for each GSI whose content the write changes (a task
- *   item is in `byOrgType`, projection ALL, and in `due` while it carries DUEPK, which
- *   projects only the scheduling fields; run and lease items are in no index). The GSI
- *   part is always an estimate.
+ * - write units: computed, not reported (dynalite reports neither the GSI part of a
+ *   write nor anything for a write that failed its condition). Around every single-item
+ *   write the middleware reads the item before and after it (consistent GetItem on an
+ *   uncounted client, the item's writes serialised meanwhile so nothing interleaves) and
+ *   prices the pair with `writeUnits` (support/write-units.ts): the table part plus each
+ *   GSI's, the GSIs and their projections taken from `tableDefinition` (lib/store/keys.ts,
+ *   which infra/rota-table.ts deploys). That holds whatever the write asked back
+ *   (`ReturnValues: NONE` included). A failed conditional write is billed by the item it
+ *   looked at, and writes no index.
  */
 
 export type Source = 'scheduler' | 'executor' | 'eventSource' | 'substrate' | 'admin';
@@ -58,40 +61,23 @@ const WRITES = new Set([
 ]);
 const CAPACITY_COMMANDS = new Set([...READS, ...WRITES]);
 
-type Item = Record<string, AttributeValue>;
+export { itemSize };
 
-/** DynamoDB's item size rules (attribute names + values), close enough for units. */
-export function itemSize(item: Item): number {
-  let size = 0;
-  for (const [name, value] of Object.entries(item)) size += Buffer.byteLength(name) + valueSize(value);
-  return size;
-}
-
-function valueSize(value: AttributeValue): number {
-  if (value.S !== undefined) return Buffer.byteLength(value.S);
-  if (value.N !== undefined) return Math.ceil(value.N.replace(/^-/, '').replace('.', '').length / 2) + 1;
-  if (value.B !== undefined) return value.B.length;
-  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
-  if (value.L !== undefined) return 3 + value.L.reduce((sum, v) => sum + 1 + valueSize(v), 0);
-  if (value.M !== undefined) return 3 + Object.keys(value.M).length + itemSize(value.M);
-  if (value.SS !== undefined) return value.SS.reduce((sum, s) => sum + Buffer.byteLength(s), 0);
-  if (value.NS !== undefined) return value.NS.reduce((sum, n) => sum + n.length, 0);
-  return 1;
-}
-
-const kb = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
-const keyOf = (table: string, key: Item | undefined) =>
-  key ? `${table}|${key[ATTR.pk]?.S ?? ''}|${key[ATTR.sk]?.S ?? ''}` : undefined;
+/** Every table Rota creates has the same indexes; the name does not change them. */
+const INDEXES: readonly IndexShape[] = indexesOf(tableDefinition('bench'));
 
 export class RequestCounter {
   /** `${source}|${service}:${command}` → stats */
   private readonly stats = new Map<string, OpStats>();
-  /** Last item seen per key, to size writes and know which GSIs an item is in. */
-  private readonly items = new Map<string, Item>();
+  /** Per item key, the tail of its instrumented writes: read-before, write and read-after run one at a time. */
+  private readonly itemQueues = new Map<string, Promise<unknown>>();
+  /** Index write units by index name (all sources), for the report. */
+  private readonly indexUnits = new Map<string, number>();
   enabled = true;
 
   reset(): void {
     this.stats.clear();
+    this.indexUnits.clear();
   }
 
   private bucket(source: Source, op: string): OpStats {
@@ -104,39 +90,42 @@ export class RequestCounter {
     return stats;
   }
 
-  private remember(table: string, item: Item | undefined): void {
-    const key = keyOf(table, item);
-    if (key && item) this.items.set(key, item);
+  private addWrite(stats: OpStats, before: Item | undefined, after: Item | undefined): void {
+    const units = writeUnits({ itemBefore: before, itemAfter: after, indexes: INDEXES });
+    stats.tableWriteUnits += units.table;
+    for (const [name, u] of Object.entries(units.byIndex)) {
+      stats.gsiWriteUnits += u;
+      this.indexUnits.set(name, (this.indexUnits.get(name) ?? 0) + u);
+    }
+  }
+
+  /** Index write units by index name since the last reset. */
+  indexWriteUnits(): Record<string, number> {
+    return Object.fromEntries(this.indexUnits);
+  }
+
+  /** Runs `work` after every earlier instrumented write on the same item. */
+  private serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.itemQueues.get(key) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => undefined);
+    this.itemQueues.set(key, tail);
+    void tail.then(() => {
+      if (this.itemQueues.get(key) === tail) this.itemQueues.delete(key);
+    });
+    return run;
   }
 
   /**
-   * Estimated GSI write units of one write, given the item before and after, as
-   * DynamoDB bills them: an index is written only when the write changes what it
-   * holds (any attribute for ALL, the key and listed attributes for INCLUDE); a
-   * changed index key is a delete plus a put.
+   * Adds the counting middleware to a DynamoDB client. `reader`, an uncounted client on
+   * the same endpoint, reads each written item before and after its write.
    */
-  private gsiUnits(before: Item | undefined, after: Item | undefined): number {
-    const isTask = (before ?? after)?.[ATTR.sk]?.S === TASK_SK;
-    if (!isTask) return 0;
-    let units = 0;
-    for (const index of TASK_INDEXES) {
-      const view = (item: Item | undefined) =>
-        item?.[index.pk] === undefined ? undefined : index.attrs ? pick(item, index.attrs) : item;
-      const b = view(before);
-      const a = view(after);
-      if (!b && !a) continue;
-      if (b && a && JSON.stringify(b) === JSON.stringify(a)) continue;
-      const keyChanged =
-        b && a && JSON.stringify(pick(b, index.keys)) !== JSON.stringify(pick(a, index.keys));
-      units += keyChanged
-        ? kb(itemSize(b)) + kb(itemSize(a))
-        : kb(Math.max(...[b, a].filter((i): i is Item => !!i).map(itemSize)));
-    }
-    return units;
-  }
-
-  /** Adds the counting middleware to a DynamoDB client. */
-  instrumentDynamo(client: DynamoDBClient, source: Source): DynamoDBClient {
+  instrumentDynamo(client: DynamoDBClient, source: Source, reader?: DynamoDBClient): DynamoDBClient {
+    const read = async (table: string, key: Item): Promise<Item | undefined> => {
+      if (!reader) return undefined;
+      const out = await reader.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true }));
+      return out.Item;
+    };
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const command = context.commandName ?? 'unknown';
@@ -148,66 +137,65 @@ export class RequestCounter {
         const stats = this.bucket(source, `DynamoDB:${command.replace(/Command$/, '')}`);
         stats.requests++;
         const table = String(input.TableName ?? '');
-        const key = (input.Key ?? input.Item) as Item | undefined;
-        const cacheKey = keyOf(table, key);
-        const before = cacheKey ? this.items.get(cacheKey) : undefined;
-        try {
+        if (READS.has(command)) {
           const result = await next(args);
           const output = result.output as unknown as Record<string, unknown>;
           const capacity = output.ConsumedCapacity as
-            | { CapacityUnits?: number; Table?: { CapacityUnits?: number } }
+            | { CapacityUnits?: number }
             | { CapacityUnits?: number }[]
             | undefined;
           const reported = Array.isArray(capacity)
             ? capacity.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0)
             : (capacity?.CapacityUnits ?? 0);
-          if (READS.has(command)) {
-            const minimum = input.ConsistentRead ? 1 : 0.5;
-            stats.readUnits += Math.max(minimum, reported);
-            if (command === 'GetItemCommand') {
-              const item = output.Item as Item | undefined;
-              if (item) stats.itemsRead++;
-              this.remember(table, item);
-            } else {
-              const items = (output.Items as Item[] | undefined) ?? [];
-              stats.itemsRead += typeof output.Count === 'number' ? output.Count : items.length;
-              for (const item of items) this.remember(table, item);
-            }
-          } else if (WRITES.has(command)) {
-            if (command === 'BatchWriteItemCommand') {
-              // Seeding and cleanup only: one unit per KB per item, GSIs as for single writes.
-              const requests = Object.values(
-                (input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: Item } }[]>,
-              ).flat();
-              for (const request of requests) {
-                const item = request.PutRequest?.Item;
-                stats.tableWriteUnits += item ? kb(itemSize(item)) : 1;
-                stats.gsiWriteUnits += this.gsiUnits(undefined, item);
-              }
-            } else {
-              const attributes = output.Attributes as Item | undefined;
-              let after: Item | undefined;
-              if (command === 'PutItemCommand') after = input.Item as Item;
-              else if (command === 'UpdateItemCommand') after = attributes ?? before;
-              const beforeSize = before ? itemSize(before) : 0;
-              const afterSize = after ? itemSize(after) : 0;
-              stats.tableWriteUnits += reported || kb(Math.max(beforeSize, afterSize));
-              stats.gsiWriteUnits += this.gsiUnits(before, after);
-              if (cacheKey) {
-                if (command === 'DeleteItemCommand') this.items.delete(cacheKey);
-                else if (after) this.items.set(cacheKey, after);
-              }
-            }
+          stats.readUnits += Math.max(input.ConsistentRead ? 1 : 0.5, reported);
+          if (command === 'GetItemCommand') {
+            if (output.Item) stats.itemsRead++;
+          } else {
+            const items = (output.Items as Item[] | undefined) ?? [];
+            stats.itemsRead += typeof output.Count === 'number' ? output.Count : items.length;
           }
           return result;
-        } catch (error) {
-          if ((error as Error).name === 'ConditionalCheckFailedException') {
-            stats.conditionalFailures++;
-            // DynamoDB bills a failed conditional write by the size of the item it looked at.
-            stats.tableWriteUnits += before ? kb(itemSize(before)) : 1;
-          }
-          throw error;
         }
+        if (command === 'BatchWriteItemCommand') {
+          // Seeding, cleanup and partition deletes: puts of new items, deletes of items the
+          // request names only by key (read first, so their index entries are counted).
+          const batches = (input.RequestItems ?? {}) as Record<
+            string,
+            { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]
+          >;
+          const requests = Object.entries(batches).flatMap(([name, rs]) => rs.map((r) => ({ name, ...r })));
+          // Unprocessed items are retried by the caller and counted again: close enough for seeding.
+          const befores = await Promise.all(
+            requests.map((r) => (r.DeleteRequest ? read(r.name, r.DeleteRequest.Key) : undefined)),
+          );
+          const result = await next(args);
+          requests.forEach((r, i) => {
+            this.addWrite(stats, befores[i], r.PutRequest?.Item);
+          });
+          return result;
+        }
+        if (!WRITES.has(command)) return next(args);
+        const key =
+          command === 'PutItemCommand'
+            ? keyOfItem(input.Item as Item | undefined)
+            : (input.Key as Item | undefined);
+        if (!key || command === 'TransactWriteItemsCommand') return next(args);
+        return this.serialised(`${table}|${JSON.stringify(key)}`, async () => {
+          const before = await read(table, key);
+          try {
+            const result = await next(args);
+            const after = command === 'DeleteItemCommand' ? undefined : await read(table, key);
+            this.addWrite(stats, before, after);
+            return result;
+          } catch (error) {
+            if ((error as Error).name === 'ConditionalCheckFailedException') {
+              stats.conditionalFailures++;
+              // DynamoDB bills a failed conditional write by the size of the item it looked at.
+              stats.tableWriteUnits += before ? unitsFor(itemSize(before)) : 1;
+            }
+            throw error;
+          }
+        });
       },
       { step: 'initialize', name: 'benchRequestCounter' },
     );
@@ -325,18 +313,8 @@ export function perRun(t: Totals, runs: number): Totals {
   };
 }
 
-/** The task item's indexes as lib/store/keys.ts declares them; `attrs` undefined = projection ALL. */
-const TASK_INDEXES: { pk: string; keys: string[]; attrs?: string[] }[] = [
-  { pk: ATTR.orgTypePk, keys: [ATTR.orgTypePk, ATTR.orgTypeSk] },
-  {
-    pk: ATTR.duePk,
-    keys: [ATTR.duePk, ATTR.dueAt],
-    attrs: [ATTR.pk, ATTR.sk, ATTR.duePk, ATTR.dueAt, ...DUE_PROJECTION],
-  },
-];
-
-function pick(item: Item, attrs: readonly string[]): Item {
-  const out: Item = {};
-  for (const attr of attrs) if (item[attr] !== undefined) out[attr] = item[attr];
-  return out;
+function keyOfItem(item: Item | undefined): Item | undefined {
+  const pk = item?.[ATTR.pk];
+  const sk = item?.[ATTR.sk];
+  return pk && sk ? { [ATTR.pk]: pk, [ATTR.sk]: sk } : undefined;
 }

@@ -145,9 +145,11 @@ const TERMINAL = new Set(['success', 'failed', 'canceled', 'dropped', 'duplicate
  */
 export async function createBenchEngine(substrate: Substrate, options: EngineOptions) {
   const counter = options.counter;
+  // Uncounted: the counter reads each written item before and after its write through it.
+  const reader = dynamoClient(substrate.dynamoEndpoint);
   const dyn = (source: Source) => {
     const client = dynamoClient(substrate.dynamoEndpoint);
-    return counter && source !== 'admin' ? counter.instrumentDynamo(client, source) : client;
+    return counter && source !== 'admin' ? counter.instrumentDynamo(client, source, reader) : client;
   };
   const sqsFor = (source: Source) => {
     const client = sqsClient(substrate.sqsEndpoint);

@@ -1,0 +1,107 @@
+import type { BenchResults } from './report';
+import { PRICES } from './support/cost';
+
+/**
+ * Issue 14's goals, each with its figure and `ok` or `POOR`. Every figure is derived
+ * from what this bench run measured; a goal the bench cannot measure yet is POOR with
+ * "not measured", never ok.
+ */
+
+export interface Goal {
+  goal: string;
+  ok: boolean;
+  figure: string;
+}
+
+export interface GoalInputs {
+  results: Omit<BenchResults, 'goals'>;
+  /** The deployed executor event source's batching window (infra/task-service.ts). */
+  batchingWindowMs: number;
+  /** Per-shard planning figures from bench/scaling.ts (14S), when it returns them. */
+  scaling?: { tasksPerSecondPerShard?: number; shards?: number; fitsMillionPerMinute?: boolean } | undefined;
+}
+
+const BUNDLE_LIMIT = 300 * 1024;
+const n = (x: number, d = 2) => x.toFixed(d);
+
+export function evaluateGoals({ results, batchingWindowMs, scaling }: GoalInputs): Goal[] {
+  const goals: Goal[] = [];
+  const unlimited = results.requestsPerRun.unlimited;
+  const index = Object.entries(unlimited.indexWriteUnits ?? {})
+    .map(([name, u]) => `${name} ${n(u)}`)
+    .join(', ');
+  goals.push({
+    goal: '≤ 3 WRU per unlimited run (every GSI write counted)',
+    ok: unlimited.dynamodbWriteUnits <= 3,
+    figure: `${n(unlimited.dynamodbWriteUnits)} WRU in ${n(unlimited.dynamodbWrites)} writes (index part ${n(unlimited.dynamodbGsiWriteUnits)}${index ? `: ${index}` : ''})`,
+  });
+
+  const cost = results.costPerMillionRuns;
+  const rota = cost.rotaByWorkload.unlimited;
+  const logs = cost.logs;
+  const total = rota.total + (logs?.perMillion ?? 0);
+  const eb = cost.eventbridgeScheduler;
+  const ebHistory = eb + PRICES.dynamodbPerMillionWriteRequestUnits;
+  goals.push({
+    goal: '≤ $2 per million unlimited runs (DynamoDB + SQS + Lambda + CloudWatch Logs)',
+    ok: total <= 2 && logs !== undefined,
+    figure: `$${n(total)} = DynamoDB ${n(rota.dynamodb)} + SQS ${n(rota.sqs)} + Lambda ${n(rota.lambda)} + Logs ${logs ? `${n(logs.perMillion)} (${logs.bytesPerRun} B/run)` : 'not measured'}; EventBridge Scheduler → Lambda $${n(eb)}, with a history PutItem $${n(ebHistory)}`,
+  });
+
+  const limitedRatio = cost.rotaByWorkload.limited.total / rota.total;
+  goals.push({
+    goal: 'limited runs ≤ 1.3× an unlimited run, under contention',
+    ok: limitedRatio <= 1.3,
+    figure: `${n(limitedRatio)}× ($${n(cost.rotaByWorkload.limited.total)} vs $${n(rota.total)} per million; ${n(results.requestsPerRun.limited.dynamodbWriteUnits)} vs ${n(unlimited.dynamodbWriteUnits)} WRU)`,
+  });
+
+  if ('error' in results.lag) {
+    goals.push({
+      goal: 'lag p99 < 1 s on AWS timing',
+      ok: false,
+      figure: `not measured: ${results.lag.error}`,
+    });
+  } else {
+    const p99 = results.lag.p99Ms;
+    const modelled = p99 === null ? null : p99 + batchingWindowMs;
+    goals.push({
+      goal: 'lag p99 < 1 s on AWS timing',
+      ok: modelled !== null && modelled < 1000,
+      figure:
+        modelled === null
+          ? 'not measured: no run started'
+          : `${modelled} ms = ${p99} ms measured (local pollers, window 0) + ${batchingWindowMs} ms batching window (deployed, worst case); p50 ${results.lag.p50Ms} ms`,
+    });
+  }
+
+  goals.push(
+    scaling?.tasksPerSecondPerShard !== undefined
+      ? {
+          goal: 'the scheduler scales out: 1M every-1m tasks fit the tick',
+          ok: scaling.fitsMillionPerMinute === true,
+          figure: `${n(scaling.tasksPerSecondPerShard, 0)} tasks/s per shard worker × ${scaling.shards ?? '?'} shards`,
+        }
+      : {
+          goal: 'the scheduler scales out: 1M every-1m tasks fit the tick',
+          ok: false,
+          figure: 'not measured (bench/scaling.ts reports no per-shard planning rate)',
+        },
+  );
+
+  const bundles = results.bundles;
+  const over = bundles.filter((b) => b.error || b.bytes >= BUNDLE_LIMIT);
+  const largest = bundles.reduce(
+    (a, b) => (b.bytes > a.bytes ? b : a),
+    bundles[0] ?? { function: '–', bytes: 0 },
+  );
+  const slowest = bundles.reduce(
+    (a, b) => ((b.initMs ?? 0) > (a.initMs ?? 0) ? b : a),
+    bundles[0] ?? { function: '–', initMs: 0 },
+  );
+  goals.push({
+    goal: 'every Lambda bundle < 300 KB minified, cold import measured',
+    ok: bundles.length > 0 && over.length === 0,
+    figure: `${over.length} of ${bundles.length} over (largest ${largest.function} ${Math.round(largest.bytes / 1024)} KiB); slowest import ${slowest.function} ${slowest.initMs ?? '–'} ms`,
+  });
+  return goals;
+}
