@@ -1,10 +1,12 @@
 import { parseArgs } from 'node:util';
 import { type LogFormat, setLogFormat } from '../lib/observability/logger';
+import { ExternalEndpointError } from './external-emulators';
 import { startLocal } from './start';
 import { describeLocalTargets } from './target-policy';
 
 const USAGE = `Usage: npm start -- [--port N] [--data-dir DIR] [--workers N] [--shutdown-grace S]
                     [--allowed-target-hosts H,H|none] [--log-format human|json] [--bundles]
+                    [--dynamodb-endpoint URL] [--sqs-endpoint URL] [--allow-remote-emulators]
   (or npm start --port=N; the port comes from --port, else PORT, else 8080)`;
 
 function fail(message: string): never {
@@ -27,6 +29,11 @@ function parseOptions() {
       bundles: { type: 'boolean', default: false },
       'shutdown-grace': { type: 'string', default: '10' },
       'log-format': { type: 'string', default: 'human' },
+      // Emulators someone else runs (DynamoDB Local, LocalStack, moto_server) instead of
+      // the embedded dynalite and fauxqs; loopback only unless --allow-remote-emulators.
+      'dynamodb-endpoint': { type: 'string' },
+      'sqs-endpoint': { type: 'string' },
+      'allow-remote-emulators': { type: 'boolean', default: false },
     },
   });
 }
@@ -70,8 +77,14 @@ const rota = await startLocal({
   workers,
   allowedTargetHosts: values['allowed-target-hosts'],
   bundles: values.bundles,
+  dynamodbEndpoint: values['dynamodb-endpoint'],
+  sqsEndpoint: values['sqs-endpoint'],
+  allowRemoteEmulators: values['allow-remote-emulators'],
   // The shell's Rota settings (ROTA_CLAIM_TTL_SECONDS, …) apply where local mode sets none.
   inherit: process.env,
+}).catch((error: unknown) => {
+  if (error instanceof ExternalEndpointError) fail(error.message);
+  throw error;
 });
 
 /**
@@ -107,8 +120,12 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 const where = values['data-dir'] ? `in ${values['data-dir']}` : 'in memory';
+const dynamoName = values['dynamodb-endpoint']
+  ? `DynamoDB: ${rota.env.ROTA_DYNAMODB_ENDPOINT}`
+  : 'DynamoDB: dynalite';
+const sqsName = values['sqs-endpoint'] ? `SQS: ${rota.env.ROTA_SQS_ENDPOINT}` : 'SQS: fauxqs';
 console.log(
-  `Rota is running at ${rota.url}${values.bundles ? ' from the bundles in dist/functions' : ''}  (pid ${process.pid}; DynamoDB: dynalite, SQS: fauxqs, ${where})`,
+  `Rota is running at ${rota.url}${values.bundles ? ' from the bundles in dist/functions' : ''}  (pid ${process.pid}; ${dynamoName}, ${sqsName}, ${where})`,
 );
 console.log(`Console: ${rota.url}/  (enter the operator token and an org)`);
 for (const line of describeLocalTargets(rota.env)) console.log(line);

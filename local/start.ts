@@ -2,8 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { buildConsolePage } from '../infra/console';
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
@@ -14,10 +26,11 @@ import { parseConfig, type RotaConfig } from '../lib/config';
 import { checkNeeds } from '../lib/function-config';
 import { declareResource } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
-import { tableDefinition } from '../lib/store/keys';
+import { ATTR, tableDefinition } from '../lib/store/keys';
 import { startBundleHost } from './bundles';
 import { LOCAL_CREDENTIALS, LOCAL_TABLE, localSettings } from './config';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
+import { externalEmulator, portOfEndpoint } from './external-emulators';
 import { type AuthorizerHandler, createHttpAdapter, type HttpHandler } from './http-adapter';
 import { lambdaContext } from './lambda-context';
 import { API_MOUNTS, FUNCTION_DEFINITIONS, type HandlerLoader } from './mounts';
@@ -54,6 +67,16 @@ export interface LocalOptions {
    * @default false
    */
   bundles?: boolean;
+  /**
+   * `--dynamodb-endpoint`: a DynamoDB someone else runs (DynamoDB Local, LocalStack,
+   * moto_server), used instead of the embedded dynalite. Local mode creates its table
+   * there (indexes, TTL) when missing, and reuses it when present.
+   */
+  dynamodbEndpoint?: string | undefined;
+  /** `--sqs-endpoint`: an SQS someone else runs, used instead of fauxqs; the queues are created when missing. */
+  sqsEndpoint?: string | undefined;
+  /** `--allow-remote-emulators`: the two endpoints above may be other hosts than loopback. @default false */
+  allowRemoteEmulators?: boolean | undefined;
 }
 
 export interface LocalRota {
@@ -98,7 +121,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
   const opened: Opened = { stoppers: [], emulators: [] };
   const stop = (graceMs = Number.POSITIVE_INFINITY) => stopAll(opened, graceMs);
   try {
-    const { dynamo, sqs } = await startEmulators(options.dataDir, opened);
+    const { dynamo, sqs } = await startEmulators(options, opened);
     // Listening before the handlers load: the API's own port is one no target may reach.
     const server = await listen(options.port ?? 8080, opened);
     const queues = await createQueues(sqs.endpoint);
@@ -110,10 +133,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       dynamoEndpoint: dynamo.endpoint,
       sqsEndpoint: sqs.endpoint,
       runsQueueUrl: queues.runs.url,
-      ownPorts: [portOf(dynamo.endpoint), portOf(sqs.endpoint), server.port],
+      ownPorts: [portOfEndpoint(dynamo.endpoint), portOfEndpoint(sqs.endpoint), server.port],
     });
     const rota = createRota(parseConfig(settings.variables), { credentials: LOCAL_CREDENTIALS });
-    await ensureTable(rota.get(dynamoDbClient), LOCAL_TABLE);
+    await ensureTable(rota.get(dynamoDbClient), LOCAL_TABLE, { ttl: Boolean(options.dynamodbEndpoint) });
     // The console page the meta-api serves at GET / (the bundles carry their own copy).
     if (!options.bundles) buildConsolePage();
     const load = options.bundles ? await bundleLoader(settings.variables, opened) : sourceLoader(rota);
@@ -140,12 +163,20 @@ async function stopAll(opened: Opened, graceMs: number): Promise<boolean> {
   return drained;
 }
 
-async function startEmulators(dataDir: string | undefined, opened: Opened) {
-  const dynamo = await startDynalite({ path: dataDir });
+/** The embedded dynalite and fauxqs, or the external endpoints the options name (checked first, before anything starts). */
+async function startEmulators(options: LocalOptions, opened: Opened) {
+  const { dataDir, allowRemoteEmulators: allowRemote } = options;
+  const external = {
+    dynamo: options.dynamodbEndpoint
+      ? externalEmulator('dynamodb', options.dynamodbEndpoint, { allowRemote })
+      : undefined,
+    sqs: options.sqsEndpoint ? externalEmulator('sqs', options.sqsEndpoint, { allowRemote }) : undefined,
+  };
+  const dynamo = external.dynamo ?? (await startDynalite({ path: dataDir }));
   opened.emulators.push(dynamo);
   // The queue persists beside the table: queued, delayed and in-flight run messages
   // survive a crash of this process, as they would in SQS.
-  const sqs = await startFauxqs({ dataDir: dataDir ? join(dataDir, 'sqs') : undefined });
+  const sqs = external.sqs ?? (await startFauxqs({ dataDir: dataDir ? join(dataDir, 'sqs') : undefined }));
   opened.emulators.push(sqs);
   return { dynamo, sqs };
 }
@@ -280,8 +311,20 @@ async function createQueues(endpoint: string) {
     credentials: LOCAL_CREDENTIALS,
     useQueueUrlAsEndpoint: false,
   });
+  // An existing queue is used as it is: CreateQueue refuses a name whose attributes differ
+  // (an external emulator's queue from an older start), and a restart must not fail on it.
+  const existing = async (name: string) => {
+    try {
+      return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+    } catch (error) {
+      if (isMissingQueue(error)) return undefined;
+      throw error;
+    }
+  };
   const create = async (name: string, attributes: Record<string, string> = {}) => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    const QueueUrl =
+      (await existing(name)) ??
+      (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
     if (!QueueUrl) throw new Error(`could not create queue ${name}`);
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
@@ -296,16 +339,32 @@ async function createQueues(endpoint: string) {
   return { runs, dlq };
 }
 
-async function ensureTable(client: DynamoDBClient, name: string): Promise<void> {
+const isMissingQueue = (error: unknown) =>
+  ['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue'].includes((error as Error).name);
+
+/**
+ * The table with its indexes, created when missing and left as it is when present. With
+ * `ttl` (an external emulator; dynalite has no TTL API) its TTL attribute is switched on
+ * too when it is not yet, so expired runs go as they do on AWS.
+ */
+async function ensureTable(client: DynamoDBClient, name: string, { ttl }: { ttl: boolean }): Promise<void> {
   try {
     await client.send(new DescribeTableCommand({ TableName: name }));
   } catch (error) {
     if ((error as Error).name !== 'ResourceNotFoundException') throw error;
     await client.send(new CreateTableCommand(tableDefinition(name)));
+    await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: name });
   }
+  if (!ttl) return;
+  const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName: name }));
+  if (TimeToLiveDescription?.TimeToLiveStatus === 'ENABLED') return;
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: name,
+      TimeToLiveSpecification: { AttributeName: ATTR.ttl, Enabled: true },
+    }),
+  );
 }
-
-const portOf = (endpoint: string) => Number(new URL(endpoint).port);
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {

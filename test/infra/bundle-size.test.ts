@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions, functionEntry, ROTA_ROOT } from '../../infra/bundling';
+import { rotaFunctions } from '../../infra/function-specs';
+import { SYSTEMS } from '../../lib/systems/registry';
+
+/** Issue 14's goal for every function: what a cold start loads, minified, under 300 KB. */
+const GOAL_BYTES = 300 * 1024;
+
+/**
+ * The functions not yet at the goal, each held to its size at a35c174 plus 2 %, so a
+ * change that grows one fails here instead of drifting; lower a ceiling when a bundle
+ * shrinks, drop the row when it reaches the goal. Not a pass: ADR 0017 lists what is
+ * left.
+ */
+const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
+  'tasks-api': 590_000,
+  'checks-api': 596_500,
+  'notification-rules-api': 544_000,
+  'notification-endpoints-api': 559_300,
+  'authorizations-api': 424_300,
+  scheduler: 520_700,
+  executor: 776_900,
+  reconciler: 517_600,
+  'dead-letter': 480_000,
+  authorizer: 373_300,
+};
+
+/** Every function the construct deploys for the shipped systems, built as it builds them. */
+describe('the bundle sizes', () => {
+  const built = new Map<string, { bytes: number; exports: string[] }>();
+  const functions = rotaFunctions(SYSTEMS);
+
+  beforeAll(async () => {
+    for (const { name, entry } of functions) {
+      const outfile = join(ROTA_ROOT, 'dist', 'bundle-size', name, 'index.mjs');
+      const result = await build({ ...esbuildOptions(functionEntry(entry()), outfile), write: false });
+      const [, output] =
+        Object.entries(result.metafile?.outputs ?? {}).find(
+          ([file, o]) => o.entryPoint && file.endsWith('.mjs'),
+        ) ?? [];
+      built.set(name, { bytes: output?.bytes ?? Number.NaN, exports: output?.exports ?? [] });
+    }
+  });
+
+  it.each(functions.map((f) => f.name))(
+    '%s is under the goal, or under its ceiling until it gets there',
+    (name) => {
+      const bytes = built.get(name)?.bytes ?? Number.NaN;
+      expect(bytes, name).toBeGreaterThan(0);
+      expect(bytes, `${name}: ${bytes} bytes`).toBeLessThan(NOT_YET_AT_GOAL[name] ?? GOAL_BYTES);
+    },
+  );
+
+  it('keeps a ceiling only for a function that is still over the goal', () => {
+    for (const [name, ceiling] of Object.entries(NOT_YET_AT_GOAL)) {
+      expect(ceiling, name).toBeGreaterThan(GOAL_BYTES);
+      expect(built.get(name)?.bytes, `${name} reached the goal: drop its ceiling`).toBeGreaterThan(
+        GOAL_BYTES,
+      );
+    }
+  });
+
+  it('exports the handler the CDK function names (index.handler) from each entry file', () => {
+    for (const { name } of functions) expect(built.get(name)?.exports, name).toContain('handler');
+  });
+});
