@@ -115,6 +115,19 @@ export interface TaskServiceProps {
   readonly secretsKey?: kms.IKey;
 
   /**
+   * The InfluxDB v2 API that Flux tasks without a target of their own run on
+   * (`POST /api/v2/query`). The executor reads the token from `tokenSecret` on the
+   * first Flux run. The URL is the operator's choice, so it is reachable whatever it
+   * resolves to; a task's own `flux` target URL obeys the target policy.
+   * @default - none: a Flux task without `target.url` fails, saying so
+   */
+  readonly influx?: {
+    readonly url: string;
+    readonly org?: string;
+    readonly tokenSecret?: secretsmanager.ISecret;
+  };
+
+  /**
    * Most tasks one org may hold, over all systems (ROTA_MAX_TASKS_PER_ORG).
    * @default 1000
    */

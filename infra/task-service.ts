@@ -141,6 +141,7 @@ export class TaskService extends Construct {
     this.reconcilerRule = this.wireReconciler();
     this.wireQueueConsumers();
     grantRunTargets(this, this.executor, props, [...this.functionsByName.values()]);
+    if (props.influx) this.wireInflux(props.influx);
 
     this.accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', {
       retention: this.logRetention,
@@ -268,6 +269,22 @@ export class TaskService extends Construct {
     suppressTracingWildcard(fn);
     this.functionsByName.set(spec.name, fn);
     return fn;
+  }
+
+  /** The executor's InfluxDB for Flux tasks: its address, and GetSecretValue on its token only. */
+  private wireInflux(influx: NonNullable<TaskServiceProps['influx']>) {
+    this.executor.addEnvironment('ROTA_INFLUX_URL', influx.url);
+    if (influx.org) this.executor.addEnvironment('ROTA_INFLUX_ORG', influx.org);
+    const secret = influx.tokenSecret;
+    if (!secret) return;
+    this.executor.addEnvironment('ROTA_INFLUX_TOKEN_SECRET_ARN', secret.secretArn);
+    this.executor.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+      }),
+    );
+    secret.encryptionKey?.grantDecrypt(this.executor);
   }
 
   /** The token authorizer's function and the operator token it checks besides stored tokens. */

@@ -55,6 +55,14 @@ const ENGINE_SETTINGS = {
   ROTA_LAMBDA_ENDPOINT: endpoint,
   ROTA_KMS_ENDPOINT: endpoint,
   ROTA_SECRETSMANAGER_ENDPOINT: endpoint,
+  /**
+   * The InfluxDB v2 API that Flux tasks without a target of their own run on. Its token
+   * comes from Secrets Manager on AWS (read on first use) or from the setting locally.
+   */
+  ROTA_INFLUX_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
+  ROTA_INFLUX_ORG: z.string().min(1).max(256).optional(),
+  ROTA_INFLUX_TOKEN: z.string().min(1).optional(),
+  ROTA_INFLUX_TOKEN_SECRET_ARN: z.string().min(1).optional(),
   AWS_REGION: z.string().default('us-east-1'),
   /**
    * Powertools' own switch for EMF metrics. Read here too, so a root built from a config

@@ -7,6 +7,7 @@ import { describeLocalTargets } from './target-policy';
 const USAGE = `Usage: npm start -- [--port N] [--data-dir DIR] [--workers N] [--shutdown-grace S]
                     [--allowed-target-hosts H,H|none] [--log-format human|json] [--bundles]
                     [--dynamodb-endpoint URL] [--sqs-endpoint URL] [--allow-remote-emulators]
+                    [--influx-url URL [--influx-token T] [--influx-org ORG]]
   (or npm start --port=N; the port comes from --port, else PORT, else 8080)`;
 
 function fail(message: string): never {
@@ -34,6 +35,10 @@ function parseOptions() {
       'dynamodb-endpoint': { type: 'string' },
       'sqs-endpoint': { type: 'string' },
       'allow-remote-emulators': { type: 'boolean', default: false },
+      // The InfluxDB v2 API that Flux tasks without a target of their own run on.
+      'influx-url': { type: 'string' },
+      'influx-token': { type: 'string' },
+      'influx-org': { type: 'string' },
     },
   });
 }
@@ -71,6 +76,24 @@ if (logFormat !== 'human' && logFormat !== 'json')
   fail(`--log-format must be human or json, got "${logFormat}"`);
 setLogFormat(logFormat as LogFormat);
 
+/** `--influx-*` as the settings they stand for; a flag wins over the shell's variable. */
+function influxSettings(): Record<string, string> {
+  const url = values['influx-url'];
+  if (url !== undefined && !URL.canParse(url))
+    fail(`--influx-url must be an http or https URL, got "${url}"`);
+  if (url === undefined && (values['influx-token'] ?? values['influx-org']) !== undefined) {
+    fail('--influx-token and --influx-org need --influx-url');
+  }
+  const settings: Record<string, string | undefined> = {
+    ROTA_INFLUX_URL: url,
+    ROTA_INFLUX_TOKEN: values['influx-token'],
+    ROTA_INFLUX_ORG: values['influx-org'],
+  };
+  return Object.fromEntries(
+    Object.entries(settings).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
 const rota = await startLocal({
   port: Number(port),
   dataDir: values['data-dir'],
@@ -81,7 +104,7 @@ const rota = await startLocal({
   sqsEndpoint: values['sqs-endpoint'],
   allowRemoteEmulators: values['allow-remote-emulators'],
   // The shell's Rota settings (ROTA_CLAIM_TTL_SECONDS, …) apply where local mode sets none.
-  inherit: process.env,
+  inherit: { ...process.env, ...influxSettings() },
 }).catch((error: unknown) => {
   if (error instanceof ExternalEndpointError) fail(error.message);
   throw error;

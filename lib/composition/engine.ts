@@ -1,9 +1,11 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createExecutor, type Executor } from '../executor/executor';
 import { logger } from '../observability/logger';
 import { type AwsTargetRunners, createAwsTargetRunners } from '../runners/aws-targets';
+import type { DeploymentInflux } from '../runners/flux-target';
 import type { RunnerServices } from '../systems/services';
 import type { RunnerRegistry } from '../systems/system';
-import { eventBridgeClient, lambdaClient, snsClient, sqsClient } from './clients';
+import { eventBridgeClient, lambdaClient, secretsManagerClient, snsClient, sqsClient } from './clients';
 import { runQueue, stores, targetPolicy } from './core';
 import { runMetrics } from './metrics';
 import type { Part, Rota } from './root';
@@ -20,6 +22,33 @@ export const awsTargets: Part<AwsTargetRunners> = (rota) =>
     },
     { region: rota.config.AWS_REGION, ownQueueUrls: rota.get(targetPolicy).ownQueueUrls },
   );
+
+/**
+ * The operator's InfluxDB for Flux tasks, when one is configured. A Secrets Manager
+ * token is read once, on the first Flux run, so a cold start pays nothing for it.
+ */
+export const deploymentInflux: Part<DeploymentInflux | undefined> = (rota) => {
+  const { ROTA_INFLUX_URL: url, ROTA_INFLUX_ORG: org, ROTA_INFLUX_TOKEN: token } = rota.config;
+  const secretArn = rota.config.ROTA_INFLUX_TOKEN_SECRET_ARN;
+  if (!url) return undefined;
+  let read: Promise<string | undefined> | undefined;
+  const fromSecret = async (secretId: string) => {
+    const out = await rota.get(secretsManagerClient).send(new GetSecretValueCommand({ SecretId: secretId }));
+    return out.SecretString;
+  };
+  return {
+    url,
+    org,
+    token: () => {
+      // A failed read is not kept: the next run tries again.
+      read ??= (secretArn ? fromSecret(secretArn) : Promise.resolve(token)).catch((error: unknown) => {
+        read = undefined;
+        throw error;
+      });
+      return read;
+    },
+  };
+};
 
 /** What every system's runner gets: the root's parts (the AWS targets above among them). */
 export const runnerServices: Part<RunnerServices> = systemServices;

@@ -142,7 +142,7 @@ export type AwsTargetFields =
   | { kind: 'sns'; topicArn: string }
   | { kind: 'lambda'; functionName: string }
   | { kind: 'eventbridge'; eventBusName: string }
-  | { kind: 'http' };
+  | { kind: 'http' | 'flux' };
 
 /**
  * Throws a 400 naming the field (after `prefix`, e.g. `target.`) when an AWS target
@@ -175,6 +175,7 @@ export function checkAwsTarget(target: AwsTargetFields, scope: AwsScope, prefix 
       );
       return;
     case 'http':
+    case 'flux':
       return;
   }
 }

@@ -84,8 +84,21 @@ export const eventBridgeTargetSchema = z.strictObject({
   payload: payloadSchema.optional(),
 });
 
+/**
+ * The task's Flux script runs on an InfluxDB v2 API (`POST /api/v2/query`): the one the
+ * operator configures, or the task's own `url`. The token goes in `headers` as
+ * `Authorization: Token …`, sealed like any credential header.
+ */
+export const fluxTargetSchema = z.strictObject({
+  kind: z.literal('flux'),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
+  org: z.string().min(1).max(256).optional(),
+  headers: headersSchema.optional(),
+});
+
 const TARGET_SCHEMAS = [
   httpTargetSchema,
+  fluxTargetSchema,
   lambdaTargetSchema,
   sqsTargetSchema,
   snsTargetSchema,
@@ -106,6 +119,7 @@ export const targetSchema = z.discriminatedUnion('kind', TARGET_SCHEMAS, {
 
 export type Target = z.infer<typeof targetSchema>;
 export type HttpTarget = z.infer<typeof httpTargetSchema>;
+export type FluxTarget = z.infer<typeof fluxTargetSchema>;
 export type LambdaTarget = z.infer<typeof lambdaTargetSchema>;
 export type SqsTarget = z.infer<typeof sqsTargetSchema>;
 export type SnsTarget = z.infer<typeof snsTargetSchema>;

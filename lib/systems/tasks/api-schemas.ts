@@ -27,7 +27,8 @@ export const taskCreateBody = z.strictObject({
   timeout: taskDefinitionFields.timeout,
   retry: taskDefinitionFields.retry,
   catchUp: taskDefinitionFields.catchUp,
-  target: targetSchema,
+  /** Without one, a task with `flux` runs its script on the deployment's InfluxDB. */
+  target: targetSchema.optional(),
 });
 export type TaskCreateBody = z.infer<typeof taskCreateBody>;
 

@@ -1,5 +1,5 @@
 import { secretBox, targetPolicy } from '../../composition/core';
-import { awsTargets } from '../../composition/engine';
+import { awsTargets, deploymentInflux } from '../../composition/engine';
 import type { RunnerServices } from '../services';
 import { engine } from '../system';
 import { tasksSystem } from './definition';
@@ -10,6 +10,11 @@ export const tasksEngine = engine({
   source: import.meta.url,
   definition: tasksSystem,
   runner: ({ get }: RunnerServices) =>
-    createTaskRunner({ policy: get(targetPolicy), aws: get(awsTargets), secrets: get(secretBox) }),
+    createTaskRunner({
+      policy: get(targetPolicy),
+      aws: get(awsTargets),
+      secrets: get(secretBox),
+      influx: get(deploymentInflux),
+    }),
   table: [],
 });

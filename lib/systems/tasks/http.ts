@@ -7,6 +7,7 @@ import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import { awsScope, checkAwsTarget } from '../../runners/aws-resources';
+import { type FluxTarget, TARGET_KINDS } from '../../runners/target';
 import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
 import { nextRunFrom } from '../../task/next-run';
 import type { ScopedTaskService } from '../../task/task-service';
@@ -14,6 +15,7 @@ import {
   listTasksQuery,
   type TaskCreateBody,
   type TaskMetadata,
+  type TaskUpdateBody,
   taskCreateBody,
   taskUpdateBody,
 } from './api-schemas';
@@ -68,7 +70,7 @@ export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
 }
 
 export function redactTarget(target: TaskMetadata['target']): TaskMetadata['target'] {
-  if (target.kind !== 'http') return target;
+  if ((target.kind !== 'http' && target.kind !== 'flux') || target.url === undefined) return target;
   const url = withoutPassword(target.url);
   if (!target.headers) return url === target.url ? target : { ...target, url };
   const headers = Object.fromEntries(
@@ -101,7 +103,7 @@ export async function sealTarget(
   secrets: SecretBox,
   current?: TaskMetadata['target'],
 ): Promise<TaskMetadata['target']> {
-  if (target.kind !== 'http') return target;
+  if ((target.kind !== 'http' && target.kind !== 'flux') || target.url === undefined) return target;
   let url = target.url;
   let headers = target.headers;
   const parsed = new URL(target.url);
@@ -117,7 +119,7 @@ export async function sealTarget(
     }
   }
   if (!headers) return { ...target, url };
-  const stored = current?.kind === 'http' ? current : undefined;
+  const stored = current?.kind === target.kind && 'url' in current ? current : undefined;
   return {
     ...target,
     url,
@@ -135,6 +137,23 @@ function decodeOrKeep(part: string): string {
   } catch {
     return part;
   }
+}
+
+/**
+ * InfluxDB's clients create a task with `{orgID, flux}` alone: it runs its script on
+ * the deployment's InfluxDB. A `flux` target needs a script to run.
+ */
+function withTarget(body: TaskCreateBody): TaskCreateBody & { target: TaskMetadata['target'] } {
+  const target = body.target ?? (body.flux ? ({ kind: 'flux' } as const) : undefined);
+  if (target === undefined) {
+    throw new InvalidError(
+      `invalid task: target: required unless flux is given (an object with kind ${TARGET_KINDS.join(', ')})`,
+    );
+  }
+  if (target.kind === 'flux' && !body.flux) {
+    throw new InvalidError('invalid task: flux: required with a target of kind flux (the script to run)');
+  }
+  return { ...body, target };
 }
 
 /** InfluxDB body → TaskDefinition: the schedule may come from the Flux `option task` block. */
@@ -206,12 +225,39 @@ const etag = (task: Task) => ({ etag: `"${task.version}"` });
 /** A literal forbidden address is refused at once; hostnames are checked again when each run connects. */
 function checkTarget(target: TaskMetadata['target'] | undefined, policy: TargetPolicy): void {
   if (target === undefined) return;
-  if (target.kind === 'http') {
-    checkTargetUrl(target.url, policy);
+  if (target.kind === 'http' || target.kind === 'flux') {
+    if (target.url === undefined) checkDeploymentFlux(target);
+    else checkTargetUrl(target.url, policy);
     return;
   }
   if (!policy.awsRegion) throw new InvalidError('AWS targets are not enabled in this deployment');
   checkAwsTarget(target, awsScope(policy.awsRegion, policy.ownQueueUrls), 'target.');
+}
+
+/**
+ * The deployment's InfluxDB runs with the operator's token and org: a task may not send
+ * its own credentials or pick another org there (that would reach the operator's data).
+ */
+function checkDeploymentFlux(target: Pick<FluxTarget, 'headers' | 'org'>): void {
+  for (const field of ['headers', 'org'] as const) {
+    if (target[field] !== undefined) {
+      throw new InvalidError(
+        `target.${field}: only with target.url; the deployment's InfluxDB runs with the operator's token and org`,
+      );
+    }
+  }
+}
+
+/** A PATCH's new target, sealed over the stored one; a `flux` target needs a script, sent or stored. */
+async function sealedUpdate(
+  body: TaskUpdateBody & { target: TaskMetadata['target'] },
+  stored: UserTask,
+  secrets: SecretBox,
+): Promise<TaskUpdateBody> {
+  if (body.target.kind === 'flux' && !(body.flux ?? stored.metadata.flux)) {
+    throw new InvalidError('invalid update: flux: required with a target of kind flux (the script to run)');
+  }
+  return { ...body, target: await sealTarget(body.target, secrets, stored.metadata.target) };
 }
 
 /** What every tasks route shares. */
@@ -230,7 +276,7 @@ const createTask: TaskRoute = ({ tasks, policy, secrets }) => ({
   body: named('TaskCreateRequest', taskCreateBody),
   responses: created('The created task', taskSchema),
   handler: async (req) => {
-    const body = bodyOf(req, taskCreateBody, 'invalid task');
+    const body = withTarget(bodyOf(req, taskCreateBody, 'invalid task'));
     checkTarget(body.target, policy);
     const definition = toDefinition(body, req.access.orgID);
     // Checked before sealing, so a stranger to the org cannot make KMS calls on its behalf.
@@ -286,13 +332,11 @@ const updateTask: TaskRoute = ({ tasks, policy, secrets }) => ({
     checkTarget(body.target, policy);
     const id = param(req, 'id');
     // Sealing is async and needs the stored target only for headers sent back redacted.
+    const target = body.target;
     const sealed =
-      body.target === undefined
+      target === undefined
         ? body
-        : {
-            ...body,
-            target: await sealTarget(body.target, secrets, (await tasks.get(req.access, id)).metadata.target),
-          };
+        : await sealedUpdate({ ...body, target }, await tasks.get(req.access, id), secrets);
     const task = await tasks.update(req.access, id, toPatch(sealed), ifMatchVersion(req));
     return json(200, toTaskJson(task), etag(task));
   },

@@ -1,42 +1,38 @@
 import { openHeaders, type SecretBox, scrubber } from '../../auth/secrets';
 import type { TargetPolicy } from '../../net/address-policy';
 import type { AwsTargetRunners } from '../../runners/aws-targets';
-import { runHttpTarget } from '../../runners/http-target';
+import { type DeploymentInflux, runFluxTarget } from '../../runners/flux-target';
+import { runHttpTarget, type TargetRunContext } from '../../runners/http-target';
 import type { Runner } from '../system';
 import type { TaskMetadata } from './api-schemas';
 
 /** The executor's deadline (the run's AbortSignal) ends a call; this only bounds one that ignores it. */
 const TARGET_CALL_CEILING_MS = 15 * 60_000;
 
-/** Runs a user task: one call to its target. */
+/** Runs a user task: one call to its target, or its Flux script on an InfluxDB. */
 export function createTaskRunner(deps: {
   policy: TargetPolicy;
   aws: AwsTargetRunners;
   /** Opens sealed credential headers. @default the box the environment configures, built on first use */
   secrets: SecretBox;
+  /** The InfluxDB for Flux tasks that name none; absent when the operator configured none. */
+  influx?: DeploymentInflux | undefined;
 }): Runner<TaskMetadata> {
-  const secrets = deps.secrets;
   return async ({ task, run, signal, log }) => {
     const ctx = { run, signal, log, timeoutMs: TARGET_CALL_CEILING_MS };
     const target = task.metadata.target;
     switch (target.kind) {
-      case 'http': {
-        if (!target.headers) return runHttpTarget(target, ctx, deps.policy);
-        const opened = await openHeaders(target.headers, secrets);
-        // A target may echo its request back; its answer reaches the run log only scrubbed.
-        const scrub = scrubber(opened.secrets);
-        try {
-          return await runHttpTarget(
-            { ...target, headers: opened.headers },
-            { ...ctx, log: (line) => log(scrub(line)) },
-            deps.policy,
-          );
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          const clean = scrub(message);
-          throw clean === message ? error : new Error(clean);
-        }
-      }
+      case 'http':
+        return withOpenedHeaders(target, ctx, deps.secrets, (opened, scrubbed) =>
+          runHttpTarget(opened, scrubbed, deps.policy),
+        );
+      case 'flux':
+        return withOpenedHeaders(target, ctx, deps.secrets, (opened, scrubbed) =>
+          runFluxTarget(opened, task.metadata.flux, scrubbed, {
+            policy: deps.policy,
+            deployment: deps.influx,
+          }),
+        );
       case 'sqs':
         return deps.aws.sqs(target, ctx);
       case 'sns':
@@ -47,4 +43,29 @@ export function createTaskRunner(deps: {
         return deps.aws.lambda(target, ctx);
     }
   };
+}
+
+/**
+ * Calls `call` with the target's sealed headers opened. A target may echo its request
+ * back, so its answer, and any error, reaches the run log only scrubbed of them.
+ */
+async function withOpenedHeaders<T extends { headers?: Record<string, string> | undefined }>(
+  target: T,
+  ctx: TargetRunContext,
+  secrets: SecretBox,
+  call: (opened: T, ctx: TargetRunContext) => Promise<void>,
+): Promise<void> {
+  if (!target.headers) return call(target, ctx);
+  const opened = await openHeaders(target.headers, secrets);
+  const scrub = scrubber(opened.secrets);
+  try {
+    return await call(
+      { ...target, headers: opened.headers },
+      { ...ctx, log: (line) => ctx.log(scrub(line)) },
+    );
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const clean = scrub(message);
+    throw clean === message ? error : new Error(clean);
+  }
 }
