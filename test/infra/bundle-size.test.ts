@@ -12,7 +12,8 @@ const GOAL_BYTES = 300 * 1024;
  * The functions not yet at the goal, each held to its size at a35c174 plus 2 %, so a
  * change that grows one fails here instead of drifting; lower a ceiling when a bundle
  * shrinks, drop the row when it reaches the goal. Not a pass: ADR 0017 lists what is
- * left.
+ * left. The executor's was raised once, on purpose, for Flux tasks (ADR 0022: the
+ * annotated-CSV reader and the Secrets Manager client, 783,164 bytes at 8536c49).
  */
 const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   'tasks-api': 590_000,
@@ -21,7 +22,7 @@ const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   'notification-endpoints-api': 559_300,
   'authorizations-api': 424_300,
   scheduler: 520_700,
-  executor: 776_900,
+  executor: 798_800,
   reconciler: 517_600,
   'dead-letter': 480_000,
   authorizer: 373_300,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidError } from '../../lib/errors';
-import { taskCreateBody } from '../../lib/systems/tasks/api-schemas';
+import { taskCreateBody, taskMetadataSchema } from '../../lib/systems/tasks/api-schemas';
 import { taskDefinitionSchema } from '../../lib/task/model';
 import { parseOrThrow } from '../../lib/validation';
 
@@ -22,9 +22,10 @@ const definition = { orgID: 'org', name: 'n', every: '1m', metadata: {} };
 
 describe('validation messages', () => {
   it('say a missing field is required and what it takes, in place of zod wording', () => {
-    const { target: _, ...noTarget } = base;
-    expect(messageFor(taskCreateBody, noTarget)).toBe(
-      'target: required (an object with kind http, lambda, sqs, sns, eventbridge)',
+    // A create body may leave out `target` when it has `flux` (the route decides); the
+    // stored metadata never does.
+    expect(messageFor(taskMetadataSchema, {})).toBe(
+      'target: required (an object with kind http, flux, lambda, sqs, sns, eventbridge)',
     );
     expect(messageFor(taskDefinitionSchema, { ...definition, name: undefined })).toBe(
       'name: required (a string)',
@@ -33,7 +34,7 @@ describe('validation messages', () => {
 
   it('list every valid target kind, status and method, and quote what was sent', () => {
     expect(messageFor(taskCreateBody, { ...base, target: { kind: 'ftp', url: 'x' } })).toBe(
-      'target.kind: must be one of "http", "lambda", "sqs", "sns", "eventbridge"',
+      'target.kind: must be one of "http", "flux", "lambda", "sqs", "sns", "eventbridge"',
     );
     expect(messageFor(taskCreateBody, { ...base, status: 'paused' })).toBe(
       'status: must be one of "active", "inactive", got "paused"',
