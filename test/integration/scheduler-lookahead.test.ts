@@ -1,7 +1,15 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { QueuedRun, RunQueue } from '../../lib/queue/run-queue';
+import {
+  createCoordinator,
+  createPlanQueue,
+  isStale,
+  type PlanJob,
+  planJobSchema,
+} from '../../lib/scheduler/fan-out';
 import { planOptionsFor } from '../../lib/scheduler/plan';
 import { ATTR, dueShard, taskKey } from '../../lib/store/keys';
 import { createTaskStore, type TaskStore } from '../../lib/store/task-store';
@@ -212,5 +220,45 @@ describeEach(raceSafeBackends())('scheduler lookahead, batches and shards on $na
       const duePk = unmarshall(item.Item ?? {})[ATTR.duePk];
       expect(['DUE#0', 'DUE#1']).toContain(duePk);
     }
+  });
+
+  it('fans out: the coordinator sends one job per shard range over SQS, and the workers plan every due task once', async () => {
+    const created = await Promise.all(Array.from({ length: 8 }, (_, i) => everyMinute(`fan-${i}`)));
+    const ids = new Set(created.map((t) => t.id));
+    const { QueueUrl } = await engine.sqs.send(new CreateQueueCommand({ QueueName: `plan-${Date.now()}` }));
+    if (!QueueUrl) throw new Error('no planning queue');
+    const coordinator = createCoordinator({
+      queue: createPlanQueue({ client: engine.sqs, queueUrl: QueueUrl }),
+      shards: 4,
+      workers: 3,
+    });
+    expect(await coordinator.tick()).toEqual({ jobs: 3 });
+
+    const jobs: PlanJob[] = [];
+    for (let polls = 0; jobs.length < 3 && polls < 20; polls++) {
+      const got = await engine.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of got.Messages ?? []) {
+        jobs.push(planJobSchema.parse(JSON.parse(m.Body ?? '')));
+        await engine.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
+      }
+    }
+    const ranges = jobs.map(({ from, to }) => [from, to]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+    expect(ranges).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 4],
+    ]);
+    for (const job of jobs) expect(isStale(job, Date.now(), 60_000)).toBe(false);
+
+    // Each job is one worker's tick over its range; together they plan every task once.
+    const captured = capturingQueue();
+    await Promise.all(
+      jobs.map((job) => engine.newScheduler(captured, FIFTEEN_MINUTES).tick({ shards: job })),
+    );
+    const planned = captured.sent.filter((r) => ids.has(r.message.taskID));
+    expect(planned).toHaveLength(8 * 15);
+    expect(new Set(planned.map((r) => r.message.runID)).size).toBe(8 * 15);
   });
 });

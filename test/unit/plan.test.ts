@@ -7,6 +7,7 @@ import {
   scheduledForOf,
   scheduledRunID,
 } from '../../lib/run/run-ids';
+import { dueShardsFor, isStale, shardRanges } from '../../lib/scheduler/fan-out';
 import { planOptionsFor, planRuns } from '../../lib/scheduler/plan';
 import type { Task } from '../../lib/task/model';
 
@@ -182,5 +183,33 @@ describe('RunLog', () => {
     expect(text.filter((m) => m.startsWith('log truncated'))).toHaveLength(1);
     expect(Buffer.byteLength(JSON.stringify(log.entries))).toBeLessThan(2048);
     expect(text[0]).toMatch(/^line 0 /);
+  });
+});
+
+describe('fan-out arithmetic', () => {
+  it('splits shards into even contiguous ranges, none empty', () => {
+    expect(shardRanges(8, 3)).toEqual([
+      { from: 0, to: 2 },
+      { from: 2, to: 5 },
+      { from: 5, to: 8 },
+    ]);
+    expect(shardRanges(2, 5)).toEqual([
+      { from: 0, to: 1 },
+      { from: 1, to: 2 },
+    ]);
+  });
+
+  it('keeps each due-index partition under half of 1,000 WRU/s at 1M every-1m tasks', () => {
+    // 1e6 tasks / 900 s per advance × 2 WRU per due-key move = 2,222 WRU/s.
+    expect(dueShardsFor(1_000_000, 60, 900)).toBe(5);
+    expect(((1_000_000 / 900) * 2) / dueShardsFor(1_000_000, 60, 900)).toBeLessThan(1000);
+    // Without the lookahead the same tasks need 67 shards.
+    expect(dueShardsFor(1_000_000, 60, 60)).toBe(67);
+    expect(dueShardsFor(10, 60, 900)).toBe(1);
+  });
+
+  it('drops a planning job older than one tick', () => {
+    expect(isStale({ from: 0, to: 1, tickAt: 0 }, 61_000, 60_000)).toBe(true);
+    expect(isStale({ from: 0, to: 1, tickAt: 0 }, 59_000, 60_000)).toBe(false);
   });
 });
