@@ -9,6 +9,7 @@ import {
 } from '../../lib/run/run-ids';
 import { dueShardsFor, isStale, shardRanges } from '../../lib/scheduler/fan-out';
 import { planOptionsFor, planRuns } from '../../lib/scheduler/plan';
+import { nearestDelaySeconds } from '../../lib/scheduler/scheduler';
 import type { Task } from '../../lib/task/model';
 
 const t = (iso: string) => Date.parse(iso);
@@ -211,5 +212,15 @@ describe('fan-out arithmetic', () => {
   it('drops a planning job older than one tick', () => {
     expect(isStale({ from: 0, to: 1, tickAt: 0 }, 61_000, 60_000)).toBe(true);
     expect(isStale({ from: 0, to: 1, tickAt: 0 }, 59_000, 60_000)).toBe(false);
+  });
+});
+
+describe('nearestDelaySeconds', () => {
+  it('rounds a delay to the nearest second within SQS 0–900, so a run arrives within half a second', () => {
+    expect(nearestDelaySeconds(1_499)).toBe(1);
+    expect(nearestDelaySeconds(1_500)).toBe(2);
+    expect(nearestDelaySeconds(-300)).toBe(0);
+    expect(nearestDelaySeconds(899_600)).toBe(900);
+    expect(nearestDelaySeconds(2_000_000)).toBe(900);
   });
 });
