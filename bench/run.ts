@@ -12,7 +12,7 @@ import type { LagResult } from './lag';
 import { writeOutputs } from './output';
 import { type BenchResults, renderMarkdown, renderText } from './report';
 import { measureRequests, type WorkloadName, type WorkloadResult } from './requests';
-import { measureScaling } from './scaling';
+import { formatShardScaling, measureScaling, measureShardWorkers } from './scaling';
 import {
   eventbridgeSchedulerCostPerMillion,
   LAMBDA_ASSUMPTIONS,
@@ -41,6 +41,7 @@ const WRITE_DOCS = values['write-docs'] === true;
 const CONFIG = QUICK
   ? {
       scalingLevels: [1_000, 10_000],
+      shardWorkerLevels: [10_000],
       seedBudgetMs: 30_000,
       throughputRuns: 500,
       throughputRounds: 1,
@@ -50,6 +51,7 @@ const CONFIG = QUICK
     }
   : {
       scalingLevels: [1_000, 10_000, 100_000],
+      shardWorkerLevels: [10_000, 100_000],
       seedBudgetMs: 180_000,
       throughputRuns: 2_000,
       throughputRounds: 2,
@@ -177,6 +179,9 @@ async function main() {
 
   progress(`2. scheduler scaling: ${CONFIG.scalingLevels.join(', ')} stored tasks`);
   const scaling = await measureScaling(CONFIG.scalingLevels, CONFIG.seedBudgetMs);
+  progress(`2b. scheduler fan-out: one shard worker at ${CONFIG.shardWorkerLevels.join(', ')} due tasks`);
+  const shardScaling = await measureShardWorkers(CONFIG.shardWorkerLevels);
+  for (const line of formatShardScaling(shardScaling)) progress(line);
 
   progress(`3. throughput: ${CONFIG.throughputRuns} runs, Rota then the bare emulators`);
   const mix = opMixFrom(workloads.unlimited.perRun);
@@ -260,6 +265,12 @@ async function main() {
     check: 'scheduler items read flat in stored tasks',
     ok: !!firstScale && !!lastScale && lastScale.itemsRead <= firstScale.itemsRead * 1.5,
     detail: `${firstScale?.itemsRead} items at ${firstScale?.tasks} tasks, ${lastScale?.itemsRead} at ${lastScale?.tasks}`,
+  });
+  const million = shardScaling.million;
+  checks.push({
+    check: '1M every-1m tasks fit in the tick with headroom',
+    ok: million.ok,
+    detail: `${shardScaling.points.map((p) => `${p.tasksPerSecond} tasks/s per shard worker at ${p.dueTasks} due`).join(', ')}; ${million.dueShards} shards: ${million.secondsPerShardWorker} s of the ${million.tickSeconds} s tick, ${million.wruPerSecondPerDuePartition} WRU/s per due partition`,
   });
   checks.push({
     check: 'throughput ratio ≥ 0.5',

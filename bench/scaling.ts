@@ -1,5 +1,18 @@
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
+import { createRunQueue } from '../lib/queue/run-queue';
+import { dueShardsFor } from '../lib/scheduler/fan-out';
+import { MAX_LOOKAHEAD_SECONDS, planOptionsFor } from '../lib/scheduler/plan';
+import { createScheduler } from '../lib/scheduler/scheduler';
 import { RequestCounter, totals } from './support/counter';
-import { batchPut, createBenchEngine, round, startSubstrate, taskItem } from './support/engine';
+import {
+  batchPut,
+  createBenchEngine,
+  DUE_SHARDS,
+  round,
+  silentLogger,
+  startSubstrate,
+  taskItem,
+} from './support/engine';
 import { rawTask } from './support/tasks';
 
 /**
@@ -117,4 +130,134 @@ export async function measureScaling(
     engine.close();
     await substrate.stop();
   }
+}
+
+/**
+ * Figure 2b: the fan-out's planning rate. N every-1m tasks are all due, spread over
+ * the due shards; one shard worker plans its shard (one range of the fan-out) with the
+ * deployed plan options (15-minute lookahead: 15 runs per advance, sent to SQS in
+ * shared batches). Its rate, tasks advanced per second, gives the 1M arithmetic.
+ */
+export interface ShardWorkerPoint {
+  dueTasks: number;
+  /** Tasks the worker's shard held. */
+  shardTasks: number;
+  advanced: number;
+  runsPlanned: number;
+  ms: number;
+  tasksPerSecond: number;
+}
+
+export interface ShardScaling {
+  points: ShardWorkerPoint[];
+  /** 1M every-1m tasks: what the fan-out needs, from the slowest measured rate. */
+  million: {
+    tasks: number;
+    lookaheadSeconds: number;
+    dueShards: number;
+    /** Tasks one tick advances in steady state: each task once per lookahead. */
+    tasksPerTick: number;
+    tasksPerShardPerTick: number;
+    secondsPerShardWorker: number;
+    tickSeconds: number;
+    /** Share of the tick the slowest worker uses. */
+    tickShare: number;
+    wruPerSecondPerDuePartition: number;
+    ok: boolean;
+  };
+}
+
+/** A worker may use this share of the tick: the rest is headroom for a slow or late tick. */
+const TICK_HEADROOM_SHARE = 0.5;
+
+export async function measureShardWorkers(levels: readonly number[]): Promise<ShardScaling> {
+  const substrate = await startSubstrate();
+  const engine = await createBenchEngine(substrate, { prefix: 'shards' });
+  const queue = createRunQueue({ client: engine.admin.sqs, queueUrl: engine.queues.runs.url });
+  const points: ShardWorkerPoint[] = [];
+  try {
+    let seeded = 0;
+    const ids: string[] = [];
+    for (const target of levels) {
+      const minute = Math.floor(Date.now() / 60_000) * 60_000;
+      while (ids.length < target) ids.push(rawTask({ every: '1m', latestScheduled: minute }).id);
+      // (Re)seed every task due now: the previous point advanced them.
+      for (let i = 0; i < ids.length; i += 5000) {
+        const chunk = ids
+          .slice(i, i + 5000)
+          .map((id) =>
+            taskItem(rawTask({ id, every: '1m', latestScheduled: Math.floor(Date.now() / 60_000) * 60_000 })),
+          );
+        await batchPut(engine.admin.dynamo, engine.tableName, chunk, 8);
+      }
+      seeded = ids.length;
+      const scheduler = createScheduler({
+        tasks: engine.adminStores.tasks,
+        queue,
+        dueShards: DUE_SHARDS,
+        logger: silentLogger,
+        plan: planOptionsFor(60),
+      });
+      const started = performance.now();
+      const report = await scheduler.tick({ shards: { from: 0, to: 1 } });
+      const ms = performance.now() - started;
+      points.push({
+        dueTasks: seeded,
+        shardTasks: report.due,
+        advanced: report.advanced,
+        runsPlanned: report.enqueued,
+        ms: round(ms, 0),
+        tasksPerSecond: round(report.advanced / (ms / 1000), 0),
+      });
+      await engine.admin.sqs.send(new PurgeQueueCommand({ QueueUrl: engine.queues.runs.url }));
+    }
+  } finally {
+    engine.close();
+    await substrate.stop();
+  }
+  return { points, million: millionArithmetic(points) };
+}
+
+export function millionArithmetic(points: readonly ShardWorkerPoint[]): ShardScaling['million'] {
+  const tasks = 1_000_000;
+  const lookaheadSeconds = MAX_LOOKAHEAD_SECONDS;
+  const tickSeconds = 60;
+  const rate = Math.min(...points.map((p) => p.tasksPerSecond));
+  const tasksPerTick = Math.ceil((tasks * tickSeconds) / lookaheadSeconds);
+  // Enough shards for the index (dueShardsFor) and for the workers to fit in the tick's share.
+  const forTime = Math.ceil(tasksPerTick / (rate * tickSeconds * TICK_HEADROOM_SHARE));
+  const dueShards = Math.max(DUE_SHARDS, dueShardsFor(tasks, 60, lookaheadSeconds), forTime);
+  const tasksPerShardPerTick = Math.ceil(tasksPerTick / dueShards);
+  const secondsPerShardWorker = tasksPerShardPerTick / rate;
+  const tickShare = secondsPerShardWorker / tickSeconds;
+  const wru = ((tasks / lookaheadSeconds) * 2) / dueShards;
+  return {
+    tasks,
+    lookaheadSeconds,
+    dueShards,
+    tasksPerTick,
+    tasksPerShardPerTick,
+    secondsPerShardWorker: round(secondsPerShardWorker, 1),
+    tickSeconds,
+    tickShare: round(tickShare, 2),
+    wruPerSecondPerDuePartition: round(wru, 0),
+    ok: Number.isFinite(rate) && tickShare <= TICK_HEADROOM_SHARE && wru < 1000,
+  };
+}
+
+/** The figure's lines, ok or POOR against "1M fit in the tick with headroom". */
+export function formatShardScaling({ points, million: m }: ShardScaling): string[] {
+  const lines = ['Scheduler fan-out: tasks planned per second per shard worker (15-minute lookahead)'];
+  for (const p of points) {
+    lines.push(
+      `  ${p.dueTasks} due every-1m tasks: one worker planned its shard of ${p.shardTasks} (${p.runsPlanned} runs) in ${p.ms} ms = ${p.tasksPerSecond} tasks/s`,
+    );
+  }
+  lines.push(
+    `  1M every-1m tasks: ${m.tasksPerTick} advances per ${m.tickSeconds} s tick over ${m.dueShards} shards = ${m.tasksPerShardPerTick} per worker, ${m.secondsPerShardWorker} s (${Math.round(m.tickShare * 100)} % of the tick); ${m.wruPerSecondPerDuePartition} WRU/s per due partition`,
+  );
+  lines.push(
+    `  ${m.ok ? 'ok' : 'POOR'}  1M fit in the tick with headroom (≤ ${TICK_HEADROOM_SHARE * 100} % of it, < 1,000 WRU/s)`,
+  );
+  return lines;
 }

@@ -27,6 +27,17 @@ const ENGINE_SETTINGS = {
   /** How often the scheduler fires; its lookahead and the missed-run grace follow it. */
   ROTA_SCHEDULER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
   /**
+   * How far ahead the scheduler plans runs (SQS delays them): an every-1m task is
+   * advanced once per 15 runs at the default. Never below one interval or a minute.
+   */
+  ROTA_SCHEDULER_LOOKAHEAD_SECONDS: z.coerce.number().int().min(60).max(900).default(900),
+  /**
+   * Due shards the scheduler reads, when above ROTA_DUE_SHARDS: after lowering the shard
+   * count, keep the old count here until the shards above the new count are empty (a
+   * task moves into the new shards when it is next advanced). @default ROTA_DUE_SHARDS
+   */
+  ROTA_DUE_SHARDS_READ: z.coerce.number().int().min(1).max(256).optional(),
+  /**
    * How long an executor's claim on a run (and its lease slot) lives without a
    * heartbeat: after that its run counts as stranded and is resumed. Open runs count as
    * stalled this long after they were due (the reconciler's grace).

@@ -15,9 +15,12 @@ export const scheduler: Part<ReturnType<typeof createScheduler>> = (rota) => {
   return createScheduler({
     tasks: rota.get(stores).tasks,
     queue: rota.get(runQueue),
-    dueShards: rota.config.ROTA_DUE_SHARDS,
+    dueShards: Math.max(rota.config.ROTA_DUE_SHARDS, rota.config.ROTA_DUE_SHARDS_READ ?? 0),
     logger,
-    plan: planOptionsFor(rota.config.ROTA_SCHEDULER_INTERVAL_SECONDS),
+    plan: planOptionsFor(
+      rota.config.ROTA_SCHEDULER_INTERVAL_SECONDS,
+      rota.config.ROTA_SCHEDULER_LOOKAHEAD_SECONDS,
+    ),
     onTaskFailed: () => metrics.schedulerTaskFailure(),
   });
 };

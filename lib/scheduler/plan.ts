@@ -16,6 +16,12 @@ export interface PlanOptions {
   cap: number;
 }
 
+/** SQS's longest DelaySeconds: nothing can be planned further ahead than this. */
+export const MAX_LOOKAHEAD_SECONDS = 900;
+
+/** The default lookahead: SQS's maximum, so an every-1m task is advanced once per 15 runs. */
+export const DEFAULT_LOOKAHEAD_SECONDS = MAX_LOOKAHEAD_SECONDS;
+
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   lookaheadMs: 60_000,
   dueWithinMs: 60_000,
@@ -24,19 +30,25 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
 };
 
 /**
- * Plan options for a scheduler that fires every `intervalSeconds`: it must look one
- * interval ahead (or runs between ticks would start late), and a run is missed only
- * when it is later than two intervals, so one slow or skipped tick never drops runs.
- * The lookahead is at least a minute so the minute-level tick keeps second precision.
+ * Plan options for a scheduler that fires every `intervalSeconds` and plans
+ * `lookaheadSeconds` ahead. The lookahead is at least one interval (or runs between
+ * ticks would start late) and at least a minute, so the minute-level tick keeps second
+ * precision; beyond that, a longer lookahead plans more runs per advance (docs/decisions/0014).
+ * A tick reads the tasks due within two ticks, so one late tick still finds every task
+ * before its run is due; a run is missed only when it is later than two intervals (the
+ * lookahead does not widen the grace: a task planned 15 minutes ahead is no later for it).
  */
-export function planOptionsFor(intervalSeconds: number): PlanOptions {
+export function planOptionsFor(
+  intervalSeconds: number,
+  lookaheadSeconds: number = DEFAULT_LOOKAHEAD_SECONDS,
+): PlanOptions {
   const tick = intervalSeconds * 1000;
-  const lookahead = Math.max(60_000, tick);
-  // Two ticks' worth, so one late tick still finds every task before its run is due.
+  const floor = Math.max(60_000, tick);
+  const lookahead = Math.min(Math.max(floor, lookaheadSeconds * 1000), MAX_LOOKAHEAD_SECONDS * 1000);
   return {
     lookaheadMs: lookahead,
     dueWithinMs: Math.min(lookahead, 2 * tick),
-    missedGraceMs: 2 * lookahead,
+    missedGraceMs: 2 * floor,
     cap: LIMITS.catchUpCap,
   };
 }

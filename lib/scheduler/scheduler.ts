@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { clampDelay, type QueuedRun, type RunQueue } from '../queue/run-queue';
+import { MAX_DELAY_SECONDS, type QueuedRun, type RunQueue } from '../queue/run-queue';
 import { scheduledRunID } from '../run/run-ids';
 import { dueShardKeys } from '../store/keys';
 import type { DueTask, TaskStore } from '../store/task-store';
@@ -22,11 +22,29 @@ export interface TickReport {
 export interface TickOptions {
   /** Lambda's `context.getRemainingTimeInMillis`: the tick stops starting tasks near the deadline. */
   remainingTimeMs?: () => number;
+  /**
+   * The due shards this tick plans, `[from, to)` of the shards readers cover: a shard
+   * worker of the fan-out plans its range only. @default every shard
+   */
+  shards?: ShardRange;
 }
+
+export interface ShardRange {
+  from: number;
+  to: number;
+}
+
+/** SQS's SendMessageBatch carries at most this many messages. */
+const BATCH_SIZE = 10;
 
 export interface SchedulerDeps {
   tasks: TaskStore;
   queue: RunQueue;
+  /**
+   * Due shards to read: every shard a task may be in. A task moves into the shards of the
+   * current ROTA_DUE_SHARDS when it is advanced, so after the shard count is lowered this
+   * must stay at the old count until the old shards are empty (ROTA_DUE_SHARDS_READ).
+   */
   dueShards: number;
   logger: Logger;
   now?: () => number;
@@ -66,7 +84,8 @@ export class Scheduler {
     const { deps, options, parallelism } = this;
     const at = this.now();
     const report: TickReport = { due: 0, advanced: 0, conflicts: 0, enqueued: 0, failed: 0, deferred: 0 };
-    const due = await this.readDue(at + Math.min(options.dueWithinMs, options.lookaheadMs), report);
+    const range = tickOptions.shards ?? { from: 0, to: deps.dueShards };
+    const due = await this.readDue(range, at + Math.min(options.dueWithinMs, options.lookaheadMs), report);
     report.due = due.length;
     const outOfTime = () =>
       (tickOptions.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY) < this.budgetMarginMs;
@@ -77,21 +96,98 @@ export class Scheduler {
         deps.logger.warn('scheduler tick ran out of time', { deferred: report.deferred });
         break;
       }
-      await Promise.all(
-        due
-          .slice(i, i + parallelism)
-          .map((task) =>
-            this.scheduleTask(task, at, report).catch((error) => this.taskFailed(task, error, report)),
-          ),
-      );
+      await this.scheduleGroup(due.slice(i, i + parallelism), at, report);
     }
     return report;
   }
 
-  private async readDue(until: number, report: TickReport): Promise<DueTask[]> {
-    const pages = await Promise.all(
-      dueShardKeys(this.deps.dueShards).map((shard) => this.readShard(shard, until, report)),
+  /**
+   * Plans a group of tasks, sends all their runs in shared batches of ten (one
+   * SendMessageBatch carries runs of several tasks), then advances each task whose
+   * batches were all sent. A task whose batch failed keeps its cursor: the next tick
+   * sends its instants again under the same run IDs.
+   */
+  private async scheduleGroup(group: readonly DueTask[], at: number, report: TickReport): Promise<void> {
+    const planned: PlannedTask[] = [];
+    for (const task of group) {
+      // The index is eventually consistent: it may still show a task that was just deactivated.
+      if (task.status !== 'active') continue;
+      try {
+        planned.push({ task, plan: planRuns(task, at, this.options), sent: true });
+      } catch (error) {
+        this.taskFailed(task, error, report);
+      }
+    }
+    await this.sendAcrossTasks(planned);
+    await Promise.all(
+      planned.map((entry) =>
+        entry.sent
+          ? this.advance(entry, report).catch((error) => this.taskFailed(entry.task, error, report))
+          : this.taskFailed(entry.task, entry.error, report),
+      ),
     );
+  }
+
+  private async sendAcrossTasks(planned: PlannedTask[]): Promise<void> {
+    // Delays are measured when the batches leave, not when the tick began: a tick with
+    // many due tasks would otherwise deliver its last ones late.
+    const sentAt = this.now();
+    const entries = planned.flatMap((entry) =>
+      this.queuedRuns(entry.task, entry.plan, sentAt).map((run) => ({ run, entry })),
+    );
+    const batches: (typeof entries)[] = [];
+    for (let i = 0; i < entries.length; i += BATCH_SIZE) batches.push(entries.slice(i, i + BATCH_SIZE));
+    // A handful of batches in flight keeps a long plan quick without a burst.
+    for (let i = 0; i < batches.length; i += SEND_CONCURRENCY) {
+      await Promise.all(
+        batches.slice(i, i + SEND_CONCURRENCY).map(async (batch) => {
+          try {
+            await this.deps.queue.enqueue(batch.map(({ run }) => run));
+          } catch (error) {
+            for (const { entry } of batch) {
+              entry.sent = false;
+              entry.error = error;
+            }
+          }
+        }),
+      );
+    }
+  }
+
+  private async advance({ task, plan }: PlannedTask, report: TickReport): Promise<void> {
+    const change = {
+      latestScheduled: new Date(plan.latestScheduled).toISOString(),
+      nextRunAt: new Date(plan.nextRunAt).toISOString(),
+    };
+    if (!(await this.deps.tasks.advanceSchedule(task.id, task.version, change))) {
+      // Another writer got there first. What we sent is a duplicate for the claim to refuse,
+      // or of a replaced schedule, which the executor drops by its revision.
+      report.conflicts++;
+      return;
+    }
+    report.advanced++;
+    report.enqueued += plan.instants.length;
+    // The scheduling fields only: the task document (targets, bodies, metadata) stays out of logs.
+    this.deps.logger.debug('task scheduled', {
+      taskID: task.id,
+      type: task.type,
+      orgID: task.orgID,
+      revision: task.revision,
+      every: task.every,
+      cron: task.cron,
+      offset: task.offset,
+      timezone: task.timezone,
+      catchUp: task.catchUp,
+      latestScheduled: change.latestScheduled,
+      nextRunAt: change.nextRunAt,
+      runs: plan.instants.length,
+      skippedMissed: plan.skipped,
+    });
+  }
+
+  private async readDue(range: ShardRange, until: number, report: TickReport): Promise<DueTask[]> {
+    const shards = dueShardKeys(this.deps.dueShards).slice(range.from, range.to);
+    const pages = await Promise.all(shards.map((shard) => this.readShard(shard, until, report)));
     return pages.flat();
   }
 
@@ -112,47 +208,12 @@ export class Scheduler {
     return found;
   }
 
-  private async scheduleTask(task: DueTask, at: number, report: TickReport): Promise<void> {
-    // The index is eventually consistent: it may still show a task that was just deactivated.
-    if (task.status !== 'active') return;
-    const plan = planRuns(task, at, this.options);
-    const runs = this.queuedRuns(task, plan);
-    await this.deps.queue.enqueue(runs);
-    const change = {
-      latestScheduled: new Date(plan.latestScheduled).toISOString(),
-      nextRunAt: new Date(plan.nextRunAt).toISOString(),
-    };
-    if (!(await this.deps.tasks.advanceSchedule(task.id, task.version, change))) {
-      // Another writer got there first. What we sent is a duplicate for the claim to refuse,
-      // or of a replaced schedule, which the executor drops by its revision.
-      report.conflicts++;
-      return;
-    }
-    report.advanced++;
-    report.enqueued += runs.length;
-    // The scheduling fields only: the task document (targets, bodies, metadata) stays out of logs.
-    this.deps.logger.debug('task scheduled', {
-      taskID: task.id,
-      type: task.type,
-      orgID: task.orgID,
-      revision: task.revision,
-      every: task.every,
-      cron: task.cron,
-      offset: task.offset,
-      timezone: task.timezone,
-      catchUp: task.catchUp,
-      latestScheduled: change.latestScheduled,
-      nextRunAt: change.nextRunAt,
-      runs: runs.length,
-      skippedMissed: plan.skipped,
-    });
-  }
-
-  /** The plan's instants as messages, each delayed to start on its second. */
-  private queuedRuns(task: DueTask, plan: Plan): QueuedRun[] {
-    // Delays are measured when the batch leaves, not when the tick began: a tick with
-    // many due tasks would otherwise deliver its last ones late.
-    const sentAt = this.now();
+  /**
+   * The plan's instants as messages, each delayed to the nearest whole second of its
+   * run time: it arrives within half a second of it, and the executor runs it at once
+   * instead of sleeping out a remainder (docs/decisions/0014).
+   */
+  private queuedRuns(task: DueTask, plan: Plan, sentAt: number): QueuedRun[] {
     return plan.instants.map((scheduledFor) => ({
       message: {
         taskID: task.id,
@@ -163,7 +224,7 @@ export class Scheduler {
         revision: task.revision,
         waits: 0,
       },
-      delaySeconds: clampDelay((scheduledFor + plan.offsetMs - sentAt) / 1000),
+      delaySeconds: nearestDelaySeconds(scheduledFor + plan.offsetMs - sentAt),
     }));
   }
 
@@ -172,6 +233,22 @@ export class Scheduler {
     this.deps.logger.error('could not schedule a task', { error, taskID: task.id });
     this.deps.onTaskFailed?.(task.id, error);
   }
+}
+
+/** Batches in flight at once. */
+const SEND_CONCURRENCY = 8;
+
+interface PlannedTask {
+  task: DueTask;
+  plan: Plan;
+  /** False once a batch carrying one of its runs failed: the task is then not advanced. */
+  sent: boolean;
+  error?: unknown;
+}
+
+/** A delay in whole seconds, rounded to the nearest, within SQS's 0–900. */
+export function nearestDelaySeconds(ms: number): number {
+  return Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(ms / 1000)));
 }
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
