@@ -27,6 +27,7 @@ export const taskCreateBody = z.strictObject({
   timeout: taskDefinitionFields.timeout,
   retry: taskDefinitionFields.retry,
   catchUp: taskDefinitionFields.catchUp,
+  overlap: taskDefinitionFields.overlap,
   target: targetSchema,
 });
 export type TaskCreateBody = z.infer<typeof taskCreateBody>;
