@@ -103,7 +103,12 @@ export class ConcurrencyGate {
   private async reclaim(task: Task, slot: Slot, at: number): Promise<boolean> {
     const { deps } = this;
     if ((await deps.runs.get(task.id, slot.runID))?.cancelRequested) {
-      await deps.runs.abandon(task.id, slot.runID, at, 'run canceled: its executor stopped before it could stop it');
+      await deps.runs.abandon(
+        task.id,
+        slot.runID,
+        at,
+        'run canceled: its executor stopped before it could stop it',
+      );
       await deps.leases.clearExpired(task.id, slot.slot, slot.token, at);
       return false;
     }
@@ -177,7 +182,9 @@ export class ConcurrencyGate {
 
   /** The live holder that started first (by scheduledFor), other than `runID`: whom `replace` cancels. */
   async oldestHolder(task: Task, runID: string, at: number): Promise<Slot | undefined> {
-    const live = (await this.deps.leases.slots(task.id)).filter((s) => s.expiresAtMs >= at && s.runID !== runID);
+    const live = (await this.deps.leases.slots(task.id)).filter(
+      (s) => s.expiresAtMs >= at && s.runID !== runID,
+    );
     return live.sort((a, b) => a.runID.localeCompare(b.runID))[0];
   }
 

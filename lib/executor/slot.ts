@@ -55,7 +55,14 @@ async function whenBusy(
   if (overlap === 'replace' && !admission.behind) {
     const replaced = await replaceOldest(ctx, task, message, at);
     if (replaced) {
-      return waitForSlot(ctx, task, message, existing, { ...admission, waiting: `replacing run ${replaced}; ${admission.waiting}` }, at);
+      return waitForSlot(
+        ctx,
+        task,
+        message,
+        existing,
+        { ...admission, waiting: `replacing run ${replaced}; ${admission.waiting}` },
+        at,
+      );
     }
   }
   return waitForSlot(ctx, task, message, existing, admission, at);

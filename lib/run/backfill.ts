@@ -74,15 +74,20 @@ export async function backfill(
   const ordered = overlap === 'queue' && concurrencyFor(task) !== undefined;
   const created: Run[] = [];
   for (let i = 0; i < instants.length; i += WRITES_IN_FLIGHT) {
-    const chunk = instants.slice(i, i + WRITES_IN_FLIGHT).map((instant) => backfillRun(task, instant, overlap, at));
-    const wrote = await Promise.all(
+    const chunk = instants
+      .slice(i, i + WRITES_IN_FLIGHT)
+      .map((instant) => backfillRun(task, instant, overlap, at));
+    // Settled, not raced: a failed write answers only once its neighbours have landed.
+    const wrote = await Promise.allSettled(
       chunk.map(async (run) => {
         if (!(await deps.runs.create(run, at + deps.stallGraceMs))) return false;
         if (ordered) await deps.leases.addWaiter(task.id, run.id);
         return true;
       }),
     );
-    created.push(...chunk.filter((_, j) => wrote[j]));
+    const failed = wrote.find((w) => w.status === 'rejected');
+    if (failed) throw failed.reason;
+    created.push(...chunk.filter((_, j) => wrote[j]?.status === 'fulfilled' && wrote[j].value));
   }
   await send(deps, created);
   return { runs: instants.length, created: created.length };

@@ -44,7 +44,9 @@ export const taskSchema = item({
   timeout: string().optional(),
   retry: map({ attempts: number(), backoff: string() }).optional(),
   catchUp: string().enum(...catchUpSchema.options),
-  overlap: string().enum(...overlapSchema.options).optional(),
+  overlap: string()
+    .enum(...overlapSchema.options)
+    .optional(),
   // A system's own shape, checked by its zod schema at the edge.
   metadata: any().castAs<Record<string, unknown>>(),
   latestScheduled: string(),
@@ -94,7 +96,9 @@ export const runSchema = item({
   claims: number().optional(),
   cancelRequested: boolean().optional(),
   // A backfilled run's own overlap, which wins over its task's.
-  overlap: string().enum(...overlapSchema.options).optional(),
+  overlap: string()
+    .enum(...overlapSchema.options)
+    .optional(),
 });
 
 /** A run item: the run and the engine's own state on it, which callers never see as part of the run. */

@@ -71,7 +71,13 @@ export interface RunStore {
    * Records a run that `overlap: skip` turned away: `canceled`, with `reason` as its
    * error and log, never started. False when the run already started or ended.
    */
-  skip(taskID: string, runID: string, seed: ClaimRequest['seed'], now: number, reason: string): Promise<boolean>;
+  skip(
+    taskID: string,
+    runID: string,
+    seed: ClaimRequest['seed'],
+    now: number,
+    reason: string,
+  ): Promise<boolean>;
   /**
    * Stores the run as `scheduled` and waiting (creating it if needed), in the open
    * index. Refused when the run is no longer scheduled, or when another message

@@ -1,7 +1,13 @@
 import * as z from 'zod';
 import { named, pageLinksSchema } from '../../http/route';
 import { targetSchema } from '../../runners/target';
-import { catchUpSchema, overlapSchema, retryPolicySchema, runStatusSchema, taskStatusSchema } from '../../task/model';
+import {
+  catchUpSchema,
+  overlapSchema,
+  retryPolicySchema,
+  runStatusSchema,
+  taskStatusSchema,
+} from '../../task/model';
 
 const optionalString = z.string().optional();
 
