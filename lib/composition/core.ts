@@ -70,6 +70,7 @@ export const taskService: Part<ReturnType<typeof createTaskService>> = (rota) =>
 export const runService: Part<ReturnType<typeof createRunService>> = (rota) =>
   createRunService({
     runs: rota.get(stores).runs,
+    leases: rota.get(stores).leases,
     queue: rota.get(optionalRunQueue),
     logger,
     stallGraceMs: rota.config.ROTA_CLAIM_TTL_SECONDS * 1000,

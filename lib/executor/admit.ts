@@ -43,6 +43,7 @@ export async function admit(ctx: ExecutorContext, message: RunMessage): Promise<
 function whyDropped(task: Task | undefined, message: RunMessage): string | undefined {
   if (!task) return 'task no longer exists';
   if (message.kind === 'scheduled' && task.status !== 'active') return 'task is inactive';
+  if (message.kind === 'backfill' && task.status !== 'active') return 'task is inactive';
   if (message.kind === 'scheduled' && message.revision !== undefined && message.revision !== task.revision) {
     return 'the task schedule changed after this run was queued';
   }

@@ -18,7 +18,9 @@ export interface ConcurrencyGateDeps {
  * A lease (and whether this run had to be requeued to get it: it then has a waiter
  * marker), or why it waits (and whether older runs wait before it).
  */
-export type Admission = { lease: Lease; requeued: boolean } | { waiting: string; behind: boolean };
+export type Admission =
+  | { lease: Lease; requeued: boolean }
+  | { waiting: string; behind: boolean; running: number };
 
 /** How many markers one look at the waiters reads (stale ones are skipped and deleted). */
 const WAITER_PAGE = 5;
@@ -93,9 +95,23 @@ export class ConcurrencyGate {
     await this.deps.queue.enqueueOne({ message, delaySeconds: 0 });
   }
 
-  /** A slot whose holder died: its run goes back to waiting first, then the slot is freed. */
+  /**
+   * A slot whose holder died: its run goes back to waiting first, then the slot is freed.
+   * A run someone asked to stop (a cancel, or `overlap: replace`) is ended instead: its
+   * executor died mid-cancel, and running it again would take the slot from its replacement.
+   */
   private async reclaim(task: Task, slot: Slot, at: number): Promise<boolean> {
     const { deps } = this;
+    if ((await deps.runs.get(task.id, slot.runID))?.cancelRequested) {
+      await deps.runs.abandon(
+        task.id,
+        slot.runID,
+        at,
+        'run canceled: its executor stopped before it could stop it',
+      );
+      await deps.leases.clearExpired(task.id, slot.slot, slot.token, at);
+      return false;
+    }
     const requeued = await deps.runs.requeueStalled(task.id, slot.runID, slot.token, {
       now: at,
       openAt: at + deps.claimTtlMs,
@@ -130,7 +146,7 @@ export class ConcurrencyGate {
         // A free slot the oldest waiter has not taken: its hand-over may be on its way, or
         // lost with an executor that died; wake it, once per quiet period.
         if (running < limit) await this.wakeOnce(older, at);
-        return { waiting: describeWait(running, limit, true), behind: true };
+        return { waiting: describeWait(running, limit, true), behind: true, running };
       }
       const stalled = slots.filter((s) => s.expiresAtMs < at);
       if (stalled.length > 0) {
@@ -139,11 +155,11 @@ export class ConcurrencyGate {
         if (stalled.some((slot, i) => moved[i] && slot.runID === message.runID)) requeued = true;
         continue;
       }
-      if (running >= limit) return { waiting: describeWait(running, limit, false), behind: false };
+      if (running >= limit) return { waiting: describeWait(running, limit, false), behind: false, running };
       const lease = await this.takeFreeSlot(task, live, message.runID, token, at);
       if (lease) return { lease, requeued };
     }
-    return { waiting: describeWait(running, limit, false), behind: false };
+    return { waiting: describeWait(running, limit, false), behind: false, running };
   }
 
   /** Tries up to three of the free slots, in random order so racing executors spread out. */
@@ -162,6 +178,14 @@ export class ConcurrencyGate {
       if (lease) return lease;
     }
     return undefined;
+  }
+
+  /** The live holder that started first (by scheduledFor), other than `runID`: whom `replace` cancels. */
+  async oldestHolder(task: Task, runID: string, at: number): Promise<Slot | undefined> {
+    const live = (await this.deps.leases.slots(task.id)).filter(
+      (s) => s.expiresAtMs >= at && s.runID !== runID,
+    );
+    return live.sort((a, b) => a.runID.localeCompare(b.runID))[0];
   }
 
   /** Whether a slot looks free right now (a run that just began to wait checks this once). */

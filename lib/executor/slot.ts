@@ -5,6 +5,7 @@ import type { Task } from '../task/model';
 import { settleUnclaimable } from './claim';
 import { type ExecutorContext, seedOf } from './context';
 import type { RunResult, Slotted, StartOptions } from './model';
+import { overlapOf, replaceOldest, skipInstant } from './overlap';
 
 const UNLIMITED: Slotted = { lease: undefined, wasWaiting: false, indexed: false };
 
@@ -27,12 +28,44 @@ export async function acquireSlot(
   const settled = await settleUnclaimable(ctx, task, message, existing, at, startOptions);
   if (settled) return settled;
   const admission = await ctx.gate.admit(task, message, token, at);
-  if ('waiting' in admission) return waitForSlot(ctx, task, message, existing, admission, at);
+  if ('waiting' in admission) return whenBusy(ctx, task, message, existing, admission, at);
   return {
     lease: admission.lease,
     wasWaiting: admission.requeued || existing?.waiting === true,
     indexed: admission.requeued || existing?.openAt !== undefined,
   };
+}
+
+/**
+ * All slots are busy: the task's (or a backfill's) overlap decides. A run that already
+ * started once (it resumes after a crash) is never skipped: it waits as any other.
+ */
+async function whenBusy(
+  ctx: ExecutorContext,
+  task: Task,
+  message: RunMessage,
+  existing: RunState | undefined,
+  admission: { waiting: string; behind: boolean; running: number },
+  at: number,
+): Promise<RunResult> {
+  const overlap = overlapOf(task, existing);
+  if (overlap === 'skip' && existing?.run.startedAt === undefined) {
+    return skipInstant(ctx, task, message, admission.running, at);
+  }
+  if (overlap === 'replace' && !admission.behind) {
+    const replaced = await replaceOldest(ctx, task, message, at);
+    if (replaced) {
+      return waitForSlot(
+        ctx,
+        task,
+        message,
+        existing,
+        { ...admission, waiting: `replacing run ${replaced}; ${admission.waiting}` },
+        at,
+      );
+    }
+  }
+  return waitForSlot(ctx, task, message, existing, admission, at);
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { RunStatus } from '../task/model';
+import type { Overlap, RunStatus } from '../task/model';
 
 /** What a runner knows about the run it executes. */
 export interface RunRef {
@@ -14,8 +14,8 @@ export interface RunLogEntry {
   message: string;
 }
 
-/** Why a run exists: the scheduler, a user (manual or retry via the API), or the retry policy. */
-export type RunKind = 'scheduled' | 'manual' | 'retry';
+/** Why a run exists: the scheduler, a user (manual, retry or backfill via the API), or the retry policy. */
+export type RunKind = 'scheduled' | 'manual' | 'retry' | 'backfill';
 
 export interface Run {
   id: string;
@@ -38,6 +38,8 @@ export interface Run {
   /** How many times an executor claimed the run; more than 1 means it resumed after a crash. */
   claims?: number | undefined;
   cancelRequested?: boolean | undefined;
+  /** A backfilled run's own overlap policy; other runs follow their task's. */
+  overlap?: Overlap | undefined;
 }
 
 export const FINAL_STATUSES: readonly RunStatus[] = ['success', 'failed', 'canceled'];
@@ -48,7 +50,7 @@ export const runMessageSchema = z.object({
   taskID: z.string().min(1),
   runID: z.string().min(1),
   scheduledFor: z.iso.datetime(),
-  kind: z.enum(['scheduled', 'manual', 'retry']),
+  kind: z.enum(['scheduled', 'manual', 'retry', 'backfill']),
   attempt: z.number().int().min(1).default(1),
   /** For scheduled runs: the task's schedule revision that produced them. */
   revision: z.number().int().optional(),

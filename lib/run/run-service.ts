@@ -1,14 +1,18 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ConflictError, InvalidError, NotFoundError } from '../errors';
+import type { LeaseStore } from '../store/lease-store';
 import type { ListRunsQuery, RunStore } from '../store/run-store';
 import type { Task } from '../task/model';
 import type { Access, ScopedTaskService } from '../task/task-service';
+import { type BackfillRequest, type BackfillResult, backfill } from './backfill';
 import { isFinal, type Run, type RunLogEntry } from './model';
 import { clampDelay, type RunQueue } from './queue-port';
 import { freshRunID } from './run-ids';
 
 export interface RunServiceDeps {
   runs: RunStore;
+  /** Backfilled runs of a capped task are marked waiting, so they start oldest first. */
+  leases: LeaseStore;
   queue: RunQueue | undefined;
   logger: Logger;
   /** How long after its due time an accepted run that has not started counts as stalled (the reconciler then sends it). */
@@ -41,6 +45,8 @@ export interface ScopedRunService {
   cancel(access: Access, taskID: string, runID: string): Promise<void>;
   runLogs(access: Access, taskID: string, runID: string): Promise<LogEvent[]>;
   taskLogs(access: Access, taskID: string): Promise<LogEvent[]>;
+  /** One run per schedule instant in `[start, end)`, each stored before this answers (lib/run/backfill.ts). */
+  backfill(access: Access, taskID: string, request: BackfillRequest): Promise<BackfillResult>;
 }
 
 export interface RunService {
@@ -51,6 +57,7 @@ export interface RunService {
 interface SystemRuns {
   readonly tasks: TaskLookup;
   readonly runs: RunStore;
+  readonly leases: LeaseStore;
   readonly queue: RunQueue | undefined;
   readonly logger: Logger;
   readonly stallGraceMs: number;
@@ -150,6 +157,12 @@ async function cancelRun(scope: SystemRuns, access: Access, taskID: string, runI
   if (outcome === 'final') throw new ConflictError('run has already finished');
 }
 
+async function backfillTask(scope: SystemRuns, access: Access, taskID: string, request: BackfillRequest) {
+  const task = await scope.tasks.get(access, taskID);
+  if (!scope.queue) throw new Error('ROTA_RUNS_QUEUE_URL is not configured');
+  return backfill({ ...scope, queue: scope.queue }, task, request);
+}
+
 const logEventsOf = (run: Run): LogEvent[] => run.log.map((entry) => ({ runID: run.id, ...entry }));
 
 async function runLogs(scope: SystemRuns, access: Access, taskID: string, runID: string) {
@@ -180,6 +193,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
       cancel: (access, taskID, runID) => cancelRun(scope, access, taskID, runID),
       runLogs: (access, taskID, runID) => runLogs(scope, access, taskID, runID),
       taskLogs: (access, taskID) => taskLogs(scope, access, taskID),
+      backfill: (access, taskID, request) => backfillTask(scope, access, taskID, request),
     };
   };
   return { forSystem };

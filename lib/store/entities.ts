@@ -7,7 +7,7 @@ import { map } from 'dynamodb-toolbox/schema/map';
 import { number } from 'dynamodb-toolbox/schema/number';
 import { string } from 'dynamodb-toolbox/schema/string';
 import { prefix } from 'dynamodb-toolbox/transformers/prefix';
-import { catchUpSchema, runStatusSchema, taskStatusSchema } from '../task/model';
+import { catchUpSchema, overlapSchema, runStatusSchema, taskStatusSchema } from '../task/model';
 import { ATTR, PARTITION, runSk, TASK_SK, taskPk, WAIT_PREFIX } from './keys';
 import type { RotaTable } from './table';
 
@@ -44,6 +44,9 @@ export const taskSchema = item({
   timeout: string().optional(),
   retry: map({ attempts: number(), backoff: string() }).optional(),
   catchUp: string().enum(...catchUpSchema.options),
+  overlap: string()
+    .enum(...overlapSchema.options)
+    .optional(),
   // A system's own shape, checked by its zod schema at the edge.
   metadata: any().castAs<Record<string, unknown>>(),
   latestScheduled: string(),
@@ -78,7 +81,7 @@ export const runSchema = item({
   taskID: string().key(),
   id: string().key(),
   status: runStatus(),
-  kind: string().enum('scheduled', 'manual', 'retry'),
+  kind: string().enum('scheduled', 'manual', 'retry', 'backfill'),
   scheduledFor: string(),
   runAt: string().optional(),
   requestedAt: string().optional(),
@@ -92,6 +95,10 @@ export const runSchema = item({
   revision: number().optional(),
   claims: number().optional(),
   cancelRequested: boolean().optional(),
+  // A backfilled run's own overlap, which wins over its task's.
+  overlap: string()
+    .enum(...overlapSchema.options)
+    .optional(),
 });
 
 /** A run item: the run and the engine's own state on it, which callers never see as part of the run. */

@@ -90,6 +90,49 @@ export async function failUnfinished(
   return wroteRun(items, update);
 }
 
+/**
+ * Records an instant its task's `overlap: skip` turned away: created (or, if it was
+ * stored waiting, ended) `canceled` with no `startedAt`. False when the run already
+ * started or ended: a redelivered copy then leaves it as it is.
+ */
+export async function skipRun(
+  items: RunItems,
+  key: RunKey,
+  seed: ClaimRequest['seed'],
+  now: number,
+  reason: string,
+): Promise<boolean> {
+  const at = new Date(now).toISOString();
+  const update = runUpdate(items)
+    .item({
+      ...key,
+      status: 'canceled',
+      finishedAt: at,
+      error: reason,
+      kind: $get('kind', seed.kind),
+      scheduledFor: $get('scheduledFor', seed.scheduledFor),
+      attempt: $get('attempt', seed.attempt),
+      expiresAt: items.ttl(now),
+      log: $append([{ time: at, message: reason }]),
+      ...UNCLAIMED,
+      ...CLOSED,
+    })
+    .options({
+      condition: {
+        or: [
+          { attr: 'id', exists: false },
+          {
+            and: [
+              { attr: 'status', eq: 'scheduled' },
+              { attr: 'startedAt', exists: false },
+            ],
+          },
+        ],
+      },
+    });
+  return wroteRun(items, update);
+}
+
 export async function requeueStalled(
   items: RunItems,
   key: RunKey,
@@ -113,6 +156,9 @@ export async function requeueStalled(
         and: [
           { attr: 'status', eq: 'started' },
           { attr: 'claimToken', eq: token },
+          // A run someone asked to stop (a cancel, or a newer run replacing it) is not
+          // run again: its reclaim ends it instead (see ConcurrencyGate.reclaim).
+          { attr: 'cancelRequested', exists: false },
         ],
       },
     });

@@ -3,7 +3,14 @@ import type { Run } from '../run/model';
 import { taskPk } from './keys';
 import { deletePartition } from './partition';
 import { claimRun, createRun, finishRun, heartbeatRun, waitRun } from './run-claims';
-import { abandonRun, failUnfinished, postponeOpen, requestCancel, requeueStalled } from './run-endings';
+import {
+  abandonRun,
+  failUnfinished,
+  postponeOpen,
+  requestCancel,
+  requeueStalled,
+  skipRun,
+} from './run-endings';
 import { type RunState, runItems } from './run-items';
 import { inspectRun, listRuns, queryOpenRuns } from './run-reads';
 import type {
@@ -61,6 +68,17 @@ export interface RunStore {
     reason: string,
   ): Promise<boolean>;
   /**
+   * Records a run that `overlap: skip` turned away: `canceled`, with `reason` as its
+   * error and log, never started. False when the run already started or ended.
+   */
+  skip(
+    taskID: string,
+    runID: string,
+    seed: ClaimRequest['seed'],
+    now: number,
+    reason: string,
+  ): Promise<boolean>;
+  /**
    * Stores the run as `scheduled` and waiting (creating it if needed), in the open
    * index. Refused when the run is no longer scheduled, or when another message
    * already carries it (a different `waitToken` whose `openAt` has not passed).
@@ -69,7 +87,8 @@ export interface RunStore {
   /**
    * Moves a run whose executor died holding a lease slot (the slot's token is the
    * claim's) back to `scheduled` and waiting, so it never counts as started beside
-   * the run that takes the slot. False when the run is not started under `token`.
+   * the run that takes the slot. False when the run is not started under `token`, or
+   * someone asked to cancel it (it is then ended, not run again).
    */
   requeueStalled(
     taskID: string,
@@ -125,6 +144,7 @@ export function createRunStore({
     requestCancel: (taskID, runID, now) => requestCancel(items, inspect, key(taskID, runID), now),
     failUnfinished: (taskID, runID, seed, at, reason) =>
       failUnfinished(items, key(taskID, runID), seed, at, reason),
+    skip: (taskID, runID, seed, now, reason) => skipRun(items, key(taskID, runID), seed, now, reason),
     wait: (request) => waitRun(items, inspect, request),
     requeueStalled: (taskID, runID, token, change) =>
       requeueStalled(items, key(taskID, runID), token, change),

@@ -23,6 +23,7 @@ const DEFINITION_FIELDS = [
   'timeout',
   'retry',
   'catchUp',
+  'overlap',
   'metadata',
   'latestScheduled',
   'nextRunAt',

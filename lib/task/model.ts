@@ -47,6 +47,10 @@ export type TaskStatus = z.infer<typeof taskStatusSchema>;
 export const catchUpSchema = z.enum(['skip', 'latest', 'all']);
 export type CatchUp = z.infer<typeof catchUpSchema>;
 
+/** What a run does when all of its task's `concurrency` slots are busy (see lib/executor/overlap.ts). */
+export const overlapSchema = z.enum(['queue', 'skip', 'replace']);
+export type Overlap = z.infer<typeof overlapSchema>;
+
 export const retryPolicySchema = z.strictObject({
   attempts: z.number().int().min(0).max(LIMITS.maxRetryAttempts),
   backoff: backoffSchema.default('10s'),
@@ -77,6 +81,7 @@ export const taskDefinitionFields = {
   timeout: timeoutSchema.optional(),
   retry: retryPolicySchema.optional(),
   catchUp: catchUpSchema.optional(),
+  overlap: overlapSchema.optional(),
   metadata: metadataSchema,
 };
 
@@ -127,6 +132,7 @@ export const taskPatchSchema = z
     timeout: timeoutSchema.nullable().optional(),
     retry: retryPolicySchema.nullable().optional(),
     catchUp: catchUpSchema.nullable().optional(),
+    overlap: overlapSchema.nullable().optional(),
     metadata: metadataSchema.optional(),
     ownerID: taskDefinitionFields.ownerID.nullable(),
   })
@@ -153,6 +159,8 @@ export interface Task {
   timeout?: string | undefined;
   retry?: RetryPolicy | undefined;
   catchUp: CatchUp;
+  /** Absent means `queue`. A task with an overlap always has a `concurrency` (1 unless set). */
+  overlap?: Overlap | undefined;
   metadata: Record<string, unknown>;
   /** The last scheduled instant handed to the queue; the scheduler advances it. */
   latestScheduled: string;
@@ -175,3 +183,7 @@ export interface Task {
 }
 
 export const DEFAULT_CATCH_UP: CatchUp = 'latest';
+
+/** `overlap` without `concurrency` means one run at a time. */
+export const concurrencyFor = (task: { concurrency?: number | undefined; overlap?: Overlap | undefined }) =>
+  task.concurrency ?? (task.overlap !== undefined ? 1 : undefined);

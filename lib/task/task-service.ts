@@ -4,6 +4,7 @@ import { logger } from '../observability/logger';
 import type { TaskStore } from '../store/task-store';
 import { parseOrThrow } from '../validation';
 import {
+  concurrencyFor,
   DEFAULT_CATCH_UP,
   scheduleShapeSchema,
   type Task,
@@ -143,6 +144,7 @@ function newTask<M extends Record<string, unknown>>(
     description: definition.description ?? '',
     status: definition.status ?? 'active',
     catchUp: definition.catchUp ?? DEFAULT_CATCH_UP,
+    concurrency: concurrencyFor(definition),
     latestScheduled: scheduleCursorAt(definition, at),
     createdAt: stamp,
     updatedAt: stamp,
@@ -293,6 +295,7 @@ export function applyPatch<T extends Task>(current: T, patch: TaskPatch, at: num
   if (patch.every) next.cron = undefined;
   if (patch.cron) next.every = undefined;
   if (patch.description === null) next.description = '';
+  next.concurrency = concurrencyFor(next);
 
   parseOrThrow(
     scheduleShapeSchema,

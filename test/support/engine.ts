@@ -167,7 +167,7 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
     }),
   );
   const probes = taskService.forSystem(probeSystem);
-  const runServiceDeps = { runs, queue, logger: quietLogger, stallGraceMs: CLAIM_TTL_MS };
+  const runServiceDeps = { runs, leases, queue, logger: quietLogger, stallGraceMs: CLAIM_TTL_MS };
   const runService = attributed('tasks-api', createRunService(runServiceDeps).forSystem(probes));
   const observations = new Observations();
   const registry = createRunnerRegistry([

@@ -76,6 +76,25 @@ describe('the OpenAPI document', () => {
     });
   });
 
+  it('documents overlap on tasks and the backfill route with its body and answer', () => {
+    const schemas = document.components?.schemas ?? {};
+    const props = (name: string) => (schemas[name] as { properties: Record<string, unknown> }).properties;
+    expect(props('TaskCreateRequest').overlap).toMatchObject({ enum: ['queue', 'skip', 'replace'] });
+    // An update may also clear it with null.
+    expect(JSON.stringify(props('TaskUpdateRequest').overlap)).toContain('"enum":["queue","skip","replace"]');
+    expect(props('Task').overlap).toMatchObject({ enum: ['queue', 'skip', 'replace'] });
+    const backfill = document.paths?.['/api/v2/tasks/{id}/backfill']?.post as {
+      requestBody: { content: Record<string, { schema: unknown }> };
+      responses: Record<string, unknown>;
+    };
+    expect(backfill.requestBody.content['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/BackfillRequest',
+    });
+    expect(Object.keys(props('BackfillRequest')).sort()).toEqual(['end', 'overlap', 'start']);
+    expect(Object.keys(props('Backfill')).sort()).toEqual(['created', 'runs']);
+    expect(Object.keys(backfill.responses)).toContain('201');
+  });
+
   it('marks the public routes as needing no token, and every other one as needing one', () => {
     expect(document.security).toEqual([{ TokenAuth: [] }]);
     const securityOf = (path: string) =>

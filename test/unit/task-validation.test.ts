@@ -31,6 +31,7 @@ describe('task definition validation', () => {
     [{ ...base, concurrency: 1001 }, /concurrency/],
     [{ ...base, concurrency: 1.5 }, /concurrency/],
     [{ ...base, catchUp: 'sometimes' }, /catchUp/],
+    [{ ...base, overlap: 'allow' }, /overlap/],
     [{ ...base, retry: { attempts: 11 } }, /retry.attempts/],
     [{ ...base, timeout: '1h' }, /at most 15m/],
     [{ ...base, name: '' }, /name/],
@@ -122,6 +123,19 @@ describe('applyPatch', () => {
   it('clears optional fields with null', () => {
     const withLimit = { ...task, concurrency: 3 };
     expect(applyPatch(withLimit, { concurrency: null }, at).concurrency).toBeUndefined();
+  });
+
+  it('gives an overlap without concurrency a concurrency of 1, and keeps a set one', () => {
+    expect(applyPatch(task, { overlap: 'skip' }, at)).toMatchObject({ overlap: 'skip', concurrency: 1 });
+    const withLimit = { ...task, concurrency: 3 };
+    expect(applyPatch(withLimit, { overlap: 'replace' }, at)).toMatchObject({ concurrency: 3 });
+    expect(
+      applyPatch({ ...task, overlap: 'skip', concurrency: 1 }, { concurrency: null }, at).concurrency,
+    ).toBe(1);
+    expect(applyPatch({ ...task, overlap: 'skip', concurrency: 1 }, { overlap: null }, at)).toMatchObject({
+      overlap: undefined,
+      concurrency: 1,
+    });
   });
 
   it('refuses a patch that leaves no schedule, without touching the input', () => {

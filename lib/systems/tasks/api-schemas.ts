@@ -27,6 +27,7 @@ export const taskCreateBody = z.strictObject({
   timeout: taskDefinitionFields.timeout,
   retry: taskDefinitionFields.retry,
   catchUp: taskDefinitionFields.catchUp,
+  overlap: taskDefinitionFields.overlap,
   /** Without one, a task with `flux` runs its script on the deployment's InfluxDB. */
   target: targetSchema.optional(),
 });

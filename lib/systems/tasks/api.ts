@@ -2,6 +2,7 @@ import { runService, secretBox, targetPolicy, taskService } from '../../composit
 import { runRoutes } from '../../http/run-routes';
 import { type ApiServices, MANAGES_TASKS } from '../services';
 import type { SystemApi } from '../system';
+import { backfillRoute } from './backfill-route';
 import { tasksSystem } from './definition';
 import { TASKS_BASE_PATH, taskRoutes } from './http';
 
@@ -18,9 +19,11 @@ export const tasksApi: SystemApi<ApiServices> = {
   needs: ['table', 'runsQueue', 'secretsKey'],
   routes: ({ get }) => {
     const tasks = get(taskService).forSystem(tasksSystem);
+    const runs = get(runService).forSystem(tasks);
     return [
       ...taskRoutes(tasks, get(targetPolicy), get(secretBox)),
-      ...runRoutes(TASKS_BASE_PATH, get(runService).forSystem(tasks)),
+      ...runRoutes(TASKS_BASE_PATH, runs),
+      backfillRoute(TASKS_BASE_PATH, runs),
     ];
   },
 };

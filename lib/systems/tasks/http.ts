@@ -46,6 +46,7 @@ export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
     timeout: task.timeout,
     retry: task.retry,
     catchUp: task.catchUp,
+    overlap: task.overlap ?? 'queue',
     target: redactTarget(task.metadata.target),
     labels: [],
     // The next instant that will run, from the schedule; the scheduler's cursor is named as such.
@@ -178,6 +179,7 @@ export function toDefinition(body: TaskCreateBody, callerOrgID?: string): TaskDe
     timeout: body.timeout,
     retry: body.retry,
     catchUp: body.catchUp,
+    overlap: body.overlap,
     metadata: { target: body.target, ...(body.flux ? { flux: body.flux } : {}) },
   };
   for (const key of Object.keys(definition)) if (definition[key] === undefined) delete definition[key];

@@ -1,7 +1,13 @@
 import * as z from 'zod';
 import { named, pageLinksSchema } from '../../http/route';
 import { targetSchema } from '../../runners/target';
-import { catchUpSchema, retryPolicySchema, runStatusSchema, taskStatusSchema } from '../../task/model';
+import {
+  catchUpSchema,
+  overlapSchema,
+  retryPolicySchema,
+  runStatusSchema,
+  taskStatusSchema,
+} from '../../task/model';
 
 const optionalString = z.string().optional();
 
@@ -25,6 +31,7 @@ export const taskSchema = named(
     timeout: optionalString,
     retry: retryPolicySchema.optional(),
     catchUp: catchUpSchema,
+    overlap: overlapSchema,
     target: targetSchema,
     labels: z.array(z.unknown()),
     /** The next instant that will run, computed from the schedule when the task is read. */
