@@ -4,7 +4,7 @@ import { compileSchedule } from '../schedule/schedule';
 import type { LeaseStore } from '../store/lease-store';
 import type { RunStore } from '../store/run-store';
 import { concurrencyFor, type Overlap, type Task } from '../task/model';
-import type { Run } from './model';
+import { acceptedRun, type Run } from './model';
 import type { RunQueue } from './queue-port';
 import { scheduledRunID } from './run-ids';
 
@@ -94,14 +94,13 @@ export async function backfill(
 }
 
 const backfillRun = (task: Task, instant: number, overlap: Overlap, at: number): Run => ({
-  id: scheduledRunID(task.id, instant),
-  taskID: task.id,
-  status: 'scheduled',
-  kind: 'backfill',
-  scheduledFor: new Date(instant).toISOString(),
-  requestedAt: new Date(at).toISOString(),
-  attempt: 1,
-  log: [],
+  ...acceptedRun({
+    id: scheduledRunID(task.id, instant),
+    taskID: task.id,
+    kind: 'backfill',
+    scheduledFor: instant,
+    requestedAt: at,
+  }),
   overlap,
 });
 

@@ -42,6 +42,26 @@ export interface Run {
   overlap?: Overlap | undefined;
 }
 
+/** A run Rota has just accepted: scheduled, first attempt, nothing logged yet. */
+export function acceptedRun(run: {
+  id: string;
+  taskID: string;
+  kind: RunKind;
+  scheduledFor: number;
+  requestedAt: number;
+}): Run {
+  return {
+    id: run.id,
+    taskID: run.taskID,
+    status: 'scheduled',
+    kind: run.kind,
+    scheduledFor: new Date(run.scheduledFor).toISOString(),
+    requestedAt: new Date(run.requestedAt).toISOString(),
+    attempt: 1,
+    log: [],
+  };
+}
+
 export const FINAL_STATUSES: readonly RunStatus[] = ['success', 'failed', 'canceled'];
 export const isFinal = (status: RunStatus) => FINAL_STATUSES.includes(status);
 

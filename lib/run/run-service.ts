@@ -5,7 +5,7 @@ import type { ListRunsQuery, RunStore } from '../store/run-store';
 import type { Task } from '../task/model';
 import type { Access, ScopedTaskService } from '../task/task-service';
 import { type BackfillRequest, type BackfillResult, backfill } from './backfill';
-import { isFinal, type Run, type RunLogEntry } from './model';
+import { acceptedRun, isFinal, type Run, type RunLogEntry } from './model';
 import { clampDelay, type RunQueue } from './queue-port';
 import { freshRunID } from './run-ids';
 
@@ -117,16 +117,13 @@ async function runNow(scope: SystemRuns, access: Access, taskID: string, schedul
   const at = scope.now();
   const when = scheduledFor ? Date.parse(scheduledFor) : at;
   if (Number.isNaN(when)) throw new InvalidError('scheduledFor must be an RFC3339 time');
-  const run: Run = {
+  const run = acceptedRun({
     id: freshRunID(when),
     taskID: task.id,
-    status: 'scheduled',
     kind: 'manual',
-    scheduledFor: new Date(when).toISOString(),
-    requestedAt: new Date(at).toISOString(),
-    attempt: 1,
-    log: [],
-  };
+    scheduledFor: when,
+    requestedAt: at,
+  });
   return accept(scope, run, when);
 }
 

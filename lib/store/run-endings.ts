@@ -58,6 +58,31 @@ export async function requestCancel(
   return (await inspect(key.taskID, key.id)) ? 'final' : 'missing';
 }
 
+/**
+ * A run item ended by the engine, not by its runner: created from `seed` if it was never
+ * stored, with `reason` as its error and its one log line, unclaimed and out of the open index.
+ */
+function endedWithReason(
+  items: RunItems,
+  key: RunKey,
+  seed: ClaimRequest['seed'],
+  end: { status: 'failed' | 'canceled'; at: string; reason: string; now: number },
+) {
+  return {
+    ...key,
+    status: end.status,
+    finishedAt: end.at,
+    error: end.reason,
+    kind: $get('kind', seed.kind),
+    scheduledFor: $get('scheduledFor', seed.scheduledFor),
+    attempt: $get('attempt', seed.attempt),
+    expiresAt: items.ttl(end.now),
+    log: $append([{ time: end.at, message: end.reason }]),
+    ...UNCLAIMED,
+    ...CLOSED,
+  } as const;
+}
+
 export async function failUnfinished(
   items: RunItems,
   key: RunKey,
@@ -66,19 +91,7 @@ export async function failUnfinished(
   reason: string,
 ): Promise<boolean> {
   const update = runUpdate(items)
-    .item({
-      ...key,
-      status: 'failed',
-      finishedAt: at,
-      error: reason,
-      kind: $get('kind', seed.kind),
-      scheduledFor: $get('scheduledFor', seed.scheduledFor),
-      attempt: $get('attempt', seed.attempt),
-      expiresAt: items.ttl(Date.now()),
-      log: $append([{ time: at, message: reason }]),
-      ...UNCLAIMED,
-      ...CLOSED,
-    })
+    .item(endedWithReason(items, key, seed, { status: 'failed', at, reason, now: Date.now() }))
     .options({
       condition: {
         or: [
@@ -104,19 +117,7 @@ export async function skipRun(
 ): Promise<boolean> {
   const at = new Date(now).toISOString();
   const update = runUpdate(items)
-    .item({
-      ...key,
-      status: 'canceled',
-      finishedAt: at,
-      error: reason,
-      kind: $get('kind', seed.kind),
-      scheduledFor: $get('scheduledFor', seed.scheduledFor),
-      attempt: $get('attempt', seed.attempt),
-      expiresAt: items.ttl(now),
-      log: $append([{ time: at, message: reason }]),
-      ...UNCLAIMED,
-      ...CLOSED,
-    })
+    .item(endedWithReason(items, key, seed, { status: 'canceled', at, reason, now }))
     .options({
       condition: {
         or: [
