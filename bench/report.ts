@@ -40,6 +40,8 @@ export interface BenchResults {
       averageBatchSize: number;
       completed: boolean;
       idleEmptyReceivesPerPollerPerSecond: number;
+      /** Bytes CloudWatch Logs ingests per run. */
+      logBytes: number;
       tickPhaseMs: number;
       /** Index write units per run, by index name. */
       indexWriteUnits: Record<string, number>;
@@ -51,7 +53,10 @@ export interface BenchResults {
   costPerMillionRuns: {
     /** Rota, unlimited workload. */
     rota: number;
-    rotaByWorkload: Record<WorkloadName, { dynamodb: number; sqs: number; lambda: number; total: number }>;
+    rotaByWorkload: Record<
+      WorkloadName,
+      { dynamodb: number; sqs: number; lambda: number; logs: number; total: number }
+    >;
     eventbridgeScheduler: number;
     stepFunctions: number;
     breakdown: {
@@ -59,8 +64,8 @@ export interface BenchResults {
       stepFunctions: { transitions: number; lambda: number };
     };
     prices: Record<string, number>;
-    /** CloudWatch Logs per run, when measured from the engine's log output. */
-    logs?: { bytesPerRun: number; perMillion: number } | undefined;
+    /** CloudWatch Logs per unlimited run, metered from the engine's log output (included in `rota`). */
+    logs: { bytesPerRun: number; perMillion: number };
     assumptions: Record<string, number | string>;
   };
   schedulerScaling: ScalingPoint[];
@@ -149,6 +154,7 @@ function tables(r: BenchResults): Tables {
       'DynamoDB $',
       'SQS $',
       'Lambda $',
+      'Logs $',
       'other $',
       'total $',
       'vs Rota unlimited',
@@ -156,13 +162,23 @@ function tables(r: BenchResults): Tables {
     rows: [
       ...WORKLOADS.map((w) => {
         const x = c.rotaByWorkload[w];
-        return [`Rota, ${w}`, n(x.dynamodb), n(x.sqs), n(x.lambda), '–', n(x.total), ratio(x.total, c.rota)];
+        return [
+          `Rota, ${w}`,
+          n(x.dynamodb),
+          n(x.sqs),
+          n(x.lambda),
+          n(x.logs),
+          '–',
+          n(x.total),
+          ratio(x.total, c.rota),
+        ];
       }),
       [
         'EventBridge Scheduler → Lambda',
         '–',
         '–',
         n(c.breakdown.eventbridgeScheduler.lambda),
+        '–',
         n(c.breakdown.eventbridgeScheduler.scheduler),
         n(c.eventbridgeScheduler),
         ratio(c.eventbridgeScheduler, c.rota),
@@ -172,6 +188,7 @@ function tables(r: BenchResults): Tables {
         '–',
         '–',
         n(c.breakdown.stepFunctions.lambda),
+        '–',
         n(c.breakdown.stepFunctions.transitions),
         n(c.stepFunctions),
         ratio(c.stepFunctions, c.rota),
@@ -353,11 +370,12 @@ ${md(t.cost.headers, t.cost.rows)}
 
 DynamoDB is ${n((c.rotaByWorkload.unlimited.dynamodb / c.rota) * 100, 0)} % of a plain run's cost. Lambda: ${c.assumptions.memoryMb} MB arm64,
 invocations per run = 1 / average batch size plus the scheduler tick's share, billed time
-per run measured on the emulators. That time is mostly the executor waiting: SQS delays
-are whole seconds, rounded down, so a delayed message arrives up to a second before its
-run is due and the invocation waits it out (the bench fixes the tick's phase so the wait
-is the 500 ms average). The alternatives invoke one Lambda per run, assumed
-${c.assumptions.alternativeTargetDurationMs} ms. Not included: storage, logs, X-Ray, data transfer, idle polling.
+per run measured on the emulators (handler time only: delays round to the nearest second
+and the executor never waits for an early message). Logs: ${int(c.logs.bytesPerRun)} bytes ingested per
+run at $${c.prices.cloudwatchLogsPerGbIngested}/GB, metered from the real Powertools logger and metrics at the deployed
+level plus Lambda's START/END/REPORT lines per invocation. The alternatives invoke one
+Lambda per run, assumed ${c.assumptions.alternativeTargetDurationMs} ms, and their logs are left out. Not included:
+storage, X-Ray, data transfer, idle polling.
 
 ### Scheduler scaling
 

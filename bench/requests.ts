@@ -1,5 +1,6 @@
 import { type OpStats, perRun, RequestCounter, type Totals, totals } from './support/counter';
 import { type BenchEngine, createBenchEngine, round, type Substrate, sleep } from './support/engine';
+import { LogMeter } from './support/log-meter';
 import { dueNowSchedule } from './support/tasks';
 
 /**
@@ -37,6 +38,8 @@ export interface WorkloadResult {
     /** Where in its second the tick started (Date.now() % 1000). */
     tickPhaseMs: number;
   };
+  /** What the executor and the tick write to CloudWatch Logs, per logical run. */
+  logs: { bytesPerRun: number; eventsPerRun: number };
   /** Idle polling of the event source, not attributed to runs. */
   idle: { emptyReceives: number; perPollerPerSecond: number };
 }
@@ -54,11 +57,10 @@ interface Workload {
 }
 
 /**
- * SQS delays are whole seconds, rounded down, and the executor waits out the rest, so a
- * message the tick enqueued at x.500 s for a whole-second instant arrives 500 ms early
- * and its invocation waits 500 ms: billed Lambda time. The tick's sub-second phase
- * decides that wait (0–1000 ms, the same for every run of the tick); the bench fixes it
- * at 500 ms, the average over a random phase, so runs of the bench agree.
+ * SQS delays are whole seconds, rounded to the nearest (ADR 0014), and the executor does
+ * not wait out the difference, so the tick's sub-second phase decides how early or late
+ * a run starts (up to 500 ms either way), not billed time. The bench fixes the phase at
+ * 500 ms, the worst case, so runs of the bench agree.
  */
 const TICK_PHASE_MS = 500;
 
@@ -146,8 +148,10 @@ const WORKLOADS: Workload[] = [
 
 async function runWorkload(substrate: Substrate, workload: Workload): Promise<WorkloadResult> {
   const counter = new RequestCounter();
+  const logs = new LogMeter();
   const engine = await createBenchEngine(substrate, {
     counter,
+    logs,
     prefix: `req-${workload.name.toLowerCase()}`,
   });
   try {
@@ -161,7 +165,7 @@ async function runWorkload(substrate: Substrate, workload: Workload): Promise<Wo
     await sleep(Math.max(0, tickAt - Date.now()));
     const tickPhaseMs = Date.now() % 1000;
     const tickStarted = performance.now();
-    const report = await engine.scheduler.tick();
+    const report = await logs.invocation(() => engine.scheduler.tick());
     const tickMs = performance.now() - tickStarted;
     // A tick that enqueues fewer runs than the workload made due is reported, not thrown:
     // the figures are then per enqueued run and the shortfall is printed with them.
@@ -206,6 +210,7 @@ async function runWorkload(substrate: Substrate, workload: Workload): Promise<Wo
         msPerRun: (handlerMs + tickMs) / runs,
         tickPhaseMs,
       },
+      logs: { bytesPerRun: round(logs.bytes / runs, 0), eventsPerRun: round(logs.events / runs) },
       idle: {
         emptyReceives: all.sqsEmptyReceives,
         perPollerPerSecond: round(all.sqsEmptyReceives / WORKERS / (pollingMs / 1000)),
