@@ -102,7 +102,9 @@ describe('upcoming runs, jitter and time bounds in local mode', () => {
     const first = await upcoming(task.id, '?limit=50');
     expect(first).toHaveLength(50);
     for (const [i, run] of first.entries()) {
-      expect(run.scheduledFor).toBe(new Date(Date.parse('2027-01-01T00:00:00Z') + i * 3_600_000).toISOString());
+      expect(run.scheduledFor).toBe(
+        new Date(Date.parse('2027-01-01T00:00:00Z') + i * 3_600_000).toISOString(),
+      );
       const d = Date.parse(run.runAt) - Date.parse(run.scheduledFor);
       expect(d).toBeGreaterThanOrEqual(0);
       expect(d).toBeLessThan(3_600_000);
@@ -130,7 +132,11 @@ describe('upcoming runs, jitter and time bounds in local mode', () => {
       startAt: '2027-01-01T00:00:00Z',
       endAt: '2027-02-01T00:00:00Z',
     });
-    expect(task).toMatchObject({ jitter: '30s', startAt: '2027-01-01T00:00:00Z', endAt: '2027-02-01T00:00:00Z' });
+    expect(task).toMatchObject({
+      jitter: '30s',
+      startAt: '2027-01-01T00:00:00Z',
+      endAt: '2027-02-01T00:00:00Z',
+    });
     expect((await api('GET', `/tasks/${task.id}`)).body).toMatchObject({ jitter: '30s', endAt: task.endAt });
 
     const bad = await api('PATCH', `/tasks/${task.id}`, { endAt: '2026-12-01T00:00:00Z' });
