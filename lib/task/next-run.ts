@@ -50,11 +50,16 @@ export function upcomingRuns(
   let cursor = Math.max(now - schedule.offsetMs - schedule.jitterMs, schedule.startMs - 1);
   const out: UpcomingRun[] = [];
   while (out.length < limit) {
-    const scheduledFor = schedule.nextAfter(cursor);
-    if (scheduledFor > schedule.endMs) break;
-    const runAt = schedule.runAt(task.id ?? '', scheduledFor);
-    if (runAt > now) out.push({ scheduledFor, runAt });
-    cursor = scheduledFor;
+    // One walk per batch (a croner enumeration, not one lookup per instant). Only the
+    // first instants of the first batch can fall before now, so a second batch is rare.
+    const batch = schedule.between(cursor, schedule.endMs, limit - out.length);
+    for (const scheduledFor of batch) {
+      const runAt = schedule.runAt(task.id ?? '', scheduledFor);
+      if (runAt > now) out.push({ scheduledFor, runAt });
+    }
+    const last = batch.at(-1);
+    if (last === undefined) break;
+    cursor = last;
   }
   return out;
 }
