@@ -1,8 +1,11 @@
 import type { RunStatus, Task } from '../task/model';
 import type { DUE_PROJECTION } from './keys';
 
-/** A task as the sparse due index projects it (see DUE_PROJECTION). */
-export type DueTask = Pick<Task, (typeof DUE_PROJECTION)[number]>;
+/**
+ * A task as the sparse due index projects it (see DUE_PROJECTION), with the schedule
+ * extras its projected `offset` carries (lib/store/schedule-extras.ts).
+ */
+export type DueTask = Pick<Task, (typeof DUE_PROJECTION)[number] | 'jitter' | 'startAt' | 'endAt'>;
 
 export interface ListTasksQuery {
   orgID: string;

@@ -4,6 +4,7 @@ import type { Task } from '../task/model';
 import { whenConditionHolds, wrote } from './items';
 import { dueShard } from './keys';
 import { prepare } from './prepared';
+import { packOffset } from './schedule-extras';
 import { dueAttributes, type TaskCondition, type TaskItems } from './task-items';
 import type { CompletionRecord } from './task-types';
 
@@ -68,6 +69,8 @@ export async function replaceDefinition(
     const value = task[field];
     fields[field] = typeof value === 'object' && value !== null ? $set(value) : setOrRemove(value);
   }
+  // jitter, startAt and endAt ride in the projected offset attribute.
+  fields.offset = setOrRemove(packOffset(task));
   const due = dueAttributes(items, task);
   fields.duePk = due.duePk ?? $remove();
   fields.dueAt = due.dueAt ?? $remove();

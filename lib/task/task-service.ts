@@ -280,7 +280,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
   return { forSystem };
 }
 
-const SCHEDULE_FIELDS = ['every', 'cron', 'offset', 'timezone'] as const;
+const SCHEDULE_FIELDS = ['every', 'cron', 'offset', 'timezone', 'jitter', 'startAt', 'endAt'] as const;
 
 /** Merges a patch into a task and recomputes the schedule cursor when the schedule changed. */
 export function applyPatch<T extends Task>(current: T, patch: TaskPatch, at: number): T {
@@ -299,7 +299,14 @@ export function applyPatch<T extends Task>(current: T, patch: TaskPatch, at: num
 
   parseOrThrow(
     scheduleShapeSchema,
-    { every: next.every, cron: next.cron, timezone: next.timezone },
+    {
+      every: next.every,
+      cron: next.cron,
+      timezone: next.timezone,
+      jitter: next.jitter,
+      startAt: next.startAt,
+      endAt: next.endAt,
+    },
     'invalid update',
   );
 

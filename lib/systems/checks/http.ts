@@ -10,6 +10,7 @@ import { taskDefinitionFields } from '../../task/model';
 import type { ScopedTaskService } from '../../task/task-service';
 import { orgListQuery, orgOf } from '../shared/org';
 import { splitPatch } from '../shared/patch';
+import { scheduleExtraFields, scheduleExtraPatchFields, scheduleExtrasOf } from '../shared/task-fields';
 import { type CheckMetadata, levelSchema, probeSchema, tagsSchema, thresholdSchema } from './model';
 import { checkSchema, checkStatusesSchema, checksSchema } from './responses';
 import type { StatusStore } from './status-store';
@@ -29,6 +30,7 @@ const checkFields = {
   status: taskDefinitionFields.status,
   every: z.string(),
   offset: z.string().optional(),
+  ...scheduleExtraFields,
   probe: probeSchema,
   statusMessageTemplate: z.string().max(4096).optional(),
   tags: tagsSchema.optional(),
@@ -50,6 +52,7 @@ export const checkUpdateBody = z.strictObject({
   status: taskDefinitionFields.status,
   every: z.string().optional(),
   offset: z.string().nullable().optional(),
+  ...scheduleExtraPatchFields,
   probe: probeSchema.optional(),
   thresholds: z.array(thresholdSchema).optional(),
   statusMessageTemplate: z.string().max(4096).optional(),
@@ -77,6 +80,7 @@ export function toCheckJson(check: Check): z.input<typeof checkSchema> {
     type: m.kind,
     every: check.every,
     offset: check.offset,
+    ...scheduleExtrasOf(check),
     probe: m.probe.headers ? { ...m.probe, headers: redactHeaders(m.probe.headers) } : m.probe,
     ...(m.kind === 'threshold' ? { thresholds: m.thresholds } : { timeSince: m.timeSince, level: m.level }),
     statusMessageTemplate: m.statusMessageTemplate,
@@ -128,7 +132,19 @@ async function toCheckDefinition(
   orgID: string,
   secrets: SecretBox,
 ): Promise<TaskDefinition> {
-  const { type, orgID: _orgID, name, description, status, every, offset, ...rest } = body;
+  const {
+    type,
+    orgID: _orgID,
+    name,
+    description,
+    status,
+    every,
+    offset,
+    jitter,
+    startAt,
+    endAt,
+    ...rest
+  } = body;
   return {
     orgID,
     name,
@@ -136,6 +152,9 @@ async function toCheckDefinition(
     status,
     every,
     offset,
+    jitter,
+    startAt,
+    endAt,
     // A check is a state machine (each status knows the previous level): one run at a time.
     concurrency: 1,
     catchUp: 'skip',

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { named, pageLinksSchema } from '../../http/route';
-import { taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
+import { scheduleExtraResponseFields, taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
 import { levelSchema, probeSchema, statusLevelSchema, tagsSchema, thresholdSchema } from './model';
 
 const optionalString = z.string().optional();
@@ -13,6 +13,7 @@ export const checkSchema = named(
     type: z.enum(['threshold', 'deadman']),
     every: optionalString,
     offset: optionalString,
+    ...scheduleExtraResponseFields,
     probe: probeSchema,
     thresholds: z.array(thresholdSchema).optional(),
     timeSince: optionalString,

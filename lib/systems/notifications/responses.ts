@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { named, pageLinksSchema } from '../../http/route';
 import { taskStatusSchema } from '../../task/model';
-import { taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
+import { scheduleExtraResponseFields, taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
 import { statusRuleSchema, tagRuleSchema } from './rule-model';
 
 const optionalString = z.string().optional();
@@ -14,6 +14,7 @@ export const ruleSchema = named(
     type: optionalString,
     every: optionalString,
     offset: optionalString,
+    ...scheduleExtraResponseFields,
     endpointID: z.string(),
     statusRules: z.array(statusRuleSchema),
     tagRules: z.array(tagRuleSchema).optional(),

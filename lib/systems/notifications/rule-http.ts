@@ -9,6 +9,7 @@ import { taskDefinitionFields } from '../../task/model';
 import type { Access, ScopedTaskService } from '../../task/task-service';
 import { orgListQuery, orgOf } from '../shared/org';
 import { splitPatch } from '../shared/patch';
+import { scheduleExtraFields, scheduleExtraPatchFields, scheduleExtrasOf } from '../shared/task-fields';
 import type { NotificationEndpoint } from './endpoint-model';
 import type { EndpointStore } from './endpoint-store';
 import type { NotificationLogStore } from './log-store';
@@ -28,6 +29,7 @@ export const ruleCreateBody = z.strictObject({
   status: taskDefinitionFields.status,
   every: z.string(),
   offset: z.string().optional(),
+  ...scheduleExtraFields,
   endpointID: z.string().min(1).max(64),
   statusRules: z.array(statusRuleSchema),
   tagRules: z.array(tagRuleSchema).optional(),
@@ -42,6 +44,7 @@ export const ruleUpdateBody = z.strictObject({
   status: taskDefinitionFields.status,
   every: z.string().optional(),
   offset: z.string().nullable().optional(),
+  ...scheduleExtraPatchFields,
   endpointID: z.string().min(1).max(64).optional(),
   statusRules: z.array(statusRuleSchema).optional(),
   tagRules: z.array(tagRuleSchema).optional(),
@@ -74,6 +77,7 @@ export function toRuleJson(rule: Rule, endpointType?: string): z.input<typeof ru
     type: endpointType,
     every: rule.every,
     offset: rule.offset,
+    ...scheduleExtrasOf(rule),
     endpointID: rule.metadata.endpointID,
     statusRules: rule.metadata.statusRules,
     tagRules: rule.metadata.tagRules,
@@ -95,6 +99,7 @@ function toRuleDefinition(body: z.output<typeof ruleCreateBody>, orgID: string):
     status: body.status,
     every: body.every,
     offset: body.offset,
+    ...scheduleExtrasOf(body),
     // The read cursor is per rule: one run at a time keeps it consistent.
     concurrency: 1,
     catchUp: 'latest',

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { pagingQuery } from '../../http/paging';
 import { targetSchema } from '../../runners/target';
 import { LIMITS, taskDefinitionFields, taskPatchSchema } from '../../task/model';
+import { MAX_UPCOMING } from '../../task/next-run';
 
 /**
  * The user-task API's own shapes: InfluxDB's TaskCreateRequest/TaskUpdateRequest
@@ -23,6 +24,9 @@ export const taskCreateBody = z.strictObject({
   cron: z.string().max(LIMITS.cronLength).optional(),
   offset: z.string().max(LIMITS.durationLength).optional(),
   timezone: z.string().max(LIMITS.timezoneLength).optional(),
+  jitter: taskDefinitionFields.jitter,
+  startAt: taskDefinitionFields.startAt,
+  endAt: taskDefinitionFields.endAt,
   concurrency: taskDefinitionFields.concurrency,
   timeout: taskDefinitionFields.timeout,
   retry: taskDefinitionFields.retry,
@@ -49,6 +53,11 @@ export const listTasksQuery = z.object({
   org: z.string().min(1).max(64).optional(),
   name: z.string().min(1).max(256).optional(),
   status: z.enum(['active', 'inactive']).optional(),
+});
+
+/** `GET /tasks/{id}/upcoming`: how many instants to list. */
+export const upcomingQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_UPCOMING).default(10),
 });
 
 /** The metadata document the user-task system keeps on each of its tasks. */

@@ -9,7 +9,7 @@ import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import { awsScope, checkAwsTarget } from '../../runners/aws-resources';
 import { type FluxTarget, TARGET_KINDS } from '../../runners/target';
 import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
-import { nextRunFrom } from '../../task/next-run';
+import { nextRunFrom, upcomingRuns } from '../../task/next-run';
 import type { ScopedTaskService } from '../../task/task-service';
 import {
   listTasksQuery,
@@ -18,9 +18,10 @@ import {
   type TaskUpdateBody,
   taskCreateBody,
   taskUpdateBody,
+  upcomingQuery,
 } from './api-schemas';
 import { parseFluxTaskOptions } from './flux';
-import { taskSchema, tasksSchema } from './responses';
+import { taskSchema, tasksSchema, upcomingSchema } from './responses';
 
 export const TASKS_BASE_PATH = '/api/v2/tasks';
 
@@ -42,6 +43,9 @@ export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
     cron: task.cron,
     offset: task.offset,
     timezone: task.timezone,
+    jitter: task.jitter,
+    startAt: task.startAt,
+    endAt: task.endAt,
     concurrency: task.concurrency,
     timeout: task.timeout,
     retry: task.retry,
@@ -175,6 +179,9 @@ export function toDefinition(body: TaskCreateBody, callerOrgID?: string): TaskDe
     cron,
     offset: body.offset ?? flux.offset,
     timezone: body.timezone,
+    jitter: body.jitter,
+    startAt: body.startAt,
+    endAt: body.endAt,
     concurrency: body.concurrency,
     timeout: body.timeout,
     retry: body.retry,
@@ -344,6 +351,26 @@ const updateTask: TaskRoute = ({ tasks, policy, secrets }) => ({
   },
 });
 
+const upcomingTaskRuns: TaskRoute = ({ tasks }) => ({
+  method: 'GET',
+  path: `${TASKS_BASE_PATH}/{id}/upcoming`,
+  summary: "A task's next scheduled instants and when each runs",
+  query: upcomingQuery,
+  responses: ok('Upcoming runs', upcomingSchema),
+  handler: async (req) => {
+    const { limit } = queryOf(req, upcomingQuery);
+    const task = await tasks.get(req.access, param(req, 'id'));
+    // Read only: computed from the schedule, nothing is planned or written.
+    const upcoming = task.status === 'active' ? upcomingRuns(task, Date.now(), limit) : [];
+    return json(200, {
+      upcoming: upcoming.map(({ scheduledFor, runAt }) => ({
+        scheduledFor: new Date(scheduledFor).toISOString(),
+        runAt: new Date(runAt).toISOString(),
+      })),
+    });
+  },
+});
+
 const deleteTask: TaskRoute = ({ tasks }) => ({
   method: 'DELETE',
   path: `${TASKS_BASE_PATH}/{id}`,
@@ -355,7 +382,14 @@ const deleteTask: TaskRoute = ({ tasks }) => ({
   },
 });
 
-const TASK_ROUTES: readonly TaskRoute[] = [createTask, listTasks, getTask, updateTask, deleteTask];
+const TASK_ROUTES: readonly TaskRoute[] = [
+  createTask,
+  listTasks,
+  getTask,
+  updateTask,
+  upcomingTaskRuns,
+  deleteTask,
+];
 
 /** The user-task system's HTTP translation: one route, one TaskService call, one response shape. */
 export function taskRoutes(

@@ -27,6 +27,9 @@ export const taskSchema = named(
     cron: optionalString,
     offset: optionalString,
     timezone: optionalString,
+    jitter: optionalString,
+    startAt: optionalString,
+    endAt: optionalString,
     concurrency: z.number().int().optional(),
     timeout: optionalString,
     retry: retryPolicySchema.optional(),
@@ -57,3 +60,18 @@ export const taskSchema = named(
 );
 
 export const tasksSchema = named('Tasks', z.object({ tasks: z.array(taskSchema), links: pageLinksSchema }));
+
+/** A task's next scheduled instants, computed from its schedule. */
+export const upcomingSchema = named(
+  'UpcomingRuns',
+  z.object({
+    upcoming: z.array(
+      z.object({
+        /** The scheduled instant, as runs report it. */
+        scheduledFor: z.string(),
+        /** When it runs: scheduledFor + offset + jitter. */
+        runAt: z.string(),
+      }),
+    ),
+  }),
+);
