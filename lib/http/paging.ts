@@ -18,7 +18,7 @@ export function pageLinks(
   return { self, next: `${basePath}?${encode({ ...query, after: lastID })}` };
 }
 
-function encode(query: Record<string, string | number | undefined>): string {
+export function encode(query: Record<string, string | number | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== '') params.set(key, String(value));
