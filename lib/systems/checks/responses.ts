@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { named } from '../../http/route';
+import { offsetLinksSchema } from '../shared/offset-paging';
 import { scheduleExtraResponseFields, taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
 import { levelSchema, probeSchema, querySchema, statusLevelSchema, thresholdSchema } from './model';
 
@@ -38,7 +39,7 @@ export const checksSchema = named(
   'Checks',
   z.object({
     checks: z.array(checkSchema),
-    links: z.object({ self: z.string(), next: z.string().optional(), prev: z.string().optional() }),
+    links: offsetLinksSchema,
   }),
 );
 

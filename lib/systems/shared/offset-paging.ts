@@ -16,6 +16,13 @@ export const offsetPaging = {
   after: z.string().min(1).max(64).optional(),
 };
 
+/** InfluxDB's Links. */
+export const offsetLinksSchema = z.object({
+  self: z.string(),
+  next: z.string().optional(),
+  prev: z.string().optional(),
+});
+
 export interface OffsetPage<T> {
   items: T[];
   more: boolean;
