@@ -244,6 +244,7 @@ const replaceEndpoint: EndpointRoute = (ctx) => ({
       id: _id,
       createdAt: _c,
       updatedAt: _u,
+      version: _v,
       links: _l,
       labels: _lb,
       userID: _user,

@@ -7,6 +7,8 @@ const common = {
   name: z.string().trim().min(1).max(256),
   description: z.string().max(4096).optional(),
   status: z.enum(['active', 'inactive']).optional(),
+  /** InfluxDB's clients send the labels they read; Rota attaches none yet, so they are dropped. */
+  labels: z.array(z.unknown()).max(100).optional(),
 };
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 /** A credential: long enough to scrub from logs, or `<redacted>` to keep the stored one. */
@@ -93,9 +95,10 @@ export type EndpointBody = z.infer<typeof endpointBody>;
 
 /** Every stored endpoint has the URL it sends to: Slack's Web API for a token, Telegram's Bot API. */
 export function withSendUrl(body: EndpointBody): EndpointBody & { url: string } {
-  if (body.type === 'telegram') return { ...body, url: TELEGRAM_API_URL };
-  if (body.type === 'slack') return { ...body, url: body.url ?? SLACK_POST_MESSAGE_URL };
-  return body;
+  const { labels: _labels, ...kept } = body;
+  if (kept.type === 'telegram') return { ...kept, url: TELEGRAM_API_URL };
+  if (kept.type === 'slack') return { ...kept, url: kept.url ?? SLACK_POST_MESSAGE_URL };
+  return kept;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
