@@ -114,7 +114,6 @@ function uiThresholdCheck(name: string, measurement: string, thresholds: unknown
     every: '1m',
     offset: '0s',
     tags: [{ key: 'team', value: 'infra' }],
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: InfluxDB's template syntax
     statusMessageTemplate: 'Check: ${ r._check_name } is: ${ r._level } (team ${ r.team })',
     thresholds,
     labels: [],

@@ -74,7 +74,6 @@ describe("InfluxDB's notification rules and endpoints in local mode", () => {
       every: '10m',
       offset: '0s',
       channel: '#ops',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: InfluxDB's template syntax
       messageTemplate:
         'Notification Rule: ${ r._notification_rule_name } triggered by check: ${ r._check_name }',
       statusRules: [{ currentLevel: 'CRIT', previousLevel: 'ANY', period: '10m', count: 1 }],
