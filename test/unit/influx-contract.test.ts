@@ -20,9 +20,9 @@ describe('the InfluxDB contract harness', () => {
 
   it('accepts a conforming body and names each violation of a bad one', () => {
     const op = { method: 'GET', path: '/tasks/{taskID}' } as const;
-    expect(influxViolations(op, { status: 200, body: { ...task, links: { self: '/api/v2/tasks/1' } } })).toEqual(
-      [],
-    );
+    expect(
+      influxViolations(op, { status: 200, body: { ...task, links: { self: '/api/v2/tasks/1' } } }),
+    ).toEqual([]);
     const bad = influxViolations(op, {
       status: 200,
       body: { ...task, flux: undefined, status: 'paused', createdAt: 'yesterday' },
@@ -45,7 +45,9 @@ describe('the InfluxDB contract harness', () => {
     expect(influxViolations(runs, { status: 200, body: { runs: [], links: {} } })).toEqual([
       "/links must have required property 'self'",
     ]);
-    expect(influxViolations(runs, { status: 422, body: { code: 'unprocessable', message: 'm' } })).toHaveLength(1);
+    expect(
+      influxViolations(runs, { status: 422, body: { code: 'unprocessable', message: 'm' } }),
+    ).toHaveLength(1);
     expect(
       influxViolations(runs, { status: 422, body: { code: 'unprocessable entity', message: 'm' } }),
     ).toEqual([]);
