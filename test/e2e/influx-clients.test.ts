@@ -269,6 +269,15 @@ describe('InfluxDB clients against local mode, held to the InfluxDB contract', (
       }),
     );
     expect(listed.runs?.map((r) => r.id)).toEqual([run.id]);
+    // A cursor older than afterTime leaves an empty window, not an inverted key range (a 500).
+    const pastCursor = await conforming(RUNS('GET'), () =>
+      tasks.getTasksIDRuns({
+        taskID: task.id,
+        after: run.id ?? '',
+        afterTime: new Date(Date.parse(run.scheduledFor ?? '') + 60_000).toISOString(),
+      }),
+    );
+    expect(pastCursor.runs).toEqual([]);
 
     const runLogs = await conforming({ method: 'GET', path: '/tasks/{taskID}/runs/{runID}/logs' }, () =>
       tasks.getTasksIDRunsIDLogs({ taskID: task.id, runID: run.id ?? '' }),
