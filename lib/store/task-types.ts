@@ -14,6 +14,7 @@ export interface ListTasksQuery {
   limit: number;
   name?: string | undefined;
   status?: string | undefined;
+  ownerID?: string | undefined;
 }
 
 export interface CompletionRecord {

@@ -44,6 +44,7 @@ export interface ListOptions {
   limit: number;
   name?: string | undefined;
   status?: 'active' | 'inactive' | undefined;
+  ownerID?: string | undefined;
 }
 
 export interface TaskServiceDeps {

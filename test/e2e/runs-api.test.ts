@@ -230,8 +230,9 @@ describe('runs API in local mode', () => {
         () => undefined,
         (e: unknown) => e as HttpError,
       );
+    // InfluxDB's code for a limit past 500: unprocessable entity.
     const tooMany = await tryCall(tasks.getTasksIDRuns({ taskID: task.id, limit: 501 }));
-    expect(tooMany?.statusCode).toBe(400);
+    expect(tooMany?.statusCode).toBe(422);
     const unknown = await tryCall(runOf(task.id, 'no-such-run'));
     expect(unknown?.statusCode).toBe(404);
     expect(JSON.parse(unknown?.body ?? '{}')).toEqual({ code: 'not found', message: 'run not found' });

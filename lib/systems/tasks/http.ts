@@ -1,7 +1,7 @@
 import type * as z from 'zod';
 import { isSecretHeader, originChange, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
 import { ForbiddenError, InvalidError } from '../../errors';
-import { pageLinks } from '../../http/paging';
+import { checkTaskPageLimit, pageLinks } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
@@ -19,6 +19,7 @@ import {
   taskCreateBody,
   taskUpdateBody,
   upcomingQuery,
+  USER_TASK_TYPE,
 } from './api-schemas';
 import { parseFluxTaskOptions } from './flux';
 import { taskSchema, tasksSchema, upcomingSchema } from './responses';
@@ -27,12 +28,17 @@ export const TASKS_BASE_PATH = '/api/v2/tasks';
 
 type UserTask = Task & { metadata: TaskMetadata };
 
-/** The InfluxDB Task object, plus Rota's fields. Secrets in target headers are redacted. */
+/**
+ * The InfluxDB Task object, plus Rota's fields. Secrets in target headers are redacted.
+ * `type` is InfluxDB's (`basic`), not the system's internal type, which stays an engine
+ * detail. `links` names only what this API serves: owners, members and labels are not
+ * served, and the contract requires none of the links.
+ */
 export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
   const self = `${TASKS_BASE_PATH}/${task.id}`;
   return {
     id: task.id,
-    type: task.type,
+    type: USER_TASK_TYPE,
     orgID: task.orgID,
     ownerID: task.ownerID,
     name: task.name,
@@ -65,9 +71,6 @@ export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
     updatedAt: task.updatedAt,
     links: {
       self,
-      owners: `${self}/owners`,
-      members: `${self}/members`,
-      labels: `${self}/labels`,
       runs: `${self}/runs`,
       logs: `${self}/logs`,
     },
@@ -307,11 +310,14 @@ const listTasks: TaskRoute = ({ tasks }) => ({
   query: listTasksQuery,
   responses: ok('Tasks', tasksSchema),
   handler: async (req) => {
-    const query = queryOf(req, listTasksQuery);
+    const { type, user, ...query } = queryOf(req, listTasksQuery);
     const orgID = query.orgID ?? query.org ?? req.access.orgID;
     if (!orgID) throw new InvalidError('orgID is required');
-    const page = await tasks.list(req.access, { ...query, orgID });
-    const linkQuery = { orgID, limit: query.limit, name: query.name, status: query.status };
+    const limit = checkTaskPageLimit(query.limit);
+    const linkQuery = { orgID, limit, name: query.name, status: query.status, user, type };
+    const page = await tasks.list(req.access, { ...query, orgID, limit, ownerID: user });
+    // Every task of this system is InfluxDB `basic`: a `system` filter matches none of them.
+    if (type !== undefined && type !== USER_TASK_TYPE) page.tasks = [];
     return json(200, {
       tasks: page.tasks.map(toTaskJson),
       links: pageLinks(TASKS_BASE_PATH, linkQuery, page.tasks.at(-1)?.id, page.more),

@@ -16,7 +16,8 @@ export const taskSchema = named(
   'Task',
   z.object({
     id: z.string(),
-    type: z.string(),
+    /** InfluxDB's task type: every task of this API is `basic`. */
+    type: z.literal('basic'),
     orgID: z.string(),
     ownerID: optionalString,
     name: z.string(),
@@ -50,9 +51,6 @@ export const taskSchema = named(
     updatedAt: z.string(),
     links: z.object({
       self: z.string(),
-      owners: z.string(),
-      members: z.string(),
-      labels: z.string(),
       runs: z.string(),
       logs: z.string(),
     }),
