@@ -55,6 +55,11 @@ export class LogFlusher {
     this.log.onLine(undefined);
     this.cancelTimer?.();
     this.cancelTimer = undefined;
+    await this.idle();
+  }
+
+  /** Resolves when no flush is in flight. */
+  async idle(): Promise<void> {
     await this.inFlight;
   }
 
