@@ -1,6 +1,7 @@
 import type { ColdStartResult } from './cold-start';
 import type { Goal } from './goals';
 import type { LagResult } from './lag';
+import type { LiveLogPoint } from './live-logs';
 import type { WorkloadName } from './requests';
 import type { ScalingPoint } from './scaling';
 import type { ThroughputResult } from './throughput';
@@ -50,6 +51,8 @@ export interface BenchResults {
     }
   >;
   requestsNotes: string[];
+  /** What live logs add per run (bench/live-logs.ts); absent in results from before issue 15. */
+  liveLogs?: { points: LiveLogPoint[]; flushDelayMs: number } | undefined;
   costPerMillionRuns: {
     /** Rota, unlimited workload. */
     rota: number;
@@ -320,6 +323,13 @@ export function renderText(r: BenchResults): string {
   );
   out.push(table(t.bundles.headers, t.bundles.rows));
   out.push('');
+  if (r.liveLogs) {
+    out.push(
+      `6. Live logs: WRU a started run adds by flushing its lines (every ${r.liveLogs.flushDelayMs} ms while new ones wait; virtual clock, real writes on dynalite)`,
+    );
+    out.push(table(LIVE_LOG_HEADERS, liveLogRows(r.liveLogs.points), 0));
+    out.push('');
+  }
   out.push('Checks');
   for (const c of r.checks) out.push(`  ${c.ok ? 'ok  ' : 'POOR'} ${c.check}: ${c.detail}`);
   out.push('', 'Goals (issue 14)');
@@ -331,6 +341,17 @@ export function renderText(r: BenchResults): string {
 }
 
 /** The ready-to-paste "## Performance" section for the main README. */
+const LIVE_LOG_HEADERS = ['run', 'lines', 'flushes', 'flush WRU', 'bigger-item WRU', 'added WRU'];
+const liveLogRows = (points: LiveLogPoint[]) =>
+  points.map((p) => [
+    p.runSeconds >= 60 ? `${p.runSeconds / 60} min` : `${p.runSeconds} s`,
+    String(p.lines),
+    String(p.flushes),
+    String(p.flushWru),
+    String(p.biggerItemWru),
+    String(p.addedWru),
+  ]);
+
 export function renderMarkdown(r: BenchResults): string {
   const t = tables(r);
   const m = r.machine;
@@ -417,7 +438,21 @@ each, median of ${r.bundling.repetitions}; the baseline is a one-line middy hand
 ${md(t.bundles.headers, t.bundles.rows)}
 
 ${executor ? `The largest, the executor, is ${n(executor.bytes / 1024, 0)} KiB (limit: 1 MiB).` : ''}
+${
+  r.liveLogs
+    ? `
+### Live logs
 
+What a started run adds by flushing its lines every ${r.liveLogs.flushDelayMs} ms while new ones wait
+(bench/live-logs.ts: the real flusher on a virtual clock, each flush a real write on dynalite,
+billed from the item before and after). "bigger-item WRU" is what its heartbeats and final
+write cost more because the item carries the flushed lines. A run that ends within the delay
+adds nothing.
+
+${md(LIVE_LOG_HEADERS, liveLogRows(r.liveLogs.points), 0)}
+`
+    : ''
+}
 ### Goals (issue 14)
 
 ${md(

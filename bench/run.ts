@@ -9,6 +9,7 @@ import { BATCHING_WINDOW } from '../infra/task-service';
 import { measureColdStart } from './cold-start';
 import { evaluateGoals } from './goals';
 import type { LagResult } from './lag';
+import { measureLiveLogs } from './live-logs';
 import { writeOutputs } from './output';
 import { type BenchResults, renderMarkdown, renderText } from './report';
 import { measureRequests, type WorkloadName, type WorkloadResult } from './requests';
@@ -228,6 +229,9 @@ async function main() {
   );
   const cold = await measureColdStart(CONFIG.coldStartRepetitions);
 
+  progress('6. live logs: the flushes of a started run, by run length and lines (virtual clock, dynalite)');
+  const liveLogs = await measureLiveLogs();
+
   // Cost per million runs.
   const footprint = (w: WorkloadResult) => ({
     dynamodbReadUnits: w.perRun.dynamodbReadUnits,
@@ -343,6 +347,7 @@ async function main() {
       nodeOptions: cold.nodeOptions,
       repetitions: cold.repetitions,
     },
+    liveLogs,
     checks,
   };
   const goals = evaluateGoals({

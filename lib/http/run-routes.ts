@@ -95,7 +95,10 @@ const getRun: RunRoute = ({ basePath, runs }) => ({
   method: 'GET',
   path: `${basePath}/{id}/runs/{runID}`,
   summary: 'Get a run',
-  responses: ok('The run', runSchema),
+  responses: ok(
+    'The run; while it is started, its log holds the lines written so far, each within about 2 s',
+    runSchema,
+  ),
   handler: async (req) =>
     json(200, toRunJson(await runs.get(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
 });
@@ -124,7 +127,10 @@ const runLogs: RunRoute = ({ basePath, runs }) => ({
   method: 'GET',
   path: `${basePath}/{id}/runs/{runID}/logs`,
   summary: 'Logs of a run',
-  responses: ok('Log events', logEventsSchema),
+  responses: ok(
+    'Log events; while the run is started, the lines written so far, each within about 2 s of being written',
+    logEventsSchema,
+  ),
   handler: async (req) =>
     json(200, { events: await runs.runLogs(req.access, param(req, 'id'), param(req, 'runID')) }),
 });

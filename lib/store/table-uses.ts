@@ -39,7 +39,7 @@ export const RUN_STORE = {
     actions: [PUT, GET, QUERY, UPDATE, BATCH_WRITE],
     keyPrefixes: [PARTITION.task],
   },
-  /** get, claim, heartbeat, finish, create (retries), failUnfinished: the executor. */
+  /** get, claim, heartbeat, flushLog, finish, create (retries), failUnfinished: the executor. */
   execution: { name: 'run store: execution', actions: [GET, PUT, UPDATE], keyPrefixes: [PARTITION.task] },
   /** failUnfinished: the dead-letter function. */
   failures: { name: 'run store: failUnfinished', actions: [UPDATE], keyPrefixes: [PARTITION.task] },

@@ -60,6 +60,16 @@ describe('prepared writes (built once per shape by dynamodb-toolbox, then filled
       expect(runs.heartbeat('one', values)).toEqual(runs.heartbeat.fresh('one', values));
   });
 
+  it('the live-log flush sends what the toolbox builds, with one line or three', () => {
+    for (const values of twice((n) => ({
+      taskID: `t${n}`,
+      runID: `r${n}`,
+      token: `k${n}`,
+      liveLog: Array.from({ length: 2 * n - 1 }, (_, i) => ({ time: `t${i}`, message: `line ${i} of ${n}` })),
+    })))
+      expect(runs.flush('one', values)).toEqual(runs.flush.fresh('one', values));
+  });
+
   it.each(['due', 'done'] as const)(
     'the scheduler advance of shape "%s" sends what the toolbox builds',
     (shape) => {
