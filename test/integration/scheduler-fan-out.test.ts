@@ -13,13 +13,14 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ulid } from 'ulid';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { planningWorker } from '../../functions/definitions/planning-worker';
+import { reconciler } from '../../functions/definitions/reconciler';
 import { scheduler } from '../../functions/definitions/scheduler';
 import { instantiate } from '../../lib/composition/function';
 import { createRota } from '../../lib/composition/root';
 import { parseConfig } from '../../lib/config';
 import { asFunction, declareResource } from '../../lib/observability/aws-calls';
 import type { CoordinatorReport } from '../../lib/scheduler/fan-out';
-import { ATTR, dueShard, taskKey } from '../../lib/store/keys';
+import { ATTR, dueShard, openShard, taskKey } from '../../lib/store/keys';
 import { OPERATOR } from '../../lib/task/task-service';
 import { lambdaContext } from '../../local/lambda-context';
 import { type Backend, backends, describeEach, TEST_CLIENT_CONFIG } from '../support/emulators';
@@ -293,6 +294,32 @@ describeEach(backends())('the deployed scheduler fans out on $name', ({ start })
     for (const task of created) {
       expect(['DUE#0', 'DUE#1'], task.id).toContain((await stored(task.id))[ATTR.duePk]);
     }
+  });
+
+  it('lowering the shard count strands no open run: the reconciler reads the open shards of ROTA_DUE_SHARDS_READ', async () => {
+    const deployed = await deployment({ ROTA_DUE_SHARDS: '2', ROTA_CLAIM_TTL_SECONDS: '3' });
+    // The engine's run store opens runs in 4 shards; pick a task whose open run lands above 2.
+    const tasks = await everyMinute(8, 'open');
+    const task = tasks.find((t) => Number(openShard(t.id, 4).slice(5)) >= 2);
+    if (!task) throw new Error('no task in the upper open shards');
+    // Overdue at once: its stall time is its due time.
+    const run = await engine
+      .createRunService({ stallGraceMs: 0 })
+      .forSystem(engine.probes)
+      .runNow(OPERATOR, task.id);
+    const pass = (settings: Record<string, string>) =>
+      instantiate(reconciler, deployed.rotaWith(settings))(
+        {},
+        lambdaContext('rota-reconciler', 60_000),
+      ) as Promise<{
+        overdue: number;
+      }>;
+
+    // Reading the new count's open shards alone, the run is never found.
+    expect((await pass({})).overdue).toBe(0);
+    // Reading the old count's too, it is, and sent again (its stall time moves on).
+    expect((await pass({ ROTA_DUE_SHARDS_READ: '4' })).overdue).toBeGreaterThanOrEqual(1);
+    expect((await engine.runs.inspect(task.id, run.id))?.openAt).toBeGreaterThan(Date.now());
   });
 });
 
