@@ -132,6 +132,13 @@ export function workerFunctionSpecs(systems: SystemRegistry = SYSTEMS) {
       table: [RUN_STORE.failures, TASK_STORE.completions],
       enqueue: false,
     },
+    {
+      // The fan-out's worker: plans the due shards of one planning job (docs/decisions/0014).
+      name: 'planning-worker',
+      entry: handWritten('functions/planning-worker.ts'),
+      table: [TASK_STORE.schedule],
+      enqueue: true,
+    },
   ] as const satisfies readonly WorkerFunctionSpec[];
 }
 
@@ -174,6 +181,7 @@ export const UNEXERCISED_GRANTS: readonly {
     [
       ['executor', 'runsQueue'],
       ['dead-letter', 'deadLetterQueue'],
+      ['planning-worker', 'planningQueue'],
     ] as const
   ).map(([fn, queue]) => ({
     functions: [fn],

@@ -22,6 +22,17 @@ const ENGINE_SETTINGS = {
   /** Required by every function that touches the table (lib/function-config.ts says which). */
   ROTA_TABLE_NAME: z.string().min(1).optional(),
   ROTA_RUNS_QUEUE_URL: z.string().min(1).optional(),
+  /**
+   * The scheduler's planning queue (docs/decisions/0014, "Deployed fan-out"): when set, a
+   * tick whose due index needs more than one planning worker sends one job per shard
+   * range there; when unset (local mode) the scheduler plans every shard itself.
+   */
+  ROTA_PLANNING_QUEUE_URL: z.string().min(1).optional(),
+  /**
+   * Planning workers per tick, fixed by the operator. @default derived each tick from the
+   * due index's item count (DescribeTable), at most the shards read
+   */
+  ROTA_PLANNING_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
   ROTA_DUE_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
   ROTA_RUN_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
   /** How often the scheduler fires; its lookahead and the missed-run grace follow it. */

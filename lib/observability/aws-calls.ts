@@ -22,6 +22,8 @@ export type ResourceRole =
   | 'table'
   | 'runsQueue'
   | 'deadLetterQueue'
+  /** The scheduler's fan-out queue (planning jobs). */
+  | 'planningQueue'
   | 'secretsKey'
   | 'operatorSecret'
   /** A resource a task's target names, listed by the operator (`targetQueueArns`, …). */

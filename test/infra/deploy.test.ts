@@ -245,7 +245,7 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
     ]);
   });
 
-  it('creates the runs queue with its redrive to the dead-letter queue', async () => {
+  it('creates the runs and planning queues, each with its redrive to its own dead-letter queue', async () => {
     const client = new SQSClient({ ...config, useQueueUrlAsEndpoint: false });
     const attributes = await Promise.all(
       physical('token', 'AWS::SQS::Queue').map(
@@ -258,16 +258,20 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
       ),
     );
     client.destroy();
-    expect(attributes).toHaveLength(2);
-    const runs = attributes.find((a) => a.RedrivePolicy);
-    const dlq = attributes.find((a) => !a.RedrivePolicy);
-    expect(JSON.parse(runs?.RedrivePolicy ?? '{}')).toEqual({
-      deadLetterTargetArn: dlq?.QueueArn,
-      maxReceiveCount: 5,
-    });
+    // The runs queue and its DLQ, and the fan-out's planning queue and its DLQ.
+    expect(attributes).toHaveLength(4);
+    const redrives = attributes
+      .filter((a) => a.RedrivePolicy)
+      .map(
+        (a) =>
+          JSON.parse(a.RedrivePolicy ?? '{}') as { deadLetterTargetArn: string; maxReceiveCount: number },
+      );
+    const dlqs = attributes.filter((a) => !a.RedrivePolicy).map((a) => a.QueueArn);
+    expect(redrives.map((r) => r.maxReceiveCount).sort()).toEqual([3, 5]);
+    expect(redrives.map((r) => r.deadLetterTargetArn).sort()).toEqual([...dlqs].sort());
   });
 
-  it('creates the scheduler and reconciler rules, the functions with their roles, and both event sources', async () => {
+  it('creates the scheduler and reconciler rules, the functions with their roles, and the three event sources', async () => {
     const events = new EventBridgeClient(config);
     const ruleNames = physical('token', 'AWS::Events::Rule');
     expect(ruleNames).toHaveLength(2);
@@ -282,8 +286,8 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
     for (const mode of ['token', 'iam']) {
       const roles = physical(mode, 'AWS::IAM::Role');
       const functions = physical(mode, 'AWS::Lambda::Function');
-      // token mode lost only its authorizer; iam mode has none.
-      expect(functions, mode).toHaveLength(10);
+      // token mode lost only its authorizer; iam mode has none. The planning worker is the 11th.
+      expect(functions, mode).toHaveLength(11);
       for (const name of functions) {
         const fn = (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
         // moto keeps the runtime but not the architecture (it reports x86_64 for every function).
@@ -299,7 +303,7 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
       mappings.filter((m) =>
         physical('token', 'AWS::Lambda::Function').some((f) => m.FunctionArn?.endsWith(`:${f}`)),
       ),
-    ).toHaveLength(2);
+    ).toHaveLength(3);
     lambda.destroy();
   });
 });
