@@ -1,5 +1,5 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Run } from '../../lib/run/model';
 import { runSk, taskPk } from '../../lib/store/keys';
 import { OPERATOR } from '../../lib/task/task-service';
