@@ -13,7 +13,9 @@ const GOAL_BYTES = 300 * 1024;
  * change that grows one fails here instead of drifting; lower a ceiling when a bundle
  * shrinks, drop the row when it reaches the goal. Not a pass: ADR 0017 lists what is
  * left. The executor's was raised once, on purpose, for Flux tasks (ADR 0022: the
- * annotated-CSV reader and the Secrets Manager client, 783,164 bytes at 8536c49).
+ * annotated-CSV reader and the Secrets Manager client, 783,164 bytes at 8536c49). The
+ * scheduler's was raised once, on purpose, for jitter and time bounds (ADR 0019) and the
+ * fan-out coordinator (ADR 0014), together 521,620 bytes at their merge.
  */
 const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   'tasks-api': 590_000,
@@ -21,7 +23,7 @@ const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   'notification-rules-api': 544_000,
   'notification-endpoints-api': 559_300,
   'authorizations-api': 424_300,
-  scheduler: 520_700,
+  scheduler: 532_100,
   executor: 798_800,
   reconciler: 517_600,
   'dead-letter': 480_000,
