@@ -5,6 +5,7 @@ import { bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
+import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { ScopedTaskService } from '../../task/task-service';
@@ -169,7 +170,7 @@ const listChecks: CheckRoute = ({ checks }) => ({
     const orgID = orgOf(req, query.orgID);
     const page = await checks.list(req.access, { orgID, after: query.after, limit: query.limit });
     return json(200, {
-      checks: page.tasks.map(toCheckJson),
+      checks: (await withCompletionsAll(checks, page.tasks)).map(toCheckJson),
       links: pageLinks(CHECKS_BASE_PATH, { orgID, limit: query.limit }, page.tasks.at(-1)?.id, page.more),
     });
   },
@@ -180,7 +181,8 @@ const getCheck: CheckRoute = ({ checks }) => ({
   path: `${CHECKS_BASE_PATH}/{id}`,
   summary: 'Get a check',
   responses: ok('The check', checkSchema),
-  handler: async (req) => json(200, toCheckJson(await checks.get(req.access, param(req, 'id')))),
+  handler: async (req) =>
+    json(200, toCheckJson(await checks.withCompletions(await checks.get(req.access, param(req, 'id'))))),
 });
 
 const updateCheck: CheckRoute = ({ checks, policy, secrets }) => ({
@@ -198,7 +200,7 @@ const updateCheck: CheckRoute = ({ checks, policy, secrets }) => ({
       body.probe = await sealProbe(body.probe, secrets, current.metadata.probe);
     }
     const check = await checks.update(req.access, id, splitPatch(body));
-    return json(200, toCheckJson(check));
+    return json(200, toCheckJson(await checks.withCompletions(check)));
   },
 });
 

@@ -4,6 +4,7 @@ import { pageLinks, pagingQuery } from '../../http/paging';
 import { bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
+import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { Access, ScopedTaskService } from '../../task/task-service';
@@ -142,7 +143,7 @@ const listRules: RuleRoute = ({ rules }) => ({
     const orgID = orgOf(req, query.orgID);
     const page = await rules.list(req.access, { orgID, after: query.after, limit: query.limit });
     return json(200, {
-      notificationRules: page.tasks.map((r) => toRuleJson(r)),
+      notificationRules: (await withCompletionsAll(rules, page.tasks)).map((r) => toRuleJson(r)),
       links: pageLinks(RULES_BASE_PATH, { orgID, limit: query.limit }, page.tasks.at(-1)?.id, page.more),
     });
   },
@@ -154,7 +155,7 @@ const getRule: RuleRoute = ({ rules, endpoints }) => ({
   summary: 'Get a notification rule',
   responses: ok('The notification rule', ruleSchema),
   handler: async (req) => {
-    const rule = await rules.get(req.access, param(req, 'id'));
+    const rule = await rules.withCompletions(await rules.get(req.access, param(req, 'id')));
     return json(200, toRuleJson(rule, (await endpoints.get(rule.metadata.endpointID))?.type));
   },
 });
@@ -170,7 +171,7 @@ const updateRule: RuleRoute = ({ rules, endpoints }) => ({
     const id = param(req, 'id');
     const current = await rules.get(req.access, id);
     if (body.endpointID) await endpointFor(endpoints, req.access, current.orgID, body.endpointID);
-    const rule = await rules.update(req.access, id, splitPatch(body));
+    const rule = await rules.withCompletions(await rules.update(req.access, id, splitPatch(body)));
     return json(200, toRuleJson(rule));
   },
 });
