@@ -100,7 +100,7 @@ function md(headers: string[], rows: string[][], alignLeft = 1): string {
   return [headers, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-const WORKLOADS: WorkloadName[] = ['unlimited', 'limited', 'retrying', 'everySecond'];
+const WORKLOADS: WorkloadName[] = ['unlimited', 'unlimitedLarge', 'limited', 'retrying', 'everySecond'];
 
 interface Tables {
   requests: { headers: string[]; rows: string[][] };
