@@ -14,7 +14,12 @@ import { createEngine, type Engine } from '../support/engine';
  * task item written only when the outcome changes.
  */
 
-const probe = (extra: Record<string, unknown> = {}) => ({ durationMs: 5, fail: false, hang: false, ...extra });
+const probe = (extra: Record<string, unknown> = {}) => ({
+  durationMs: 5,
+  fail: false,
+  hang: false,
+  ...extra,
+});
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
 
 const scheduledMessage = (task: Task, instant: number): RunMessage => ({
@@ -48,7 +53,8 @@ describeEach(raceSafeBackends())('completion bookkeeping on $name', ({ start }) 
   };
   const rawItem = async (id: string) =>
     JSON.stringify(
-      (await engine.dynamo.send(new GetItemCommand({ TableName: engine.tableName, Key: marshalled(id) }))).Item,
+      (await engine.dynamo.send(new GetItemCommand({ TableName: engine.tableName, Key: marshalled(id) })))
+        .Item,
     );
   const marshalled = (id: string) =>
     Object.fromEntries(Object.entries(taskKey(id)).map(([k, v]) => [k, { S: v }]));
