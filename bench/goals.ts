@@ -40,7 +40,10 @@ export function evaluateGoals({ results, batchingWindowMs, scaling }: GoalInputs
   };
   goals.push(wruGoal('≤ 3 WRU per unlimited run (every GSI write counted)', unlimited));
   goals.push(
-    wruGoal('≤ 3 WRU per unlimited run of a task with a 1.5 KB script', results.requestsPerRun.unlimitedLarge),
+    wruGoal(
+      '≤ 3 WRU per unlimited run of a task with a 1.5 KB script',
+      results.requestsPerRun.unlimitedLarge,
+    ),
   );
 
   const cost = results.costPerMillionRuns;
