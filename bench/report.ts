@@ -108,7 +108,7 @@ function md(headers: string[], rows: string[][], alignLeft = 1): string {
   return [headers, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-const WORKLOADS: WorkloadName[] = ['unlimited', 'limited', 'retrying', 'everySecond'];
+const WORKLOADS: WorkloadName[] = ['unlimited', 'unlimitedLarge', 'limited', 'retrying', 'everySecond'];
 
 interface Tables {
   requests: { headers: string[]; rows: string[][] };
@@ -380,10 +380,12 @@ idle polling is a fixed cost per poller and is left out.
 
 ${md(t.requests.headers, t.requests.rows)}
 
-A plain run costs ${n(u.dynamodbWrites, 0)} DynamoDB writes: the scheduler's advance of the task, the
-executor's claim and finish of the run item, and the task's completion bookkeeping. The
-two writes to the task item also rewrite its \`byOrgType\` entry (and the advance its \`due\` entry), so they make up
-${n(u.dynamodbGsiWriteUnits + 2, 0)} of the ${n(u.dynamodbWriteUnits, 0)} write units. \`everySecond\` shares one advance among 60 runs;
+A plain run costs ${n(u.dynamodbWrites, 2)} DynamoDB writes (${n(u.dynamodbWriteUnits, 2)} write units): the
+executor's claim and finish of the run item, and a fifteenth of the scheduler's advance of
+the task (15 runs per advance, as the deployed 15-minute lookahead gives an every-1m task),
+which rewrites its \`due\` and \`byOrgType\` entries. The task's completion bookkeeping is
+written only when a run changes the outcome (docs/decisions/0015), so a run that repeats it
+writes nothing to the task. \`everySecond\` shares one advance among 60 runs;
 \`limited\` pays for lease slots and for re-enqueueing runs that wait; \`retrying\` is three
 executions plus two retry records.
 

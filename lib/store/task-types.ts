@@ -1,4 +1,5 @@
-import type { RunStatus, Task } from '../task/model';
+import type { Completion } from '../task/completions';
+import type { Task } from '../task/model';
 import type { DUE_PROJECTION } from './keys';
 
 /**
@@ -17,9 +18,5 @@ export interface ListTasksQuery {
   ownerID?: string | undefined;
 }
 
-export interface CompletionRecord {
-  scheduledFor: string;
-  finishedAt: string;
-  status: Extract<RunStatus, 'success' | 'failed' | 'canceled'>;
-  error?: string | undefined;
-}
+/** One completed run, as whoever finished it records it (lib/task/completions.ts). */
+export type CompletionRecord = Completion;

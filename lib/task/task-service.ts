@@ -75,6 +75,12 @@ export interface ScopedTaskService<M extends Record<string, unknown>> {
     ifVersion?: number,
   ): Promise<Task & { metadata: M }>;
   delete(access: Access, id: string): Promise<void>;
+  /**
+   * The task with its latest* bookkeeping up to date (one Query on its own partition):
+   * what an API shows. `get` and `list` return the stored checkpoint, which is all that
+   * callers acting on a task need; a list shows its page with `withCompletionsAll`.
+   */
+  withCompletions<T extends Task>(task: T): Promise<T>;
 }
 
 const UPDATE_ATTEMPTS = 5;
@@ -276,6 +282,7 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       list: (access, options) => listTasks(scope, access, options),
       update: (access, id, patch, ifVersion) => updateTask(scope, access, id, patch, ifVersion),
       delete: (access, id) => deleteTask(scope, access, id),
+      withCompletions: (task) => deps.tasks.withCompletions(task),
     };
   };
   return { forSystem };

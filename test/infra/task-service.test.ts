@@ -528,7 +528,8 @@ describe('IAM', () => {
         kms: ['kms:Decrypt'],
       },
       reconciler: { dynamodb: ['GetItem', 'Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
-      'dead-letter': { dynamodb: ['UpdateItem'], sqs: sqsConsume },
+      // It reads the task and its runs since the completion checkpoint when it records a failure (ADR 0015).
+      'dead-letter': { dynamodb: ['GetItem', 'Query', 'UpdateItem'], sqs: sqsConsume },
       authorizer: { dynamodb: ['GetItem'], sqs: [], secretsmanager: ['secretsmanager:GetSecretValue'] },
     };
     for (const service of SERVICES) {
@@ -591,7 +592,9 @@ describe('IAM', () => {
     expect(prefixesOf('scheduler')).toEqual({ 'dynamodb:UpdateItem': task });
     expect(prefixesOf('planning-worker')).toEqual({ 'dynamodb:UpdateItem': task });
     expect(resourcesFor('scheduler', 'dynamodb:DescribeTable')).toEqual([arnOf(tableId())]);
-    expect(prefixesOf('dead-letter')).toEqual({ 'dynamodb:UpdateItem': task });
+    expect(prefixesOf('dead-letter')).toEqual({
+      'dynamodb:GetItem,dynamodb:Query,dynamodb:UpdateItem': task,
+    });
     expect(prefixesOf('reconciler')).toEqual({ 'dynamodb:GetItem,dynamodb:UpdateItem': task });
     expect(prefixesOf('executor')).toEqual({
       'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem': task,

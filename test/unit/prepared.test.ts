@@ -86,21 +86,6 @@ describe('prepared writes (built once per shape by dynamodb-toolbox, then filled
     },
   );
 
-  it.each([
-    'success latestCompleted error',
-    'failed latestCompleted -',
-    'canceled latestCompleted -',
-    'success latestSuccess -',
-    'failed latestFailure -',
-  ] as const)('the completion record of shape "%s" sends what the toolbox builds', (shape) => {
-    for (const values of twice((n) => ({
-      id: `task-${n}`,
-      scheduledFor: `2026-01-0${n}T00:00:00Z`,
-      error: `e${n}`,
-    })))
-      expect(tasks.completion(shape, values)).toEqual(tasks.completion.fresh(shape, values));
-  });
-
   it('refuses a stand-in the schema would refuse, at the first call of the shape', () => {
     // status is an enum: a value that decides the shape cannot be a slot.
     const bad = prepare({ status: 'string' }, (v) => ({

@@ -4,6 +4,7 @@ import { bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
+import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { ScopedTaskService } from '../../task/task-service';
@@ -249,7 +250,7 @@ const listChecks: CheckRoute = ({ checks }) => ({
       return { items: tasks, more };
     }, query);
     return json(200, {
-      checks: page.items.map(toCheckJson),
+      checks: (await withCompletionsAll(checks, page.items)).map(toCheckJson),
       links: offsetLinks(CHECKS_BASE_PATH, { orgID }, query, page.more),
     });
   },
@@ -260,7 +261,8 @@ const getCheck: CheckRoute = ({ checks }) => ({
   path: `${CHECKS_BASE_PATH}/{id}`,
   summary: 'Get a check',
   responses: ok('The check', checkSchema),
-  handler: async (req) => json(200, toCheckJson(await checks.get(req.access, param(req, 'id')))),
+  handler: async (req) =>
+    json(200, toCheckJson(await checks.withCompletions(await checks.get(req.access, param(req, 'id'))))),
 });
 
 const updateCheck: CheckRoute = ({ checks, policy, secrets }) => ({
@@ -279,7 +281,7 @@ const updateCheck: CheckRoute = ({ checks, policy, secrets }) => ({
     }
     const patch = body.tags ? { ...body, tags: tagRecord(body.tags) } : body;
     const check = await checks.update(req.access, id, splitPatch(patch));
-    return json(200, toCheckJson(check));
+    return json(200, toCheckJson(await checks.withCompletions(check)));
   },
 });
 
@@ -307,7 +309,7 @@ const replaceCheck: CheckRoute = ({ checks, policy, secrets }) => ({
       endAt: next.endAt ?? null,
       metadata: next.metadata,
     });
-    return json(200, toCheckJson(check));
+    return json(200, toCheckJson(await checks.withCompletions(check)));
   },
 });
 

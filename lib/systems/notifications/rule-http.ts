@@ -4,6 +4,7 @@ import { pagingQuery } from '../../http/paging';
 import { bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
+import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { Access, ScopedTaskService } from '../../task/task-service';
@@ -197,7 +198,9 @@ const listRules: RuleRoute = ({ rules, endpoints }) => ({
     }, query);
     const types = await endpointTypes(endpoints, page.items);
     return json(200, {
-      notificationRules: page.items.map((r) => toRuleJson(r, types.get(r.metadata.endpointID))),
+      notificationRules: (await withCompletionsAll(rules, page.items)).map((r) =>
+        toRuleJson(r, types.get(r.metadata.endpointID)),
+      ),
       links: offsetLinks(RULES_BASE_PATH, { orgID }, query, page.more),
     });
   },
@@ -209,7 +212,7 @@ const getRule: RuleRoute = ({ rules, endpoints }) => ({
   summary: 'Get a notification rule',
   responses: ok('The notification rule', ruleSchema),
   handler: async (req) => {
-    const rule = await rules.get(req.access, param(req, 'id'));
+    const rule = await rules.withCompletions(await rules.get(req.access, param(req, 'id')));
     return json(200, toRuleJson(rule, (await endpoints.get(rule.metadata.endpointID))?.type));
   },
 });
@@ -225,7 +228,7 @@ const updateRule: RuleRoute = ({ rules, endpoints }) => ({
     const id = param(req, 'id');
     const current = await rules.get(req.access, id);
     if (body.endpointID) await endpointFor(endpoints, req.access, current.orgID, body.endpointID);
-    const rule = await rules.update(req.access, id, splitPatch(body));
+    const rule = await rules.withCompletions(await rules.update(req.access, id, splitPatch(body)));
     return json(200, toRuleJson(rule, (await endpoints.get(rule.metadata.endpointID))?.type));
   },
 });
@@ -254,7 +257,7 @@ const replaceRule: RuleRoute = ({ rules, endpoints }) => ({
       endAt: next.endAt ?? null,
       metadata: next.metadata,
     });
-    return json(200, toRuleJson(rule, endpoint.type));
+    return json(200, toRuleJson(await rules.withCompletions(rule), endpoint.type));
   },
 });
 

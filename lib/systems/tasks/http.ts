@@ -8,6 +8,7 @@ import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import { awsScope, checkAwsTarget } from '../../runners/aws-resources';
 import { type FluxTarget, TARGET_KINDS } from '../../runners/target';
+import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
 import { nextRunFrom, upcomingRuns } from '../../task/next-run';
 import type { ScopedTaskService } from '../../task/task-service';
@@ -319,7 +320,7 @@ const listTasks: TaskRoute = ({ tasks }) => ({
     // Every task of this system is InfluxDB `basic`: a `system` filter matches none of them.
     if (type !== undefined && type !== USER_TASK_TYPE) page.tasks = [];
     return json(200, {
-      tasks: page.tasks.map(toTaskJson),
+      tasks: (await withCompletionsAll(tasks, page.tasks)).map(toTaskJson),
       links: pageLinks(TASKS_BASE_PATH, linkQuery, page.tasks.at(-1)?.id, page.more),
     });
   },
@@ -331,7 +332,7 @@ const getTask: TaskRoute = ({ tasks }) => ({
   summary: 'Get a task',
   responses: ok('Task', taskSchema),
   handler: async (req) => {
-    const task = await tasks.get(req.access, param(req, 'id'));
+    const task = await tasks.withCompletions(await tasks.get(req.access, param(req, 'id')));
     return json(200, toTaskJson(task), etag(task));
   },
 });
@@ -352,7 +353,9 @@ const updateTask: TaskRoute = ({ tasks, policy, secrets }) => ({
       target === undefined
         ? body
         : await sealedUpdate({ ...body, target }, await tasks.get(req.access, id), secrets);
-    const task = await tasks.update(req.access, id, toPatch(sealed), ifMatchVersion(req));
+    const task = await tasks.withCompletions(
+      await tasks.update(req.access, id, toPatch(sealed), ifMatchVersion(req)),
+    );
     return json(200, toTaskJson(task), etag(task));
   },
 });
