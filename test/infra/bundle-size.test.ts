@@ -19,8 +19,10 @@ const GOAL_BYTES = 300 * 1024;
  */
 const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   'tasks-api': 590_000,
-  'checks-api': 596_500,
-  'notification-rules-api': 544_000,
+  // Raised on purpose for InfluxDB's check, rule and endpoint shapes (ADR 0020, 0022) and
+  // the completions read on get and list (ADR 0015): 596,739 and 545,493 bytes at d57a3ab.
+  'checks-api': 608_700,
+  'notification-rules-api': 556_400,
   'notification-endpoints-api': 559_300,
   'authorizations-api': 424_300,
   scheduler: 532_100,
