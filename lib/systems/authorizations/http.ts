@@ -5,11 +5,13 @@ import {
   authorizationStatusSchema,
   type Caller,
   can,
+  currentPermissions,
+  LEGACY_RESOURCES,
   type Permission,
   tokenOrgIDSchema,
 } from '../../auth/model';
 import type { AuthStore } from '../../auth/store';
-import { issueToken } from '../../auth/token';
+import { issueToken, parseStoredToken, secretMatches } from '../../auth/token';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError, UnauthorizedError } from '../../errors';
 import { pageLinks, pagingQuery } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
@@ -21,12 +23,24 @@ export const AUTHORIZATIONS_BASE_PATH = '/api/v2/authorizations';
 
 const DESCRIPTION_LENGTH = 1024;
 
-/** A permission on one of the registered APIs' resources (the registry's `resources`). */
+const userIDSchema = z.string().min(1).max(64);
+
+/**
+ * The resource types a create accepts: the registered APIs' (the registry's `resources`)
+ * and, for clients written before the rename, the legacy names (`notifications`), which
+ * are stored as what they grant now.
+ */
+export function grantableTypes(resources: readonly [string, ...string[]]): [string, ...string[]] {
+  const legacy = Object.keys(LEGACY_RESOURCES).filter((name) => !resources.includes(name));
+  return [...resources, ...legacy];
+}
+
+/** A permission on one of the registered APIs' resources. */
 export function permissionBody(resources: readonly [string, ...string[]]) {
   return z.strictObject({
     action: z.enum(ACTIONS),
     resource: z.strictObject({
-      type: z.enum(resources),
+      type: z.enum(grantableTypes(resources)),
       /** Defaults to the authorization's org; no other org is accepted. */
       orgID: tokenOrgIDSchema.optional(),
     }),
@@ -35,7 +49,7 @@ export function permissionBody(resources: readonly [string, ...string[]]) {
 
 const createBodies = new Map<string, ReturnType<typeof buildCreateBody>>();
 
-/** InfluxDB's AuthorizationPostRequest, without users (Rota has none); one schema per resource list. */
+/** InfluxDB's AuthorizationPostRequest; one schema per resource list. */
 export function authorizationCreateBody(resources: readonly [string, ...string[]]) {
   const key = resources.join(',');
   const body = createBodies.get(key) ?? buildCreateBody(resources);
@@ -46,6 +60,8 @@ export function authorizationCreateBody(resources: readonly [string, ...string[]
 function buildCreateBody(resources: readonly [string, ...string[]]) {
   return z.strictObject({
     orgID: tokenOrgIDSchema.optional(),
+    /** Rota has no users: kept as a label that the `user` and `userID` filters match. */
+    userID: userIDSchema.optional(),
     description: z.string().max(DESCRIPTION_LENGTH).optional(),
     status: authorizationStatusSchema.optional(),
     permissions: z
@@ -65,11 +81,21 @@ export const authorizationUpdateBody = z
     message: 'set status or description',
   });
 
+/**
+ * InfluxDB's filters, every one honoured: `org` is an org ID too (Rota has no org
+ * names), `user` and `userID` both match the `userID` a token was created with (Rota
+ * has no users or user names), and `token` finds the one authorization whose token it is.
+ */
 export const listAuthorizationsQuery = z.object({
   ...pagingQuery,
   orgID: z.string().min(1).max(64).optional(),
   org: z.string().min(1).max(64).optional(),
+  userID: userIDSchema.optional(),
+  user: userIDSchema.optional(),
+  token: z.string().min(1).max(1024).optional(),
 });
+
+type ListAuthorizationsQuery = z.output<typeof listAuthorizationsQuery>;
 
 /** InfluxDB's Authorization object. `token` appears once, in the answer to the create. */
 export function toAuthorizationJson(
@@ -82,7 +108,9 @@ export function toAuthorizationJson(
     status: authorization.status,
     description: authorization.description,
     orgID: authorization.orgID,
-    permissions: authorization.permissions.map((p) => ({
+    ...(authorization.userID === undefined ? {} : { userID: authorization.userID }),
+    // Stored legacy names (`notifications`) answer as InfluxDB's types they grant now.
+    permissions: currentPermissions(authorization.permissions).map((p) => ({
       action: p.action,
       resource: { type: p.type, orgID: authorization.orgID },
     })),
@@ -102,7 +130,7 @@ function callerOf(req: ApiRequest): Caller {
  * a permission it lacks, so write on `authorizations` is no ladder to more.
  */
 function requireHolds(caller: Caller, permissions: readonly Permission[], what: string): void {
-  const missing = permissions.filter((p) => !can(caller, p.action, p.type));
+  const missing = currentPermissions(permissions).filter((p) => !can(caller, p.action, p.type));
   if (missing.length > 0) {
     const list = missing.map((p) => `${p.action}:${p.type}`).join(', ');
     throw new ForbiddenError(`${what} permissions the caller does not hold: ${list}`);
@@ -131,16 +159,12 @@ type PermissionBody = z.output<ReturnType<typeof permissionBody>>;
 
 /** The permissions a create asks for, each once; a permission on another org's resources is refused. */
 function requestedPermissions(bodies: readonly PermissionBody[], orgID: string): Permission[] {
-  const permissions: Permission[] = [];
   for (const p of bodies) {
     if (p.resource.orgID !== undefined && p.resource.orgID !== orgID) {
       throw new InvalidError(`a permission's resource.orgID must be the authorization's org, ${orgID}`);
     }
-    if (!permissions.some((q) => q.action === p.action && q.type === p.resource.type)) {
-      permissions.push({ action: p.action, type: p.resource.type });
-    }
   }
-  return permissions;
+  return currentPermissions(bodies.map((p) => ({ action: p.action, type: p.resource.type })));
 }
 
 /** What every authorizations route shares. */
@@ -183,6 +207,7 @@ const createAuthorization: AuthorizationRoute = ({ store, createBody, now, newID
       status: body.status ?? 'active',
       description: body.description ?? '',
       permissions,
+      ...(body.userID === undefined ? {} : { userID: body.userID }),
       tokenHash: issued.tokenHash,
       createdAt: stamp,
       updatedAt: stamp,
@@ -195,25 +220,71 @@ const createAuthorization: AuthorizationRoute = ({ store, createBody, now, newID
 const listAuthorizations: AuthorizationRoute = ({ store }) => ({
   method: 'GET',
   path: AUTHORIZATIONS_BASE_PATH,
-  summary: "List an org's tokens (never the token strings)",
+  summary:
+    "List the tokens the caller may see (the operator: every org's; an org token: its org's), never the token strings",
   query: listAuthorizationsQuery,
   responses: ok('Authorizations', authorizationsSchema),
   handler: async (req) => {
     const caller = callerOf(req);
     const query = queryOf(req, listAuthorizationsQuery);
-    const orgID = orgInScope(caller, query.orgID ?? query.org);
-    const page = await store.list({ orgID, after: query.after, limit: query.limit });
+    const orgID = listedOrg(caller, query);
+    const userID = sameOrNone(query.userID, query.user);
+    const page = await findAuthorizations(store, caller, { ...query, orgID, userID });
+    // The token filter stays out of the links: links end up in logs.
+    const self = { orgID, userID: userID ?? undefined, limit: query.limit };
     return json(200, {
       authorizations: page.authorizations.map((a) => toAuthorizationJson(a)),
-      links: pageLinks(
-        AUTHORIZATIONS_BASE_PATH,
-        { orgID, limit: query.limit },
-        page.authorizations.at(-1)?.id,
-        page.more,
-      ),
+      links: pageLinks(AUTHORIZATIONS_BASE_PATH, self, page.authorizations.at(-1)?.id, page.more),
     });
   },
 });
+
+interface ListFilters {
+  orgID: string | undefined;
+  /** null: `user` and `userID` disagree, so nothing matches. */
+  userID: string | undefined | null;
+  token?: string | undefined;
+  after?: string | undefined;
+  limit: number;
+}
+
+async function findAuthorizations(
+  store: AuthStore,
+  caller: Caller,
+  { orgID, userID, token, after, limit }: ListFilters,
+): Promise<{ authorizations: Authorization[]; more: boolean }> {
+  if (userID === null) return { authorizations: [], more: false };
+  if (token === undefined) return store.list({ orgID, userID, after, limit });
+  const found = await byToken(store, caller, token);
+  const matches = found.filter(
+    (a) => (orgID === undefined || a.orgID === orgID) && (userID === undefined || a.userID === userID),
+  );
+  return { authorizations: matches, more: false };
+}
+
+/** The org a list is confined to: the one named, else the caller's; undefined is every org (the operator). */
+function listedOrg(caller: Caller, query: ListAuthorizationsQuery): string | undefined {
+  const named = sameOrNone(query.orgID, query.org);
+  if (named === null)
+    throw new InvalidError('orgID and org name different orgs: give one, or the same ID in both');
+  if (named === undefined) return caller.orgID;
+  return orgInScope(caller, named);
+}
+
+/** Two spellings of one filter: the value, undefined for neither, null when they disagree. */
+function sameOrNone(a: string | undefined, b: string | undefined): string | undefined | null {
+  if (a !== undefined && b !== undefined && a !== b) return null;
+  return a ?? b;
+}
+
+/** The authorization whose token `token` is, as a list; empty when none is, or the caller may not see it. */
+async function byToken(store: AuthStore, caller: Caller, token: string): Promise<Authorization[]> {
+  const parsed = parseStoredToken(token);
+  if (!parsed) return [];
+  const found = await store.get(parsed.id);
+  if (!found || !secretMatches(parsed.secret, Buffer.from(found.tokenHash, 'hex'))) return [];
+  return caller.orgID === undefined || caller.orgID === found.orgID ? [found] : [];
+}
 
 const getAuthorization: AuthorizationRoute = ({ store }) => ({
   method: 'GET',

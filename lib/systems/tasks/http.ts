@@ -18,8 +18,8 @@ import {
   type TaskUpdateBody,
   taskCreateBody,
   taskUpdateBody,
-  upcomingQuery,
   USER_TASK_TYPE,
+  upcomingQuery,
 } from './api-schemas';
 import { parseFluxTaskOptions } from './flux';
 import { taskSchema, tasksSchema, upcomingSchema } from './responses';
