@@ -18,8 +18,8 @@ import {
   type TaskUpdateBody,
   taskCreateBody,
   taskUpdateBody,
-  USER_TASK_TYPE,
   upcomingQuery,
+  USER_TASK_TYPE,
 } from './api-schemas';
 import { parseFluxTaskOptions } from './flux';
 import { taskSchema, tasksSchema, upcomingSchema } from './responses';
