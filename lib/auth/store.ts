@@ -97,6 +97,7 @@ async function tokenOrgs(store: Store): Promise<string[]> {
 }
 
 const ATTR_ORG_IDS = 'orgIDs';
+const ORGS_AT_ONCE = 16;
 
 async function create(store: Store, authorization: Authorization) {
   const { tokens, send } = store;
@@ -121,7 +122,13 @@ async function list(store: Store, query: ListAuthorizationsQuery) {
     return { authorizations: page.slice(0, limit), more: page.length > limit };
   }
   // Every org's page past `after`; ULIDs sort by creation across orgs, so one merge pages them all.
-  const pages = await Promise.all((await tokenOrgs(store)).map((org) => listOrg(store, org, query)));
+  const orgs = await tokenOrgs(store);
+  const pages: Authorization[][] = [];
+  // A few orgs at a time: a directory of thousands must not open thousands of sockets.
+  for (let i = 0; i < orgs.length; i += ORGS_AT_ONCE) {
+    const batch = orgs.slice(i, i + ORGS_AT_ONCE);
+    pages.push(...(await Promise.all(batch.map((org) => listOrg(store, org, query)))));
+  }
   const merged = pages.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { authorizations: merged.slice(0, limit), more: merged.length > limit };
 }

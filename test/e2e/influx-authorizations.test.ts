@@ -183,6 +183,18 @@ describe('InfluxDB authorizations against local mode, held to the InfluxDB contr
     expect(body.code).toBe('invalid');
     expect(body.message).toContain('permissions.0.resource.type: must be one of "tasks", "checks"');
     expect(body.message).toContain('"notificationRules", "notificationEndpoints"');
+    // A permission names a whole type: InfluxDB's per-resource `id` is refused, not ignored.
+    const one = await refused(CREATE, 400, () =>
+      operator.postAuthorizations({
+        body: {
+          orgID: ORG_A,
+          permissions: [{ action: 'read', resource: { type: 'tasks', orgID: ORG_A, id: 'x' } }],
+        },
+      }),
+    );
+    expect(one.code).toBe('invalid');
+    expect(one.message).toContain('permissions.0.resource');
+    expect(one.message).toContain('id');
   });
 
   it('lists every org for the operator and its own org for an org token, with no filter', async () => {
