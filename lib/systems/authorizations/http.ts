@@ -11,19 +11,25 @@ import {
   tokenOrgIDSchema,
 } from '../../auth/model';
 import type { AuthStore } from '../../auth/store';
-import { issueToken, parseStoredToken, secretMatches } from '../../auth/token';
+import { issueToken } from '../../auth/token';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError, UnauthorizedError } from '../../errors';
-import { pageLinks, pagingQuery } from '../../http/paging';
+import { pageLinks } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
+import {
+  findAuthorizations,
+  listAuthorizationsQuery,
+  listedOrg,
+  orgInScope,
+  sameOrNone,
+  userIDSchema,
+} from './list';
 import { authorizationSchema, authorizationsSchema } from './responses';
 
 export const AUTHORIZATIONS_BASE_PATH = '/api/v2/authorizations';
 
 const DESCRIPTION_LENGTH = 1024;
-
-const userIDSchema = z.string().min(1).max(64);
 
 /**
  * The resource types a create accepts: the registered APIs' (the registry's `resources`)
@@ -81,22 +87,6 @@ export const authorizationUpdateBody = z
     message: 'set status or description',
   });
 
-/**
- * InfluxDB's filters, every one honoured: `org` is an org ID too (Rota has no org
- * names), `user` and `userID` both match the `userID` a token was created with (Rota
- * has no users or user names), and `token` finds the one authorization whose token it is.
- */
-export const listAuthorizationsQuery = z.object({
-  ...pagingQuery,
-  orgID: z.string().min(1).max(64).optional(),
-  org: z.string().min(1).max(64).optional(),
-  userID: userIDSchema.optional(),
-  user: userIDSchema.optional(),
-  token: z.string().min(1).max(1024).optional(),
-});
-
-type ListAuthorizationsQuery = z.output<typeof listAuthorizationsQuery>;
-
 /** InfluxDB's Authorization object. `token` appears once, in the answer to the create. */
 export function toAuthorizationJson(
   authorization: Authorization,
@@ -143,16 +133,6 @@ export interface AuthorizationRoutesDeps {
   resources: readonly [string, ...string[]];
   now?: () => number;
   newID?: () => string;
-}
-
-/** The org a request names (or the caller's), refused when the caller's token is another org's. */
-function orgInScope(caller: Caller, given: string | undefined): string {
-  const orgID = given ?? caller.orgID;
-  if (orgID === undefined) throw new InvalidError('orgID is required');
-  if (caller.orgID !== undefined && caller.orgID !== orgID) {
-    throw new ForbiddenError('orgID does not match the caller');
-  }
-  return orgID;
 }
 
 type PermissionBody = z.output<ReturnType<typeof permissionBody>>;
@@ -238,53 +218,6 @@ const listAuthorizations: AuthorizationRoute = ({ store }) => ({
     });
   },
 });
-
-interface ListFilters {
-  orgID: string | undefined;
-  /** null: `user` and `userID` disagree, so nothing matches. */
-  userID: string | undefined | null;
-  token?: string | undefined;
-  after?: string | undefined;
-  limit: number;
-}
-
-async function findAuthorizations(
-  store: AuthStore,
-  caller: Caller,
-  { orgID, userID, token, after, limit }: ListFilters,
-): Promise<{ authorizations: Authorization[]; more: boolean }> {
-  if (userID === null) return { authorizations: [], more: false };
-  if (token === undefined) return store.list({ orgID, userID, after, limit });
-  const found = await byToken(store, caller, token);
-  const matches = found.filter(
-    (a) => (orgID === undefined || a.orgID === orgID) && (userID === undefined || a.userID === userID),
-  );
-  return { authorizations: matches, more: false };
-}
-
-/** The org a list is confined to: the one named, else the caller's; undefined is every org (the operator). */
-function listedOrg(caller: Caller, query: ListAuthorizationsQuery): string | undefined {
-  const named = sameOrNone(query.orgID, query.org);
-  if (named === null)
-    throw new InvalidError('orgID and org name different orgs: give one, or the same ID in both');
-  if (named === undefined) return caller.orgID;
-  return orgInScope(caller, named);
-}
-
-/** Two spellings of one filter: the value, undefined for neither, null when they disagree. */
-function sameOrNone(a: string | undefined, b: string | undefined): string | undefined | null {
-  if (a !== undefined && b !== undefined && a !== b) return null;
-  return a ?? b;
-}
-
-/** The authorization whose token `token` is, as a list; empty when none is, or the caller may not see it. */
-async function byToken(store: AuthStore, caller: Caller, token: string): Promise<Authorization[]> {
-  const parsed = parseStoredToken(token);
-  if (!parsed) return [];
-  const found = await store.get(parsed.id);
-  if (!found || !secretMatches(parsed.secret, Buffer.from(found.tokenHash, 'hex'))) return [];
-  return caller.orgID === undefined || caller.orgID === found.orgID ? [found] : [];
-}
 
 const getAuthorization: AuthorizationRoute = ({ store }) => ({
   method: 'GET',
