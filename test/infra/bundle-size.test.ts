@@ -18,7 +18,9 @@ const GOAL_BYTES = 300 * 1024;
  * fan-out coordinator (ADR 0014), together 521,620 bytes at their merge.
  */
 const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
-  'tasks-api': 590_000,
+  // Raised on purpose for InfluxDB's task filters and errors (ADR 0020) and the completions
+  // read (ADR 0015): 590,191 bytes at their merge.
+  'tasks-api': 602_000,
   // Raised on purpose for InfluxDB's check, rule and endpoint shapes (ADR 0020, 0022) and
   // the completions read on get and list (ADR 0015): 596,739 and 545,493 bytes at d57a3ab.
   'checks-api': 608_700,
