@@ -132,6 +132,19 @@ export function workerFunctionSpecs(systems: SystemRegistry = SYSTEMS) {
       table: [RUN_STORE.failures, TASK_STORE.completions],
       enqueue: false,
     },
+    {
+      // Reads a run's task (its org and type) for the events the stream's changes make.
+      name: 'event-publisher',
+      entry: handWritten('functions/event-publisher.ts'),
+      table: [TASK_STORE.reads],
+      enqueue: false,
+    },
+    {
+      name: 'run-requests',
+      entry: handWritten('functions/run-requests.ts'),
+      table: [TASK_STORE.reads, RUN_STORE.creates],
+      enqueue: true,
+    },
   ] as const satisfies readonly WorkerFunctionSpec[];
 }
 

@@ -22,6 +22,10 @@ const ENGINE_SETTINGS = {
   /** Required by every function that touches the table (lib/function-config.ts says which). */
   ROTA_TABLE_NAME: z.string().min(1).optional(),
   ROTA_RUNS_QUEUE_URL: z.string().min(1).optional(),
+  /** The EventBridge bus Rota's events go to (the stream consumer); unset, no events are put. */
+  ROTA_EVENT_BUS_NAME: z.string().min(1).optional(),
+  /** Sources whose "Run Requested" events start runs (the construct's `runRequestSources`). */
+  ROTA_RUN_REQUEST_SOURCES: list,
   ROTA_DUE_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
   ROTA_RUN_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
   /** How often the scheduler fires; its lookahead and the missed-run grace follow it. */

@@ -8,12 +8,13 @@ import { ConfigError, configError, ROTA_CONFIG_SCHEMA, type RotaConfig } from '.
  * environment the construct synthesizes for it, so a variable the code needs and the
  * construct does not set fails there, not on AWS.
  */
-export type ConfigNeed = 'table' | 'runsQueue' | 'secretsKey' | 'operatorToken';
+export type ConfigNeed = 'table' | 'runsQueue' | 'secretsKey' | 'operatorToken' | 'eventBus';
 
 /** Each need is met by any one of these settings. */
 const NEEDS: Record<ConfigNeed, readonly (keyof RotaConfig)[]> = {
   table: ['ROTA_TABLE_NAME'],
   runsQueue: ['ROTA_RUNS_QUEUE_URL'],
+  eventBus: ['ROTA_EVENT_BUS_NAME'],
   // KMS on AWS, a local AES key in local mode.
   secretsKey: ['ROTA_SECRETS_KMS_KEY_ARN', 'ROTA_SECRETS_KEY'],
   // A Secrets Manager secret on AWS; the token or its hash in local mode.
