@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -32,9 +32,9 @@ export class RotaEvents extends Construct {
 
   constructor(scope: Construct, id: string, props: RotaEventsProps) {
     super(scope, id);
-    this.bus =
-      props.eventBus ?? new events.EventBus(this, 'Bus', { description: 'Rota task and run events' });
-    props.publisher.addEnvironment('ROTA_EVENT_BUS_NAME', this.bus.eventBusName);
+    const { bus, busName } = this.ownOrGivenBus(props.eventBus);
+    this.bus = bus;
+    props.publisher.addEnvironment('ROTA_EVENT_BUS_NAME', busName);
     this.bus.grantPutEventsTo(props.publisher);
     props.publisher.addEventSource(
       new DynamoEventSource(props.table, {
@@ -67,12 +67,28 @@ export class RotaEvents extends Construct {
     props.runRequests.addEnvironment('ROTA_RUN_REQUEST_SOURCES', props.runRequestSources.join(','));
     this.runRequestRule = new events.Rule(this, 'RunRequested', {
       description: 'Rota: "Run Requested" events from the listed sources run a task',
-      eventBus: this.bus,
+      eventBus: props.eventBus ?? events.EventBus.fromEventBusName(this, 'BusByName', busName),
       eventPattern: { source: [...props.runRequestSources], detailType: [RUN_REQUESTED] },
       // A request that cannot run is logged and dropped by the function, so retries only cover failures to invoke it.
       targets: [
         new targets.LambdaFunction(props.runRequests, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
       ],
     });
+    this.runRequestRule.node.addDependency(this.bus);
+  }
+
+  /**
+   * Its own bus has a name fixed at synth time, and the rule and the environment name it
+   * by that name rather than by a Ref: the same template, and one moto's CloudFormation
+   * can create (it resolves a bus's Ref to an object, not its name).
+   */
+  private ownOrGivenBus(given: events.IEventBus | undefined) {
+    if (given) return { bus: given, busName: given.eventBusName };
+    const busName = Names.uniqueResourceName(this, { maxLength: 200, separator: '-' });
+    const bus = new events.EventBus(this, 'Bus', {
+      eventBusName: busName,
+      description: 'Rota task and run events',
+    });
+    return { bus, busName };
   }
 }

@@ -30,11 +30,13 @@ import { ATTR, tableDefinition } from '../lib/store/keys';
 import { startBundleHost } from './bundles';
 import { LOCAL_CREDENTIALS, LOCAL_TABLE, localSettings } from './config';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
+import { createLocalEvents, type LocalEvents } from './events';
 import { externalEmulator, portOfEndpoint } from './external-emulators';
 import { type AuthorizerHandler, createHttpAdapter, type HttpHandler } from './http-adapter';
 import { lambdaContext } from './lambda-context';
 import { API_MOUNTS, FUNCTION_DEFINITIONS, type HandlerLoader } from './mounts';
 import { type SqsHandler, startTicker, startWorkerPool, type WorkerPool } from './worker-pool';
+import { startWriteHook } from './write-hook';
 
 export { LOCAL_TABLE };
 
@@ -92,6 +94,8 @@ export interface LocalRota {
   generatedOperatorToken?: string | undefined;
   /** Run messages being handled right now. */
   inFlight(): number;
+  /** Rota's events, derived from the table's writes as the stream consumer derives them on AWS. */
+  events: LocalEvents;
   /**
    * Stops gracefully: no more ticks or polls, in-flight runs get up to `graceMs` to
    * finish (what is left resumes after the next start), then the server and the
@@ -121,7 +125,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
   const opened: Opened = { stoppers: [], emulators: [] };
   const stop = (graceMs = Number.POSITIVE_INFINITY) => stopAll(opened, graceMs);
   try {
-    const { dynamo, sqs } = await startEmulators(options, opened);
+    const { dynamo, sqs, events } = await startEmulators(options, opened);
     // Listening before the handlers load: the API's own port is one no target may reach.
     const server = await listen(options.port ?? 8080, opened);
     const queues = await createQueues(sqs.endpoint);
@@ -133,7 +137,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       dynamoEndpoint: dynamo.endpoint,
       sqsEndpoint: sqs.endpoint,
       runsQueueUrl: queues.runs.url,
-      ownPorts: [portOfEndpoint(dynamo.endpoint), portOfEndpoint(sqs.endpoint), server.port],
+      ownPorts: [
+        portOfEndpoint(dynamo.endpoint),
+        portOfEndpoint(dynamo.target),
+        portOfEndpoint(sqs.endpoint),
+        server.port,
+      ],
     });
     const rota = createRota(parseConfig(settings.variables), { credentials: LOCAL_CREDENTIALS });
     await ensureTable(rota.get(dynamoDbClient), LOCAL_TABLE, { ttl: Boolean(options.dynamodbEndpoint) });
@@ -148,6 +157,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       config: rota.config,
       generatedOperatorToken: settings.generatedOperatorToken,
       inFlight: () => executors.inFlight(),
+      events,
       stop,
     };
   } catch (error) {
@@ -172,13 +182,24 @@ async function startEmulators(options: LocalOptions, opened: Opened) {
       : undefined,
     sqs: options.sqsEndpoint ? externalEmulator('sqs', options.sqsEndpoint, { allowRemote }) : undefined,
   };
-  const dynamo = external.dynamo ?? (await startDynalite({ path: dataDir }));
-  opened.emulators.push(dynamo);
+  const table = external.dynamo ?? (await startDynalite({ path: dataDir }));
+  opened.emulators.push(table);
+  // Every client reaches the table through the write hook, local mode's DynamoDB stream.
+  const events = createLocalEvents(table.endpoint, LOCAL_TABLE);
+  const hook = await startWriteHook(table.endpoint, (change) => events.onChange(change));
+  opened.emulators.push({
+    endpoint: hook.endpoint,
+    stop: async () => {
+      await hook.stop();
+      events.stop();
+    },
+  });
+  const dynamo = { endpoint: hook.endpoint, target: table.endpoint };
   // The queue persists beside the table: queued, delayed and in-flight run messages
   // survive a crash of this process, as they would in SQS.
   const sqs = external.sqs ?? (await startFauxqs({ dataDir: dataDir ? join(dataDir, 'sqs') : undefined }));
   opened.emulators.push(sqs);
-  return { dynamo, sqs };
+  return { dynamo, sqs, events };
 }
 
 /** A loopback server that answers 503 until `serve` hands it the API. */

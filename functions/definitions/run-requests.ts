@@ -1,8 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { runRequestHandler } from '../../lib/composition/events';
 import { defineFunction } from '../../lib/composition/function';
+import { runRequestHandler } from '../../lib/composition/run-requests';
 import type { RunRequestEvent } from '../../lib/events/run-requests';
 import { logger } from '../../lib/observability/logger';
 

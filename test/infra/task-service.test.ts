@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +43,8 @@ const SERVICES = [
   'executor',
   'reconciler',
   'dead-letter',
+  'event-publisher',
+  'run-requests',
   'authorizer',
 ] as const;
 const API_SERVICES = SERVICES.filter((s) => s.endsWith('-api'));
@@ -199,7 +202,8 @@ describe('event sources', () => {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    // Runs queue, DLQ, and the table's stream (the events describe below).
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
   });
 
   it('ticks the scheduler every minute and drops stale ticks instead of retrying them', () => {
@@ -224,7 +228,8 @@ describe('event sources', () => {
       FunctionName: { Ref: fnId('reconciler') },
       MaximumRetryAttempts: 0,
     });
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    // The scheduler's and reconciler's ticks, and the run-requests rule on the bus.
+    template.resourceCountIs('AWS::Events::Rule', 3);
   });
 });
 
@@ -343,6 +348,8 @@ describe('functions', () => {
     expect(timeout('reconciler')).toBe(60);
     expect(timeout('executor')).toBe(300);
     expect(timeout('dead-letter')).toBe(30);
+    expect(timeout('event-publisher')).toBe(30);
+    expect(timeout('run-requests')).toBe(30);
   });
 
   it('get the Rota configuration, and the queue URL only where they enqueue', () => {
@@ -366,6 +373,7 @@ describe('functions', () => {
         'scheduler',
         'executor',
         'reconciler',
+        'run-requests',
       ].includes(service);
       expect(envOf(service).ROTA_RUNS_QUEUE_URL).toEqual(
         enqueues ? { Ref: queueId('RunsQueue') } : undefined,
@@ -460,7 +468,14 @@ describe('IAM', () => {
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
     ];
-    type Want = { dynamodb: string[]; sqs: string[]; kms?: string[]; secretsmanager?: string[] };
+    type Want = {
+      dynamodb: string[];
+      sqs: string[];
+      kms?: string[];
+      secretsmanager?: string[];
+      events?: string[];
+    };
+    const streamRead = ['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'];
     const manageTasks = ['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'];
     const seal = ['kms:GenerateDataKey'];
     const expected: Record<Service, Want> = {
@@ -486,6 +501,12 @@ describe('IAM', () => {
       },
       reconciler: { dynamodb: ['GetItem', 'Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
       'dead-letter': { dynamodb: ['UpdateItem'], sqs: sqsConsume },
+      'event-publisher': {
+        dynamodb: ['GetItem', ...streamRead].sort(),
+        sqs: [],
+        events: ['events:PutEvents'],
+      },
+      'run-requests': { dynamodb: ['GetItem', 'PutItem'], sqs: ['sqs:SendMessage'] },
       authorizer: { dynamodb: ['GetItem'], sqs: [], secretsmanager: ['secretsmanager:GetSecretValue'] },
     };
     for (const service of SERVICES) {
@@ -494,6 +515,7 @@ describe('IAM', () => {
       expect(actionsOf(service, 'sqs'), service).toEqual(want.sqs);
       expect(actionsOf(service, 'kms'), service).toEqual(want.kms ?? []);
       expect(actionsOf(service, 'secretsmanager'), service).toEqual(want.secretsmanager ?? []);
+      expect(actionsOf(service, 'events'), service).toEqual(want.events ?? []);
       // Nothing beyond the table, the queues, the keys and secret it needs, its own log group and X-Ray.
       const services = new Set(actionsOf(service).map((a) => a.split(':')[0]));
       expect([...services].sort(), service).toEqual(
@@ -504,6 +526,7 @@ describe('IAM', () => {
           ...(want.sqs.length ? ['sqs'] : []),
           ...(want.kms?.length ? ['kms'] : []),
           ...(want.secretsmanager?.length ? ['secretsmanager'] : []),
+          ...(want.events?.length ? ['events'] : []),
         ].sort(),
       );
     }
@@ -562,7 +585,7 @@ describe('IAM', () => {
   });
 
   it('sends only to the runs queue and consumes only its own queue', () => {
-    for (const service of ['tasks-api', 'scheduler', 'executor', 'reconciler'] as const) {
+    for (const service of ['tasks-api', 'scheduler', 'executor', 'reconciler', 'run-requests'] as const) {
       expect(resourcesFor(service, 'sqs:SendMessage'), service).toEqual([arnOf(queueId('RunsQueue'))]);
     }
     expect(resourcesFor('executor', 'sqs:ReceiveMessage')).toEqual([arnOf(queueId('RunsQueue'))]);
@@ -843,6 +866,64 @@ describe('token auth', () => {
   it('throttles every route at the stage, authorizer included', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+  });
+});
+
+describe('events', () => {
+  const busId = () => {
+    const buses = ofType('AWS::Events::EventBus');
+    expect(buses).toHaveLength(1);
+    return (buses[0] as [string, Resource])[0];
+  };
+
+  it('streams the table’s changes, old and new images, to the event publisher', () => {
+    const [, table] = ofType('AWS::DynamoDB::Table')[0] as [string, Resource];
+    expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('event-publisher') },
+      EventSourceArn: { 'Fn::GetAtt': [tableId(), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ dynamodb: { Keys: { PK: { S: [{ prefix: 'TASK#' }] } } } }) }],
+      },
+    });
+    expect(resourcesFor('event-publisher', 'dynamodb:GetRecords')).toEqual([
+      { 'Fn::GetAtt': [tableId(), 'StreamArn'] },
+    ]);
+  });
+
+  it('creates a bus that only the publisher may put events on, and names it in its environment', () => {
+    expect(resourcesFor('event-publisher', 'events:PutEvents')).toEqual([arnOf(busId())]);
+    const busName = ofType('AWS::Events::EventBus')[0]?.[1].Properties.Name;
+    expect(busName).toMatch(/^\S+$/);
+    expect(envOf('event-publisher').ROTA_EVENT_BUS_NAME).toBe(busName);
+    for (const service of SERVICES.filter((s) => s !== 'event-publisher')) {
+      expect(actionsOf(service, 'events'), service).toEqual([]);
+    }
+  });
+
+  it('feeds "Run Requested" events from the listed sources to the run-requests function', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: ofType('AWS::Events::EventBus')[0]?.[1].Properties.Name,
+      EventPattern: { source: ['rota.run-requests'], 'detail-type': ['Run Requested'] },
+      Targets: [Match.objectLike({ Arn: arnOf(fnId('run-requests')) })],
+    });
+    expect(envOf('run-requests').ROTA_RUN_REQUEST_SOURCES).toBe('rota.run-requests');
+  });
+
+  it('takes a bus and the run request sources from its props', () => {
+    // No bundling: the code does not change what the construct wires.
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'GivenBus');
+    const bus = new events.EventBus(stack, 'Theirs');
+    const service = new TaskService(stack, 'Rota', { eventBus: bus, runRequestSources: ['acme.billing'] });
+    const given = Template.fromStack(stack);
+    expect(service.eventBus).toBe(bus);
+    given.resourceCountIs('AWS::Events::EventBus', 1);
+    given.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['acme.billing'], 'detail-type': ['Run Requested'] },
     });
   });
 });
