@@ -195,6 +195,18 @@ export const UNEXERCISED_GRANTS: readonly {
     reason:
       "Lambda's SQS event source mapping polls with the function's role and needs these (CDK's SqsEventSource grants them); local mode's poller only receives and deletes",
   })),
+  ...(
+    [
+      ['table', ['dynamodb:ListStreams']],
+      ['table/stream', ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']],
+    ] as const
+  ).map(([resource, actions]) => ({
+    functions: ['event-publisher'],
+    actions: [...actions],
+    resource,
+    reason:
+      "Lambda's DynamoDB stream event source reads the stream with the function's role (CDK's DynamoEventSource grants these); no emulator the suites run has streams, so local mode's write hook stands in (ADR 0021)",
+  })),
   {
     functions: ['checks-api', 'notification-endpoints-api'],
     actions: ['kms:GenerateDataKey'],
