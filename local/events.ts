@@ -48,6 +48,8 @@ export function createLocalEvents(dynamoEndpoint: string, tableName: string) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    /** How many subscribers are listening now (a stream that ended must leave none behind). */
+    listenerCount: () => listeners.size,
     /** Settles once every change handed over so far has become events. */
     settled: () => chain,
     stop(): void {

@@ -27,9 +27,11 @@ import { checkNeeds } from '../lib/function-config';
 import { declareResource } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
 import { ATTR, tableDefinition } from '../lib/store/keys';
+import { SYSTEMS } from '../lib/systems/registry';
 import { startBundleHost } from './bundles';
 import { LOCAL_CREDENTIALS, LOCAL_TABLE, localSettings } from './config';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
+import { createEventStreams, type EventStreams } from './event-stream';
 import { createLocalEvents, type LocalEvents } from './events';
 import { externalEmulator, portOfEndpoint } from './external-emulators';
 import { type AuthorizerHandler, createHttpAdapter, type HttpHandler } from './http-adapter';
@@ -77,6 +79,8 @@ export interface LocalOptions {
   dynamodbEndpoint?: string | undefined;
   /** `--sqs-endpoint`: an SQS someone else runs, used instead of fauxqs; the queues are created when missing. */
   sqsEndpoint?: string | undefined;
+  /** How often an idle `GET /api/v2/events` stream sends its `: keep-alive` comment. @default 15000 */
+  eventHeartbeatMs?: number;
   /** `--allow-remote-emulators`: the two endpoints above may be other hosts than loopback. @default false */
   allowRemoteEmulators?: boolean | undefined;
 }
@@ -96,6 +100,8 @@ export interface LocalRota {
   inFlight(): number;
   /** Rota's events, derived from the table's writes as the stream consumer derives them on AWS. */
   events: LocalEvents;
+  /** The `GET /api/v2/events` streams open now. */
+  openEventStreams(): number;
   /**
    * Stops gracefully: no more ticks or polls, in-flight runs get up to `graceMs` to
    * finish (what is left resumes after the next start), then the server and the
@@ -127,7 +133,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
   try {
     const { dynamo, sqs, events } = await startEmulators(options, opened);
     // Listening before the handlers load: the API's own port is one no target may reach.
-    const server = await listen(options.port ?? 8080, opened);
+    const streams = createEventStreams({
+      events,
+      resourceOf: SYSTEMS.resourceOf,
+      heartbeatMs: options.eventHeartbeatMs,
+    });
+    const server = await listen(options.port ?? 8080, opened, streams);
     const queues = await createQueues(sqs.endpoint);
     // This process's pollers receive and delete on both queues, whatever runs the handlers.
     declareResource('runsQueue', queues.runs.url);
@@ -150,7 +161,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     if (!options.bundles) buildConsolePage();
     const load = options.bundles ? await bundleLoader(settings.variables, opened) : sourceLoader(rota);
     const executors = await startEngine(load, rota, queues, options, opened);
-    server.serve(await apiListener(load));
+    server.serve(await apiListener(load, streams));
     return {
       url: `http://127.0.0.1:${server.port}`,
       env: settings.variables,
@@ -158,6 +169,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       generatedOperatorToken: settings.generatedOperatorToken,
       inFlight: () => executors.inFlight(),
       events,
+      openEventStreams: streams.openCount,
       stop,
     };
   } catch (error) {
@@ -203,7 +215,7 @@ async function startEmulators(options: LocalOptions, opened: Opened) {
 }
 
 /** A loopback server that answers 503 until `serve` hands it the API. */
-async function listen(port: number, opened: Opened) {
+async function listen(port: number, opened: Opened, streams: EventStreams) {
   let listener: RequestListener = (_req, res) =>
     res
       .writeHead(503, { 'content-type': 'application/json; charset=utf-8' })
@@ -215,6 +227,8 @@ async function listen(port: number, opened: Opened) {
   });
   // Closed first: no new requests while the runs in flight finish.
   opened.stoppers.push(async () => {
+    // An event stream never ends by itself: it ends cleanly here, before the sockets close.
+    streams.endAll();
     await closeServer(server);
     return true;
   });
@@ -313,16 +327,20 @@ async function startEngine(
 }
 
 /** The HTTP API: each path prefix to its function, behind the same Lambda authorizer as on AWS. */
-async function apiListener(load: HandlerLoader): Promise<RequestListener> {
+async function apiListener(load: HandlerLoader, streams: EventStreams): Promise<RequestListener> {
   const mounts = await Promise.all(
     API_MOUNTS.map(async ({ prefix, fn }) => ({ prefix, fn, handler: (await load(fn)) as HttpHandler })),
   );
   const authorizer = (await load('authorizer')) as AuthorizerHandler;
   const publicPaths: readonly string[] = PUBLIC_GET_PATHS;
-  return createHttpAdapter(mounts, {
-    authorizer,
-    isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && publicPaths.includes(path),
-  });
+  return createHttpAdapter(
+    mounts,
+    {
+      authorizer,
+      isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && publicPaths.includes(path),
+    },
+    [streams.route],
+  );
 }
 
 async function createQueues(endpoint: string) {
