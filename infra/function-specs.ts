@@ -1,5 +1,6 @@
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
 import { AUTH_STORE } from '../lib/auth/table-uses';
+import { EVENTS_PATH } from '../lib/events/watch';
 import { OPENAPI_FILE } from '../lib/http/meta-routes';
 import type { TableUse } from '../lib/store/access';
 import { LEASE_STORE, RUN_STORE, TASK_STORE } from '../lib/store/table-uses';
@@ -33,6 +34,8 @@ export interface ApiFunctionSpec {
   readonly basePath?: string;
   /** GET routes served without authorization (documents and probes only). */
   readonly publicGetPaths?: readonly string[];
+  /** Single GET routes behind the API's authorizer, outside any base path. */
+  readonly authorizedGetPaths?: readonly string[];
   /**
    * What its code does to the table: the uses its stores declare (lib/store/access.ts).
    * The role gets exactly their union, each action confined to the uses' key prefixes.
@@ -64,6 +67,8 @@ export function metaFunctionSpec(systems: SystemRegistry): ApiFunctionSpec {
     name: 'meta-api',
     entry: handWritten('functions/meta-api.ts'),
     publicGetPaths: [...PUBLIC_GET_PATHS],
+    // Local mode streams it; the deployed function answers that the events are on the bus.
+    authorizedGetPaths: [EVENTS_PATH],
     // The web console's page, served at GET / (docs/decisions/0007-cli-and-web-console.md),
     // and the OpenAPI document of the registry's APIs, generated here so the bundle holds no system.
     files: () => ({ [CONSOLE_FILE]: buildConsolePage(), [OPENAPI_FILE]: openApiFile(systems) }),

@@ -32,8 +32,13 @@ export function createEventStreams(options: EventStreamsOptions) {
   const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
 
   const start = (req: IncomingMessage, res: ServerResponse, url: URL, context: unknown) => {
-    if (req.method !== 'GET') throw new MethodNotAllowedError(`method ${req.method} is not allowed on ${EVENTS_PATH}`);
-    const accept = eventWatch(callerFromContext(context), Object.fromEntries(url.searchParams), options.resourceOf);
+    if (req.method !== 'GET')
+      throw new MethodNotAllowedError(`method ${req.method} is not allowed on ${EVENTS_PATH}`);
+    const accept = eventWatch(
+      callerFromContext(context),
+      Object.fromEntries(url.searchParams),
+      options.resourceOf,
+    );
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',

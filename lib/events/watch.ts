@@ -22,7 +22,10 @@ const typeListSchema = z.string().transform((text, ctx) => {
   const unknown = names.filter((name) => !isEventType(name));
   if (names.length === 0 || unknown.length > 0) {
     const got = unknown.length > 0 ? `, got ${unknown.map((n) => `"${n}"`).join(', ')}` : '';
-    ctx.addIssue({ code: 'custom', message: `must be comma-separated event types, each one of ${VALID_TYPES}${got}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be comma-separated event types, each one of ${VALID_TYPES}${got}`,
+    });
     return z.NEVER;
   }
   return new Set(names.filter(isEventType));
@@ -30,7 +33,11 @@ const typeListSchema = z.string().transform((text, ctx) => {
 
 /** The filters of `GET /api/v2/events`; an unknown one is refused rather than ignored. */
 export const eventsQuerySchema = z.strictObject({
-  orgID: z.string().min(1).optional().meta({ description: "Only this org's events (an org token's own org at most)" }),
+  orgID: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: "Only this org's events (an org token's own org at most)" }),
   taskID: z.string().min(1).optional().meta({ description: "Only this task's events" }),
   type: z
     .string()
@@ -48,7 +55,11 @@ export type EventWatch = (event: RotaEvent) => boolean;
  * token that names another org is refused), and only of systems it may read. An event
  * whose task type no system owns goes to the operator alone.
  */
-export function eventWatch(caller: Caller, query: Readonly<Record<string, string>>, resourceOf: ResourceOf): EventWatch {
+export function eventWatch(
+  caller: Caller,
+  query: Readonly<Record<string, string>>,
+  resourceOf: ResourceOf,
+): EventWatch {
   const filters = parseOrThrow(filtersSchema, query, 'invalid query');
   const types = filters.type;
   if (caller.orgID !== undefined && filters.orgID !== undefined && filters.orgID !== caller.orgID) {

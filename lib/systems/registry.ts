@@ -61,8 +61,7 @@ export function createSystemRegistry(modules: readonly RotaSystem[]): SystemRegi
     engines,
     runnerTable: engines.flatMap((e) => e.table),
     api: (name) => apis.find((a) => a.name === name),
-    resourceOf: (taskType) =>
-      modules.find((m) => m.engine?.definition.type === taskType)?.apis[0]?.resource,
+    resourceOf: (taskType) => modules.find((m) => m.engine?.definition.type === taskType)?.apis[0]?.resource,
     runners: (services) => runnersOf(engines, services),
   };
 }

@@ -61,7 +61,9 @@ describe('GET /api/v2/events (Server-Sent Events) in local mode', () => {
     const rw = ['read', 'write'] as ('read' | 'write')[];
     tokens.a = (await createToken(rota.url, TEST_OPERATOR_TOKEN, 'org-a', { tasks: rw })).token;
     tokens.b = (await createToken(rota.url, TEST_OPERATOR_TOKEN, 'org-b', { tasks: rw })).token;
-    tokens.aChecksOnly = (await createToken(rota.url, TEST_OPERATOR_TOKEN, 'org-a', { checks: ['read'] })).token;
+    tokens.aChecksOnly = (
+      await createToken(rota.url, TEST_OPERATOR_TOKEN, 'org-a', { checks: ['read'] })
+    ).token;
   }, 60_000);
   afterAll(async () => {
     for (const client of clients) client.close();
@@ -77,7 +79,11 @@ describe('GET /api/v2/events (Server-Sent Events) in local mode', () => {
     expect(stream.status).toBe(200);
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const task = await create(tokens.a, 'org-a', 'ok', '/ok');
-    const succeeded = await seenBy(stream, (e) => e.taskID === task.id && e.type === 'run.succeeded', 'run.succeeded');
+    const succeeded = await seenBy(
+      stream,
+      (e) => e.taskID === task.id && e.type === 'run.succeeded',
+      'run.succeeded',
+    );
     await deactivate(tokens.a, task.id);
 
     const created = eventsOf(stream).find((e) => e.taskID === task.id && e.type === 'task.created');
@@ -103,9 +109,16 @@ describe('GET /api/v2/events (Server-Sent Events) in local mode', () => {
     });
     const ofRun = eventsOf(stream).filter((e) => e.runID === succeeded.runID);
     expect(ofRun.map((e) => e.type)).toEqual(['run.started', 'run.succeeded']);
-    expect(ofRun[0]).toEqual({ ...succeeded, id: `${succeeded.runID}:started:1`, type: 'run.started', status: 'started', time: expect.any(String) });
+    expect(ofRun[0]).toEqual({
+      ...succeeded,
+      id: `${succeeded.runID}:started:1`,
+      type: 'run.started',
+      status: 'started',
+      time: expect.any(String),
+    });
     // Every message's id line is its event's id: what Last-Event-ID resumes after.
-    for (const message of stream.messages) expect(message.id).toBe((JSON.parse(message.data) as RotaEvent).id);
+    for (const message of stream.messages)
+      expect(message.id).toBe((JSON.parse(message.data) as RotaEvent).id);
     expect(stream.messages.map((m) => m.data).join('\n')).not.toContain('s3cret');
   });
 
@@ -134,7 +147,8 @@ describe('GET /api/v2/events (Server-Sent Events) in local mode', () => {
     const stream = await watch(tokens.a, `?taskID=${task.id}`);
     const other = await create(tokens.a, 'org-a', 'other', '/ok', { status: 'inactive' });
     const later = new Date(Date.now() + 3_600_000).toISOString();
-    const run = (await api(tokens.a, 'POST', `/api/v2/tasks/${task.id}/runs`, { scheduledFor: later })).body as {
+    const run = (await api(tokens.a, 'POST', `/api/v2/tasks/${task.id}/runs`, { scheduledFor: later }))
+      .body as {
       id: string;
     };
     expect((await api(tokens.a, 'DELETE', `/api/v2/tasks/${task.id}/runs/${run.id}`)).status).toBe(204);
@@ -167,7 +181,10 @@ describe('GET /api/v2/events (Server-Sent Events) in local mode', () => {
 
     const refused = await watch(tokens.b, '?orgID=org-a');
     expect(refused.status).toBe(403);
-    expect(JSON.parse(await refused.text())).toEqual({ code: 'forbidden', message: expect.stringMatching(/orgID/) });
+    expect(JSON.parse(await refused.text())).toEqual({
+      code: 'forbidden',
+      message: expect.stringMatching(/orgID/),
+    });
   });
 
   it('sends no event of a system the token cannot read', async () => {

@@ -12,7 +12,10 @@ export interface SseMessage {
  */
 export async function openSse(url: string, headers: Record<string, string> = {}) {
   const abort = new AbortController();
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: abort.signal });
+  const res = await fetch(url, {
+    headers: { accept: 'text/event-stream', ...headers },
+    signal: abort.signal,
+  });
   const messages: SseMessage[] = [];
   const comments: string[] = [];
   let ended: 'open' | 'done' | 'error' = 'open';
