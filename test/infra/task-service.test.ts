@@ -253,6 +253,7 @@ describe('HTTP API', () => {
   };
 
   it('routes each system to its own function, behind the token authorizer except the console and the two public documents', () => {
+    // GET /api/v2/events is local mode's stream; on AWS the meta-api answers it (behind the authorizer) naming the bus.
     const behindTokens = (base: string, service: Service) => ({
       [`ANY ${base}`]: { fn: fnId(service), auth: 'CUSTOM' },
       [`ANY ${base}/{proxy+}`]: { fn: fnId(service), auth: 'CUSTOM' },
@@ -266,6 +267,7 @@ describe('HTTP API', () => {
       'GET /': { fn: fnId('meta-api'), auth: 'NONE' },
       'GET /health': { fn: fnId('meta-api'), auth: 'NONE' },
       'GET /api/v2/openapi.json': { fn: fnId('meta-api'), auth: 'NONE' },
+      'GET /api/v2/events': { fn: fnId('meta-api'), auth: 'CUSTOM' },
     });
     template.allResourcesProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
@@ -737,6 +739,7 @@ describe('props', () => {
     expect(routesOf(stack)).toEqual(
       [
         ...basePaths.flatMap((base) => [`ANY ${base} NONE`, `ANY ${base}/{proxy+} NONE`]),
+        'GET /api/v2/events NONE',
         'GET / NONE',
         'GET /api/v2/openapi.json NONE',
         'GET /health NONE',
@@ -749,12 +752,13 @@ describe('props', () => {
     // The HttpApi is RotaApi's `Default` child: hidden from logical IDs, not from construct paths.
     const routeId = (base: string) => `/Open/Rota/Api/Default/ANY${base.replaceAll('/', '--')}`;
     expect(flagged.sort()).toEqual(
-      basePaths
-        .flatMap((base) => [
+      [
+        ...basePaths.flatMap((base) => [
           `${routeId(base)}--{proxy+}/Resource AwsSolutions-APIG4`,
           `${routeId(base)}/Resource AwsSolutions-APIG4`,
-        ])
-        .sort(),
+        ]),
+        '/Open/Rota/Api/Default/GET--api--v2--events/Resource AwsSolutions-APIG4',
+      ].sort(),
     );
   });
 
@@ -764,6 +768,7 @@ describe('props', () => {
     expect(routesOf(stack)).toEqual(
       [
         ...basePaths.flatMap((base) => [`ANY ${base} AWS_IAM`, `ANY ${base}/{proxy+} AWS_IAM`]),
+        'GET /api/v2/events AWS_IAM',
         'GET / NONE',
         'GET /api/v2/openapi.json NONE',
         'GET /health NONE',
