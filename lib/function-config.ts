@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { ConfigError, configError, ROTA_CONFIG_SCHEMA, type RotaConfig } from './config';
 
 /**
@@ -28,15 +29,17 @@ const unmet = (config: Partial<Record<string, unknown>>, needs: readonly ConfigN
 
 /** The one configuration schema, with `needs` required. */
 export function functionConfigSchema(needs: readonly ConfigNeed[]) {
-  return ROTA_CONFIG_SCHEMA.superRefine((cfg, ctx) => {
-    for (const { need, names } of unmet(cfg, needs)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [names[0] ?? need],
-        message: `required by this function (set ${names.join(' or ')})`,
-      });
-    }
-  });
+  return ROTA_CONFIG_SCHEMA.check(
+    z.superRefine((cfg, ctx) => {
+      for (const { need, names } of unmet(cfg, needs)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [names[0] ?? need],
+          message: `required by this function (set ${names.join(' or ')})`,
+        });
+      }
+    }),
+  );
 }
 
 /**

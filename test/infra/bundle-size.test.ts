@@ -26,10 +26,6 @@ const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   reconciler: 517_600,
   'dead-letter': 480_000,
   authorizer: 373_300,
-  // ADR 0021: the stream consumer carries no store entity and no task model; what it is
-  // over the goal by (313,900 bytes at its first commit) is zod for the one config
-  // schema every function parses (~60 KB).
-  'event-publisher': 320_200,
   // The runs API's own path to a manual run (run service, run store, runs queue): 501,431 bytes.
   'run-requests': 511_500,
 };
