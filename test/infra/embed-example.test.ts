@@ -39,11 +39,12 @@ const executorStatements = () => {
 
 describe('embedding TaskService in another app', () => {
   it('synthesizes next to the host stack’s own resources', () => {
-    // Six API functions and four workers; `iam` mode deploys no token authorizer.
-    template.resourceCountIs('AWS::Lambda::Function', 10);
+    // Six API functions and six workers (event-publisher and run-requests since ADR 0021);
+    // `iam` mode deploys no token authorizer.
+    template.resourceCountIs('AWS::Lambda::Function', 12);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::SQS::Queue', 3);
-    expect(stack.tasks.functions.size).toBe(10);
+    expect(stack.tasks.functions.size).toBe(12);
     // The host's key seals target secrets too: no second key.
     template.resourceCountIs('AWS::KMS::Key', 1);
     expect(stack.tasks.secretsKey).toBe(stack.key);
