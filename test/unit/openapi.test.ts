@@ -118,7 +118,9 @@ describe('the OpenAPI document', () => {
     });
     expect(events.security).toBeUndefined();
     const event = document.components?.schemas?.Event as { properties: Record<string, unknown> };
-    expect(Object.keys(event.properties)).toEqual(expect.arrayContaining(['id', 'type', 'orgID', 'runID', 'error']));
+    expect(Object.keys(event.properties)).toEqual(
+      expect.arrayContaining(['id', 'type', 'orgID', 'runID', 'error']),
+    );
   });
 
   it('marks the public routes as needing no token, and every other one as needing one', () => {
