@@ -1,6 +1,7 @@
 import type { ColdStartResult } from './cold-start';
 import type { Goal } from './goals';
 import type { LagResult } from './lag';
+import type { LiveLogPoint } from './live-logs';
 import type { WorkloadName } from './requests';
 import type { ScalingPoint } from './scaling';
 import type { ThroughputResult } from './throughput';
@@ -40,6 +41,8 @@ export interface BenchResults {
       averageBatchSize: number;
       completed: boolean;
       idleEmptyReceivesPerPollerPerSecond: number;
+      /** Bytes CloudWatch Logs ingests per run. */
+      logBytes: number;
       tickPhaseMs: number;
       /** Index write units per run, by index name. */
       indexWriteUnits: Record<string, number>;
@@ -48,10 +51,15 @@ export interface BenchResults {
     }
   >;
   requestsNotes: string[];
+  /** What live logs add per run (bench/live-logs.ts); absent in results from before issue 15. */
+  liveLogs?: { points: LiveLogPoint[]; flushDelayMs: number } | undefined;
   costPerMillionRuns: {
     /** Rota, unlimited workload. */
     rota: number;
-    rotaByWorkload: Record<WorkloadName, { dynamodb: number; sqs: number; lambda: number; total: number }>;
+    rotaByWorkload: Record<
+      WorkloadName,
+      { dynamodb: number; sqs: number; lambda: number; logs: number; total: number }
+    >;
     eventbridgeScheduler: number;
     stepFunctions: number;
     breakdown: {
@@ -59,8 +67,8 @@ export interface BenchResults {
       stepFunctions: { transitions: number; lambda: number };
     };
     prices: Record<string, number>;
-    /** CloudWatch Logs per run, when measured from the engine's log output. */
-    logs?: { bytesPerRun: number; perMillion: number } | undefined;
+    /** CloudWatch Logs per unlimited run, metered from the engine's log output (included in `rota`). */
+    logs: { bytesPerRun: number; perMillion: number };
     assumptions: Record<string, number | string>;
   };
   schedulerScaling: ScalingPoint[];
@@ -100,7 +108,7 @@ function md(headers: string[], rows: string[][], alignLeft = 1): string {
   return [headers, sep, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-const WORKLOADS: WorkloadName[] = ['unlimited', 'limited', 'retrying', 'everySecond'];
+const WORKLOADS: WorkloadName[] = ['unlimited', 'unlimitedLarge', 'limited', 'retrying', 'everySecond'];
 
 interface Tables {
   requests: { headers: string[]; rows: string[][] };
@@ -149,6 +157,7 @@ function tables(r: BenchResults): Tables {
       'DynamoDB $',
       'SQS $',
       'Lambda $',
+      'Logs $',
       'other $',
       'total $',
       'vs Rota unlimited',
@@ -156,13 +165,23 @@ function tables(r: BenchResults): Tables {
     rows: [
       ...WORKLOADS.map((w) => {
         const x = c.rotaByWorkload[w];
-        return [`Rota, ${w}`, n(x.dynamodb), n(x.sqs), n(x.lambda), '–', n(x.total), ratio(x.total, c.rota)];
+        return [
+          `Rota, ${w}`,
+          n(x.dynamodb),
+          n(x.sqs),
+          n(x.lambda),
+          n(x.logs),
+          '–',
+          n(x.total),
+          ratio(x.total, c.rota),
+        ];
       }),
       [
         'EventBridge Scheduler → Lambda',
         '–',
         '–',
         n(c.breakdown.eventbridgeScheduler.lambda),
+        '–',
         n(c.breakdown.eventbridgeScheduler.scheduler),
         n(c.eventbridgeScheduler),
         ratio(c.eventbridgeScheduler, c.rota),
@@ -172,6 +191,7 @@ function tables(r: BenchResults): Tables {
         '–',
         '–',
         n(c.breakdown.stepFunctions.lambda),
+        '–',
         n(c.breakdown.stepFunctions.transitions),
         n(c.stepFunctions),
         ratio(c.stepFunctions, c.rota),
@@ -303,6 +323,13 @@ export function renderText(r: BenchResults): string {
   );
   out.push(table(t.bundles.headers, t.bundles.rows));
   out.push('');
+  if (r.liveLogs) {
+    out.push(
+      `6. Live logs: WRU a started run adds by flushing its lines (every ${r.liveLogs.flushDelayMs} ms while new ones wait; virtual clock, real writes on dynalite)`,
+    );
+    out.push(table(LIVE_LOG_HEADERS, liveLogRows(r.liveLogs.points), 0));
+    out.push('');
+  }
   out.push('Checks');
   for (const c of r.checks) out.push(`  ${c.ok ? 'ok  ' : 'POOR'} ${c.check}: ${c.detail}`);
   out.push('', 'Goals (issue 14)');
@@ -314,6 +341,17 @@ export function renderText(r: BenchResults): string {
 }
 
 /** The ready-to-paste "## Performance" section for the main README. */
+const LIVE_LOG_HEADERS = ['run', 'lines', 'flushes', 'flush WRU', 'bigger-item WRU', 'added WRU'];
+const liveLogRows = (points: LiveLogPoint[]) =>
+  points.map((p) => [
+    p.runSeconds >= 60 ? `${p.runSeconds / 60} min` : `${p.runSeconds} s`,
+    String(p.lines),
+    String(p.flushes),
+    String(p.flushWru),
+    String(p.biggerItemWru),
+    String(p.addedWru),
+  ]);
+
 export function renderMarkdown(r: BenchResults): string {
   const t = tables(r);
   const m = r.machine;
@@ -342,10 +380,12 @@ idle polling is a fixed cost per poller and is left out.
 
 ${md(t.requests.headers, t.requests.rows)}
 
-A plain run costs ${n(u.dynamodbWrites, 0)} DynamoDB writes: the scheduler's advance of the task, the
-executor's claim and finish of the run item, and the task's completion bookkeeping. The
-two writes to the task item also rewrite its \`byOrgType\` entry (and the advance its \`due\` entry), so they make up
-${n(u.dynamodbGsiWriteUnits + 2, 0)} of the ${n(u.dynamodbWriteUnits, 0)} write units. \`everySecond\` shares one advance among 60 runs;
+A plain run costs ${n(u.dynamodbWrites, 2)} DynamoDB writes (${n(u.dynamodbWriteUnits, 2)} write units): the
+executor's claim and finish of the run item, and a fifteenth of the scheduler's advance of
+the task (15 runs per advance, as the deployed 15-minute lookahead gives an every-1m task),
+which rewrites its \`due\` and \`byOrgType\` entries. The task's completion bookkeeping is
+written only when a run changes the outcome (docs/decisions/0015), so a run that repeats it
+writes nothing to the task. \`everySecond\` shares one advance among 60 runs;
 \`limited\` pays for lease slots and for re-enqueueing runs that wait; \`retrying\` is three
 executions plus two retry records.
 
@@ -353,11 +393,12 @@ ${md(t.cost.headers, t.cost.rows)}
 
 DynamoDB is ${n((c.rotaByWorkload.unlimited.dynamodb / c.rota) * 100, 0)} % of a plain run's cost. Lambda: ${c.assumptions.memoryMb} MB arm64,
 invocations per run = 1 / average batch size plus the scheduler tick's share, billed time
-per run measured on the emulators. That time is mostly the executor waiting: SQS delays
-are whole seconds, rounded down, so a delayed message arrives up to a second before its
-run is due and the invocation waits it out (the bench fixes the tick's phase so the wait
-is the 500 ms average). The alternatives invoke one Lambda per run, assumed
-${c.assumptions.alternativeTargetDurationMs} ms. Not included: storage, logs, X-Ray, data transfer, idle polling.
+per run measured on the emulators (handler time only: delays round to the nearest second
+and the executor never waits for an early message). Logs: ${int(c.logs.bytesPerRun)} bytes ingested per
+run at $${c.prices.cloudwatchLogsPerGbIngested}/GB, metered from the real Powertools logger and metrics at the deployed
+level plus Lambda's START/END/REPORT lines per invocation. The alternatives invoke one
+Lambda per run, assumed ${c.assumptions.alternativeTargetDurationMs} ms, and their logs are left out. Not included:
+storage, X-Ray, data transfer, idle polling.
 
 ### Scheduler scaling
 
@@ -399,7 +440,21 @@ each, median of ${r.bundling.repetitions}; the baseline is a one-line middy hand
 ${md(t.bundles.headers, t.bundles.rows)}
 
 ${executor ? `The largest, the executor, is ${n(executor.bytes / 1024, 0)} KiB (limit: 1 MiB).` : ''}
+${
+  r.liveLogs
+    ? `
+### Live logs
 
+What a started run adds by flushing its lines every ${r.liveLogs.flushDelayMs} ms while new ones wait
+(bench/live-logs.ts: the real flusher on a virtual clock, each flush a real write on dynalite,
+billed from the item before and after). "bigger-item WRU" is what its heartbeats and final
+write cost more because the item carries the flushed lines. A run that ends within the delay
+adds nothing.
+
+${md(LIVE_LOG_HEADERS, liveLogRows(r.liveLogs.points), 0)}
+`
+    : ''
+}
 ### Goals (issue 14)
 
 ${md(

@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BATCHING_WINDOW } from '../infra/task-service';
 import { measureColdStart } from './cold-start';
-import { evaluateGoals, type GoalInputs } from './goals';
+import { evaluateGoals } from './goals';
 import type { LagResult } from './lag';
+import { measureLiveLogs } from './live-logs';
 import { writeOutputs } from './output';
 import { type BenchResults, renderMarkdown, renderText } from './report';
 import { measureRequests, type WorkloadName, type WorkloadResult } from './requests';
@@ -137,6 +138,7 @@ function requestsEntry(w: WorkloadResult) {
     averageBatchSize: w.lambda.averageBatchSize,
     completed: w.completed,
     idleEmptyReceivesPerPollerPerSecond: w.idle.perPollerPerSecond,
+    logBytes: w.logs.bytesPerRun,
     tickPhaseMs: w.lambda.tickPhaseMs,
     indexWriteUnits: w.indexWriteUnits,
     shortfall: w.shortfall,
@@ -227,6 +229,9 @@ async function main() {
   );
   const cold = await measureColdStart(CONFIG.coldStartRepetitions);
 
+  progress('6. live logs: the flushes of a started run, by run length and lines (virtual clock, dynalite)');
+  const liveLogs = await measureLiveLogs();
+
   // Cost per million runs.
   const footprint = (w: WorkloadResult) => ({
     dynamodbReadUnits: w.perRun.dynamodbReadUnits,
@@ -234,11 +239,13 @@ async function main() {
     sqsRequests: w.perRun.sqsRequests,
     lambdaInvocations: w.lambda.invocationsPerRun,
     lambdaMs: w.lambda.msPerRun,
+    logBytes: w.logs.bytesPerRun,
   });
   const roundCost = (c: ReturnType<typeof rotaCostPerMillion>) => ({
     dynamodb: round(c.dynamodb, 3),
     sqs: round(c.sqs, 3),
     lambda: round(c.lambda, 3),
+    logs: round(c.logs, 3),
     total: round(c.total, 3),
   });
   const rotaByWorkload = Object.fromEntries(
@@ -305,7 +312,8 @@ async function main() {
     requestsPerRun,
     requestsNotes: [
       'λ inv = executor invocations (1 / average batch size) + the scheduler tick, per run; λ ms = billed handler time per run (executor + tick), measured on the emulators',
-      "λ ms includes the executor's wait for messages SQS delivers early (delays round down to whole seconds): each tick fires at x.500 s, so a delayed message is due up to 500 ms after it arrives, the average over a random tick phase",
+      'λ ms is handler time only: delays round to the nearest second and the executor never waits for an early message (ADR 0014)',
+      "Logs: bytes CloudWatch Logs ingests per run (26 B per event included): the executor's and scheduler's Powertools lines at INFO with a deployed function's context, the executor's EMF metrics, and Lambda's START/END/REPORT lines per invocation (modelled from the documented text format, with X-Ray)",
       "DDB WRU: computed from each written item read before and after the write: table part + every GSI's (tableDefinition's indexes and projections; a moved index key = delete + put); failed conditional writes billed by the item they looked at",
       `SQS req: scheduler/executor sends + the event source's non-empty ReceiveMessage and DeleteMessageBatch; idle long polls (${idle} empty receives per poller per second here) are a fixed cost per poller, not per run`,
       'retrying: per logical run (3 attempts); limited: includes the re-enqueues of runs waiting for a slot',
@@ -320,6 +328,10 @@ async function main() {
         stepFunctions: { transitions: sfn.transitions, lambda: round(sfn.lambda, 3) },
       },
       prices: { ...PRICES },
+      logs: {
+        bytesPerRun: workloads.unlimited.logs.bytesPerRun,
+        perMillion: rotaByWorkload.unlimited.logs,
+      },
       assumptions: { ...LAMBDA_ASSUMPTIONS, region: 'us-east-1', architecture: 'arm64' },
     },
     schedulerScaling: scaling.points,
@@ -335,13 +347,13 @@ async function main() {
       nodeOptions: cold.nodeOptions,
       repetitions: cold.repetitions,
     },
+    liveLogs,
     checks,
   };
   const goals = evaluateGoals({
     results: partial,
     batchingWindowMs: BATCHING_WINDOW.toMilliseconds(),
-    // 14S extends bench/scaling.ts with per-shard planning rates; printed when present.
-    scaling: (scaling as { perShard?: GoalInputs['scaling'] }).perShard,
+    scaling: shardScaling,
   });
   const results: BenchResults = { ...partial, goals };
   results.durationMs = Date.now() - started;

@@ -138,6 +138,13 @@ export function workerFunctionSpecs(systems: SystemRegistry = SYSTEMS) {
       enqueue: false,
     },
     {
+      // The fan-out's worker: plans the due shards of one planning job (docs/decisions/0014).
+      name: 'planning-worker',
+      entry: handWritten('functions/planning-worker.ts'),
+      table: [TASK_STORE.schedule],
+      enqueue: true,
+    },
+    {
       // Reads a run's task (its org and type) for the events the stream's changes make.
       name: 'event-publisher',
       entry: handWritten('functions/event-publisher.ts'),
@@ -192,6 +199,7 @@ export const UNEXERCISED_GRANTS: readonly {
     [
       ['executor', 'runsQueue'],
       ['dead-letter', 'deadLetterQueue'],
+      ['planning-worker', 'planningQueue'],
     ] as const
   ).map(([fn, queue]) => ({
     functions: [fn],

@@ -12,6 +12,8 @@ export interface RotaAlarmsProps {
   readonly executor: RotaFunction;
   readonly scheduler: RotaFunction;
   readonly reconciler: RotaFunction;
+  readonly planningDeadLetterQueue: sqs.IQueue;
+  readonly planningWorker: RotaFunction;
   /** Topic every alarm notifies. @default - alarms have no actions */
   readonly topic?: sns.ITopic;
 }
@@ -39,6 +41,16 @@ export class RotaAlarms extends Construct {
         'Rota: reconciler passes failed (stalled open runs are not being re-sent)',
         props.reconciler,
       ),
+      this.above(
+        'PlanningDeadLetterQueueDepthAlarm',
+        'Rota: planning jobs were dead-lettered (a range of due shards failed three times; the next ticks retry it)',
+        props.planningDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: cloudwatch.Stats.MAXIMUM,
+        }),
+        0,
+      ),
+      this.errors('PlanningWorkerErrorsAlarm', 'Rota: planning workers failed', props.planningWorker),
       this.above(
         'RunsQueueAgeAlarm',
         'Rota: the oldest run message is over 5 minutes old (executors are not keeping up)',

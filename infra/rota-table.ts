@@ -88,6 +88,13 @@ export class RotaTable extends Construct {
     }
   }
 
+  /** DescribeTable on the table only: the scheduler reads the due index's item count from it. */
+  grantDescribe(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [this.table.tableArn] }),
+    );
+  }
+
   private addIndexes(): void {
     for (const index of this.definition.GlobalSecondaryIndexes ?? []) {
       const indexPartitionKey = this.keyOf(index.KeySchema, 'HASH');

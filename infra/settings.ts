@@ -8,6 +8,9 @@ export interface Settings {
   maxTasksPerOrg: number;
   runRetentionDays: number;
   dueShards: number;
+  dueShardsRead?: number;
+  schedulerLookaheadSeconds: number;
+  planningWorkers?: number;
   executorMaxConcurrency: number;
   schedulerRate: Duration;
   executorTimeout: Duration;
@@ -42,7 +45,7 @@ export function validate(props: TaskServiceProps): Settings {
     ...engine,
     ...api,
     maxTasksPerOrg: integerIn('maxTasksPerOrg', props.maxTasksPerOrg ?? 1000, 1, 1_000_000),
-    dueShards: integerIn('dueShards', props.dueShards ?? 8, 1, 256),
+    ...validateShards(props),
     executorMaxConcurrency: integerIn('executorMaxConcurrency', props.executorMaxConcurrency ?? 50, 2, 1000),
   };
 }
@@ -59,7 +62,35 @@ function validateEngine(props: TaskServiceProps) {
 
   const executorTimeout = props.executorTimeout ?? Duration.minutes(5);
   integerIn('executorTimeout (seconds)', executorTimeout.toSeconds({ integral: false }), 1, 900);
-  return { runRetentionDays, schedulerRate, executorTimeout };
+
+  const lookahead = props.schedulerLookahead ?? Duration.minutes(15);
+  const schedulerLookaheadSeconds = integerIn(
+    'schedulerLookahead (seconds)',
+    lookahead.toSeconds({ integral: false }),
+    60,
+    900,
+  );
+  if (schedulerLookaheadSeconds < schedulerRate.toSeconds()) {
+    fail(
+      `schedulerLookahead must not be shorter than schedulerRate (${schedulerRate.toSeconds()} s), got ${schedulerLookaheadSeconds} s`,
+    );
+  }
+  return { runRetentionDays, schedulerRate, executorTimeout, schedulerLookaheadSeconds };
+}
+
+function validateShards(props: TaskServiceProps) {
+  const dueShards = integerIn('dueShards', props.dueShards ?? 8, 1, 256);
+  const dueShardsRead =
+    props.dueShardsRead === undefined ? undefined : integerIn('dueShardsRead', props.dueShardsRead, 1, 256);
+  const planningWorkers =
+    props.planningWorkers === undefined
+      ? undefined
+      : integerIn('planningWorkers', props.planningWorkers, 1, 256);
+  return {
+    dueShards,
+    ...(dueShardsRead === undefined ? {} : { dueShardsRead }),
+    ...(planningWorkers === undefined ? {} : { planningWorkers }),
+  };
 }
 
 function validateTargets(props: TaskServiceProps): void {

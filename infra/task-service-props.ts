@@ -28,10 +28,36 @@ export interface TaskServiceProps {
   readonly runRetention?: Duration;
 
   /**
-   * Partitions of the sparse `due` index the scheduler reads in parallel (1–256).
+   * Partitions of the sparse `due` index (1–256, ROTA_DUE_SHARDS): where an advance writes
+   * a task's due key, and the most planning workers a tick can fan out to. 8 keep each
+   * partition under half of DynamoDB's write ceiling for 1M every-1m tasks at the default
+   * lookahead (docs/decisions/0014). To lower it, keep the old count in `dueShardsRead`
+   * until the shards above the new one are empty; raising it needs nothing.
    * @default 8
    */
   readonly dueShards?: number;
+
+  /**
+   * Due and open shards readers cover when above `dueShards` (ROTA_DUE_SHARDS_READ): the old
+   * count, for as long as tasks or open runs may still sit in the shards above the new one.
+   * @default - `dueShards`
+   */
+  readonly dueShardsRead?: number;
+
+  /**
+   * How far ahead each tick plans runs (ROTA_SCHEDULER_LOOKAHEAD_SECONDS), 60–900 s and not
+   * below `schedulerRate`: further ahead means fewer advances (cheaper), a shorter one fewer
+   * queued runs of an old revision after an edit.
+   * @default Duration.minutes(15)
+   */
+  readonly schedulerLookahead?: Duration;
+
+  /**
+   * Planning workers per tick (ROTA_PLANNING_WORKERS, 1–256, at most the shards read). One
+   * plans inline in the scheduler; more send one planning job per shard range.
+   * @default - derived each tick from the number of active tasks (the due index's item count)
+   */
+  readonly planningWorkers?: number;
 
   /**
    * Most executor invocations at once: the SQS event source's maximum concurrency

@@ -56,6 +56,8 @@ const API_TIMEOUT = Duration.seconds(29);
 /** The executor event source's batching window; the bench models it (bench/goals.ts). */
 export const BATCHING_WINDOW = Duration.seconds(1);
 const DEAD_LETTER_TIMEOUT = Duration.seconds(30);
+/** Half a one-minute tick: a failed job's redelivery still falls within the tick that sent it. */
+const PLANNING_WORKER_TIMEOUT = Duration.seconds(30);
 
 /**
  * Rota on AWS: one DynamoDB table, an SQS runs queue with a DLQ, a scheduler ticked by
@@ -72,6 +74,10 @@ export class TaskService extends Construct {
   readonly table: dynamodb.Table;
   readonly runsQueue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /** The scheduler's fan-out: one job per due-shard range (docs/decisions/0014). */
+  readonly planningQueue: sqs.Queue;
+  /** Planning jobs that failed three receives; its depth raises an alarm. */
+  readonly planningDeadLetterQueue: sqs.Queue;
   readonly api: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
   /** Base URL of the API, ending in `/`. */
@@ -79,7 +85,10 @@ export class TaskService extends Construct {
   readonly accessLogGroup: logs.LogGroup;
   /** Every function, by name (`tasks-api`, `executor`, …). */
   readonly functions: ReadonlyMap<string, RotaFunction>;
+  /** The tick: plans inline when one worker is enough, else the fan-out's coordinator. */
   readonly scheduler: RotaFunction;
+  /** Plans the due-shard range of one planning job. */
+  readonly planningWorker: RotaFunction;
   readonly executor: RotaFunction;
   readonly deadLetterHandler: RotaFunction;
   /** Sends again the open runs (manual, retries, waiting) that stopped moving. */
@@ -108,6 +117,7 @@ export class TaskService extends Construct {
   private readonly rotaTable: RotaTable;
   private readonly runs: RotaQueue;
   private readonly deadLetters: RotaQueue;
+  private readonly planning: RotaQueue;
   private readonly environment: Record<string, string>;
   private readonly functionsByName = new Map<string, RotaFunction>();
 
@@ -125,6 +135,10 @@ export class TaskService extends Construct {
     ({ runs: this.runs, deadLetters: this.deadLetters } = this.createQueues(storage));
     this.runsQueue = this.runs.queue;
     this.deadLetterQueue = this.deadLetters.queue;
+    const planning = this.createPlanningQueues(storage);
+    this.planning = planning.jobs;
+    this.planningQueue = planning.jobs.queue;
+    this.planningDeadLetterQueue = planning.deadLetters.queue;
     this.environment = this.sharedEnvironment(props);
 
     const systems = props.systems ?? SYSTEMS;
@@ -137,6 +151,7 @@ export class TaskService extends Construct {
       executor: this.executor,
       deadLetterHandler: this.deadLetterHandler,
       reconciler: this.reconciler,
+      planningWorker: this.planningWorker,
       eventPublisher: this.eventPublisher,
       runRequests: this.runRequests,
     } = this.createWorkerFunctions(systems));
@@ -148,6 +163,7 @@ export class TaskService extends Construct {
     this.functions = this.functionsByName;
 
     this.schedulerRule = this.wireScheduler(this.settings.schedulerRate);
+    this.wireFanOut();
     this.reconcilerRule = this.wireReconciler();
     this.wireQueueConsumers();
     const wiredEvents = new RotaEvents(this, 'Events', {
@@ -179,6 +195,8 @@ export class TaskService extends Construct {
       executor: this.executor,
       scheduler: this.scheduler,
       reconciler: this.reconciler,
+      planningDeadLetterQueue: this.planningDeadLetterQueue,
+      planningWorker: this.planningWorker,
       topic: props.alarmTopic,
     }).alarms;
     this.addOutputs();
@@ -218,9 +236,37 @@ export class TaskService extends Construct {
     return { runs, deadLetters };
   }
 
+  /**
+   * Planning jobs are disposable: a job older than one tick is dropped, because the next
+   * tick's job covers its shards. So the visibility timeout is the worker's timeout (not
+   * six times it): a failed job comes back within the tick that sent it, and one that
+   * fails three receives is dead-lettered for the alarm rather than retried for days.
+   */
+  private createPlanningQueues(storage: { encryptionKey?: kms.IKey; removalPolicy: RemovalPolicy }) {
+    const deadLetters = new RotaQueue(this, 'PlanningDeadLetterQueue', {
+      ...storage,
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(30),
+    });
+    const jobs = new RotaQueue(this, 'PlanningQueue', {
+      ...storage,
+      retentionPeriod: Duration.hours(1),
+      visibilityTimeout: PLANNING_WORKER_TIMEOUT,
+      deadLetterQueue: { queue: deadLetters.queue, maxReceiveCount: 3 },
+    });
+    return { jobs, deadLetters };
+  }
+
   private createWorkerFunctions(systems: SystemRegistry) {
-    const [schedulerSpec, executorSpec, reconcilerSpec, deadLetterSpec, publisherSpec, runRequestsSpec] =
-      workerFunctionSpecs(systems);
+    const [
+      schedulerSpec,
+      executorSpec,
+      reconcilerSpec,
+      deadLetterSpec,
+      planningWorkerSpec,
+      publisherSpec,
+      runRequestsSpec,
+    ] = workerFunctionSpecs(systems);
     return {
       // A tick is a few queries and writes per due task; it must end before the next tick.
       scheduler: this.createFunction(schedulerSpec, Duration.minutes(1)),
@@ -229,6 +275,7 @@ export class TaskService extends Construct {
       deadLetterHandler: this.createFunction(deadLetterSpec, DEAD_LETTER_TIMEOUT),
       // A pass is one Query per shard plus a few writes per overdue run; it ends before the next.
       reconciler: this.createFunction(reconcilerSpec, Duration.minutes(1)),
+      planningWorker: this.createFunction(planningWorkerSpec, PLANNING_WORKER_TIMEOUT),
       // A stream batch is at most 100 changes, one GetItem per new task and ten PutEvents.
       eventPublisher: this.createFunction(publisherSpec, Duration.seconds(30)),
       runRequests: this.createFunction(runRequestsSpec, Duration.seconds(30)),
@@ -262,6 +309,10 @@ export class TaskService extends Construct {
       ROTA_DUE_SHARDS: String(settings.dueShards),
       ROTA_RUN_RETENTION_DAYS: String(settings.runRetentionDays),
       ROTA_SCHEDULER_INTERVAL_SECONDS: String(settings.schedulerRate.toSeconds()),
+      ROTA_SCHEDULER_LOOKAHEAD_SECONDS: String(settings.schedulerLookaheadSeconds),
+      ...(settings.dueShardsRead === undefined
+        ? {}
+        : { ROTA_DUE_SHARDS_READ: String(settings.dueShardsRead) }),
       ROTA_ALLOW_PRIVATE_TARGETS: String(props.allowPrivateTargets ?? false),
       ROTA_ALLOWED_TARGET_HOSTS: (props.allowedTargetHosts ?? []).join(','),
       ROTA_MAX_TASKS_PER_ORG: String(settings.maxTasksPerOrg),
@@ -374,6 +425,25 @@ export class TaskService extends Construct {
       // Dead letters are rare; the minimum keeps a flood of them from taking account
       // concurrency away from the executor.
       maxConcurrency: 2,
+    });
+  }
+
+  /**
+   * The scheduler sends planning jobs (SendMessage, nothing else) and reads the due index's
+   * item count to size the fan-out (DescribeTable, unless the operator fixed the workers);
+   * the worker consumes one job at a time and reports failed ones.
+   */
+  private wireFanOut(): void {
+    const { planningWorkers } = this.settings;
+    this.scheduler.addEnvironment('ROTA_PLANNING_QUEUE_URL', this.planningQueue.queueUrl);
+    this.planning.grantEnqueue(this.scheduler);
+    if (planningWorkers === undefined) this.rotaTable.grantDescribe(this.scheduler);
+    else this.scheduler.addEnvironment('ROTA_PLANNING_WORKERS', String(planningWorkers));
+    this.planning.addConsumer(this.planningWorker, {
+      batchSize: 1,
+      reportBatchItemFailures: true,
+      // Enough to run every range of a tick at once.
+      maxConcurrency: Math.max(2, this.settings.dueShardsRead ?? 0, this.settings.dueShards),
     });
   }
 

@@ -27,6 +27,17 @@ const ENGINE_SETTINGS = {
   ROTA_EVENT_BUS_NAME: nonEmpty,
   /** Sources whose "Run Requested" events start runs (the construct's `runRequestSources`). */
   ROTA_RUN_REQUEST_SOURCES: list,
+  /**
+   * The scheduler's planning queue (docs/decisions/0014, "Deployed fan-out"): when set, a
+   * tick whose due index needs more than one planning worker sends one job per shard
+   * range there; when unset (local mode) the scheduler plans every shard itself.
+   */
+  ROTA_PLANNING_QUEUE_URL: nonEmpty,
+  /**
+   * Planning workers per tick, fixed by the operator. @default derived each tick from the
+   * due index's item count (DescribeTable), at most the shards read
+   */
+  ROTA_PLANNING_WORKERS: z.optional(boundedInt(1, 256)),
   ROTA_DUE_SHARDS: z._default(boundedInt(1, 256), 8),
   ROTA_RUN_RETENTION_DAYS: z._default(z.coerce.number().check(z.minimum(1), z.maximum(3650)), 7),
   /** How often the scheduler fires; its lookahead and the missed-run grace follow it. */

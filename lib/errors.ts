@@ -72,6 +72,13 @@ export class ForbiddenError extends RotaError {
   }
 }
 
+/** Well-formed but out of range, as InfluxDB answers a page `limit` past its maximum. */
+export class UnprocessableEntityError extends RotaError {
+  constructor(message: string) {
+    super('unprocessable entity', message);
+  }
+}
+
 export class RequestTooLargeError extends RotaError {
   constructor(message: string) {
     super('request too large', message);

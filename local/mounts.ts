@@ -52,6 +52,9 @@ export const FUNCTION_DEFINITIONS: Definitions = {
   'meta-api': () => metaApiDefinition(SYSTEMS),
   authorizer: async () => (await import('../functions/definitions/authorizer')).authorizer,
   scheduler: async () => (await import('../functions/definitions/scheduler')).scheduler,
+  // Local mode sets no planning queue, so its scheduler plans every shard inline; the
+  // worker is here for the harnesses that drive a planning queue of their own.
+  'planning-worker': async () => (await import('../functions/definitions/planning-worker')).planningWorker,
   executor: async () => (await import('../functions/definitions/executor')).executorFunction(SYSTEMS.engines),
   'dead-letter': async () => (await import('../functions/definitions/dead-letter')).deadLetter,
   reconciler: async () => (await import('../functions/definitions/reconciler')).reconciler,

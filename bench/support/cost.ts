@@ -11,6 +11,8 @@ export const PRICES = {
   lambdaPerGbSecond: 0.0000133334,
   eventbridgeSchedulerPerMillionInvocations: 1.0,
   stepFunctionsStandardPerThousandTransitions: 0.025,
+  /** Standard log class, data ingested (storage is left out, as it is for DynamoDB). */
+  cloudwatchLogsPerGbIngested: 0.5,
 } as const;
 
 export const LAMBDA_ASSUMPTIONS = {
@@ -33,6 +35,8 @@ export interface RunFootprint {
   lambdaInvocations: number;
   /** Billed Lambda milliseconds per run (executor handler time + scheduler tick time, per run). */
   lambdaMs: number;
+  /** Bytes ingested by CloudWatch Logs per run (bench/support/log-meter.ts). */
+  logBytes: number;
 }
 
 const gbSeconds = (ms: number) => (ms / 1000) * (LAMBDA_ASSUMPTIONS.memoryMb / 1024);
@@ -46,7 +50,8 @@ export function rotaCostPerMillion(f: RunFootprint) {
   const lambda =
     f.lambdaInvocations * PRICES.lambdaPerMillionRequests +
     gbSeconds(f.lambdaMs) * PRICES.lambdaPerGbSecond * 1e6;
-  return { dynamodb, sqs, lambda, total: dynamodb + sqs + lambda };
+  const logs = (f.logBytes / 1024 ** 3) * PRICES.cloudwatchLogsPerGbIngested * 1e6;
+  return { dynamodb, sqs, lambda, logs, total: dynamodb + sqs + lambda + logs };
 }
 
 const alternativeLambda =

@@ -24,6 +24,7 @@ import { createTaskService } from '../../lib/task/task-service';
 import { startDynalite, startFauxqs } from '../../local/emulators';
 import { startWorkerPool } from '../../local/worker-pool';
 import type { RequestCounter, Source } from './counter';
+import type { LogMeter } from './log-meter';
 
 /** The emulators every figure runs on, in this process, bound to 127.0.0.1. */
 export const EMULATORS = { dynamodb: 'dynalite (in-process)', sqs: 'fauxqs (in-process)' } as const;
@@ -125,6 +126,8 @@ export async function batchPut(
 
 export interface EngineOptions {
   counter?: RequestCounter | undefined;
+  /** Meters what the executor would write to CloudWatch Logs; without it, it logs nothing. */
+  logs?: LogMeter | undefined;
   prefix: string;
 }
 
@@ -187,7 +190,8 @@ export async function createBenchEngine(substrate: Substrate, options: EngineOpt
     ...executorStores,
     queue: createRunQueue({ client: executorClients.sqs, queueUrl: runsQueue.url }),
     runners: registry,
-    logger: silentLogger,
+    logger: options.logs?.logger ?? silentLogger,
+    onLag: options.logs?.scheduleLag,
   });
   /** The real executor, observed: every result is kept. */
   const executor: Executor = {
@@ -203,7 +207,7 @@ export async function createBenchEngine(substrate: Substrate, options: EngineOpt
     tasks: schedulerStores.tasks,
     queue: createRunQueue({ client: schedulerClients.sqs, queueUrl: runsQueue.url }),
     dueShards: DUE_SHARDS,
-    logger: silentLogger,
+    logger: options.logs?.logger ?? silentLogger,
   });
 
   /** Creates a bench task through the real TaskService, as if it had been created at `createdAt`. */
@@ -235,13 +239,16 @@ export async function createBenchEngine(substrate: Substrate, options: EngineOpt
       timeoutMs: 60_000,
       handler: async (event: SQSEvent, context) => {
         const started = performance.now();
-        try {
-          return await processPartialResponse(
+        const logger = options.logs?.logger ?? silentLogger;
+        const work = () =>
+          processPartialResponse(
             event,
-            (record: SQSRecord) => handleRunRecord(executor, record, context, silentLogger),
+            (record: SQSRecord) => handleRunRecord(executor, record, context, logger),
             new BatchProcessor(EventType.SQS),
             { context },
           );
+        try {
+          return await (options.logs ? options.logs.invocation(work) : work());
         } finally {
           pool.invocations++;
           pool.records += event.Records.length;

@@ -3,19 +3,23 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { defineFunction } from '../../lib/composition/function';
 import { runMetrics } from '../../lib/composition/metrics';
-import { scheduler as duePlanner } from '../../lib/composition/scheduling';
+import { tickCoordinator } from '../../lib/composition/scheduling';
 import { logger } from '../../lib/observability/logger';
 
-/** Fired by EventBridge every interval: enqueue every run due before the next tick. */
+/**
+ * Fired by EventBridge every interval: the fan-out's coordinator. It plans every shard
+ * itself when one worker is enough, else sends one planning job per shard range
+ * (docs/decisions/0014, "Deployed fan-out").
+ */
 export const scheduler = defineFunction({
   name: 'scheduler',
   needs: ['table', 'runsQueue'],
   build: (rota) => {
-    const planner = rota.get(duePlanner);
+    const coordinator = rota.get(tickCoordinator);
     const metrics = rota.get(runMetrics);
     return middy(async (_event: unknown, context: Context) => {
       try {
-        const report = await planner.tick({ remainingTimeMs: () => context.getRemainingTimeInMillis() });
+        const report = await coordinator.tick({ remainingTimeMs: () => context.getRemainingTimeInMillis() });
         // Every tick, due or not: a detail, not news (local mode ticks every second).
         logger.debug('scheduler tick', { ...report });
         return report;

@@ -26,6 +26,7 @@ export const authEntity = (table: RotaTable) =>
       status: string().enum(...authorizationStatusSchema.options),
       description: string(),
       permissions: list(map({ action: string().enum(...ACTIONS), type: string() })),
+      userID: string().optional(),
       tokenHash: string(),
       createdAt: string(),
       updatedAt: string(),

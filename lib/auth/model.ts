@@ -2,7 +2,7 @@ import * as z from 'zod';
 
 /**
  * What a token may touch: the permission resource of an API (`tasks`, `checks`,
- * `notifications`, `authorizations`, or any registered system's). The list of
+ * `notificationRules`, `notificationEndpoints`, `authorizations`, or any registered system's). The list of
  * resources is not kept here: each system module names its own, and the system
  * registry (lib/systems/registry.ts) derives the list. A permission is always for
  * the token's own org; only the operator spans orgs.
@@ -40,13 +40,38 @@ export const OPERATOR_CALLER: Caller = Object.freeze({ tokenID: OPERATOR_TOKEN_I
 
 const permissionKey = (action: Action, type: ResourceType) => `${action}:${type}`;
 
+/**
+ * Resource names Rota used before it took InfluxDB's, and what each grants now. Stored
+ * tokens keep them (nothing rewrites a token item): every reader of a permission sees
+ * them through `currentPermissions`, so an old `read:notifications` token reads rules
+ * and endpoints as it always did.
+ */
+export const LEGACY_RESOURCES: Readonly<Record<string, readonly [ResourceType, ...ResourceType[]]>> =
+  Object.freeze({ notifications: ['notificationRules', 'notificationEndpoints'] });
+
+const currentTypes = (type: ResourceType): readonly ResourceType[] =>
+  Object.hasOwn(LEGACY_RESOURCES, type) ? (LEGACY_RESOURCES[type] ?? [type]) : [type];
+
+/** The permissions with legacy resource names replaced by what they grant now, each once. */
+export function currentPermissions(permissions: readonly Permission[]): Permission[] {
+  const out: Permission[] = [];
+  for (const p of permissions) {
+    for (const type of currentTypes(p.type)) {
+      if (!out.some((q) => q.action === p.action && q.type === type)) out.push({ action: p.action, type });
+    }
+  }
+  return out;
+}
+
 export function can(caller: Caller, action: Action, type: ResourceType): boolean {
   return caller.permissions === 'all' || caller.permissions.has(permissionKey(action, type));
 }
 
 /** `read:tasks,write:tasks`: the compact form that travels in the authorizer context. */
 export function encodePermissions(permissions: readonly Permission[]): string {
-  return [...new Set(permissions.map((p) => permissionKey(p.action, p.type)))].sort().join(',');
+  return [...new Set(currentPermissions(permissions).map((p) => permissionKey(p.action, p.type)))]
+    .sort()
+    .join(',');
 }
 
 const isPermissionKey = (key: string) => {
@@ -57,9 +82,17 @@ const isPermissionKey = (key: string) => {
 /**
  * Malformed entries are dropped rather than trusted: they can only ever grant less. A
  * well-formed one for a resource no API has grants nothing, as no route asks for it.
+ * Legacy names are read as today's, for contexts encoded before the rename (an
+ * authorizer answer API Gateway still caches).
  */
 export function decodePermissions(encoded: string): ReadonlySet<string> {
-  return new Set(encoded.split(',').filter(isPermissionKey));
+  const keys = encoded.split(',').filter(isPermissionKey);
+  return new Set(
+    keys.flatMap((key) => {
+      const [action, type] = key.split(':') as [Action, ResourceType];
+      return currentTypes(type).map((t) => permissionKey(action, t));
+    }),
+  );
 }
 
 /**
@@ -81,6 +114,11 @@ export interface Authorization {
   status: AuthorizationStatus;
   description: string;
   permissions: Permission[];
+  /**
+   * Who the token is for, as the creator named it (InfluxDB's `userID`). Rota has no
+   * users: it is a label the `user` and `userID` filters match, not an identity.
+   */
+  userID?: string | undefined;
   /** Hex SHA-256 of the token's secret part. */
   tokenHash: string;
   createdAt: string;

@@ -30,9 +30,14 @@ export function createExecutorContext(deps: ExecutorDeps): ExecutorContext {
   };
 }
 
-/** When a run is due. Scheduled instants shift by the task's offset; manual runs run at scheduledFor. */
-export const runAtOf = (task: Task, message: RunMessage): number =>
-  Date.parse(message.scheduledFor) + (message.kind === 'scheduled' ? compileSchedule(task).offsetMs : 0);
+/**
+ * When a run is due. Scheduled instants shift by the task's offset and their jitter;
+ * manual, retry and backfill runs run at scheduledFor.
+ */
+export const runAtOf = (task: Task, message: RunMessage): number => {
+  const scheduledFor = Date.parse(message.scheduledFor);
+  return message.kind === 'scheduled' ? compileSchedule(task).runAt(task.id, scheduledFor) : scheduledFor;
+};
 
 /** The fields a run is created with when its first write is the claim or the wait. */
 export const seedOf = (task: Task, message: RunMessage) => ({

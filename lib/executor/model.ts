@@ -21,6 +21,11 @@ export interface ExecutorOptions {
   /** Kept back from the Lambda deadline to write the final state. */
   safetyMarginMs: number;
   logLimitBytes: number;
+  /**
+   * How long a line of a started run may wait before it is flushed to the store, and the
+   * least time between two flushes. A run that ends sooner writes its log only once.
+   */
+  logFlushMs: number;
   /** Backoff for runs waiting on a concurrency slot. */
   waitBaseDelaySeconds: number;
   waitMaxDelaySeconds: number;
@@ -33,6 +38,7 @@ export const DEFAULT_EXECUTOR_OPTIONS: ExecutorOptions = {
   defaultTimeoutMs: 60_000,
   safetyMarginMs: 3_000,
   logLimitBytes: 64 * 1024,
+  logFlushMs: 2_000,
   waitBaseDelaySeconds: 10,
   waitMaxDelaySeconds: 120,
 };

@@ -11,6 +11,7 @@ export class RunLog {
   readonly entries: RunLogEntry[] = [];
   private bytes = 0;
   private truncated = false;
+  private listener: (() => void) | undefined;
 
   constructor(
     private readonly limitBytes = DEFAULT_LOG_LIMIT_BYTES,
@@ -26,10 +27,16 @@ export class RunLog {
         time: this.stamp(),
         message: `log truncated: a run keeps at most ${this.limitBytes} bytes of log`,
       });
-      return;
+    } else {
+      this.bytes += size;
+      this.entries.push({ time: this.stamp(), message });
     }
-    this.bytes += size;
-    this.entries.push({ time: this.stamp(), message });
+    this.listener?.();
+  }
+
+  /** Calls `listener` after each line is kept (the live-log flush schedules on it). */
+  onLine(listener: (() => void) | undefined): void {
+    this.listener = listener;
   }
 
   private stamp(): string {

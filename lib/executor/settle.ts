@@ -2,6 +2,7 @@ import { clampDelay } from '../queue/run-queue';
 import type { Run } from '../run/model';
 import { policyRetryRunID } from '../run/run-ids';
 import { parseDuration } from '../schedule/duration';
+import { asCompletion } from '../task/completions';
 import type { Task } from '../task/model';
 import type { ExecutorContext } from './context';
 import type { Claimed, FinalStatus, RunResult } from './model';
@@ -60,25 +61,14 @@ async function writeFinal(
  */
 export async function completeFinished(ctx: ExecutorContext, task: Task, run: Run): Promise<void> {
   const status = run.status as FinalStatus;
-  // A run canceled before it started never completed: the task's bookkeeping ignores it.
-  if (run.startedAt !== undefined && !completionRecorded(task, run)) {
-    await ctx.deps.tasks.recordCompletion(task.id, {
-      scheduledFor: run.scheduledFor,
-      finishedAt: run.finishedAt ?? new Date(ctx.now()).toISOString(),
-      status,
-      error: status === 'failed' ? run.error : undefined,
-    });
-  }
+  // A run canceled before it started never completed: asCompletion leaves it out. The
+  // store writes nothing when the task's checkpoint already shows this outcome.
+  const completion = asCompletion({
+    ...run,
+    finishedAt: run.finishedAt ?? new Date(ctx.now()).toISOString(),
+  });
+  if (completion) await ctx.deps.tasks.recordCompletion(task.id, completion, task);
   if (status === 'failed') await ensureRetry(ctx, task, run);
-}
-
-/** The task already shows this run's completion (or a later one's). */
-function completionRecorded(task: Task, run: Run): boolean {
-  const atLeast = (field: string | undefined) => field !== undefined && field >= run.scheduledFor;
-  if (!atLeast(task.latestCompleted)) return false;
-  if (run.status === 'success') return atLeast(task.latestSuccess);
-  if (run.status === 'failed') return atLeast(task.latestFailure);
-  return true;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { flattenMessage } from '../errors';
 import type { ExecutorContext } from './context';
+import { LogFlusher } from './log-flush';
 import type { Claimed, FinalStatus } from './model';
 import type { RunLog } from './run-log';
 
@@ -29,18 +30,32 @@ export interface Ended {
 }
 
 /**
- * The three timers of a claimed run, owned together so they start and stop together:
- * the timeout aborts the run; the heartbeat keeps its claim (and slot) alive and aborts
- * the run when either was lost; the cancel poll turns a stored cancel request into a cancel.
+ * The timers of a claimed run, owned together so they start and stop together: the
+ * timeout aborts the run; the heartbeat keeps its claim (and slot) alive and aborts the
+ * run when either was lost; the cancel poll turns a stored cancel request into a cancel;
+ * the log flusher makes the lines written so far readable while the run goes on.
  */
 export class RunSupervisor {
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly flusher: LogFlusher;
 
   constructor(
     private readonly ctx: ExecutorContext,
     private readonly claimed: Claimed,
     private readonly flight: Flight,
-  ) {}
+    log: RunLog,
+  ) {
+    const { deps, options } = ctx;
+    const { task, message, token } = claimed;
+    this.flusher = new LogFlusher(
+      log,
+      (entries) => deps.runs.flushLog(task.id, message.runID, token, entries),
+      {
+        delayMs: options.logFlushMs,
+        onError: (error) => deps.logger.warn('log flush failed', { error, runID: message.runID }),
+      },
+    );
+  }
 
   start(): void {
     const { timeoutMs } = this.claimed;
@@ -51,10 +66,13 @@ export class RunSupervisor {
       setInterval(() => this.pollCancel(), this.ctx.options.cancelPollMs),
     );
     for (const timer of this.timers) timer.unref?.();
+    this.flusher.start();
   }
 
-  stop(): void {
+  /** Stops every timer; resolves once a log flush in flight has answered, so the final write follows it. */
+  async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
+    await this.flusher.stop();
   }
 
   private heartbeat(): void {
@@ -93,7 +111,7 @@ export async function supervise(
   flight: Flight,
   log: RunLog,
 ): Promise<Ended> {
-  const supervisor = new RunSupervisor(ctx, claimed, flight);
+  const supervisor = new RunSupervisor(ctx, claimed, flight, log);
   supervisor.start();
   try {
     await raceRunner(ctx, claimed, flight, log);
@@ -106,7 +124,7 @@ export async function supervise(
     log.add(canceled ? 'run canceled' : `run failed: ${error}`);
     return { status: canceled ? 'canceled' : 'failed', error };
   } finally {
-    supervisor.stop();
+    await supervisor.stop();
   }
 }
 

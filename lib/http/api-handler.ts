@@ -32,7 +32,7 @@ export interface ApiHandlerOptions {
    */
   authenticate?: Authenticate;
   /**
-   * The permission resource this API belongs to (`tasks`, `checks`, `notifications`,
+   * The permission resource this API belongs to (`tasks`, `checks`, `notificationRules`,
    * `authorizations`). With it, every request needs a caller, and the caller needs
    * `read` on it for GET and HEAD and `write` for everything else. Without it (and
    * without `authenticate`) the routes are public: only documents and probes.

@@ -1,15 +1,16 @@
 import * as z from 'zod';
+import { UnprocessableEntityError } from '../errors';
 import type { Run } from '../run/model';
 import type { ScopedRunService } from '../run/run-service';
 import { parseOrThrow } from '../validation';
-import { pagingQuery } from './paging';
+import { checkTaskPageLimit, taskPagingQuery } from './paging';
 import { param, queryOf } from './request';
 import { json, noContent } from './response';
 import { created, named, ok, type RouteDef, type RouteOf } from './route';
 import { logEventsSchema, runSchema, runsSchema } from './run-schemas';
 
 export const listRunsQuery = z.object({
-  ...pagingQuery,
+  ...taskPagingQuery,
   afterTime: z.iso.datetime({ offset: true }).optional(),
   beforeTime: z.iso.datetime({ offset: true }).optional(),
 });
@@ -38,6 +39,16 @@ export function toRunJson(run: Run, basePath: string): z.input<typeof runSchema>
   };
 }
 
+/** InfluxDB refuses a window that ends before it starts with 422, as it does an out-of-range limit. */
+function timeWindow(afterTime: string | undefined, beforeTime: string | undefined) {
+  const after = afterTime === undefined ? undefined : Date.parse(afterTime);
+  const before = beforeTime === undefined ? undefined : Date.parse(beforeTime);
+  if (after !== undefined && before !== undefined && before < after) {
+    throw new UnprocessableEntityError('beforeTime must be later than afterTime');
+  }
+  return { afterTime: after, beforeTime: before };
+}
+
 /** What every runs route shares: the system's base path and its scope of the RunService. */
 interface RunRoutesContext {
   readonly basePath: string;
@@ -57,9 +68,8 @@ const listRuns: RunRoute = ({ basePath, runs }) => ({
     const taskID = param(req, 'id');
     const list = await runs.list(req.access, taskID, {
       after: query.after,
-      limit: query.limit,
-      afterTime: query.afterTime ? Date.parse(query.afterTime) : undefined,
-      beforeTime: query.beforeTime ? Date.parse(query.beforeTime) : undefined,
+      limit: checkTaskPageLimit(query.limit),
+      ...timeWindow(query.afterTime, query.beforeTime),
     });
     return json(200, {
       runs: list.map((run) => toRunJson(run, basePath)),
@@ -85,7 +95,10 @@ const getRun: RunRoute = ({ basePath, runs }) => ({
   method: 'GET',
   path: `${basePath}/{id}/runs/{runID}`,
   summary: 'Get a run',
-  responses: ok('The run', runSchema),
+  responses: ok(
+    'The run; while it is started, its log holds the lines written so far, each within about 2 s',
+    runSchema,
+  ),
   handler: async (req) =>
     json(200, toRunJson(await runs.get(req.access, param(req, 'id'), param(req, 'runID')), basePath)),
 });
@@ -114,7 +127,10 @@ const runLogs: RunRoute = ({ basePath, runs }) => ({
   method: 'GET',
   path: `${basePath}/{id}/runs/{runID}/logs`,
   summary: 'Logs of a run',
-  responses: ok('Log events', logEventsSchema),
+  responses: ok(
+    'Log events; while the run is started, the lines written so far, each within about 2 s of being written',
+    logEventsSchema,
+  ),
   handler: async (req) =>
     json(200, { events: await runs.runLogs(req.access, param(req, 'id'), param(req, 'runID')) }),
 });

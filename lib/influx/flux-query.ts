@@ -53,6 +53,35 @@ export async function runFluxQuery(
   query: FluxQuery,
   policy: TargetPolicy,
 ): Promise<FluxOutcome> {
+  const { body, truncated } = await postFluxQuery(influx, query, policy);
+  return { ...countTables(body), truncated };
+}
+
+/** One series of a query's answer: its group key, and its numeric `_value`s in order. */
+export interface FluxSeries {
+  /** `_measurement=cpu,host=a`: the group key's columns (the window bounds left out). */
+  key: string;
+  points: { time?: string | undefined; value: number }[];
+}
+
+/**
+ * Runs a Flux query and reads its series, as a check reads them: rows grouped by their
+ * table's group key, each row's `_value` when it is a number. Fails as runFluxQuery does.
+ */
+export async function queryFluxSeries(
+  influx: InfluxConnection,
+  query: FluxQuery,
+  policy: TargetPolicy,
+): Promise<FluxSeries[]> {
+  const { body } = await postFluxQuery(influx, query, policy);
+  return readSeries(body);
+}
+
+async function postFluxQuery(
+  influx: InfluxConnection,
+  query: FluxQuery,
+  policy: TargetPolicy,
+): Promise<{ body: string; truncated: boolean }> {
   const url = new URL('/api/v2/query', influx.url);
   if (influx.org) url.searchParams.set('org', influx.org);
   const response = await safeRequest(
@@ -80,7 +109,7 @@ export async function runFluxQuery(
   if (response.status < 200 || response.status > 299) {
     throw new FluxQueryError(errorMessage(response.body), response.status);
   }
-  return { ...countTables(response.body), truncated: response.truncated };
+  return { body: response.body, truncated: response.truncated };
 }
 
 /** InfluxDB's error body is `{code, message}`; anything else is shown as text, bounded. */
@@ -92,6 +121,42 @@ function errorMessage(body: string): string {
     // Not JSON: a proxy's page, say; its start is still the best account of what failed.
   }
   return body.trim().slice(0, 200) || 'no message';
+}
+
+/** The window bounds are in every group key and say nothing about which series a row is. */
+const WINDOW_COLUMNS = new Set(['_start', '_stop', 'result', 'table']);
+
+function readSeries(csv: string): FluxSeries[] {
+  const series = new Map<string, FluxSeries>();
+  let failure: string | undefined;
+  stringToLines(
+    csv,
+    linesToTables({
+      next(row, meta) {
+        const labels = meta.columns.map((column) => column.label);
+        if (labels.includes('error') && labels.includes('reference')) {
+          failure ??= row[meta.column('error').index] ?? 'unknown error';
+          return;
+        }
+        const value = Number(meta.toObject(row)._value);
+        if (!labels.includes('_value') || !Number.isFinite(value)) return;
+        const key = meta.columns
+          .filter((column) => column.group && !WINDOW_COLUMNS.has(column.label))
+          .map((column) => `${column.label}=${row[column.index] ?? ''}`)
+          .join(',');
+        const time = labels.includes('_time') ? row[meta.column('_time').index] : undefined;
+        const entry = series.get(key) ?? { key, points: [] };
+        entry.points.push({ time: time || undefined, value });
+        series.set(key, entry);
+      },
+      error(error) {
+        failure ??= `unreadable answer: ${error.message}`;
+      },
+      complete() {},
+    }),
+  );
+  if (failure !== undefined) throw new FluxQueryError(failure);
+  return [...series.values()];
 }
 
 function countTables(csv: string): { rows: number; tables: number } {

@@ -18,6 +18,8 @@ export interface SafeRequest {
   maxRedirects?: number;
   /** At most this many bytes of the response body are read; the rest is dropped and `truncated` set. @default 65536 */
   maxBodyBytes?: number;
+  /** Told of each redirect followed, before the next hop is sent (a run logs it as it happens). */
+  onRedirect?: (redirect: { status: number; to: string }) => void;
 }
 
 export interface SafeResponse {
@@ -97,6 +99,7 @@ export async function safeRequest(
       if (next.origin !== url.origin) {
         headers = Object.fromEntries(Object.entries(headers).filter(([name]) => !isSecretHeader(name)));
       }
+      req.onRedirect?.({ status: response.status, to: redactUrl(next) });
       url = next;
     }
   } finally {

@@ -22,6 +22,8 @@ export type ResourceRole =
   | 'table'
   | 'runsQueue'
   | 'deadLetterQueue'
+  /** The scheduler's fan-out queue (planning jobs). */
+  | 'planningQueue'
   | 'secretsKey'
   | 'operatorSecret'
   /** Rota's own event bus (events out). */

@@ -35,10 +35,18 @@ export interface BackfillResult {
   created: number;
 }
 
-/** The schedule instants in `[start, end)`, oldest first; a range holding more than the cap is refused. */
+/**
+ * The schedule instants in `[start, end)` that the task's own `[startAt, endAt]` allows,
+ * oldest first: a task runs no instant outside its time bounds, backfilled or not. A range
+ * holding more than the cap is refused.
+ */
 export function backfillInstants(task: Task, start: number, end: number): number[] {
-  // `between` walks (after, until]; one millisecond either side makes it [start, end).
-  const instants = compileSchedule(task).between(start - 1, end - 1, BACKFILL_MAX_INSTANTS + 1);
+  const schedule = compileSchedule(task);
+  const from = Math.max(start, schedule.startMs);
+  const until = Math.min(end - 1, schedule.endMs);
+  if (until < from) return [];
+  // `between` walks (after, until]; one millisecond before `from` makes it [from, until].
+  const instants = schedule.between(from - 1, until, BACKFILL_MAX_INSTANTS + 1);
   if (instants.length > BACKFILL_MAX_INSTANTS) {
     throw new InvalidError(`the range holds more than ${BACKFILL_MAX_INSTANTS} schedule instants; split it`);
   }

@@ -114,6 +114,10 @@ async function listRuns(scope: SystemRuns, access: Access, taskID: string, query
 
 async function runNow(scope: SystemRuns, access: Access, taskID: string, scheduledFor?: string) {
   const task = await scope.tasks.get(access, taskID);
+  // InfluxDB's contract: `inactive` "prevents manual runs of the task".
+  if (task.status === 'inactive') {
+    throw new InvalidError('task is inactive: status must be active to run it manually');
+  }
   const at = scope.now();
   const when = scheduledFor ? Date.parse(scheduledFor) : at;
   if (Number.isNaN(when)) throw new InvalidError('scheduledFor must be an RFC3339 time');

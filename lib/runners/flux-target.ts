@@ -56,10 +56,27 @@ async function connectionFor(
   if (target.url !== undefined) {
     return { connection: { url: target.url, org: target.org, headers: target.headers }, policy: deps.policy };
   }
-  const deployment = deps.deployment;
+  return deploymentConnection(
+    deps.deployment,
+    deps.policy,
+    'Flux tasks',
+    'or the task names its own with target.url',
+  );
+}
+
+/**
+ * The operator's InfluxDB, with its token, for a script that names no server of its own.
+ * The operator chose that server, so it is reachable whatever it resolves to.
+ */
+export async function deploymentConnection(
+  deployment: DeploymentInflux | undefined,
+  policy: TargetPolicy,
+  what: string,
+  alternative?: string,
+): Promise<{ connection: InfluxConnection; policy: TargetPolicy }> {
   if (!deployment) {
     throw new Error(
-      'no InfluxDB is configured for Flux tasks: the operator sets one (--influx-url locally, ROTA_INFLUX_URL on AWS), or the task names its own with target.url',
+      `no InfluxDB is configured for ${what}: the operator sets one (--influx-url locally, ROTA_INFLUX_URL on AWS)${alternative ? `, ${alternative}` : ''}`,
     );
   }
   const token = await deployment.token();
@@ -69,7 +86,6 @@ async function connectionFor(
       org: deployment.org,
       ...(token ? { headers: { authorization: `Token ${token}` } } : {}),
     },
-    // The operator chose this server: it is reachable whatever it resolves to.
-    policy: { ...deps.policy, allowedHosts: [...deps.policy.allowedHosts, new URL(deployment.url).hostname] },
+    policy: { ...policy, allowedHosts: [...policy.allowedHosts, new URL(deployment.url).hostname] },
   };
 }

@@ -44,6 +44,8 @@ export async function runHttpTarget(
 
   const shown = `HTTP ${target.method} ${redactUrl(target.url)}`;
   const started = Date.now();
+  // Logged as they happen: a started run's log shows them while the target is still answering.
+  ctx.log(`${shown}: sending request`);
   let response: Awaited<ReturnType<typeof safeRequest>>;
   try {
     response = await safeRequest(
@@ -55,6 +57,8 @@ export async function runHttpTarget(
         signal: ctx.signal,
         timeoutMs: ctx.timeoutMs,
         maxBodyBytes: LOGGED_BODY_BYTES,
+        onRedirect: ({ status, to }) =>
+          ctx.log(`${shown}: ${status} after ${Date.now() - started} ms, redirected to ${to}`),
       },
       policy,
     );

@@ -1,6 +1,7 @@
 import type { Cron } from 'croner';
 import { readCron } from './cron';
 import { parseDuration } from './duration';
+import { jitterOf } from './jitter';
 
 /** The schedule part of a task, as stored. Exactly one of `every` or `cron`. */
 export interface ScheduleSpec {
@@ -8,6 +9,12 @@ export interface ScheduleSpec {
   cron?: string | undefined;
   offset?: string | undefined;
   timezone?: string | undefined;
+  /** Spreads each instant's run over `[0, jitter)` after `scheduledFor + offset`. */
+  jitter?: string | undefined;
+  /** No instant before this one runs (RFC3339). */
+  startAt?: string | undefined;
+  /** No instant after this one runs (RFC3339). */
+  endAt?: string | undefined;
 }
 
 export class ScheduleError extends Error {}
@@ -15,6 +22,14 @@ export class ScheduleError extends Error {}
 export interface Schedule {
   /** Milliseconds between a scheduled instant and the moment it runs (`runAt = scheduledFor + offset`). */
   readonly offsetMs: number;
+  /** The jitter's upper bound (exclusive), in ms; 0 without one. */
+  readonly jitterMs: number;
+  /** The first instant that may run (epoch ms); -Infinity without `startAt`. */
+  readonly startMs: number;
+  /** The last instant that may run (epoch ms); Infinity without `endAt`. */
+  readonly endMs: number;
+  /** When a scheduled instant of task `taskID` runs: `scheduledFor + offset + jitter`. */
+  runAt(taskID: string, scheduledFor: number): number;
   /** The first scheduled instant strictly after `after` (epoch ms). */
   nextAfter(after: number): number;
   /** The last scheduled instant at or before `at`. */
@@ -52,22 +67,37 @@ export function validateCron(expression: string, timezone = 'UTC'): void {
   }
 }
 
-export function compileSchedule(spec: ScheduleSpec): Schedule {
+/** The parts of a Schedule that do not depend on the kind of schedule. */
+type Timing = Pick<Schedule, 'offsetMs' | 'jitterMs' | 'startMs' | 'endMs' | 'runAt'>;
+type Instants = Omit<Schedule, keyof Timing>;
+
+function timingOf(spec: ScheduleSpec): Timing {
   const offsetMs = spec.offset ? parseDuration(spec.offset) * 1000 : 0;
+  const jitterMs = spec.jitter ? parseDuration(spec.jitter) * 1000 : 0;
+  return {
+    offsetMs,
+    jitterMs,
+    startMs: spec.startAt ? Date.parse(spec.startAt) : Number.NEGATIVE_INFINITY,
+    endMs: spec.endAt ? Date.parse(spec.endAt) : Number.POSITIVE_INFINITY,
+    runAt: (taskID, scheduledFor) => scheduledFor + offsetMs + jitterOf(taskID, scheduledFor, jitterMs),
+  };
+}
+
+export function compileSchedule(spec: ScheduleSpec): Schedule {
   if (spec.every !== undefined && spec.cron !== undefined) {
     throw new ScheduleError('a task takes either every or cron, not both');
   }
-  if (spec.every !== undefined) return everySchedule(parseDuration(spec.every) * 1000, offsetMs);
-  if (spec.cron !== undefined) return cronSchedule(spec.cron, spec.timezone ?? 'UTC', offsetMs);
+  const timing = timingOf(spec);
+  if (spec.every !== undefined) return { ...timing, ...everySchedule(parseDuration(spec.every) * 1000) };
+  if (spec.cron !== undefined) return { ...timing, ...cronSchedule(spec.cron, spec.timezone ?? 'UTC') };
   throw new ScheduleError('a task needs every or cron');
 }
 
 /** `every` aligns to multiples of the interval since the Unix epoch, as InfluxDB does. */
-function everySchedule(intervalMs: number, offsetMs: number): Schedule {
+function everySchedule(intervalMs: number): Instants {
   if (intervalMs < 1000) throw new ScheduleError('every must be at least 1s');
   const nextAfter = (after: number) => (Math.floor(after / intervalMs) + 1) * intervalMs;
   return {
-    offsetMs,
     nextAfter,
     latestAtOrBefore: (at) => Math.floor(at / intervalMs) * intervalMs,
     between(after, until, max) {
@@ -78,14 +108,13 @@ function everySchedule(intervalMs: number, offsetMs: number): Schedule {
   };
 }
 
-function cronSchedule(expression: string, timezone: string, offsetMs: number): Schedule {
+function cronSchedule(expression: string, timezone: string): Instants {
   const cron = parseCron(expression, timezone);
   const instantOf = (instant: Date | null | undefined) => {
     if (!instant) throw new ScheduleError(`cron "${expression}" has no instant left to run`);
     return instant.getTime();
   };
   return {
-    offsetMs,
     nextAfter: (after) => instantOf(cron.nextRun(new Date(after))),
     // A run exactly at `at` counts: croner looks strictly before its reference.
     latestAtOrBefore: (at) => instantOf(cron.previousRuns(1, new Date(at + 1))[0]),

@@ -1,5 +1,6 @@
 import { compileSchedule } from '../schedule/schedule';
 import { LIMITS, type Task } from '../task/model';
+import { nextRunAtAfter } from '../task/next-run';
 
 export interface PlanOptions {
   /** Enqueue everything that runs within this window; SQS delays each message to its instant. */
@@ -58,28 +59,34 @@ export interface Plan {
   instants: number[];
   /** The new schedule cursor. */
   latestScheduled: number;
-  /** When the first instant after the cursor runs (scheduledFor + offset). */
-  nextRunAt: number;
+  /** When the first instant after the cursor runs; undefined when none is left before `endAt`. */
+  nextRunAt: number | undefined;
   offsetMs: number;
+  /** When an instant runs (`scheduledFor + offset + jitter`): the SQS delay is measured to it. */
+  runAt: (scheduledFor: number) => number;
   /** Missed instants dropped by the catch-up policy (known exactly for `every`, else a lower bound of 0). */
   skipped: boolean;
 }
+
+type PlannedTask = Pick<Task, 'every' | 'cron' | 'offset' | 'timezone' | 'catchUp' | 'latestScheduled'> &
+  Partial<Pick<Task, 'id' | 'jitter' | 'startAt' | 'endAt'>>;
 
 /**
  * Which instants of a task to enqueue at `now`. Instants whose run time lies within
  * the lookahead are enqueued ahead of time; instants missed during downtime follow
  * the task's catch-up policy: `skip` drops them, `latest` keeps only the most
- * recent one, `all` replays them oldest first, `cap` per tick.
+ * recent one, `all` replays them oldest first, `cap` per tick. No instant before
+ * `startAt` or after `endAt` is planned. With a jitter, planning stops at the first
+ * instant whose jittered run time lies beyond the lookahead (SQS cannot delay it that
+ * long); the next tick plans it, as the due time is that run time.
  */
-export function planRuns(
-  task: Pick<Task, 'every' | 'cron' | 'offset' | 'timezone' | 'catchUp' | 'latestScheduled'>,
-  now: number,
-  options: PlanOptions = DEFAULT_PLAN_OPTIONS,
-): Plan {
+export function planRuns(task: PlannedTask, now: number, options: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
   const schedule = compileSchedule(task);
   const offset = schedule.offsetMs;
-  let cursor = Date.parse(task.latestScheduled);
-  const horizon = now + options.lookaheadMs - offset;
+  const runAt = (scheduledFor: number) => schedule.runAt(task.id ?? '', scheduledFor);
+  let cursor = Math.max(Date.parse(task.latestScheduled), schedule.startMs - 1);
+  const lookaheadEnd = now + options.lookaheadMs;
+  const horizon = Math.min(lookaheadEnd - offset, schedule.endMs);
   const missedBefore = now - options.missedGraceMs - offset;
   const instants: number[] = [];
   let skipped = false;
@@ -88,17 +95,22 @@ export function planRuns(
     const firstMissed = schedule.nextAfter(cursor);
     if (firstMissed <= missedBefore) {
       skipped = true;
-      if (task.catchUp === 'latest') instants.push(schedule.latestAtOrBefore(missedBefore));
+      const lastMissed = schedule.latestAtOrBefore(Math.min(missedBefore, schedule.endMs));
+      if (task.catchUp === 'latest' && lastMissed > cursor) instants.push(lastMissed);
     }
     cursor = missedBefore;
   }
-  instants.push(...schedule.between(cursor, horizon, options.cap - instants.length));
+  for (const scheduledFor of schedule.between(cursor, horizon, options.cap - instants.length)) {
+    if (runAt(scheduledFor) > lookaheadEnd) break;
+    instants.push(scheduledFor);
+  }
   const latestScheduled = Math.max(cursor, instants.at(-1) ?? cursor);
   return {
     instants,
     latestScheduled,
-    nextRunAt: schedule.nextAfter(latestScheduled) + offset,
+    nextRunAt: nextRunAtAfter(schedule, task.id ?? '', latestScheduled),
     offsetMs: offset,
+    runAt,
     skipped,
   };
 }

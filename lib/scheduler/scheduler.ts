@@ -157,7 +157,7 @@ export class Scheduler {
   private async advance({ task, plan }: PlannedTask, report: TickReport): Promise<void> {
     const change = {
       latestScheduled: new Date(plan.latestScheduled).toISOString(),
-      nextRunAt: new Date(plan.nextRunAt).toISOString(),
+      nextRunAt: plan.nextRunAt === undefined ? undefined : new Date(plan.nextRunAt).toISOString(),
     };
     if (!(await this.deps.tasks.advanceSchedule(task.id, task.version, change))) {
       // Another writer got there first. What we sent is a duplicate for the claim to refuse,
@@ -177,6 +177,9 @@ export class Scheduler {
       cron: task.cron,
       offset: task.offset,
       timezone: task.timezone,
+      jitter: task.jitter,
+      startAt: task.startAt,
+      endAt: task.endAt,
       catchUp: task.catchUp,
       latestScheduled: change.latestScheduled,
       nextRunAt: change.nextRunAt,
@@ -210,7 +213,7 @@ export class Scheduler {
 
   /**
    * The plan's instants as messages, each delayed to the nearest whole second of its
-   * run time: it arrives within half a second of it, and the executor runs it at once
+   * run time (`scheduledFor + offset + jitter`; the message keeps the instant): it arrives within half a second of it, and the executor runs it at once
    * instead of sleeping out a remainder (docs/decisions/0014).
    */
   private queuedRuns(task: DueTask, plan: Plan, sentAt: number): QueuedRun[] {
@@ -224,7 +227,7 @@ export class Scheduler {
         revision: task.revision,
         waits: 0,
       },
-      delaySeconds: nearestDelaySeconds(scheduledFor + plan.offsetMs - sentAt),
+      delaySeconds: nearestDelaySeconds(plan.runAt(scheduledFor) - sentAt),
     }));
   }
 

@@ -106,6 +106,9 @@ export const runItemSchema = runSchema.and({
   // The claim, the carrier of a waiting run, the open index, the TTL.
   claimToken: string().optional(),
   claimExpiresAt: number().optional(),
+  // The lines a started run's executor flushed so far; the final write folds them into
+  // `log` and removes this (docs/decisions/0024-live-logs.md).
+  liveLog: list(map({ time: string(), message: string() })).optional(),
   waitToken: string().optional(),
   waiting: boolean().optional(),
   openPk: string().optional().savedAs(ATTR.openPk),

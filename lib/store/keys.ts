@@ -13,6 +13,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | lease slot | TASK#<id>     | LEASE#<n>      |
  * | waiter     | TASK#<id>     | WAIT#<runID>   |  (a run waiting for a lease slot; sorts by scheduledFor)
  * | API token (authorization) | AUTH#<tokenID> | AUTH (byOrgType: `<org>#~authorization` → id) |
+ * | orgs holding tokens | AUTH#~orgs | DIRECTORY | (a string set: how the operator lists every org's tokens) |
  * | org task quota | ORG#<orgID> | QUOTA |
  *
  * Systems declare their own items beside their stores (lib/systems/<name>/*-store.ts):
@@ -100,6 +101,8 @@ export const authKey = (tokenID: string) => ({
   [ATTR.sk]: AUTH_SK,
 });
 export const orgAuthorizationsPk = (orgID: string) => `${orgID}#~authorization`;
+/** `~` is no ULID character, so no token id can name this item. */
+export const tokenOrgsKey = () => ({ [ATTR.pk]: `${PARTITION.auth}~orgs`, [ATTR.sk]: 'DIRECTORY' });
 export const ORG_QUOTA_SK = 'QUOTA';
 export const orgQuotaKey = (orgID: string) => ({
   [ATTR.pk]: `${PARTITION.org}${orgID}`,

@@ -1,7 +1,7 @@
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
-import { $add, $append, $get, $remove } from 'dynamodb-toolbox/entity/actions/update/symbols';
-import type { Run } from '../run/model';
+import { $add, $append, $get, $remove, $set } from 'dynamodb-toolbox/entity/actions/update/symbols';
+import type { Run, RunLogEntry } from '../run/model';
 import { whenConditionHolds, wrote } from './items';
 import { prepare } from './prepared';
 import { CLOSED, type RunCondition, type RunItems, type RunState, UNCLAIMED } from './run-items';
@@ -154,6 +154,36 @@ export async function heartbeatRun(
   return wrote(() => items.send.update(params));
 }
 
+/**
+ * A live-log flush: replaces the run's flushed lines with all its executor has written so
+ * far (idempotent, so a flush whose answer was lost is safe to send again). Held only by
+ * the claim's token on a started run: a stale executor, or one whose run already ended,
+ * writes nothing. It leaves the claim to the heartbeat, which also keeps the slot.
+ */
+const flushCommand = (items: RunItems) =>
+  prepare({ taskID: 'string', runID: 'string', token: 'string', liveLog: 'log' }, (v) =>
+    runUpdate(items)
+      .item({ taskID: v.taskID, id: v.runID, liveLog: $set(v.liveLog) })
+      .options({
+        condition: {
+          and: [
+            { attr: 'claimToken', eq: v.token },
+            { attr: 'status', eq: 'started' },
+          ],
+        },
+      }),
+  );
+
+export async function flushRunLog(
+  items: RunItems,
+  key: { taskID: string; id: string },
+  token: string,
+  log: RunLogEntry[],
+): Promise<boolean> {
+  const params = prepared(items).flush('one', { taskID: key.taskID, runID: key.id, token, liveLog: log });
+  return wrote(() => items.send.update(params));
+}
+
 /** The final write's shape: the outcome (cancel wins: only a cancel may end a run asked to cancel) and whether it has an error. */
 const finishCommand = (items: RunItems) =>
   prepare(
@@ -180,6 +210,8 @@ const finishCommand = (items: RunItems) =>
           finishedAt: v.finishedAt,
           // Appended: a waiting run's log already says why it waited.
           log: $append(v.log),
+          // The final log holds every line: the flushed copy goes.
+          liveLog: $remove(),
           expiresAt: v.expiresAt,
           ...(error === 'error' ? { error: v.error } : {}),
           ...UNCLAIMED,
@@ -217,6 +249,7 @@ export async function finishRun(
 export const preparedWrites = (items: RunItems) => ({
   claim: claimCommand(items),
   heartbeat: heartbeatCommand(items),
+  flush: flushCommand(items),
   finish: finishCommand(items),
 });
 const preparedByStore = new WeakMap<RunItems, ReturnType<typeof preparedWrites>>();

@@ -46,9 +46,12 @@ export function runItems(options: {
   // decides on, the claim's count among it. Tokens, the shard and the TTL stay inside the store.
   const runOnly = runSchema.build(Formatter);
   const engineState = runItemSchema.pick('claims', 'claimExpiresAt', 'openAt', 'waiting').build(Formatter);
+  const live = runItemSchema.pick('liveLog').build(Formatter);
+  // A started run shows what its executor flushed so far after what was stored before it started.
   const run = (item: Record<string, unknown>): Run => {
     const { log, ...stored } = formatStored(runOnly, item);
-    return { ...stored, log: log ?? [] };
+    const flushed = item.liveLog === undefined ? undefined : formatStored(live, item).liveLog;
+    return { ...stored, log: flushed ? [...(log ?? []), ...flushed] : (log ?? []) };
   };
   return {
     table,

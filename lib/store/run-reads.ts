@@ -25,6 +25,8 @@ export async function listRuns(items: RunItems, taskID: string, query: ListRunsQ
   let upper = `${RUN_PREFIX}${beforeTime !== undefined ? runIDUpperBound(beforeTime) : '~'}`;
   // `after` is a cursor in listing order (newest first): continue with older runs.
   if (after !== undefined && runSk(after) < upper) upper = runSk(after);
+  // A cursor older than afterTime leaves nothing between; DynamoDB refuses an inverted BETWEEN.
+  if (upper < lower) return [];
   const params = items.table
     .build(QueryCommand)
     .entities(items.runs)

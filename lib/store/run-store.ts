@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Run } from '../run/model';
+import type { Run, RunLogEntry } from '../run/model';
 import { taskPk } from './keys';
 import { deletePartition } from './partition';
-import { claimRun, createRun, finishRun, heartbeatRun, waitRun } from './run-claims';
+import { claimRun, createRun, finishRun, flushRunLog, heartbeatRun, waitRun } from './run-claims';
 import {
   abandonRun,
   failUnfinished,
@@ -48,6 +48,12 @@ export interface RunStore {
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /** Extends the claim; false when the run is no longer ours. */
   heartbeat(taskID: string, runID: string, token: string, claimExpiresAt: number): Promise<boolean>;
+  /**
+   * Stores the lines a started run has written so far, where reads show them after its
+   * stored log; false when the run is no longer ours or no longer started. `finish`
+   * folds them into the log.
+   */
+  flushLog(taskID: string, runID: string, token: string, log: RunLogEntry[]): Promise<boolean>;
   /** Writes the final state if we still hold the claim; returns the stored run, or undefined if not ours. */
   finish(taskID: string, runID: string, token: string, result: FinishRequest): Promise<Run | undefined>;
   /**
@@ -140,6 +146,7 @@ export function createRunStore({
     inspect,
     claim: (request) => claimRun(items, inspect, request),
     heartbeat: (taskID, runID, token, expires) => heartbeatRun(items, key(taskID, runID), token, expires),
+    flushLog: (taskID, runID, token, log) => flushRunLog(items, key(taskID, runID), token, log),
     finish: (taskID, runID, token, result) => finishRun(items, key(taskID, runID), token, result),
     requestCancel: (taskID, runID, now) => requestCancel(items, inspect, key(taskID, runID), now),
     failUnfinished: (taskID, runID, seed, at, reason) =>

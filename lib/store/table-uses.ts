@@ -10,10 +10,13 @@ import { INDEX, PARTITION } from './keys';
 
 /** What each part of the task store does to the table (see `TableUse`). */
 export const TASK_STORE = {
-  /** create, get, replaceDefinition, delete, list: the API functions. */
+  /**
+   * create, get, replaceDefinition, delete, list: the API functions; withCompletions
+   * queries the task's runs since its completion checkpoint.
+   */
   definitions: {
     name: 'task store: definitions',
-    actions: [PUT, GET, UPDATE, DELETE],
+    actions: [PUT, GET, UPDATE, DELETE, QUERY],
     keyPrefixes: [PARTITION.task],
     queries: [INDEX.byOrgType],
   },
@@ -28,8 +31,15 @@ export const TASK_STORE = {
   },
   /** get: the executor reads the task it runs. */
   reads: { name: 'task store: get', actions: [GET], keyPrefixes: [PARTITION.task] },
-  /** recordCompletion: whoever finishes a run. */
-  completions: { name: 'task store: recordCompletion', actions: [UPDATE], keyPrefixes: [PARTITION.task] },
+  /**
+   * recordCompletion: whoever finishes a run. It reads the task when the caller has not,
+   * and the runs since the checkpoint when it writes a new one.
+   */
+  completions: {
+    name: 'task store: recordCompletion',
+    actions: [GET, QUERY, UPDATE],
+    keyPrefixes: [PARTITION.task],
+  },
 } as const satisfies Record<string, TableUse>;
 
 export const RUN_STORE = {
@@ -41,7 +51,7 @@ export const RUN_STORE = {
   },
   /** create only: a manual run requested by an event (the run-requests function). */
   creates: { name: 'run store: create', actions: [PUT], keyPrefixes: [PARTITION.task] },
-  /** get, claim, heartbeat, finish, create (retries), failUnfinished: the executor. */
+  /** get, claim, heartbeat, flushLog, finish, create (retries), failUnfinished: the executor. */
   execution: { name: 'run store: execution', actions: [GET, PUT, UPDATE], keyPrefixes: [PARTITION.task] },
   /** failUnfinished: the dead-letter function. */
   failures: { name: 'run store: failUnfinished', actions: [UPDATE], keyPrefixes: [PARTITION.task] },

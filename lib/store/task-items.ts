@@ -7,7 +7,9 @@ import type { Task } from '../task/model';
 import { taskEntity, taskSchema } from './entities';
 import { formatStored, wrote } from './items';
 import { DUE_PROJECTION, dueShard, orgTypePk } from './keys';
+import { packOffset, unpackOffset } from './schedule-extras';
 import { type RotaTable, rotaTable, type TableSender } from './table';
+import type { DueTask } from './task-types';
 
 /** What the parts of the task store share: the task entity, its table, the sender. */
 export interface TaskItems {
@@ -18,7 +20,7 @@ export interface TaskItems {
   /** A stored task item, checked against the entity's schema. */
   task(item: Record<string, unknown>): Task;
   /** A task as the due index projects it. */
-  dueTask(item: Record<string, unknown>): Pick<Task, (typeof DUE_PROJECTION)[number]>;
+  dueTask(item: Record<string, unknown>): DueTask;
 }
 
 export type TaskCondition = Condition<ReturnType<typeof taskEntity>>;
@@ -37,9 +39,15 @@ export function taskItems(options: { tableName: string; send: TableSender; dueSh
     tasks,
     send: options.send,
     dueShards: options.dueShards,
-    task: (item) => formatStored(stored, item),
-    dueTask: (item) => formatStored(due, item),
+    task: (item) => withExtras(stored, item),
+    dueTask: (item) => withExtras(due, item),
   };
+}
+
+/** A stored item formatted, with the schedule extras its `offset` attribute carries. */
+function withExtras<T>(formatter: { format(item: unknown): T }, raw: Record<string, unknown>): T {
+  const { item, extras } = unpackOffset(raw);
+  return { ...formatStored(formatter, item), ...extras };
 }
 
 /** Only active tasks with a next run carry the due attributes: the index stays sparse. */
@@ -48,12 +56,15 @@ export const dueAttributes = (items: TaskItems, task: Pick<Task, 'id' | 'status'
     ? { duePk: dueShard(task.id, items.dueShards), dueAt: Date.parse(task.nextRunAt) }
     : {};
 
+const withoutExtras = ({ jitter: _j, startAt: _s, endAt: _e, ...task }: Task) => task;
+
 /** Conditional create; false when the id already exists. */
 export async function putTask(items: TaskItems, task: Task): Promise<boolean> {
   const put = items.tasks
     .build(PutItemCommand)
     .item({
-      ...task,
+      ...withoutExtras(task),
+      offset: packOffset(task),
       orgTypePk: orgTypePk(task.orgID, task.type),
       orgTypeSk: task.id,
       ...dueAttributes(items, task),

@@ -6,13 +6,14 @@ import type { DueTask, ListTasksQuery } from './task-types';
 
 export { deleteTask, getTask, putTask } from './task-items';
 
-/** One org's tasks of one type through byOrgType, by id, with optional filters on name and status. */
+/** One org's tasks of one type through byOrgType, by id, with optional filters on name, status and owner. */
 export async function listTasks(
   items: TaskItems,
-  { orgID, type, after, limit, name, status }: ListTasksQuery,
+  { orgID, type, after, limit, name, status, ownerID }: ListTasksQuery,
 ): Promise<{ tasks: Task[]; more: boolean }> {
   const filters: TaskCondition[] = [];
   if (name !== undefined) filters.push({ attr: 'name', eq: name });
+  if (ownerID !== undefined) filters.push({ attr: 'ownerID', eq: ownerID });
   if (status !== undefined) {
     const stored = taskStatusSchema.safeParse(status);
     // No stored task has a status outside the enum: such a filter matches nothing.

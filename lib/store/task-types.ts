@@ -1,8 +1,12 @@
-import type { RunStatus, Task } from '../task/model';
+import type { Completion } from '../task/completions';
+import type { Task } from '../task/model';
 import type { DUE_PROJECTION } from './keys';
 
-/** A task as the sparse due index projects it (see DUE_PROJECTION). */
-export type DueTask = Pick<Task, (typeof DUE_PROJECTION)[number]>;
+/**
+ * A task as the sparse due index projects it (see DUE_PROJECTION), with the schedule
+ * extras its projected `offset` carries (lib/store/schedule-extras.ts).
+ */
+export type DueTask = Pick<Task, (typeof DUE_PROJECTION)[number] | 'jitter' | 'startAt' | 'endAt'>;
 
 export interface ListTasksQuery {
   orgID: string;
@@ -11,11 +15,8 @@ export interface ListTasksQuery {
   limit: number;
   name?: string | undefined;
   status?: string | undefined;
+  ownerID?: string | undefined;
 }
 
-export interface CompletionRecord {
-  scheduledFor: string;
-  finishedAt: string;
-  status: Extract<RunStatus, 'success' | 'failed' | 'canceled'>;
-  error?: string | undefined;
-}
+/** One completed run, as whoever finished it records it (lib/task/completions.ts). */
+export type CompletionRecord = Completion;

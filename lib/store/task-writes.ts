@@ -4,9 +4,10 @@ import type { Task } from '../task/model';
 import { whenConditionHolds, wrote } from './items';
 import { dueShard } from './keys';
 import { prepare } from './prepared';
+import { packOffset } from './schedule-extras';
 import { dueAttributes, type TaskCondition, type TaskItems } from './task-items';
-import type { CompletionRecord } from './task-types';
 
+export { recordCompletion, withCompletions } from './task-completions';
 export { taskItems } from './task-items';
 
 /** Fields a definition write (create/update) owns. Bookkeeping written by runs is not among them. */
@@ -68,18 +69,13 @@ export async function replaceDefinition(
     const value = task[field];
     fields[field] = typeof value === 'object' && value !== null ? $set(value) : setOrRemove(value);
   }
+  // jitter, startAt and endAt ride in the projected offset attribute.
+  fields.offset = setOrRemove(packOffset(task));
   const due = dueAttributes(items, task);
   fields.duePk = due.duePk ?? $remove();
   fields.dueAt = due.dueAt ?? $remove();
   return updateTask(items, fields, { and: [...atVersion(expectedVersion), { attr: 'type', eq: task.type }] });
 }
-
-type Outcome = CompletionRecord['status'];
-type Guard = 'latestCompleted' | 'latestSuccess' | 'latestFailure';
-
-/** Where a completion of this outcome is also recorded, beside latestCompleted. */
-const outcomeField = (status: Outcome) =>
-  status === 'success' ? 'latestSuccess' : status === 'failed' ? 'latestFailure' : undefined;
 
 /** The advance's shape: whether the task has a next run (and so stays in the due index). */
 const advanceCommand = (items: TaskItems) =>
@@ -109,60 +105,8 @@ const advanceCommand = (items: TaskItems) =>
         .options({ condition: { and: atVersion(v.expectedVersion) }, returnValues: 'ALL_NEW' }),
   );
 
-/** The guarded field is unset or not after `value`: a completion never moves it backward. */
-function notAfter(guard: Guard, value: string): TaskCondition {
-  const conditions: Record<Guard, TaskCondition> = {
-    latestCompleted: {
-      or: [
-        { attr: 'latestCompleted', exists: false },
-        { attr: 'latestCompleted', lte: value },
-      ],
-    },
-    latestSuccess: {
-      or: [
-        { attr: 'latestSuccess', exists: false },
-        { attr: 'latestSuccess', lte: value },
-      ],
-    },
-    latestFailure: {
-      or: [
-        { attr: 'latestFailure', exists: false },
-        { attr: 'latestFailure', lte: value },
-      ],
-    },
-  };
-  return conditions[guard];
-}
-
-/**
- * A completion's shape: its outcome, the field whose order it guards (two independent
- * forward-only moves, see `recordCompletion`) and whether it has an error.
- */
-const completionCommand = (items: TaskItems) =>
-  prepare(
-    { id: 'string', scheduledFor: 'string', error: 'string' },
-    (v, shape: `${Outcome} ${Guard} ${'error' | '-'}`) => {
-      const [status, guard, error] = shape.split(' ') as [Outcome, Guard, string];
-      const outcome = outcomeField(status);
-      const fields =
-        guard === 'latestCompleted'
-          ? {
-              latestCompleted: v.scheduledFor,
-              lastRunStatus: status,
-              lastRunError: error === 'error' ? v.error : $remove(),
-              ...(outcome ? { [outcome]: v.scheduledFor } : {}),
-            }
-          : { [guard]: v.scheduledFor };
-      return items.tasks
-        .build(UpdateItemCommand)
-        .item({ id: v.id, ...fields } as never)
-        .options({ condition: { and: [{ attr: 'id', exists: true }, notAfter(guard, v.scheduledFor)] } });
-    },
-  );
-
 export const preparedTaskWrites = (items: TaskItems) => ({
   advance: advanceCommand(items),
-  completion: completionCommand(items),
 });
 const preparedByStore = new WeakMap<TaskItems, ReturnType<typeof preparedTaskWrites>>();
 
@@ -198,23 +142,4 @@ export async function advanceSchedule(
     dueAt: due ? Date.parse(due) : 0,
   });
   return wrote(() => items.send.write(params));
-}
-
-/** Moves the latest* bookkeeping forward; never backward. */
-export async function recordCompletion(items: TaskItems, id: string, completion: CompletionRecord) {
-  // Two independent forward-only moves: the overall latest, then the per-outcome one.
-  // Each is a conditional write that loses harmlessly to a newer completion.
-  const { status, scheduledFor, error } = completion;
-  const move = (guard: Guard) =>
-    wrote(() =>
-      items.send.update(
-        prepared(items).completion(`${status} ${guard} ${error ? 'error' : '-'}`, {
-          id,
-          scheduledFor,
-          error: error ?? '',
-        }),
-      ),
-    );
-  const outcome = outcomeField(status);
-  if (!(await move('latestCompleted')) && outcome) await move(outcome);
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { durationSchema } from '../schedule/duration';
+import { durationSchema, parseDuration } from '../schedule/duration';
 import { isValidTimeZone, validateCron } from '../schedule/schedule';
 
 /** Limits that keep one task item far below DynamoDB's 400 KB item cap. */
@@ -35,6 +35,15 @@ export const timeoutSchema = durationString('timeout', (s) =>
 export const backoffSchema = durationString('backoff', (s) =>
   s < 1 ? 'must be at least 1s' : s > 900 ? 'must be at most 15m' : undefined,
 );
+/** At most the `every` interval (checked with the schedule) and at most an hour for cron. */
+export const jitterSchema = durationSchema({ maxLength: LIMITS.durationLength, negative: false });
+/** The longest jitter a cron task takes: its instants have no fixed interval to bound it. */
+export const MAX_CRON_JITTER_SECONDS = 3600;
+/** `startAt` and `endAt`, as EventBridge Scheduler has them. */
+export const timeBoundSchema = z.iso.datetime({
+  offset: true,
+  error: 'must be an RFC3339 time such as 2026-03-08T06:00:00Z',
+});
 export const cronSchema = z.string().min(1).max(LIMITS.cronLength);
 export const timezoneSchema = z
   .string()
@@ -77,6 +86,9 @@ export const taskDefinitionFields = {
   cron: cronSchema.optional(),
   offset: offsetSchema.optional(),
   timezone: timezoneSchema.optional(),
+  jitter: jitterSchema.optional(),
+  startAt: timeBoundSchema.optional(),
+  endAt: timeBoundSchema.optional(),
   concurrency: z.number().int().min(1).max(LIMITS.maxConcurrency).optional(),
   timeout: timeoutSchema.optional(),
   retry: retryPolicySchema.optional(),
@@ -85,10 +97,58 @@ export const taskDefinitionFields = {
   metadata: metadataSchema,
 };
 
-type ScheduleShape = { every?: string | undefined; cron?: string | undefined; timezone?: string | undefined };
+type ScheduleShape = {
+  every?: string | undefined;
+  cron?: string | undefined;
+  timezone?: string | undefined;
+  jitter?: string | undefined;
+  startAt?: string | undefined;
+  endAt?: string | undefined;
+};
+
+/** Seconds of a well-formed duration, or undefined for one its own field already refuses. */
+function secondsOf(duration: string | undefined): number | undefined {
+  if (duration === undefined) return undefined;
+  try {
+    return parseDuration(duration);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Jitter spreads runs within one interval: a longer one would let runs pass each other. */
+function checkJitter(task: ScheduleShape, ctx: z.RefinementCtx): void {
+  const jitter = secondsOf(task.jitter);
+  if (jitter === undefined) return;
+  const every = secondsOf(task.every);
+  if (every !== undefined && jitter > every) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `jitter must be at most the every interval (${task.every})`,
+      path: ['jitter'],
+    });
+  }
+  if (task.cron !== undefined && jitter > MAX_CRON_JITTER_SECONDS) {
+    ctx.addIssue({ code: 'custom', message: 'jitter must be at most 1h for a cron task', path: ['jitter'] });
+  }
+}
+
+function checkTimeBounds(task: ScheduleShape, ctx: z.RefinementCtx): void {
+  if (task.startAt === undefined || task.endAt === undefined) return;
+  const start = Date.parse(task.startAt);
+  const end = Date.parse(task.endAt);
+  if (Number.isFinite(start) && Number.isFinite(end) && end <= start) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `endAt must be after startAt (${task.startAt})`,
+      path: ['endAt'],
+    });
+  }
+}
 
 /** Cross-field rules shared by create and the merged result of an update. */
 export function checkSchedule(task: ScheduleShape, ctx: z.RefinementCtx): void {
+  checkTimeBounds(task, ctx);
   if (task.every !== undefined && task.cron !== undefined) {
     ctx.addIssue({ code: 'custom', message: 'a task takes either every or cron, not both', path: ['cron'] });
     return;
@@ -105,11 +165,19 @@ export function checkSchedule(task: ScheduleShape, ctx: z.RefinementCtx): void {
       ctx.addIssue({ code: 'custom', message: (error as Error).message, path: ['cron'] });
     }
   }
+  checkJitter(task, ctx);
 }
 
 /** Just the cross-field schedule rules, for checking a merged update. */
 export const scheduleShapeSchema = z
-  .object({ every: z.string().optional(), cron: z.string().optional(), timezone: z.string().optional() })
+  .object({
+    every: z.string().optional(),
+    cron: z.string().optional(),
+    timezone: z.string().optional(),
+    jitter: z.string().optional(),
+    startAt: z.string().optional(),
+    endAt: z.string().optional(),
+  })
   .superRefine(checkSchedule);
 
 export const taskDefinitionSchema = z.strictObject(taskDefinitionFields).superRefine(checkSchedule);
@@ -128,6 +196,9 @@ export const taskPatchSchema = z
     cron: cronSchema.nullable().optional(),
     offset: offsetSchema.nullable().optional(),
     timezone: timezoneSchema.nullable().optional(),
+    jitter: jitterSchema.nullable().optional(),
+    startAt: timeBoundSchema.nullable().optional(),
+    endAt: timeBoundSchema.nullable().optional(),
     concurrency: taskDefinitionFields.concurrency.nullable(),
     timeout: timeoutSchema.nullable().optional(),
     retry: retryPolicySchema.nullable().optional(),
@@ -155,6 +226,12 @@ export interface Task {
   cron?: string | undefined;
   offset?: string | undefined;
   timezone?: string | undefined;
+  /** Each scheduled instant runs a hash-derived `[0, jitter)` after `scheduledFor + offset`. */
+  jitter?: string | undefined;
+  /** No instant before it runs. */
+  startAt?: string | undefined;
+  /** No instant after it runs. */
+  endAt?: string | undefined;
   concurrency?: number | undefined;
   timeout?: string | undefined;
   retry?: RetryPolicy | undefined;
@@ -164,7 +241,10 @@ export interface Task {
   metadata: Record<string, unknown>;
   /** The last scheduled instant handed to the queue; the scheduler advances it. */
   latestScheduled: string;
-  /** When the next scheduled instant runs (scheduledFor + offset); absent while inactive. */
+  /**
+   * When the next scheduled instant runs (scheduledFor + offset + jitter); absent while
+   * inactive and once no instant is left before `endAt`.
+   */
   nextRunAt?: string | undefined;
   latestCompleted?: string | undefined;
   latestSuccess?: string | undefined;

@@ -44,6 +44,7 @@ export interface ListOptions {
   limit: number;
   name?: string | undefined;
   status?: 'active' | 'inactive' | undefined;
+  ownerID?: string | undefined;
 }
 
 export interface TaskServiceDeps {
@@ -74,6 +75,12 @@ export interface ScopedTaskService<M extends Record<string, unknown>> {
     ifVersion?: number,
   ): Promise<Task & { metadata: M }>;
   delete(access: Access, id: string): Promise<void>;
+  /**
+   * The task with its latest* bookkeeping up to date (one Query on its own partition):
+   * what an API shows. `get` and `list` return the stored checkpoint, which is all that
+   * callers acting on a task need; a list shows its page with `withCompletionsAll`.
+   */
+  withCompletions<T extends Task>(task: T): Promise<T>;
 }
 
 const UPDATE_ATTEMPTS = 5;
@@ -275,12 +282,13 @@ export function createTaskService(deps: TaskServiceDeps): TaskService {
       list: (access, options) => listTasks(scope, access, options),
       update: (access, id, patch, ifVersion) => updateTask(scope, access, id, patch, ifVersion),
       delete: (access, id) => deleteTask(scope, access, id),
+      withCompletions: (task) => deps.tasks.withCompletions(task),
     };
   };
   return { forSystem };
 }
 
-const SCHEDULE_FIELDS = ['every', 'cron', 'offset', 'timezone'] as const;
+const SCHEDULE_FIELDS = ['every', 'cron', 'offset', 'timezone', 'jitter', 'startAt', 'endAt'] as const;
 
 /** Merges a patch into a task and recomputes the schedule cursor when the schedule changed. */
 export function applyPatch<T extends Task>(current: T, patch: TaskPatch, at: number): T {
@@ -299,7 +307,14 @@ export function applyPatch<T extends Task>(current: T, patch: TaskPatch, at: num
 
   parseOrThrow(
     scheduleShapeSchema,
-    { every: next.every, cron: next.cron, timezone: next.timezone },
+    {
+      every: next.every,
+      cron: next.cron,
+      timezone: next.timezone,
+      jitter: next.jitter,
+      startAt: next.startAt,
+      endAt: next.endAt,
+    },
     'invalid update',
   );
 

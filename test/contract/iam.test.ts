@@ -290,7 +290,14 @@ interface Grant {
 
 function grantsOf(stack: SynthesizedService): Grant[] {
   const kinds = new Map<string, string>();
-  for (const role of ['table', 'runsQueue', 'deadLetterQueue', 'secretsKey', 'operatorSecret'] as const) {
+  for (const role of [
+    'table',
+    'runsQueue',
+    'deadLetterQueue',
+    'planningQueue',
+    'secretsKey',
+    'operatorSecret',
+  ] as const) {
     try {
       kinds.set(stack.arnOf(role), role);
     } catch {

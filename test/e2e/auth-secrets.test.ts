@@ -143,8 +143,8 @@ describe('secrets in targets', () => {
   it('from URL credentials reach the target as Basic auth, and stay out of failure logs', async () => {
     const created = await api(orgToken, 'POST', '/api/v2/tasks', {
       name: 'basic',
-      every: '1h',
-      status: 'inactive',
+      // Active (an inactive task takes no manual run), yet due only on 29 February.
+      cron: '0 0 29 2 *',
       target: { kind: 'http', url: `http://robot:${password}@127.0.0.1:${port}/fail`, method: 'GET' },
     });
     expect(created.status).toBe(201);

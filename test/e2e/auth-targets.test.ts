@@ -52,8 +52,8 @@ describe('target address policy in local mode', () => {
   const task = (url: string) => ({
     orgID: 'org-ssrf',
     name: 'probe',
-    every: '1h',
-    status: 'inactive',
+    // Active (an inactive task takes no manual run), yet due only on 29 February.
+    cron: '0 0 29 2 *',
     target: { kind: 'http', url, method: 'GET' },
   });
 

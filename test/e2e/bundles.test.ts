@@ -95,7 +95,7 @@ describe('local mode on the function bundles', () => {
       },
     });
     expect(created.status, created.text).toBe(201);
-    expect(created.body).toMatchObject({ orgID: 'bundle-org', type: 'task' });
+    expect(created.body).toMatchObject({ orgID: 'bundle-org', type: 'basic' });
     expect(created.body.target.headers.Authorization).toBe('<redacted>');
 
     // The scheduler's tick enqueues it, the executor opens the sealed header and calls it.

@@ -49,8 +49,8 @@ describe('stored credentials stay with their origin', () => {
     const created = await api(OP, 'POST', '/api/v2/tasks', {
       orgID: ORG,
       name: 'placeholder',
-      every: '1h',
-      status: 'inactive',
+      // Active (an inactive task takes no manual run), yet due only on 29 February.
+      cron: '0 0 29 2 *',
       target: { kind: 'http', url: `${here()}/hook`, headers: { 'X-Api-Key': '<redacted>' } },
     });
     expect(created.status, created.text).toBe(400);
@@ -67,8 +67,8 @@ describe('stored credentials stay with their origin', () => {
     const created = await api(OP, 'POST', '/api/v2/tasks', {
       orgID: ORG,
       name: 't',
-      every: '1h',
-      status: 'inactive',
+      // Active (an inactive task takes no manual run), yet due only on 29 February.
+      cron: '0 0 29 2 *',
       target: {
         kind: 'http',
         url: `${here()}/hook`,

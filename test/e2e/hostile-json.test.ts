@@ -97,6 +97,16 @@ describe('hostile JSON bodies', () => {
     expect(inTags.status, inTags.text).toBe(400);
     expect(inTags.body.message).toContain(`tags.${key}`);
 
+    // InfluxDB's list form carries the key as a value, out of the body key check's sight.
+    const inTagList = await api(
+      OP,
+      'POST',
+      '/api/v2/checks',
+      `{"orgID":"org-json","name":"c","type":"threshold","every":"1h","status":"inactive","probe":{"url":"http://127.0.0.1:9/"},"thresholds":[{"level":"CRIT","type":"greater","value":1}],"tags":[{"key":"${key}","value":"x"}]}`,
+    );
+    expect(inTagList.status, inTagList.text).toBe(400);
+    expect(inTagList.body.message).toContain('tags');
+
     const patched = await api(
       OP,
       'POST',

@@ -70,8 +70,8 @@ describe('closing loopback in local mode', () => {
   const task = (url: string) => ({
     orgID: 'org-closed',
     name: 'probe',
-    every: '1h',
-    status: 'inactive',
+    // Active (an inactive task takes no manual run), yet due only on 29 February.
+    cron: '0 0 29 2 *',
     target: { kind: 'http', url, method: 'GET' },
   });
 

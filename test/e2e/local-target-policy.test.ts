@@ -60,8 +60,8 @@ describe('local mode never lets a target reach its own services', () => {
   const task = (url: string) => ({
     orgID: 'org-local',
     name: 'probe',
-    every: '1h',
-    status: 'inactive',
+    // Active (an inactive task takes no manual run), yet due only on 29 February.
+    cron: '0 0 29 2 *',
     target: { kind: 'http', url, method: 'GET' },
   });
 

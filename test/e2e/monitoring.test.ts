@@ -258,6 +258,57 @@ describe('checks and notification rules in local mode', () => {
     await ok('PATCH', `/api/v2/checks/${check.id}`, { status: 'inactive' });
   });
 
+  it('checks and rules take jitter, startAt and endAt as tasks do; the item keeps them in offset', async () => {
+    const extras = { jitter: '10m', startAt: '2027-01-01T00:00:00Z', endAt: '2027-06-01T00:00:00Z' };
+    const check = await ok('POST', '/api/v2/checks', {
+      orgID,
+      name: 'bounded check',
+      type: 'threshold',
+      every: '1h',
+      offset: '5m',
+      ...extras,
+      probe: { url: `${loop.url}/metrics` },
+      thresholds: [{ level: 'WARN', type: 'lesser', value: 1 }],
+    });
+    expect(check).toMatchObject({ offset: '5m', ...extras });
+    expect(await ok('GET', `/api/v2/checks/${check.id}`)).toMatchObject(extras);
+    // The due index projects offset, so the scheduler reads the extras there; no new attribute.
+    const item = await rawItem(`TASK#${check.id}`, 'TASK');
+    expect(item?.offset?.S).toBe('5m jitter=10m startAt=2027-01-01T00:00:00Z endAt=2027-06-01T00:00:00Z');
+    expect(item?.jitter).toBeUndefined();
+    const tooLong = await call('PATCH', `/api/v2/checks/${check.id}`, { jitter: '2h' });
+    expect(tooLong.status).toBe(400);
+    expect(String(tooLong.body.message)).toContain('jitter: jitter must be at most the every interval');
+    const cleared = await ok('PATCH', `/api/v2/checks/${check.id}`, { jitter: null, startAt: null });
+    expect(cleared).toMatchObject({ endAt: extras.endAt, offset: '5m' });
+    expect(cleared.jitter).toBeUndefined();
+    expect(cleared.startAt).toBeUndefined();
+
+    const endpoint = await ok('POST', '/api/v2/notificationEndpoints', {
+      orgID,
+      name: 'bounded hook',
+      type: 'http',
+      url: `${loop.url}/notify`,
+    });
+    const rule = await ok('POST', '/api/v2/notificationRules', {
+      orgID,
+      name: 'bounded rule',
+      every: '1h',
+      ...extras,
+      endpointID: endpoint.id,
+      statusRules: [{ currentLevel: 'CRIT' }],
+    });
+    expect(rule).toMatchObject(extras);
+    const bad = await call('PATCH', `/api/v2/notificationRules/${rule.id}`, {
+      endAt: '2026-01-01T00:00:00Z',
+    });
+    expect(bad.status).toBe(400);
+    expect(String(bad.body.message)).toContain('endAt: endAt must be after startAt');
+    const ruleCleared = await ok('PATCH', `/api/v2/notificationRules/${rule.id}`, { endAt: null });
+    expect(ruleCleared.endAt).toBeUndefined();
+    expect(ruleCleared).toMatchObject({ jitter: '10m', startAt: extras.startAt });
+  });
+
   it('keeps systems isolated and refuses bad input with {code, message}', async () => {
     const endpoint = await ok('POST', '/api/v2/notificationEndpoints', {
       orgID,

@@ -213,6 +213,44 @@ describe('runs API in local mode', () => {
     expect((await tasks.getTasksID({ taskID: task.id })).lastRunError).toBe('target responded 503');
   });
 
+  it('shows latestCompleted, lastRunStatus and lastRunError after a failure, a recovery and a repeat, in get and list', async () => {
+    const task = await create('flip', { every: '1h' }, '/flip?status=503');
+    const runToEnd = async (status: string) => {
+      const run = await tasks.postTasksIDRuns({ taskID: task.id, body: {} });
+      return until(async () => {
+        const r = await runOf(task.id, run.id ?? '');
+        return r.status === status ? r : undefined;
+      }, `a ${status} run`);
+    };
+    const inList = async () =>
+      (await tasks.getTasks({ orgID, limit: 100 })).tasks?.find((t) => t.id === task.id);
+
+    const failed = await runToEnd('failed');
+    const afterFailure = await tasks.getTasksID({ taskID: task.id });
+    expect(afterFailure).toMatchObject({
+      lastRunStatus: 'failed',
+      lastRunError: 'target responded 503',
+      latestCompleted: failed.scheduledFor,
+    });
+
+    await tasks.patchTasksID({
+      taskID: task.id,
+      body: { target: { kind: 'http', url: `${target.url}/flip`, method: 'POST' } } as never,
+    });
+    const recovered = await runToEnd('success');
+    for (const shown of [await tasks.getTasksID({ taskID: task.id }), await inList()]) {
+      expect(shown).toMatchObject({ lastRunStatus: 'success', latestCompleted: recovered.scheduledFor });
+      expect(shown?.lastRunError).toBeUndefined();
+    }
+
+    // A repeated success writes nothing to the task; get and list still show it.
+    const repeated = await runToEnd('success');
+    expect(repeated.scheduledFor).not.toBe(recovered.scheduledFor);
+    for (const shown of [await tasks.getTasksID({ taskID: task.id }), await inList()]) {
+      expect(shown).toMatchObject({ lastRunStatus: 'success', latestCompleted: repeated.scheduledFor });
+    }
+  });
+
   it('lets runs of an unlimited task overlap, so one slow run holds up nothing', async () => {
     const task = await create('overlapping', { every: '1s' }, '/overlap?delay=2500');
     await until(
@@ -230,8 +268,9 @@ describe('runs API in local mode', () => {
         () => undefined,
         (e: unknown) => e as HttpError,
       );
+    // InfluxDB's code for a limit past 500: unprocessable entity.
     const tooMany = await tryCall(tasks.getTasksIDRuns({ taskID: task.id, limit: 501 }));
-    expect(tooMany?.statusCode).toBe(400);
+    expect(tooMany?.statusCode).toBe(422);
     const unknown = await tryCall(runOf(task.id, 'no-such-run'));
     expect(unknown?.statusCode).toBe(404);
     expect(JSON.parse(unknown?.body ?? '{}')).toEqual({ code: 'not found', message: 'run not found' });

@@ -79,8 +79,8 @@ describe('target headers', () => {
   const task = (headers: Record<string, string>, url = `http://127.0.0.1:${rawPort}/hook`) => ({
     orgID: 'org-headers',
     name: 'h',
-    every: '1h',
-    status: 'inactive',
+    // Active (an inactive task takes no manual run), yet due only on 29 February.
+    cron: '0 0 29 2 *',
     target: { kind: 'http', url, method: 'POST', headers, body: 'hello' },
   });
   const check = (headers: Record<string, string>) => ({

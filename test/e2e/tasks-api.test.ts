@@ -45,7 +45,8 @@ describe('tasks API in local mode', () => {
       flux,
       description: 'hourly',
     });
-    expect((task as unknown as { type: string }).type).toBe('task');
+    // InfluxDB's type for a user's own task; Rota's internal system type stays inside.
+    expect((task as unknown as { type: string }).type).toBe('basic');
     expect(task.links?.self).toBe(`/api/v2/tasks/${task.id}`);
     expect(Date.parse(task.createdAt ?? '')).not.toBeNaN();
 
@@ -75,7 +76,9 @@ describe('tasks API in local mode', () => {
       (await tasks.getTasks({ orgID: 'paging-org', status: 'inactive' })).tasks?.map((t) => t.id),
     ).toEqual([id]);
 
-    // A queued manual run is stored at once; deleting the task deletes it too.
+    // A queued manual run is stored at once; deleting the task deletes it too. An inactive
+    // task takes no manual run, so the task is active again first.
+    await tasks.patchTasksID({ taskID: id, body: { status: 'active' } });
     const queued = await tasks.postTasksIDRuns({ taskID: id, body: {} });
     await tasks.deleteTasksID({ taskID: id });
     const runGone = await raw(`/api/v2/tasks/${id}/runs/${queued.id}`);
@@ -151,11 +154,18 @@ describe('tasks API in local mode', () => {
   });
 
   it('refuses bad list queries and unknown ids', async () => {
-    for (const limit of ['0', '501', 'ten']) {
+    // An integer out of range is InfluxDB's 422; a limit that is no integer is a plain 400.
+    for (const limit of ['0', '501']) {
       const res = await raw(`/api/v2/tasks?orgID=${orgID}&limit=${limit}`);
-      expect(res.status).toBe(400);
-      expect(((await res.json()) as ErrorJson).message).toMatch(/^invalid query: limit/);
+      expect(res.status).toBe(422);
+      expect(await res.json()).toEqual({
+        code: 'unprocessable entity',
+        message: 'limit must be between 1 and 500',
+      });
     }
+    const notANumber = await raw(`/api/v2/tasks?orgID=${orgID}&limit=ten`);
+    expect(notANumber.status).toBe(400);
+    expect(((await notANumber.json()) as ErrorJson).message).toMatch(/^invalid query: limit/);
     const missingOrg = await raw('/api/v2/tasks');
     expect(await missingOrg.json()).toEqual({ code: 'invalid', message: 'orgID is required' });
     const unknown = await raw('/api/v2/tasks/does-not-exist', { method: 'DELETE' });

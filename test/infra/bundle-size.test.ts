@@ -13,18 +13,25 @@ const GOAL_BYTES = 300 * 1024;
  * change that grows one fails here instead of drifting; lower a ceiling when a bundle
  * shrinks, drop the row when it reaches the goal. Not a pass: ADR 0017 lists what is
  * left. The executor's was raised once, on purpose, for Flux tasks (ADR 0022: the
- * annotated-CSV reader and the Secrets Manager client, 783,164 bytes at 8536c49).
+ * annotated-CSV reader and the Secrets Manager client, 783,164 bytes at 8536c49). The
+ * scheduler's was raised once, on purpose, for jitter and time bounds (ADR 0019) and the
+ * fan-out coordinator (ADR 0014), together 521,620 bytes at their merge.
  */
 const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   'tasks-api': 590_000,
-  'checks-api': 596_500,
-  'notification-rules-api': 544_000,
+  // Raised on purpose for InfluxDB's check, rule and endpoint shapes (ADR 0020, 0022) and
+  // the completions read on get and list (ADR 0015): 596,739 and 545,493 bytes at d57a3ab.
+  'checks-api': 608_700,
+  'notification-rules-api': 556_400,
   'notification-endpoints-api': 559_300,
   'authorizations-api': 424_300,
-  scheduler: 520_700,
+  scheduler: 532_100,
   executor: 798_800,
   reconciler: 517_600,
   'dead-letter': 480_000,
+  // New with the fan-out (ADR 0014): the scheduler's parts plus the batch processor,
+  // 519,736 bytes when it was added, + 2 %.
+  'planning-worker': 530_200,
   authorizer: 373_300,
   // The runs API's own path to a manual run (run service, run store, runs queue): 501,431 bytes.
   'run-requests': 511_500,

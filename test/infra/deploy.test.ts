@@ -245,7 +245,7 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
     ]);
   });
 
-  it('creates the runs queue with its redrive to the dead-letter queue', async () => {
+  it('creates the runs and planning queues, each with its redrive to its own dead-letter queue', async () => {
     const client = new SQSClient({ ...config, useQueueUrlAsEndpoint: false });
     const attributes = await Promise.all(
       physical('token', 'AWS::SQS::Queue').map(
@@ -258,13 +258,17 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
       ),
     );
     client.destroy();
-    expect(attributes).toHaveLength(2);
-    const runs = attributes.find((a) => a.RedrivePolicy);
-    const dlq = attributes.find((a) => !a.RedrivePolicy);
-    expect(JSON.parse(runs?.RedrivePolicy ?? '{}')).toEqual({
-      deadLetterTargetArn: dlq?.QueueArn,
-      maxReceiveCount: 5,
-    });
+    // The runs queue and its DLQ, and the fan-out's planning queue and its DLQ.
+    expect(attributes).toHaveLength(4);
+    const redrives = attributes
+      .filter((a) => a.RedrivePolicy)
+      .map(
+        (a) =>
+          JSON.parse(a.RedrivePolicy ?? '{}') as { deadLetterTargetArn: string; maxReceiveCount: number },
+      );
+    const dlqs = attributes.filter((a) => !a.RedrivePolicy).map((a) => a.QueueArn);
+    expect(redrives.map((r) => r.maxReceiveCount).sort()).toEqual([3, 5]);
+    expect(redrives.map((r) => r.deadLetterTargetArn).sort()).toEqual([...dlqs].sort());
   });
 
   it('creates the scheduler, reconciler and run-request rules, the functions with their roles, and the three event sources', async () => {
@@ -299,8 +303,9 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
     for (const mode of ['token', 'iam']) {
       const roles = physical(mode, 'AWS::IAM::Role');
       const functions = physical(mode, 'AWS::Lambda::Function');
-      // token mode lost only its authorizer; iam mode has none.
-      expect(functions, mode).toHaveLength(12);
+      // token mode lost only its authorizer; iam mode has none. The planning worker, the
+      // event publisher and the run-requests function make 13.
+      expect(functions, mode).toHaveLength(13);
       for (const name of functions) {
         const fn = (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
         // moto keeps the runtime but not the architecture (it reports x86_64 for every function).

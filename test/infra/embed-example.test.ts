@@ -39,22 +39,28 @@ const executorStatements = () => {
 
 describe('embedding TaskService in another app', () => {
   it('synthesizes next to the host stack’s own resources', () => {
-    // Six API functions and six workers (event-publisher and run-requests since ADR 0021);
-    // `iam` mode deploys no token authorizer.
-    template.resourceCountIs('AWS::Lambda::Function', 12);
+    // Six API functions and seven workers (the planning worker with the fan-out, ADR 0014;
+    // event-publisher and run-requests, ADR 0021); `iam` mode deploys no token authorizer.
+    template.resourceCountIs('AWS::Lambda::Function', 13);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    template.resourceCountIs('AWS::SQS::Queue', 3);
-    expect(stack.tasks.functions.size).toBe(12);
+    // The host's queue, Rota's runs queue and its dead letters, and the planning queue and its dead letters.
+    template.resourceCountIs('AWS::SQS::Queue', 5);
+    expect(stack.tasks.functions.size).toBe(13);
     // The host's key seals target secrets too: no second key.
     template.resourceCountIs('AWS::KMS::Key', 1);
     expect(stack.tasks.secretsKey).toBe(stack.key);
   });
 
-  it('encrypts the table and both Rota queues with the host’s key', () => {
+  it('encrypts the table and every Rota queue with the host’s key', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn() },
     });
-    for (const queue of [stack.tasks.runsQueue, stack.tasks.deadLetterQueue]) {
+    for (const queue of [
+      stack.tasks.runsQueue,
+      stack.tasks.deadLetterQueue,
+      stack.tasks.planningQueue,
+      stack.tasks.planningDeadLetterQueue,
+    ]) {
       expect(resources[idOf(queue)]?.Properties.KmsMasterKeyId).toEqual(keyArn());
     }
   });

@@ -43,6 +43,7 @@ const SERVICES = [
   'executor',
   'reconciler',
   'dead-letter',
+  'planning-worker',
   'event-publisher',
   'run-requests',
   'authorizer',
@@ -105,7 +106,7 @@ const secretsKeyId = () => {
   expect(keys).toHaveLength(1);
   return (keys[0] as [string, Resource])[0];
 };
-const queueId = (name: 'RunsQueue' | 'DeadLetterQueue') => {
+const queueId = (name: 'RunsQueue' | 'DeadLetterQueue' | 'PlanningQueue' | 'PlanningDeadLetterQueue') => {
   const found = ofType('AWS::SQS::Queue').filter(([id]) => id.startsWith(`Rota${name}`));
   expect(found).toHaveLength(1);
   return (found[0] as [string, Resource])[0];
@@ -165,8 +166,26 @@ describe('queues', () => {
     });
   });
 
-  it('refuses requests without TLS on both queues', () => {
-    for (const name of ['RunsQueue', 'DeadLetterQueue'] as const) {
+  it('dead-letters planning jobs after three receives, visible again after the 30 s worker timeout, kept an hour', () => {
+    expect(resources[queueId('PlanningQueue')]?.Properties).toEqual({
+      MessageRetentionPeriod: 3600,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(queueId('PlanningDeadLetterQueue')), maxReceiveCount: 3 },
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 30,
+    });
+    expect(resources[queueId('PlanningDeadLetterQueue')]?.Properties).toMatchObject({
+      MessageRetentionPeriod: Duration.days(14).toSeconds(),
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('refuses requests without TLS on every queue', () => {
+    for (const name of [
+      'RunsQueue',
+      'DeadLetterQueue',
+      'PlanningQueue',
+      'PlanningDeadLetterQueue',
+    ] as const) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId(name) }],
         PolicyDocument: {
@@ -202,8 +221,18 @@ describe('event sources', () => {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    // Runs queue, DLQ, and the table's stream (the events describe below).
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    // Runs queue, DLQ, the planning queue, and the table's stream (the events describe below).
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
+  });
+
+  it('feeds the planning worker one job at a time, reporting failed ones, as many at once as there are shards', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('planning-worker') },
+      EventSourceArn: arnOf(queueId('PlanningQueue')),
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 8 },
+    });
   });
 
   it('ticks the scheduler every minute and drops stale ticks instead of retrying them', () => {
@@ -350,6 +379,7 @@ describe('functions', () => {
     expect(timeout('reconciler')).toBe(60);
     expect(timeout('executor')).toBe(300);
     expect(timeout('dead-letter')).toBe(30);
+    expect(timeout('planning-worker')).toBe(30);
     expect(timeout('event-publisher')).toBe(30);
     expect(timeout('run-requests')).toBe(30);
   });
@@ -363,6 +393,7 @@ describe('functions', () => {
         ROTA_ALLOW_PRIVATE_TARGETS: 'false',
         ROTA_ALLOWED_TARGET_HOSTS: '',
         ROTA_MAX_TASKS_PER_ORG: '1000',
+        ROTA_SCHEDULER_LOOKAHEAD_SECONDS: '900',
         POWERTOOLS_SERVICE_NAME: `rota-${service}`,
         POWERTOOLS_METRICS_NAMESPACE: 'Rota',
         POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -375,8 +406,15 @@ describe('functions', () => {
         'scheduler',
         'executor',
         'reconciler',
+        'planning-worker',
         'run-requests',
       ].includes(service);
+      // Only the coordinator sends planning jobs; without planningWorkers it derives their number.
+      expect(envOf(service).ROTA_PLANNING_QUEUE_URL, service).toEqual(
+        service === 'scheduler' ? { Ref: queueId('PlanningQueue') } : undefined,
+      );
+      expect(envOf(service).ROTA_PLANNING_WORKERS, service).toBeUndefined();
+      expect(envOf(service).ROTA_DUE_SHARDS_READ, service).toBeUndefined();
       expect(envOf(service).ROTA_RUNS_QUEUE_URL).toEqual(
         enqueues ? { Ref: queueId('RunsQueue') } : undefined,
       );
@@ -495,14 +533,20 @@ describe('IAM', () => {
         sqs: [],
       },
       'meta-api': { dynamodb: [], sqs: [] },
-      scheduler: { dynamodb: ['Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
+      // DescribeTable: the due index's item count, which sizes the fan-out.
+      scheduler: { dynamodb: ['DescribeTable', 'Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
+      'planning-worker': {
+        dynamodb: ['Query', 'UpdateItem'],
+        sqs: [...sqsConsume, 'sqs:SendMessage'].sort(),
+      },
       executor: {
         dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
         sqs: [...sqsConsume, 'sqs:SendMessage'].sort(),
         kms: ['kms:Decrypt'],
       },
       reconciler: { dynamodb: ['GetItem', 'Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
-      'dead-letter': { dynamodb: ['UpdateItem'], sqs: sqsConsume },
+      // It reads the task and its runs since the completion checkpoint when it records a failure (ADR 0015).
+      'dead-letter': { dynamodb: ['GetItem', 'Query', 'UpdateItem'], sqs: sqsConsume },
       'event-publisher': {
         dynamodb: ['GetItem', ...streamRead].sort(),
         sqs: [],
@@ -561,6 +605,8 @@ describe('IAM', () => {
       Object.fromEntries(
         statementsOf(service)
           .filter((s) => JSON.stringify(s.Resource) === JSON.stringify(arnOf(tableId())))
+          // A table-level action touches no item: no partition key to confine it to.
+          .filter((s) => JSON.stringify(s.Action) !== JSON.stringify('dynamodb:DescribeTable'))
           .map((s) => {
             const condition = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
             expect(condition, `${service} ${JSON.stringify(s.Action)}`).toBeDefined();
@@ -569,7 +615,11 @@ describe('IAM', () => {
       );
     const task = ['TASK#*'];
     expect(prefixesOf('scheduler')).toEqual({ 'dynamodb:UpdateItem': task });
-    expect(prefixesOf('dead-letter')).toEqual({ 'dynamodb:UpdateItem': task });
+    expect(prefixesOf('planning-worker')).toEqual({ 'dynamodb:UpdateItem': task });
+    expect(resourcesFor('scheduler', 'dynamodb:DescribeTable')).toEqual([arnOf(tableId())]);
+    expect(prefixesOf('dead-letter')).toEqual({
+      'dynamodb:GetItem,dynamodb:Query,dynamodb:UpdateItem': task,
+    });
     expect(prefixesOf('reconciler')).toEqual({ 'dynamodb:GetItem,dynamodb:UpdateItem': task });
     expect(prefixesOf('executor')).toEqual({
       'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem': task,
@@ -587,9 +637,21 @@ describe('IAM', () => {
   });
 
   it('sends only to the runs queue and consumes only its own queue', () => {
-    for (const service of ['tasks-api', 'scheduler', 'executor', 'reconciler', 'run-requests'] as const) {
+    for (const service of [
+      'tasks-api',
+      'executor',
+      'reconciler',
+      'planning-worker',
+      'run-requests',
+    ] as const) {
       expect(resourcesFor(service, 'sqs:SendMessage'), service).toEqual([arnOf(queueId('RunsQueue'))]);
     }
+    // The coordinator also sends planning jobs, and nothing else reaches the planning queue.
+    expect(resourcesFor('scheduler', 'sqs:SendMessage')).toEqual(
+      expect.arrayContaining([arnOf(queueId('RunsQueue')), arnOf(queueId('PlanningQueue'))]),
+    );
+    expect(resourcesFor('scheduler', 'sqs:SendMessage')).toHaveLength(2);
+    expect(resourcesFor('planning-worker', 'sqs:ReceiveMessage')).toEqual([arnOf(queueId('PlanningQueue'))]);
     expect(resourcesFor('executor', 'sqs:ReceiveMessage')).toEqual([arnOf(queueId('RunsQueue'))]);
     expect(resourcesFor('dead-letter', 'sqs:ReceiveMessage')).toEqual([arnOf(queueId('DeadLetterQueue'))]);
   });
@@ -643,19 +705,24 @@ describe('IAM', () => {
 describe('alarms', () => {
   const alarm = (metricName: string) => {
     const found = ofType('AWS::CloudWatch::Alarm').filter(([, r]) => r.Properties.MetricName === metricName);
-    expect(found, metricName).toHaveLength(metricName === 'Errors' ? 3 : 1);
+    expect(found, metricName).toHaveLength(
+      metricName === 'Errors' ? 4 : metricName === 'ApproximateNumberOfMessagesVisible' ? 2 : 1,
+    );
     return found.map(([, r]) => r.Properties);
   };
 
-  it('watch the DLQ depth, queue age, executor, scheduler and reconciler errors, and p99 schedule lag', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
-    expect(alarm('ApproximateNumberOfMessagesVisible')[0]).toMatchObject({
-      Namespace: 'AWS/SQS',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId('DeadLetterQueue'), 'QueueName'] } }],
-      Statistic: 'Maximum',
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 0,
-    });
+  it('watch the depth of both DLQs, queue age, executor, scheduler, reconciler and planning worker errors, and p99 schedule lag', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    const depths = alarm('ApproximateNumberOfMessagesVisible');
+    for (const [i, queue] of (['DeadLetterQueue', 'PlanningDeadLetterQueue'] as const).entries()) {
+      expect(depths[i]).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId(queue), 'QueueName'] } }],
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+      });
+    }
     expect(alarm('ApproximateAgeOfOldestMessage')[0]).toMatchObject({
       Namespace: 'AWS/SQS',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId('RunsQueue'), 'QueueName'] } }],
@@ -664,7 +731,7 @@ describe('alarms', () => {
     });
     const errors = alarm('Errors');
     expect(errors.map((a) => (a.Dimensions as { Value: { Ref: string } }[])[0]?.Value.Ref).sort()).toEqual(
-      [fnId('executor'), fnId('scheduler'), fnId('reconciler')].sort(),
+      [fnId('executor'), fnId('scheduler'), fnId('reconciler'), fnId('planning-worker')].sort(),
     );
     for (const a of errors) {
       expect(a).toMatchObject({ Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 0 });

@@ -1,4 +1,4 @@
-import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateSecretCommand,
@@ -17,7 +17,7 @@ import { createOrgQuota } from '../../lib/auth/org-quota';
 import { type AuthStore, createAuthStore } from '../../lib/auth/store';
 import { toErrorBody } from '../../lib/errors';
 import { declareResource, recorded } from '../../lib/observability/aws-calls';
-import { authKey, orgQuotaKey } from '../../lib/store/keys';
+import { authKey, orgAuthorizationsPk, orgQuotaKey } from '../../lib/store/keys';
 import { createTaskStore } from '../../lib/store/task-store';
 import { defineSystem } from '../../lib/systems/system';
 import { createTaskService, OPERATOR } from '../../lib/task/task-service';
@@ -83,6 +83,80 @@ describeEach(backends())('token store on $name', ({ start }) => {
     expect([...first.authorizations, ...second.authorizations].map((a) => a.id)).toEqual(ids.sort());
   });
 
+  it("lists every org's tokens without an orgID, merged by id and paged, with no Scan", async () => {
+    const ids: string[] = [];
+    for (const orgID of ['org-all-b', 'org-all-a', 'org-all-b', 'org-all-c']) {
+      const { authorization } = storedAuthorization({ orgID });
+      await store.create(authorization);
+      ids.push(authorization.id);
+    }
+    const commands: string[] = [];
+    const watched = dynamoClient(backend.dynamoEndpoint);
+    watched.middlewareStack.add((next, context) => (args) => {
+      commands.push(context.commandName ?? '');
+      return next(args);
+    });
+    const operatorView = createAuthStore({ client: watched, tableName });
+    const seen: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const page = await operatorView.list({ limit: 2, after });
+      seen.push(...page.authorizations.map((a) => a.id));
+      pages += 1;
+      after = page.authorizations.at(-1)?.id;
+      if (!page.more) break;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(seen).toEqual([...seen].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of ids) expect(seen).toContain(id);
+    expect(new Set(commands)).toEqual(new Set(['GetItemCommand', 'QueryCommand']));
+    watched.destroy();
+  });
+
+  it('finds a token stored before the org directory once its org lists its tokens', async () => {
+    const { authorization } = storedAuthorization({ orgID: 'org-before-directory' });
+    // As the token store wrote it before: the item alone, no directory entry.
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: marshall({
+          ...authKey(authorization.id),
+          ...authorization,
+          GSI1PK: orgAuthorizationsPk(authorization.orgID),
+          GSI1SK: authorization.id,
+        }),
+      }),
+    );
+    const everyOrg = async () => (await store.list({ limit: 500 })).authorizations.map((a) => a.id);
+    expect(await everyOrg()).not.toContain(authorization.id);
+    const own = await store.list({ orgID: 'org-before-directory', limit: 10 });
+    expect(own.authorizations.map((a) => a.id)).toEqual([authorization.id]);
+    expect(await everyOrg()).toContain(authorization.id);
+  });
+
+  it('filters by userID in an org and across orgs, reading on past thinned pages', async () => {
+    const alice: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { authorization } = storedAuthorization({
+        orgID: 'org-users',
+        ...(i % 2 ? {} : { userID: 'alice' }),
+      });
+      await store.create(authorization);
+      if (i % 2 === 0) alice.push(authorization.id);
+    }
+    const first = await store.list({ orgID: 'org-users', userID: 'alice', limit: 2 });
+    expect(first).toMatchObject({ more: true });
+    expect(first.authorizations.map((a) => a.id)).toEqual(alice.slice(0, 2));
+    const rest = await store.list({ orgID: 'org-users', userID: 'alice', limit: 2, after: alice[1] });
+    expect(rest.authorizations.map((a) => a.id)).toEqual(alice.slice(2));
+    expect(rest.more).toBe(false);
+    const everyOrg = await store.list({ userID: 'alice', limit: 100 });
+    expect(everyOrg.authorizations.map((a) => a.userID)).toEqual(alice.map(() => 'alice'));
+    expect(await store.get(alice[0] ?? '')).toMatchObject({ userID: 'alice' });
+  });
+
   it('updates status and description, and deletes, only tokens that exist', async () => {
     const { authorization } = storedAuthorization();
     await store.create(authorization);
@@ -120,6 +194,24 @@ describeEach(backends())('token store on $name', ({ start }) => {
     });
     await store.update(authorization.id, { status: 'inactive', updatedAt: 'now' });
     expect(await authorizer.authorize(`Token ${token}`)).toEqual(DENIED);
+  });
+
+  it("reads a stored token's legacy notifications permission as rules and endpoints", async () => {
+    const authorizer = createAuthorizer({
+      store: createAuthStore({ client, tableName }),
+      operatorDigest: async () => undefined,
+    });
+    const { authorization, token } = storedAuthorization({
+      orgID: 'org-legacy',
+      permissions: [{ action: 'read', type: 'notifications' }],
+    });
+    await store.create(authorization);
+    expect((await store.get(authorization.id))?.permissions).toEqual([
+      { action: 'read', type: 'notifications' },
+    ]);
+    expect((await authorizer.authorize(`Token ${token}`)).permissions).toBe(
+      'read:notificationEndpoints,read:notificationRules',
+    );
   });
 });
 

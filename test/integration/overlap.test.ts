@@ -263,3 +263,22 @@ it('backfill allows exactly 10,000 instants and counts [start, end) of a cron sc
     '2026-01-01T02:00:00.000Z',
   ]);
 });
+
+it("backfill runs no instant outside the task's own startAt and endAt (both included)", () => {
+  const start = Date.parse('2026-01-01T00:00:00Z');
+  const bounded = {
+    every: '1m',
+    startAt: '2026-01-01T00:02:00Z',
+    endAt: '2026-01-01T00:04:00Z',
+  } as Task;
+  const instants = backfillInstants(bounded, start, start + 10 * 60_000);
+  expect(instants.map((t) => new Date(t).toISOString())).toEqual([
+    '2026-01-01T00:02:00.000Z',
+    '2026-01-01T00:03:00.000Z',
+    '2026-01-01T00:04:00.000Z',
+  ]);
+  // A range wholly outside the bounds holds nothing, and is no error.
+  expect(backfillInstants(bounded, start + 20 * 60_000, start + 30 * 60_000)).toEqual([]);
+  // The range's own end stays exclusive inside the bounds.
+  expect(backfillInstants(bounded, start, start + 4 * 60_000)).toHaveLength(2);
+});

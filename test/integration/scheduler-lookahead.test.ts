@@ -73,7 +73,7 @@ describeEach(raceSafeBackends())('scheduler lookahead, batches and shards on $na
     expect(again.sent.filter((r) => r.message.taskID === task.id)).toHaveLength(0);
     // The API's next run comes from the schedule, not from the cursor 15 minutes ahead.
     if (!advanced) throw new Error('task vanished');
-    expect(Date.parse(nextRunFrom(advanced, Date.now())) - Date.now()).toBeLessThanOrEqual(60_000);
+    expect(Date.parse(String(nextRunFrom(advanced, Date.now()))) - Date.now()).toBeLessThanOrEqual(60_000);
   });
 
   it('a crash between enqueue and advance: the re-run sends the same 15 run IDs, none lost or doubled', async () => {

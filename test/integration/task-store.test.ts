@@ -189,6 +189,7 @@ describeEach(backends())('task store on $name', ({ start }) => {
         name: i % 2 ? 'odd' : 'even',
         every: '1m',
         status: i === 6 ? 'inactive' : 'active',
+        ...(i === 3 ? { ownerID: 'user-3' } : {}),
         metadata: { url: 'https://x.io' },
       });
       ids.push(t.id);
@@ -204,6 +205,8 @@ describeEach(backends())('task store on $name', ({ start }) => {
     expect(odd.more).toBe(true);
     const inactive = await tasks.list(OPERATOR, { orgID: 'org-p', limit: 10, status: 'inactive' });
     expect(inactive.tasks.map((t) => t.id)).toEqual([ids[6]]);
+    const owned = await tasks.list(OPERATOR, { orgID: 'org-p', limit: 10, ownerID: 'user-3' });
+    expect(owned).toEqual({ tasks: [expect.objectContaining({ id: ids[3] })], more: false });
   });
 
   it('keeps the due index sparse: only active tasks, keyed by next run time', async () => {

@@ -19,9 +19,14 @@ export function memoryAuthStore(): AuthStore {
       const a = items.get(id);
       return a ? copy(a) : undefined;
     },
-    async list({ orgID, after, limit }) {
+    async list({ orgID, userID, after, limit }) {
       const all = [...items.values()]
-        .filter((a) => a.orgID === orgID && (after === undefined || a.id > after))
+        .filter(
+          (a) =>
+            (orgID === undefined || a.orgID === orgID) &&
+            (userID === undefined || a.userID === userID) &&
+            (after === undefined || a.id > after),
+        )
         .sort((a, b) => a.id.localeCompare(b.id));
       return { authorizations: all.slice(0, limit).map(copy), more: all.length > limit };
     },

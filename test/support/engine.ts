@@ -203,7 +203,7 @@ export async function createEngine(backend: Backend, options: EngineOptions = {}
       'executor',
       createExecutor({
         tasks,
-        runs: { ...runs, heartbeat: never, finish: never },
+        runs: { ...runs, heartbeat: never, flushLog: never, finish: never },
         leases: { ...leases, extend: never, release: never },
         queue,
         runners: registry,

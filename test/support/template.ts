@@ -78,6 +78,7 @@ export function synthesize(name: string, props: TaskServiceProps = {}): Synthesi
     table: arn(resources, idOf(service.table)),
     runsQueue: arn(resources, idOf(service.runsQueue)),
     deadLetterQueue: arn(resources, idOf(service.deadLetterQueue)),
+    planningQueue: arn(resources, idOf(service.planningQueue)),
     secretsKey: String(resolve(stack.resolve(service.secretsKey.keyArn))),
     eventBus: String(resolve(stack.resolve(service.eventBus.eventBusArn))),
     operatorSecret: service.operatorTokenSecret

@@ -6,7 +6,13 @@ import {
   DENIED_NO_HEADER,
   DENIED_SCHEME,
 } from '../../lib/auth/authorizer';
-import { can, decodePermissions, encodePermissions, OPERATOR_CALLER } from '../../lib/auth/model';
+import {
+  can,
+  currentPermissions,
+  decodePermissions,
+  encodePermissions,
+  OPERATOR_CALLER,
+} from '../../lib/auth/model';
 import { operatorDigestFrom } from '../../lib/auth/operator';
 import type { AuthStore } from '../../lib/auth/store';
 import {
@@ -84,6 +90,29 @@ describe('permissions', () => {
     expect(can(caller, 'write', 'tasks')).toBe(false);
     expect(can(caller, 'read', 'checks')).toBe(false);
     expect(can(OPERATOR_CALLER, 'write', 'authorizations')).toBe(true);
+  });
+
+  it("read the legacy notifications as InfluxDB's notificationRules and notificationEndpoints", () => {
+    const stored = [
+      { action: 'write', type: 'notifications' },
+      { action: 'write', type: 'notificationRules' },
+      { action: 'read', type: 'tasks' },
+    ] as const;
+    expect(currentPermissions(stored)).toEqual([
+      { action: 'write', type: 'notificationRules' },
+      { action: 'write', type: 'notificationEndpoints' },
+      { action: 'read', type: 'tasks' },
+    ]);
+    expect(encodePermissions(stored)).toBe('read:tasks,write:notificationEndpoints,write:notificationRules');
+    // A context encoded before the rename (cached by API Gateway) grants the same.
+    const cached = { orgID: 'a', tokenID: 't', permissions: decodePermissions('read:notifications') };
+    expect(can(cached, 'read', 'notificationRules')).toBe(true);
+    expect(can(cached, 'read', 'notificationEndpoints')).toBe(true);
+    expect(can(cached, 'write', 'notificationRules')).toBe(false);
+    // Only a real alias expands: an inherited name is no resource.
+    expect(currentPermissions([{ action: 'read', type: 'toString' }])).toEqual([
+      { action: 'read', type: 'toString' },
+    ]);
   });
 });
 

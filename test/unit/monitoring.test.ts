@@ -72,6 +72,22 @@ describe('rule matching', () => {
     expect(statusRulesMatch([{ currentLevel: 'OK' }], { ...status, previousLevel: 'OK' })).toBe(true);
     expect(statusRulesMatch([{ currentLevel: 'CRIT' }], status)).toBe(false);
   });
+  it("takes InfluxDB's ANY: every current level, and a change from any other level", () => {
+    expect(statusRulesMatch([{ currentLevel: 'ANY' }], status)).toBe(true);
+    expect(statusRulesMatch([{ currentLevel: 'OK', previousLevel: 'ANY' }], status)).toBe(true);
+    expect(statusRulesMatch([{ currentLevel: 'ANY', previousLevel: 'ANY' }], status)).toBe(true);
+    // No change, or no previous status at all, is not a change from anything.
+    expect(
+      statusRulesMatch([{ currentLevel: 'OK', previousLevel: 'ANY' }], { ...status, previousLevel: 'OK' }),
+    ).toBe(false);
+    expect(
+      statusRulesMatch([{ currentLevel: 'ANY', previousLevel: 'ANY' }], {
+        ...status,
+        previousLevel: undefined,
+      }),
+    ).toBe(false);
+    expect(statusRulesMatch([{ currentLevel: 'ANY', previousLevel: 'WARN' }], status)).toBe(false);
+  });
 });
 
 const base = {
@@ -116,6 +132,43 @@ describe('endpoint formats', () => {
     const body = JSON.parse(out.body);
     expect(body.text).toBe('cpu recovered');
     expect(body.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*OK* cpu recovered' } });
+  });
+
+  it("posts a token Slack endpoint's message to chat.postMessage, in the rule's channel", () => {
+    const out = formatNotification(
+      {
+        ...base,
+        type: 'slack',
+        url: 'https://slack.com/api/chat.postMessage',
+        token: 'xoxb-t',
+      } as NotificationEndpoint,
+      { ...notification, channel: '#ops' },
+    );
+    expect(out.url).toBe('https://slack.com/api/chat.postMessage');
+    expect(out.headers.authorization).toBe('Bearer xoxb-t');
+    expect(JSON.parse(out.body)).toMatchObject({ channel: '#ops', text: 'cpu recovered' });
+    // A webhook names its channel itself: none is sent, and no authorization.
+    const hook = formatNotification(
+      { ...base, type: 'slack', url: 'https://hooks.slack.com/services/T/B/x' } as NotificationEndpoint,
+      { ...notification, channel: '#ops' },
+    );
+    expect(hook.headers.authorization).toBeUndefined();
+    expect(JSON.parse(hook.body).channel).toBeUndefined();
+  });
+
+  it("sends Telegram's sendMessage to the endpoint's channel with the bot token in the path", () => {
+    const out = formatNotification(
+      {
+        ...base,
+        type: 'telegram',
+        url: 'https://api.telegram.org',
+        token: '123:bot-secret',
+        channel: '-100200',
+      } as NotificationEndpoint,
+      notification,
+    );
+    expect(out.url).toBe('https://api.telegram.org/bot123:bot-secret/sendMessage');
+    expect(JSON.parse(out.body)).toEqual({ chat_id: '-100200', text: 'cpu recovered' });
   });
 
   it('sends PagerDuty Events v2: OK resolves what CRIT triggered under one dedup key', () => {

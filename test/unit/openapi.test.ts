@@ -123,6 +123,31 @@ describe('the OpenAPI document', () => {
     );
   });
 
+  it('documents jitter, startAt and endAt on tasks and the upcoming route with its limit', () => {
+    const schemas = document.components?.schemas ?? {};
+    const props = (name: string) => (schemas[name] as { properties: Record<string, unknown> }).properties;
+    for (const field of ['jitter', 'startAt', 'endAt']) {
+      expect(props('TaskCreateRequest')[field], field).toBeDefined();
+      expect(JSON.stringify(props('TaskUpdateRequest')[field]), field).toContain('"null"');
+      expect(props('Task')[field], field).toMatchObject({ type: 'string' });
+    }
+    expect(props('TaskCreateRequest').startAt).toMatchObject({ format: 'date-time' });
+    const upcoming = document.paths?.['/api/v2/tasks/{id}/upcoming']?.get as {
+      parameters: { name: string; in: string; schema: unknown }[];
+      responses: Record<string, { content: Record<string, { schema: unknown }> }>;
+    };
+    expect(upcoming.parameters.find((p) => p.name === 'limit')?.schema).toMatchObject({
+      minimum: 1,
+      maximum: 100,
+      default: 10,
+    });
+    expect(upcoming.responses['200']?.content['application/json']?.schema).toEqual({
+      $ref: '#/components/schemas/UpcomingRuns',
+    });
+    const item = (props('UpcomingRuns').upcoming as { items: { properties: Record<string, unknown> } }).items;
+    expect(Object.keys(item.properties).sort()).toEqual(['runAt', 'scheduledFor']);
+  });
+
   it('marks the public routes as needing no token, and every other one as needing one', () => {
     expect(document.security).toEqual([{ TokenAuth: [] }]);
     const securityOf = (path: string) =>

@@ -41,7 +41,7 @@ describe('planRuns', () => {
       Array.from({ length: 6 }, (_, i) => iso(t('2026-01-01T00:00:10Z') + i * 10_000)),
     );
     expect(iso(plan.latestScheduled)).toBe('2026-01-01T00:01:00.000Z');
-    expect(iso(plan.nextRunAt)).toBe('2026-01-01T00:01:10.000Z');
+    expect(iso(Number(plan.nextRunAt))).toBe('2026-01-01T00:01:10.000Z');
   });
 
   it('includes the offset in the window: an instant runs at scheduledFor + offset', () => {
@@ -51,7 +51,7 @@ describe('planRuns', () => {
     ).toEqual([]);
     const plan = planRuns(task({ every: '1m', offset: '30s' }), t('2026-01-01T00:00:35Z'), options);
     expect(plan.instants.map(iso)).toEqual(['2026-01-01T00:01:00.000Z']);
-    expect(iso(plan.nextRunAt)).toBe('2026-01-01T00:02:30.000Z');
+    expect(iso(Number(plan.nextRunAt))).toBe('2026-01-01T00:02:30.000Z');
   });
 
   const afterDowntime = t('2026-01-01T01:00:00Z'); // an hour after the cursor
@@ -137,7 +137,7 @@ describe('planOptionsFor', () => {
     expect(plan.instants).toHaveLength(15);
     expect(iso(plan.instants[0] ?? 0)).toBe('2026-01-01T00:01:00.000Z');
     expect(iso(plan.latestScheduled)).toBe('2026-01-01T00:15:00.000Z');
-    expect(iso(plan.nextRunAt)).toBe('2026-01-01T00:16:00.000Z');
+    expect(iso(Number(plan.nextRunAt))).toBe('2026-01-01T00:16:00.000Z');
     // Tasks with an interval beyond the lookahead still plan one instant at a time.
     const hourly = planRuns(task({ every: '1h' }), t('2026-01-01T00:59:30Z'), planOptionsFor(60));
     expect(hourly.instants.map(iso)).toEqual(['2026-01-01T01:00:00.000Z']);

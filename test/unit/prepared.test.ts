@@ -60,6 +60,16 @@ describe('prepared writes (built once per shape by dynamodb-toolbox, then filled
       expect(runs.heartbeat('one', values)).toEqual(runs.heartbeat.fresh('one', values));
   });
 
+  it('the live-log flush sends what the toolbox builds, with one line or three', () => {
+    for (const values of twice((n) => ({
+      taskID: `t${n}`,
+      runID: `r${n}`,
+      token: `k${n}`,
+      liveLog: Array.from({ length: 2 * n - 1 }, (_, i) => ({ time: `t${i}`, message: `line ${i} of ${n}` })),
+    })))
+      expect(runs.flush('one', values)).toEqual(runs.flush.fresh('one', values));
+  });
+
   it.each(['due', 'done'] as const)(
     'the scheduler advance of shape "%s" sends what the toolbox builds',
     (shape) => {
@@ -75,21 +85,6 @@ describe('prepared writes (built once per shape by dynamodb-toolbox, then filled
         expect(tasks.advance(shape, values)).toEqual(tasks.advance.fresh(shape, values));
     },
   );
-
-  it.each([
-    'success latestCompleted error',
-    'failed latestCompleted -',
-    'canceled latestCompleted -',
-    'success latestSuccess -',
-    'failed latestFailure -',
-  ] as const)('the completion record of shape "%s" sends what the toolbox builds', (shape) => {
-    for (const values of twice((n) => ({
-      id: `task-${n}`,
-      scheduledFor: `2026-01-0${n}T00:00:00Z`,
-      error: `e${n}`,
-    })))
-      expect(tasks.completion(shape, values)).toEqual(tasks.completion.fresh(shape, values));
-  });
 
   it('refuses a stand-in the schema would refuse, at the first call of the shape', () => {
     // status is an enum: a value that decides the shape cannot be a slot.

@@ -520,8 +520,34 @@ describe('runHttpTarget', () => {
       'x-rota-run-id': run.runID,
       'x-rota-scheduled-for': run.scheduledFor,
     });
-    expect(ctx.lines[0]).toMatch(new RegExp(`^HTTP POST ${server.url}/hook -> 201 in \\d+ ms$`));
-    expect(ctx.lines[1]).toBe('response body: created');
+    expect(ctx.lines[0]).toBe(`HTTP POST ${server.url}/hook: sending request`);
+    expect(ctx.lines[1]).toMatch(new RegExp(`^HTTP POST ${server.url}/hook -> 201 in \\d+ ms$`));
+    expect(ctx.lines[2]).toBe('response body: created');
+  });
+
+  it('logs each redirect as it follows it, before the next hop answers', async () => {
+    // Prepare
+    let linesWhenHopAnswered: string[] = [];
+    const ctx = context();
+    const last = await startServer((_req, res) => {
+      linesWhenHopAnswered = [...ctx.lines];
+      res.writeHead(200).end();
+    });
+    const first = await startServer(redirectTo(`${last.url}/final`, 307));
+    const target: HttpTarget = { kind: 'http', url: `${first.url}/start`, method: 'GET' };
+
+    // Act
+    await runHttpTarget(target, ctx, loopbackOpen);
+
+    // Assess
+    const redirect = new RegExp(
+      `^HTTP GET ${first.url}/start: 307 after \\d+ ms, redirected to ${last.url}/final$`,
+    );
+    expect(linesWhenHopAnswered).toEqual([
+      `HTTP GET ${first.url}/start: sending request`,
+      expect.stringMatching(redirect),
+    ]);
+    expect(ctx.lines[2]).toMatch(/ -> 200 in \d+ ms$/);
   });
 
   it('sends a string body as is, with the content type the target set', async () => {
@@ -554,8 +580,8 @@ describe('runHttpTarget', () => {
 
     // Assess
     expect((error as Error).message).toBe('target responded 500');
-    expect(ctx.lines[0]).toMatch(/ -> 500 in \d+ ms$/);
-    expect(ctx.lines[1]).toBe(`response body: ${'e'.repeat(1024)} … (truncated)`);
+    expect(ctx.lines[1]).toMatch(/ -> 500 in \d+ ms$/);
+    expect(ctx.lines[2]).toBe(`response body: ${'e'.repeat(1024)} … (truncated)`);
   });
 
   it('never logs credentials from headers or the URL', async () => {
@@ -591,7 +617,7 @@ describe('runHttpTarget', () => {
 
     // Assess
     expect(error).toBeInstanceOf(TargetBlockedError);
-    expect(ctx.lines[0]).toMatch(
+    expect(ctx.lines[1]).toMatch(
       /^HTTP GET http:\/\/127\.0\.0\.1:\d+\/ failed after \d+ ms: target address 127\.0\.0\.1/,
     );
     expect(server.received).toHaveLength(0);

@@ -5,28 +5,48 @@ import {
   authorizationStatusSchema,
   type Caller,
   can,
+  currentPermissions,
+  LEGACY_RESOURCES,
   type Permission,
   tokenOrgIDSchema,
 } from '../../auth/model';
 import type { AuthStore } from '../../auth/store';
 import { issueToken } from '../../auth/token';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError, UnauthorizedError } from '../../errors';
-import { pageLinks, pagingQuery } from '../../http/paging';
+import { pageLinks } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
+import {
+  findAuthorizations,
+  listAuthorizationsQuery,
+  listedOrg,
+  orgInScope,
+  sameOrNone,
+  userIDSchema,
+} from './list';
 import { authorizationSchema, authorizationsSchema } from './responses';
 
 export const AUTHORIZATIONS_BASE_PATH = '/api/v2/authorizations';
 
 const DESCRIPTION_LENGTH = 1024;
 
-/** A permission on one of the registered APIs' resources (the registry's `resources`). */
+/**
+ * The resource types a create accepts: the registered APIs' (the registry's `resources`)
+ * and, for clients written before the rename, the legacy names (`notifications`), which
+ * are stored as what they grant now.
+ */
+export function grantableTypes(resources: readonly [string, ...string[]]): [string, ...string[]] {
+  const legacy = Object.keys(LEGACY_RESOURCES).filter((name) => !resources.includes(name));
+  return [...resources, ...legacy];
+}
+
+/** A permission on one of the registered APIs' resources. */
 export function permissionBody(resources: readonly [string, ...string[]]) {
   return z.strictObject({
     action: z.enum(ACTIONS),
     resource: z.strictObject({
-      type: z.enum(resources),
+      type: z.enum(grantableTypes(resources)),
       /** Defaults to the authorization's org; no other org is accepted. */
       orgID: tokenOrgIDSchema.optional(),
     }),
@@ -35,7 +55,7 @@ export function permissionBody(resources: readonly [string, ...string[]]) {
 
 const createBodies = new Map<string, ReturnType<typeof buildCreateBody>>();
 
-/** InfluxDB's AuthorizationPostRequest, without users (Rota has none); one schema per resource list. */
+/** InfluxDB's AuthorizationPostRequest; one schema per resource list. */
 export function authorizationCreateBody(resources: readonly [string, ...string[]]) {
   const key = resources.join(',');
   const body = createBodies.get(key) ?? buildCreateBody(resources);
@@ -46,6 +66,8 @@ export function authorizationCreateBody(resources: readonly [string, ...string[]
 function buildCreateBody(resources: readonly [string, ...string[]]) {
   return z.strictObject({
     orgID: tokenOrgIDSchema.optional(),
+    /** Rota has no users: kept as a label that the `user` and `userID` filters match. */
+    userID: userIDSchema.optional(),
     description: z.string().max(DESCRIPTION_LENGTH).optional(),
     status: authorizationStatusSchema.optional(),
     permissions: z
@@ -65,12 +87,6 @@ export const authorizationUpdateBody = z
     message: 'set status or description',
   });
 
-export const listAuthorizationsQuery = z.object({
-  ...pagingQuery,
-  orgID: z.string().min(1).max(64).optional(),
-  org: z.string().min(1).max(64).optional(),
-});
-
 /** InfluxDB's Authorization object. `token` appears once, in the answer to the create. */
 export function toAuthorizationJson(
   authorization: Authorization,
@@ -82,7 +98,9 @@ export function toAuthorizationJson(
     status: authorization.status,
     description: authorization.description,
     orgID: authorization.orgID,
-    permissions: authorization.permissions.map((p) => ({
+    ...(authorization.userID === undefined ? {} : { userID: authorization.userID }),
+    // Stored legacy names (`notifications`) answer as InfluxDB's types they grant now.
+    permissions: currentPermissions(authorization.permissions).map((p) => ({
       action: p.action,
       resource: { type: p.type, orgID: authorization.orgID },
     })),
@@ -102,7 +120,7 @@ function callerOf(req: ApiRequest): Caller {
  * a permission it lacks, so write on `authorizations` is no ladder to more.
  */
 function requireHolds(caller: Caller, permissions: readonly Permission[], what: string): void {
-  const missing = permissions.filter((p) => !can(caller, p.action, p.type));
+  const missing = currentPermissions(permissions).filter((p) => !can(caller, p.action, p.type));
   if (missing.length > 0) {
     const list = missing.map((p) => `${p.action}:${p.type}`).join(', ');
     throw new ForbiddenError(`${what} permissions the caller does not hold: ${list}`);
@@ -117,30 +135,16 @@ export interface AuthorizationRoutesDeps {
   newID?: () => string;
 }
 
-/** The org a request names (or the caller's), refused when the caller's token is another org's. */
-function orgInScope(caller: Caller, given: string | undefined): string {
-  const orgID = given ?? caller.orgID;
-  if (orgID === undefined) throw new InvalidError('orgID is required');
-  if (caller.orgID !== undefined && caller.orgID !== orgID) {
-    throw new ForbiddenError('orgID does not match the caller');
-  }
-  return orgID;
-}
-
 type PermissionBody = z.output<ReturnType<typeof permissionBody>>;
 
 /** The permissions a create asks for, each once; a permission on another org's resources is refused. */
 function requestedPermissions(bodies: readonly PermissionBody[], orgID: string): Permission[] {
-  const permissions: Permission[] = [];
   for (const p of bodies) {
     if (p.resource.orgID !== undefined && p.resource.orgID !== orgID) {
       throw new InvalidError(`a permission's resource.orgID must be the authorization's org, ${orgID}`);
     }
-    if (!permissions.some((q) => q.action === p.action && q.type === p.resource.type)) {
-      permissions.push({ action: p.action, type: p.resource.type });
-    }
   }
-  return permissions;
+  return currentPermissions(bodies.map((p) => ({ action: p.action, type: p.resource.type })));
 }
 
 /** What every authorizations route shares. */
@@ -183,6 +187,7 @@ const createAuthorization: AuthorizationRoute = ({ store, createBody, now, newID
       status: body.status ?? 'active',
       description: body.description ?? '',
       permissions,
+      ...(body.userID === undefined ? {} : { userID: body.userID }),
       tokenHash: issued.tokenHash,
       createdAt: stamp,
       updatedAt: stamp,
@@ -195,22 +200,21 @@ const createAuthorization: AuthorizationRoute = ({ store, createBody, now, newID
 const listAuthorizations: AuthorizationRoute = ({ store }) => ({
   method: 'GET',
   path: AUTHORIZATIONS_BASE_PATH,
-  summary: "List an org's tokens (never the token strings)",
+  summary:
+    "List the tokens the caller may see (the operator: every org's; an org token: its org's), never the token strings",
   query: listAuthorizationsQuery,
   responses: ok('Authorizations', authorizationsSchema),
   handler: async (req) => {
     const caller = callerOf(req);
     const query = queryOf(req, listAuthorizationsQuery);
-    const orgID = orgInScope(caller, query.orgID ?? query.org);
-    const page = await store.list({ orgID, after: query.after, limit: query.limit });
+    const orgID = listedOrg(caller, query);
+    const userID = sameOrNone(query.userID, query.user);
+    const page = await findAuthorizations(store, caller, { ...query, orgID, userID });
+    // The token filter stays out of the links: links end up in logs.
+    const self = { orgID, userID: userID ?? undefined, limit: query.limit };
     return json(200, {
       authorizations: page.authorizations.map((a) => toAuthorizationJson(a)),
-      links: pageLinks(
-        AUTHORIZATIONS_BASE_PATH,
-        { orgID, limit: query.limit },
-        page.authorizations.at(-1)?.id,
-        page.more,
-      ),
+      links: pageLinks(AUTHORIZATIONS_BASE_PATH, self, page.authorizations.at(-1)?.id, page.more),
     });
   },
 });

@@ -11,6 +11,7 @@ export const authorizationSchema = named(
     status: authorizationStatusSchema,
     description: z.string(),
     orgID: z.string(),
+    userID: z.string().optional(),
     permissions: z.array(
       z.object({ action: z.enum(ACTIONS), resource: z.object({ type: z.string(), orgID: z.string() }) }),
     ),

@@ -1,16 +1,28 @@
 import * as z from 'zod';
 import { isSecretHeader, originChange, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
-import { pageLinks } from '../../http/paging';
 import { bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
+import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { ScopedTaskService } from '../../task/task-service';
+import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
 import { splitPatch } from '../shared/patch';
-import { type CheckMetadata, levelSchema, probeSchema, tagsSchema, thresholdSchema } from './model';
+import { scheduleExtraFields, scheduleExtraPatchFields, scheduleExtrasOf } from '../shared/task-fields';
+import {
+  type CheckMetadata,
+  levelSchema,
+  oneMeasure,
+  probeSchema,
+  querySchema,
+  tagList,
+  tagRecord,
+  tagsInputSchema,
+  thresholdSchema,
+} from './model';
 import { checkSchema, checkStatusesSchema, checksSchema } from './responses';
 import type { StatusStore } from './status-store';
 
@@ -19,30 +31,55 @@ export const CHECKS_BASE_PATH = '/api/v2/checks';
 type Check = Task & { metadata: CheckMetadata };
 
 /**
+ * Fields InfluxDB's clients send back with a check they read (a PUT is often a GET's
+ * answer, edited): derived or read-only here, so accepted and ignored.
+ */
+const readOnlyCheckFields = {
+  id: z.string().optional(),
+  taskID: z.string().optional(),
+  ownerID: z.string().optional(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  latestCompleted: z.string().optional(),
+  lastRunStatus: z.string().optional(),
+  lastRunError: z.string().optional(),
+  labels: z.array(z.unknown()).optional(),
+  links: z.record(z.string(), z.unknown()).optional(),
+};
+
+/**
  * InfluxDB's check shape: `type` is the kind of check (threshold or deadman); the
- * task type behind every check is always `check`, and no body can change it.
+ * task type behind every check is always `check`, and no body can change it. A check
+ * measures with InfluxDB's `query` (Flux) or Rota's `probe` (an HTTP URL).
  */
 const checkFields = {
+  ...readOnlyCheckFields,
   orgID: taskDefinitionFields.orgID.optional(),
   name: z.string(),
   description: taskDefinitionFields.description,
   status: taskDefinitionFields.status,
   every: z.string(),
   offset: z.string().optional(),
-  probe: probeSchema,
+  ...scheduleExtraFields,
+  probe: probeSchema.optional(),
+  query: querySchema.optional(),
   statusMessageTemplate: z.string().max(4096).optional(),
-  tags: tagsSchema.optional(),
+  tags: tagsInputSchema.optional(),
 };
 
-export const checkCreateBody = z.discriminatedUnion('type', [
-  z.strictObject({ ...checkFields, type: z.literal('threshold'), thresholds: z.array(thresholdSchema) }),
-  z.strictObject({
-    ...checkFields,
-    type: z.literal('deadman'),
-    timeSince: z.string(),
-    level: levelSchema.optional(),
-  }),
-]);
+const deadmanFields = {
+  timeSince: z.string(),
+  staleTime: z.string().optional(),
+  reportZero: z.boolean().optional(),
+  level: levelSchema.optional(),
+};
+
+export const checkCreateBody = z
+  .discriminatedUnion('type', [
+    z.strictObject({ ...checkFields, type: z.literal('threshold'), thresholds: z.array(thresholdSchema) }),
+    z.strictObject({ ...checkFields, type: z.literal('deadman'), ...deadmanFields }),
+  ])
+  .superRefine(oneMeasure);
 
 export const checkUpdateBody = z.strictObject({
   name: z.string().optional(),
@@ -50,11 +87,15 @@ export const checkUpdateBody = z.strictObject({
   status: taskDefinitionFields.status,
   every: z.string().optional(),
   offset: z.string().nullable().optional(),
+  ...scheduleExtraPatchFields,
   probe: probeSchema.optional(),
+  query: querySchema.optional(),
   thresholds: z.array(thresholdSchema).optional(),
   statusMessageTemplate: z.string().max(4096).optional(),
-  tags: tagsSchema.optional(),
+  tags: tagsInputSchema.optional(),
   timeSince: z.string().optional(),
+  staleTime: z.string().optional(),
+  reportZero: z.boolean().optional(),
   level: levelSchema.optional(),
 });
 
@@ -64,9 +105,13 @@ const statusQuery = z.object({
   beforeTime: z.iso.datetime({ offset: true }).optional(),
 });
 
+/** A probe check shows the query InfluxDB's schema requires, with no Flux in it. */
+const NO_QUERY = { text: '', editMode: 'advanced' } as const;
+
 export function toCheckJson(check: Check): z.input<typeof checkSchema> {
   const self = `${CHECKS_BASE_PATH}/${check.id}`;
   const m = check.metadata;
+  const probe = m.probe?.headers ? { ...m.probe, headers: redactHeaders(m.probe.headers) } : m.probe;
   return {
     id: check.id,
     taskID: check.id,
@@ -77,10 +122,15 @@ export function toCheckJson(check: Check): z.input<typeof checkSchema> {
     type: m.kind,
     every: check.every,
     offset: check.offset,
-    probe: m.probe.headers ? { ...m.probe, headers: redactHeaders(m.probe.headers) } : m.probe,
-    ...(m.kind === 'threshold' ? { thresholds: m.thresholds } : { timeSince: m.timeSince, level: m.level }),
+    ...scheduleExtrasOf(check),
+    query: m.query ?? NO_QUERY,
+    ...(probe ? { probe } : {}),
+    ...(m.kind === 'threshold'
+      ? { thresholds: m.thresholds }
+      : { timeSince: m.timeSince, staleTime: m.staleTime, reportZero: m.reportZero, level: m.level }),
     statusMessageTemplate: m.statusMessageTemplate,
-    tags: m.tags,
+    tags: tagList(m.tags),
+    labels: [],
     latestCompleted: check.latestCompleted,
     lastRunStatus: check.lastRunStatus,
     lastRunError: check.lastRunError,
@@ -127,8 +177,26 @@ async function toCheckDefinition(
   body: CheckCreateBody,
   orgID: string,
   secrets: SecretBox,
+  current?: CheckMetadata,
 ): Promise<TaskDefinition> {
-  const { type, orgID: _orgID, name, description, status, every, offset, ...rest } = body;
+  const {
+    type,
+    orgID: _orgID,
+    name,
+    description,
+    status,
+    every,
+    offset,
+    jitter,
+    startAt,
+    endAt,
+    probe,
+    tags,
+    ...rest
+  } = body;
+  const kindFields = Object.fromEntries(
+    Object.entries(rest).filter(([key]) => !(key in readOnlyCheckFields)),
+  );
   return {
     orgID,
     name,
@@ -136,10 +204,18 @@ async function toCheckDefinition(
     status,
     every,
     offset,
+    jitter,
+    startAt,
+    endAt,
     // A check is a state machine (each status knows the previous level): one run at a time.
     concurrency: 1,
     catchUp: 'skip',
-    metadata: { kind: type, ...rest, probe: await sealProbe(rest.probe, secrets) },
+    metadata: {
+      kind: type,
+      ...kindFields,
+      ...(tags ? { tags: tagRecord(tags) } : {}),
+      ...(probe ? { probe: await sealProbe(probe, secrets, current?.probe) } : {}),
+    },
   } as TaskDefinition;
 }
 
@@ -151,26 +227,31 @@ const createCheck: CheckRoute = ({ checks, policy, secrets }) => ({
   responses: created('The check', checkSchema),
   handler: async (req) => {
     const body = bodyOf(req, checkCreateBody, 'invalid check');
-    checkTargetUrl(body.probe.url, policy);
+    if (body.probe) checkTargetUrl(body.probe.url, policy);
     const orgID = orgOf(req, body.orgID);
     const check = await checks.create(req.access, await toCheckDefinition(body, orgID, secrets));
     return json(201, toCheckJson(check));
   },
 });
 
+const checkListQuery = z.object({ ...offsetPaging, orgID: orgListQuery.shape.orgID });
+
 const listChecks: CheckRoute = ({ checks }) => ({
   method: 'GET',
   path: CHECKS_BASE_PATH,
   summary: 'List checks',
-  query: orgListQuery,
+  query: checkListQuery,
   responses: ok('Checks', checksSchema),
   handler: async (req) => {
-    const query = queryOf(req, orgListQuery);
+    const query = queryOf(req, checkListQuery);
     const orgID = orgOf(req, query.orgID);
-    const page = await checks.list(req.access, { orgID, after: query.after, limit: query.limit });
+    const page = await pageByOffset(async (after, limit) => {
+      const { tasks, more } = await checks.list(req.access, { orgID, after, limit });
+      return { items: tasks, more };
+    }, query);
     return json(200, {
-      checks: page.tasks.map(toCheckJson),
-      links: pageLinks(CHECKS_BASE_PATH, { orgID, limit: query.limit }, page.tasks.at(-1)?.id, page.more),
+      checks: (await withCompletionsAll(checks, page.items)).map(toCheckJson),
+      links: offsetLinks(CHECKS_BASE_PATH, { orgID }, query, page.more),
     });
   },
 });
@@ -180,7 +261,8 @@ const getCheck: CheckRoute = ({ checks }) => ({
   path: `${CHECKS_BASE_PATH}/{id}`,
   summary: 'Get a check',
   responses: ok('The check', checkSchema),
-  handler: async (req) => json(200, toCheckJson(await checks.get(req.access, param(req, 'id')))),
+  handler: async (req) =>
+    json(200, toCheckJson(await checks.withCompletions(await checks.get(req.access, param(req, 'id'))))),
 });
 
 const updateCheck: CheckRoute = ({ checks, policy, secrets }) => ({
@@ -197,8 +279,37 @@ const updateCheck: CheckRoute = ({ checks, policy, secrets }) => ({
       const current = await checks.get(req.access, id);
       body.probe = await sealProbe(body.probe, secrets, current.metadata.probe);
     }
-    const check = await checks.update(req.access, id, splitPatch(body));
-    return json(200, toCheckJson(check));
+    const patch = body.tags ? { ...body, tags: tagRecord(body.tags) } : body;
+    const check = await checks.update(req.access, id, splitPatch(patch));
+    return json(200, toCheckJson(await checks.withCompletions(check)));
+  },
+});
+
+/** InfluxDB's PUT: the whole check, as a create body; what it leaves out is cleared. */
+const replaceCheck: CheckRoute = ({ checks, policy, secrets }) => ({
+  method: 'PUT',
+  path: `${CHECKS_BASE_PATH}/{id}`,
+  summary: 'Replace a check',
+  body: named('CheckCreateRequest', checkCreateBody),
+  responses: ok('The check', checkSchema),
+  handler: async (req) => {
+    const body = bodyOf(req, checkCreateBody, 'invalid check');
+    if (body.probe) checkTargetUrl(body.probe.url, policy);
+    const id = param(req, 'id');
+    const current = await checks.get(req.access, id);
+    const next = await toCheckDefinition(body, current.orgID, secrets, current.metadata);
+    const check = await checks.update(req.access, id, {
+      name: next.name,
+      description: next.description ?? null,
+      status: next.status ?? 'active',
+      every: next.every ?? null,
+      offset: next.offset ?? null,
+      jitter: next.jitter ?? null,
+      startAt: next.startAt ?? null,
+      endAt: next.endAt ?? null,
+      metadata: next.metadata,
+    });
+    return json(200, toCheckJson(await checks.withCompletions(check)));
   },
 });
 
@@ -238,6 +349,7 @@ const CHECK_ROUTES: readonly CheckRoute[] = [
   listChecks,
   getCheck,
   updateCheck,
+  replaceCheck,
   deleteCheck,
   listStatuses,
 ];

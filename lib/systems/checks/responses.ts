@@ -1,11 +1,16 @@
 import * as z from 'zod';
-import { named, pageLinksSchema } from '../../http/route';
-import { taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
-import { levelSchema, probeSchema, statusLevelSchema, tagsSchema, thresholdSchema } from './model';
+import { named } from '../../http/route';
+import { offsetLinksSchema } from '../shared/offset-paging';
+import { scheduleExtraResponseFields, taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
+import { levelSchema, probeSchema, querySchema, statusLevelSchema, thresholdSchema } from './model';
 
 const optionalString = z.string().optional();
 
-/** InfluxDB's Check: `type` is threshold or deadman; probe credentials come back as `<redacted>`. */
+/**
+ * InfluxDB's Check: `type` is threshold or deadman, `query` its Flux (empty for a probe
+ * check), tags a list of `{key, value}`. `probe` is Rota's extension; its credentials
+ * come back as `<redacted>`.
+ */
 export const checkSchema = named(
   'Check',
   z.object({
@@ -13,12 +18,18 @@ export const checkSchema = named(
     type: z.enum(['threshold', 'deadman']),
     every: optionalString,
     offset: optionalString,
-    probe: probeSchema,
+    ...scheduleExtraResponseFields,
+    query: querySchema,
+    probe: probeSchema.optional(),
     thresholds: z.array(thresholdSchema).optional(),
     timeSince: optionalString,
+    staleTime: optionalString,
+    reportZero: z.boolean().optional(),
     level: levelSchema.optional(),
     statusMessageTemplate: z.string(),
-    tags: tagsSchema,
+    tags: z.array(z.object({ key: z.string(), value: z.string() })),
+    /** InfluxDB's labels; Rota attaches none yet. */
+    labels: z.array(z.object({ id: z.string(), name: z.string() })),
     ...taskRunStateFields,
     links: z.object({ self: z.string(), statuses: z.string(), runs: z.string() }),
   }),
@@ -26,7 +37,10 @@ export const checkSchema = named(
 
 export const checksSchema = named(
   'Checks',
-  z.object({ checks: z.array(checkSchema), links: pageLinksSchema }),
+  z.object({
+    checks: z.array(checkSchema),
+    links: offsetLinksSchema,
+  }),
 );
 
 export const checkStatusSchema = z.object({

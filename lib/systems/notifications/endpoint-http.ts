@@ -1,7 +1,7 @@
 import { ulid } from 'ulid';
+import * as z from 'zod';
 import type { SecretBox } from '../../auth/secrets';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../errors';
-import { pageLinks } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
@@ -10,8 +10,15 @@ import { logger } from '../../observability/logger';
 import type { Task } from '../../task/model';
 import type { Access, ScopedTaskService } from '../../task/task-service';
 import { parseOrThrow } from '../../validation';
+import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
-import { type EndpointBody, endpointBody, type NotificationEndpoint, redactEndpoint } from './endpoint-model';
+import {
+  type EndpointBody,
+  endpointBody,
+  type NotificationEndpoint,
+  redactEndpoint,
+  withSendUrl,
+} from './endpoint-model';
 import { sealEndpoint } from './endpoint-secrets';
 import type { EndpointStore } from './endpoint-store';
 import { endpointSchema, endpointsSchema } from './responses';
@@ -70,7 +77,16 @@ function mergedUpdate(current: NotificationEndpoint, body: Record<string, unknow
   } catch {
     throw new InvalidError('the stored endpoint is unreadable; delete it and create it again');
   }
-  const { id: _id, orgID: _org, createdAt: _c, updatedAt: _u, version: _v, ...shown } = redacted;
+  const {
+    id: _id,
+    orgID: _org,
+    createdAt: _c,
+    updatedAt: _u,
+    version: _v,
+    ...shown
+  } = redacted as Record<string, unknown>;
+  // Telegram's URL is Rota's, not the endpoint's: a body does not name it.
+  if (current.type === 'telegram') delete shown.url;
   return parseOrThrow(
     endpointBody,
     { ...shown, ...body, type: current.type },
@@ -108,7 +124,7 @@ const createEndpoint: EndpointRoute = ({ endpoints, policy, secrets, now }) => (
   body: named('NotificationEndpointRequest', endpointBody),
   responses: created('The endpoint, credentials redacted', endpointSchema),
   handler: async (req) => {
-    const body = bodyOf(req, endpointBody, 'invalid notification endpoint');
+    const body = withSendUrl(bodyOf(req, endpointBody, 'invalid notification endpoint'));
     checkTargetUrl(body.url, policy);
     const orgID = ownOrg(req, body.orgID);
     const stamp = new Date(now()).toISOString();
@@ -130,20 +146,24 @@ const createEndpoint: EndpointRoute = ({ endpoints, policy, secrets, now }) => (
   },
 });
 
+const endpointListQuery = z.object({ ...offsetPaging, orgID: orgListQuery.shape.orgID });
+
 const listEndpoints: EndpointRoute = ({ endpoints }) => ({
   method: 'GET',
   path: ENDPOINTS_BASE_PATH,
   summary: 'List notification endpoints',
-  query: orgListQuery,
+  query: endpointListQuery,
   responses: ok('Notification endpoints', endpointsSchema),
   handler: async (req) => {
-    const query = queryOf(req, orgListQuery);
+    const query = queryOf(req, endpointListQuery);
     const orgID = ownOrg(req, query.orgID);
-    const page = await endpoints.list(orgID, query.after, query.limit);
-    const lastID = page.endpoints.at(-1)?.id;
+    const page = await pageByOffset(async (after, limit) => {
+      const { endpoints: items, more } = await endpoints.list(orgID, after, limit);
+      return { items, more };
+    }, query);
     return json(200, {
-      notificationEndpoints: page.endpoints.map(toEndpointJson),
-      links: pageLinks(ENDPOINTS_BASE_PATH, { orgID, limit: query.limit }, lastID, page.more),
+      notificationEndpoints: page.items.map(toEndpointJson),
+      links: offsetLinks(ENDPOINTS_BASE_PATH, { orgID }, query, page.more),
     });
   },
 });
@@ -157,37 +177,88 @@ const getEndpoint: EndpointRoute = ({ endpoints }) => ({
     json(200, toEndpointJson(await loadEndpoint(endpoints, req.access, param(req, 'id')))),
 });
 
-const updateEndpoint: EndpointRoute = ({ endpoints, policy, secrets, now }) => ({
+/**
+ * Stores `body` in place of `current`: the URL checked (a Slack URL sent back redacted
+ * keeps the stored one, checked when it was set), credentials sealed or kept, the
+ * version compared so a concurrent change is a 409.
+ */
+async function replaceStored(
+  ctx: EndpointRoutesContext,
+  current: NotificationEndpoint,
+  body: EndpointBody,
+): Promise<NotificationEndpoint> {
+  const merged = withSendUrl(body);
+  if (!(merged.type === 'slack' && merged.url.endsWith('/<redacted>')))
+    checkTargetUrl(merged.url, ctx.policy);
+  const next = await sealEndpoint(
+    {
+      ...merged,
+      id: current.id,
+      orgID: current.orgID,
+      status: merged.status ?? current.status,
+      description: merged.description ?? '',
+      createdAt: current.createdAt,
+      updatedAt: new Date(ctx.now()).toISOString(),
+      version: current.version + 1,
+    } as NotificationEndpoint,
+    ctx.secrets,
+    current,
+  );
+  if (!(await ctx.endpoints.replace(next, current.version)))
+    throw new ConflictError('endpoint was changed concurrently; read it again');
+  return next;
+}
+
+const objectBody = (req: ApiRequest): Record<string, unknown> => {
+  if (req.body === undefined || typeof req.body !== 'object' || req.body === null) {
+    throw new InvalidError('request body must be a JSON object');
+  }
+  return req.body as Record<string, unknown>;
+};
+
+const updateEndpoint: EndpointRoute = (ctx) => ({
   method: 'PATCH',
   path: `${ENDPOINTS_BASE_PATH}/{id}`,
   summary: 'Update a notification endpoint (a field sent back as <redacted> keeps its value)',
   body: named('NotificationEndpointRequest', endpointBody),
   responses: ok('The endpoint, credentials redacted', endpointSchema),
   handler: async (req) => {
-    if (req.body === undefined || typeof req.body !== 'object' || req.body === null) {
-      throw new InvalidError('request body must be a JSON object');
+    const body = objectBody(req);
+    const current = await loadEndpoint(ctx.endpoints, req.access, param(req, 'id'));
+    return json(200, toEndpointJson(await replaceStored(ctx, current, mergedUpdate(current, body))));
+  },
+});
+
+/**
+ * InfluxDB's PUT: the whole endpoint, read-only fields accepted and ignored; what it
+ * leaves out is cleared. A credential sent back as `<redacted>` keeps the stored one.
+ */
+const replaceEndpoint: EndpointRoute = (ctx) => ({
+  method: 'PUT',
+  path: `${ENDPOINTS_BASE_PATH}/{id}`,
+  summary: 'Replace a notification endpoint',
+  body: named('NotificationEndpointRequest', endpointBody),
+  responses: ok('The endpoint, credentials redacted', endpointSchema),
+  handler: async (req) => {
+    const {
+      id: _id,
+      createdAt: _c,
+      updatedAt: _u,
+      version: _v,
+      links: _l,
+      labels: _lb,
+      userID: _user,
+      ...body
+    } = objectBody(req);
+    const current = await loadEndpoint(ctx.endpoints, req.access, param(req, 'id'));
+    if (body.type !== current.type) {
+      throw new InvalidError(
+        `type: an endpoint keeps its type (${current.type}); create a new endpoint instead`,
+      );
     }
-    const current = await loadEndpoint(endpoints, req.access, param(req, 'id'));
-    const merged = mergedUpdate(current, req.body as Record<string, unknown>);
-    // A Slack URL sent back redacted keeps the stored one, which was checked when it was set.
-    if (!(merged.type === 'slack' && merged.url.endsWith('/<redacted>'))) checkTargetUrl(merged.url, policy);
-    const next = await sealEndpoint(
-      {
-        ...merged,
-        id: current.id,
-        orgID: current.orgID,
-        status: merged.status ?? current.status,
-        description: merged.description ?? '',
-        createdAt: current.createdAt,
-        updatedAt: new Date(now()).toISOString(),
-        version: current.version + 1,
-      } as NotificationEndpoint,
-      secrets,
-      current,
-    );
-    if (!(await endpoints.replace(next, current.version)))
-      throw new ConflictError('endpoint was changed concurrently; read it again');
-    return json(200, toEndpointJson(next));
+    if (current.type === 'telegram') delete body.url;
+    const parsed = parseOrThrow(endpointBody, body, 'invalid notification endpoint');
+    return json(200, toEndpointJson(await replaceStored(ctx, current, parsed)));
   },
 });
 
@@ -214,6 +285,7 @@ const ENDPOINT_ROUTES: readonly EndpointRoute[] = [
   listEndpoints,
   getEndpoint,
   updateEndpoint,
+  replaceEndpoint,
   deleteEndpoint,
 ];
 

@@ -7,6 +7,8 @@ const common = {
   name: z.string().trim().min(1).max(256),
   description: z.string().max(4096).optional(),
   status: z.enum(['active', 'inactive']).optional(),
+  /** InfluxDB's clients send the labels they read; Rota attaches none yet, so they are dropped. */
+  labels: z.array(z.unknown()).max(100).optional(),
 };
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 /** A credential: long enough to scrub from logs, or `<redacted>` to keep the stored one. */
@@ -40,7 +42,40 @@ export const httpEndpointBody = z
     }
   });
 
-export const slackEndpointBody = z.strictObject({ ...common, type: z.literal('slack'), url: httpUrl });
+/** Slack's Web API, which a token-authenticated Slack endpoint posts to (InfluxDB's default). */
+export const SLACK_POST_MESSAGE_URL = 'https://slack.com/api/chat.postMessage';
+
+/**
+ * Slack: an incoming webhook `url` (the URL is the credential), or, as InfluxDB also
+ * allows, a bot `token` for chat.postMessage with the rule's `channel`.
+ */
+export const slackEndpointBody = z
+  .strictObject({
+    ...common,
+    type: z.literal('slack'),
+    url: httpUrl.optional(),
+    token: secret(4096).optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (!e.url && !e.token) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a Slack endpoint needs a webhook url or a token',
+        path: ['url'],
+      });
+    }
+  });
+
+/** Telegram's Bot API; the bot token goes in the path, so it is sealed and scrubbed like any credential. */
+export const TELEGRAM_API_URL = 'https://api.telegram.org';
+
+export const telegramEndpointBody = z.strictObject({
+  ...common,
+  type: z.literal('telegram'),
+  token: secret(256),
+  /** The chat id or `@channelname` to post to. */
+  channel: z.string().trim().min(1).max(256),
+});
 
 export const pagerDutyEndpointBody = z.strictObject({
   ...common,
@@ -54,13 +89,23 @@ export const endpointBody = z.discriminatedUnion('type', [
   httpEndpointBody,
   slackEndpointBody,
   pagerDutyEndpointBody,
+  telegramEndpointBody,
 ]);
 export type EndpointBody = z.infer<typeof endpointBody>;
+
+/** Every stored endpoint has the URL it sends to: Slack's Web API for a token, Telegram's Bot API. */
+export function withSendUrl(body: EndpointBody): EndpointBody & { url: string } {
+  const { labels: _labels, ...kept } = body;
+  if (kept.type === 'telegram') return { ...kept, url: TELEGRAM_API_URL };
+  if (kept.type === 'slack') return { ...kept, url: kept.url ?? SLACK_POST_MESSAGE_URL };
+  return kept;
+}
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export type NotificationEndpoint = DistributiveOmit<EndpointBody, 'orgID' | 'status'> & {
   id: string;
+  url: string;
   /** Slack only: the webhook URL is stored sealed; its origin is kept for display. */
   urlOrigin?: string;
   orgID: string;

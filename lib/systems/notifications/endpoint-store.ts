@@ -34,7 +34,7 @@ export const endpointEntity = (table: RotaTable) =>
     schema: item({
       id: string().key(),
       orgID: string(),
-      type: string().enum('http', 'slack', 'pagerduty'),
+      type: string().enum('http', 'slack', 'pagerduty', 'telegram'),
       name: string(),
       status: string().enum('active', 'inactive'),
       description: string(),
@@ -52,6 +52,7 @@ export const endpointEntity = (table: RotaTable) =>
       token: sealable(),
       routingKey: sealable(),
       clientURL: string().optional(),
+      channel: string().optional(),
       orgTypePk: string().optional().savedAs(ATTR.orgTypePk),
       orgTypeSk: string().optional().savedAs(ATTR.orgTypeSk),
     }),

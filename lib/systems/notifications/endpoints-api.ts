@@ -12,7 +12,7 @@ export const endpointsApi: SystemApi<ApiServices> = {
   source: import.meta.url,
   name: 'notification-endpoints-api',
   basePath: ENDPOINTS_BASE_PATH,
-  resource: 'notifications',
+  resource: 'notificationEndpoints',
   tag: 'Notification endpoints',
   table: [ENDPOINT_STORE.manage, TASK_STORE.lists],
   enqueue: false,

@@ -4,6 +4,8 @@ import type { NotificationEndpoint } from './endpoint-model';
 export interface Notification {
   ruleID: string;
   ruleName: string;
+  /** The rule's Slack channel (a token-authenticated endpoint) . */
+  channel?: string | undefined;
   status: CheckStatus;
   message: string;
 }
@@ -51,14 +53,19 @@ function httpRequest(endpoint: EndpointOf<'http'>, n: Notification): OutgoingReq
   return { url: endpoint.url, method: endpoint.method, headers, body: JSON.stringify(body) };
 }
 
-/** A Slack incoming webhook: the message as text, and as blocks with the level and where it came from. */
+/**
+ * Slack: an incoming webhook gets the message as text and as blocks with the level and
+ * where it came from; with a token, the same goes to chat.postMessage in the rule's channel.
+ */
 function slackRequest(endpoint: EndpointOf<'slack'>, n: Notification): OutgoingRequest {
   const { status } = n;
+  const auth: Record<string, string> = endpoint.token ? { authorization: `Bearer ${endpoint.token}` } : {};
   return {
     url: endpoint.url,
     method: 'POST',
-    headers: { ...JSON_CONTENT },
+    headers: { ...JSON_CONTENT, ...auth },
     body: JSON.stringify({
+      ...(endpoint.token && n.channel ? { channel: n.channel } : {}),
       text: n.message,
       blocks: [
         { type: 'section', text: { type: 'mrkdwn', text: `*${status.level}* ${n.message}` } },
@@ -70,6 +77,16 @@ function slackRequest(endpoint: EndpointOf<'slack'>, n: Notification): OutgoingR
         },
       ],
     }),
+  };
+}
+
+/** Telegram's sendMessage, to the endpoint's channel. */
+function telegramRequest(endpoint: EndpointOf<'telegram'>, n: Notification): OutgoingRequest {
+  return {
+    url: `${endpoint.url}/bot${endpoint.token}/sendMessage`,
+    method: 'POST',
+    headers: { ...JSON_CONTENT },
+    body: JSON.stringify({ chat_id: endpoint.channel, text: n.message.slice(0, 4096) }),
   };
 }
 
@@ -97,7 +114,7 @@ function pagerDutyRequest(endpoint: EndpointOf<'pagerduty'>, n: Notification): O
   };
 }
 
-/** One notification in the endpoint's own format: JSON for http, Slack blocks, or a PagerDuty Events v2 event. */
+/** One notification in the endpoint's own format: JSON for http, Slack blocks, a PagerDuty Events v2 event, or a Telegram message. */
 export function formatNotification(endpoint: NotificationEndpoint, n: Notification): OutgoingRequest {
   switch (endpoint.type) {
     case 'http':
@@ -106,5 +123,7 @@ export function formatNotification(endpoint: NotificationEndpoint, n: Notificati
       return slackRequest(endpoint, n);
     case 'pagerduty':
       return pagerDutyRequest(endpoint, n);
+    case 'telegram':
+      return telegramRequest(endpoint, n);
   }
 }

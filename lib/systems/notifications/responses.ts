@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import { named, pageLinksSchema } from '../../http/route';
+import { named } from '../../http/route';
 import { taskStatusSchema } from '../../task/model';
-import { taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
+import { offsetLinksSchema } from '../shared/offset-paging';
+import { scheduleExtraResponseFields, taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
 import { statusRuleSchema, tagRuleSchema } from './rule-model';
 
 const optionalString = z.string().optional();
@@ -10,14 +11,18 @@ export const ruleSchema = named(
   'NotificationRule',
   z.object({
     ...taskIdentityFields,
-    /** The endpoint's type (absent in lists and after updates, which do not read the endpoint). */
+    /** The endpoint's type (absent only when the endpoint is gone). */
     type: optionalString,
     every: optionalString,
     offset: optionalString,
+    ...scheduleExtraResponseFields,
     endpointID: z.string(),
     statusRules: z.array(statusRuleSchema),
     tagRules: z.array(tagRuleSchema).optional(),
     messageTemplate: optionalString,
+    channel: optionalString,
+    runbookLink: optionalString,
+    labels: z.array(z.object({ id: z.string(), name: z.string() })),
     ...taskRunStateFields,
     links: z.object({ self: z.string(), log: z.string(), runs: z.string() }),
   }),
@@ -25,7 +30,7 @@ export const ruleSchema = named(
 
 export const rulesSchema = named(
   'NotificationRules',
-  z.object({ notificationRules: z.array(ruleSchema), links: pageLinksSchema }),
+  z.object({ notificationRules: z.array(ruleSchema), links: offsetLinksSchema }),
 );
 
 export const notificationLogSchema = named(
@@ -62,7 +67,7 @@ export const endpointSchema = named(
   z.looseObject({
     id: z.string(),
     orgID: z.string(),
-    type: z.enum(['http', 'slack', 'pagerduty']),
+    type: z.enum(['http', 'slack', 'pagerduty', 'telegram']),
     name: z.string(),
     status: taskStatusSchema,
     description: optionalString,
@@ -76,5 +81,5 @@ export const endpointSchema = named(
 
 export const endpointsSchema = named(
   'NotificationEndpoints',
-  z.object({ notificationEndpoints: z.array(endpointSchema), links: pageLinksSchema }),
+  z.object({ notificationEndpoints: z.array(endpointSchema), links: offsetLinksSchema }),
 );

@@ -1,14 +1,17 @@
 import * as z from 'zod';
 import { InvalidError } from '../../errors';
-import { pageLinks, pagingQuery } from '../../http/paging';
+import { pagingQuery } from '../../http/paging';
 import { bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
+import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { Access, ScopedTaskService } from '../../task/task-service';
+import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
 import { splitPatch } from '../shared/patch';
+import { scheduleExtraFields, scheduleExtraPatchFields, scheduleExtrasOf } from '../shared/task-fields';
 import type { NotificationEndpoint } from './endpoint-model';
 import type { EndpointStore } from './endpoint-store';
 import type { NotificationLogStore } from './log-store';
@@ -21,19 +24,47 @@ type Rule = Task & { metadata: RuleMetadata };
 
 const logQuery = z.object({ limit: pagingQuery.limit });
 
+/**
+ * Fields InfluxDB's clients send back with a rule they read, or that Rota does not use
+ * (sleepUntil, limit and limitEvery throttle in InfluxDB; Rota dedups per status):
+ * accepted and ignored.
+ */
+const ignoredRuleFields = {
+  id: z.string().optional(),
+  taskID: z.string().optional(),
+  ownerID: z.string().optional(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  latestCompleted: z.string().optional(),
+  lastRunStatus: z.string().optional(),
+  lastRunError: z.string().optional(),
+  labels: z.array(z.unknown()).optional(),
+  links: z.record(z.string(), z.unknown()).optional(),
+  sleepUntil: z.string().optional(),
+  limit: z.number().int().optional(),
+  limitEvery: z.number().int().optional(),
+  url: z.string().optional(),
+  parseMode: z.enum(['MarkdownV2', 'HTML', 'Markdown']).optional(),
+  disableWebPagePreview: z.boolean().optional(),
+};
+
 export const ruleCreateBody = z.strictObject({
+  ...ignoredRuleFields,
   orgID: taskDefinitionFields.orgID.optional(),
   name: z.string(),
   description: taskDefinitionFields.description,
   status: taskDefinitionFields.status,
   every: z.string(),
   offset: z.string().optional(),
+  ...scheduleExtraFields,
   endpointID: z.string().min(1).max(64),
   statusRules: z.array(statusRuleSchema),
   tagRules: z.array(tagRuleSchema).optional(),
   messageTemplate: z.string().optional(),
+  channel: z.string().max(256).optional(),
+  runbookLink: z.string().max(2048).optional(),
   /** InfluxDB sends the endpoint's type; Rota reads it from the endpoint. */
-  type: z.enum(['http', 'slack', 'pagerduty']).optional(),
+  type: z.enum(['http', 'slack', 'pagerduty', 'telegram']).optional(),
 });
 
 export const ruleUpdateBody = z.strictObject({
@@ -42,10 +73,13 @@ export const ruleUpdateBody = z.strictObject({
   status: taskDefinitionFields.status,
   every: z.string().optional(),
   offset: z.string().nullable().optional(),
+  ...scheduleExtraPatchFields,
   endpointID: z.string().min(1).max(64).optional(),
   statusRules: z.array(statusRuleSchema).optional(),
   tagRules: z.array(tagRuleSchema).optional(),
   messageTemplate: z.string().optional(),
+  channel: z.string().max(256).optional(),
+  runbookLink: z.string().max(2048).optional(),
 });
 
 /** The endpoint a rule names: one of the rule's org that the caller may see, else a 400. */
@@ -62,7 +96,7 @@ async function endpointFor(
   return endpoint;
 }
 
-export function toRuleJson(rule: Rule, endpointType?: string): z.input<typeof ruleSchema> {
+export function toRuleJson(rule: Rule, endpointType: string | undefined): z.input<typeof ruleSchema> {
   const self = `${RULES_BASE_PATH}/${rule.id}`;
   return {
     id: rule.id,
@@ -74,10 +108,14 @@ export function toRuleJson(rule: Rule, endpointType?: string): z.input<typeof ru
     type: endpointType,
     every: rule.every,
     offset: rule.offset,
+    ...scheduleExtrasOf(rule),
     endpointID: rule.metadata.endpointID,
     statusRules: rule.metadata.statusRules,
     tagRules: rule.metadata.tagRules,
     messageTemplate: rule.metadata.messageTemplate,
+    channel: rule.metadata.channel,
+    runbookLink: rule.metadata.runbookLink,
+    labels: [],
     latestCompleted: rule.latestCompleted,
     lastRunStatus: rule.lastRunStatus,
     lastRunError: rule.lastRunError,
@@ -95,6 +133,7 @@ function toRuleDefinition(body: z.output<typeof ruleCreateBody>, orgID: string):
     status: body.status,
     every: body.every,
     offset: body.offset,
+    ...scheduleExtrasOf(body),
     // The read cursor is per rule: one run at a time keeps it consistent.
     concurrency: 1,
     catchUp: 'latest',
@@ -103,6 +142,8 @@ function toRuleDefinition(body: z.output<typeof ruleCreateBody>, orgID: string):
       statusRules: body.statusRules,
       tagRules: body.tagRules,
       messageTemplate: body.messageTemplate,
+      channel: body.channel,
+      runbookLink: body.runbookLink,
     },
   } as TaskDefinition;
 }
@@ -131,19 +172,36 @@ const createRule: RuleRoute = ({ rules, endpoints }) => ({
   },
 });
 
-const listRules: RuleRoute = ({ rules }) => ({
+const ruleListQuery = z.object({ ...offsetPaging, orgID: orgListQuery.shape.orgID });
+
+/** Each rule's endpoint type, which InfluxDB's rule carries: one read per endpoint the page names. */
+async function endpointTypes(endpoints: EndpointStore, rules: readonly Rule[]): Promise<Map<string, string>> {
+  const ids = [...new Set(rules.map((r) => r.metadata.endpointID))];
+  const found = await Promise.all(ids.map(async (id) => [id, (await endpoints.get(id))?.type] as const));
+  return new Map(
+    found.filter((entry): entry is readonly [string, NotificationEndpoint['type']] => !!entry[1]),
+  );
+}
+
+const listRules: RuleRoute = ({ rules, endpoints }) => ({
   method: 'GET',
   path: RULES_BASE_PATH,
   summary: 'List notification rules',
-  query: orgListQuery,
+  query: ruleListQuery,
   responses: ok('Notification rules', rulesSchema),
   handler: async (req) => {
-    const query = queryOf(req, orgListQuery);
+    const query = queryOf(req, ruleListQuery);
     const orgID = orgOf(req, query.orgID);
-    const page = await rules.list(req.access, { orgID, after: query.after, limit: query.limit });
+    const page = await pageByOffset(async (after, limit) => {
+      const { tasks, more } = await rules.list(req.access, { orgID, after, limit });
+      return { items: tasks, more };
+    }, query);
+    const types = await endpointTypes(endpoints, page.items);
     return json(200, {
-      notificationRules: page.tasks.map((r) => toRuleJson(r)),
-      links: pageLinks(RULES_BASE_PATH, { orgID, limit: query.limit }, page.tasks.at(-1)?.id, page.more),
+      notificationRules: (await withCompletionsAll(rules, page.items)).map((r) =>
+        toRuleJson(r, types.get(r.metadata.endpointID)),
+      ),
+      links: offsetLinks(RULES_BASE_PATH, { orgID }, query, page.more),
     });
   },
 });
@@ -154,7 +212,7 @@ const getRule: RuleRoute = ({ rules, endpoints }) => ({
   summary: 'Get a notification rule',
   responses: ok('The notification rule', ruleSchema),
   handler: async (req) => {
-    const rule = await rules.get(req.access, param(req, 'id'));
+    const rule = await rules.withCompletions(await rules.get(req.access, param(req, 'id')));
     return json(200, toRuleJson(rule, (await endpoints.get(rule.metadata.endpointID))?.type));
   },
 });
@@ -170,8 +228,36 @@ const updateRule: RuleRoute = ({ rules, endpoints }) => ({
     const id = param(req, 'id');
     const current = await rules.get(req.access, id);
     if (body.endpointID) await endpointFor(endpoints, req.access, current.orgID, body.endpointID);
-    const rule = await rules.update(req.access, id, splitPatch(body));
-    return json(200, toRuleJson(rule));
+    const rule = await rules.withCompletions(await rules.update(req.access, id, splitPatch(body)));
+    return json(200, toRuleJson(rule, (await endpoints.get(rule.metadata.endpointID))?.type));
+  },
+});
+
+/** InfluxDB's PUT: the whole rule, as a create body; what it leaves out is cleared. */
+const replaceRule: RuleRoute = ({ rules, endpoints }) => ({
+  method: 'PUT',
+  path: `${RULES_BASE_PATH}/{id}`,
+  summary: 'Replace a notification rule',
+  body: named('NotificationRuleCreateRequest', ruleCreateBody),
+  responses: ok('The notification rule', ruleSchema),
+  handler: async (req) => {
+    const body = bodyOf(req, ruleCreateBody, 'invalid notification rule');
+    const id = param(req, 'id');
+    const current = await rules.get(req.access, id);
+    const endpoint = await endpointFor(endpoints, req.access, current.orgID, body.endpointID);
+    const next = toRuleDefinition(body, current.orgID);
+    const rule = await rules.update(req.access, id, {
+      name: next.name,
+      description: next.description ?? null,
+      status: next.status ?? 'active',
+      every: next.every ?? null,
+      offset: next.offset ?? null,
+      jitter: next.jitter ?? null,
+      startAt: next.startAt ?? null,
+      endAt: next.endAt ?? null,
+      metadata: next.metadata,
+    });
+    return json(200, toRuleJson(await rules.withCompletions(rule), endpoint.type));
   },
 });
 
@@ -202,7 +288,15 @@ const ruleLog: RuleRoute = ({ rules, log }) => ({
   },
 });
 
-const RULE_ROUTES: readonly RuleRoute[] = [createRule, listRules, getRule, updateRule, deleteRule, ruleLog];
+const RULE_ROUTES: readonly RuleRoute[] = [
+  createRule,
+  listRules,
+  getRule,
+  updateRule,
+  replaceRule,
+  deleteRule,
+  ruleLog,
+];
 
 /** The notification rules system's HTTP translation. */
 export function ruleRoutes(

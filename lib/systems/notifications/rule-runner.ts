@@ -24,12 +24,18 @@ export function tagRulesMatch(rules: RuleMetadata['tagRules'], tags: Record<stri
   );
 }
 
+/**
+ * InfluxDB's status rules: `currentLevel` ANY matches every level; a `previousLevel`
+ * asks for that transition, and ANY for a change from any other level (its
+ * `stateChanges(fromLevel: "any")`).
+ */
 export function statusRulesMatch(rules: RuleMetadata['statusRules'], status: CheckStatus): boolean {
-  return rules.some(
-    (rule) =>
-      rule.currentLevel === status.level &&
-      (rule.previousLevel === undefined || rule.previousLevel === status.previousLevel),
-  );
+  return rules.some((rule) => {
+    if (rule.currentLevel !== 'ANY' && rule.currentLevel !== status.level) return false;
+    if (rule.previousLevel === undefined) return true;
+    if (rule.previousLevel !== 'ANY') return rule.previousLevel === status.previousLevel;
+    return status.previousLevel !== undefined && status.previousLevel !== status.level;
+  });
 }
 
 export interface RuleRunnerDeps {
@@ -108,7 +114,13 @@ async function notify(send: RuleSend, status: CheckStatus): Promise<'sent' | 'fa
   const message = notificationMessage(task, status);
   const entry = logEntryFor(send, status, message);
   if (!(await deps.log.claim(entry, status.runID))) return 'skipped';
-  const request = formatNotification(endpoint, { ruleID: task.id, ruleName: task.name, status, message });
+  const request = formatNotification(endpoint, {
+    ruleID: task.id,
+    ruleName: task.name,
+    channel: task.metadata.channel,
+    status,
+    message,
+  });
   try {
     const response = await safeRequest(
       { ...request, signal: send.signal, timeoutMs: SEND_TIMEOUT_MS, maxBodyBytes: 1024 },

@@ -12,7 +12,7 @@ export const rulesApi: SystemApi<ApiServices> = {
   source: import.meta.url,
   name: 'notification-rules-api',
   basePath: RULES_BASE_PATH,
-  resource: 'notifications',
+  resource: 'notificationRules',
   tag: 'Notification rules',
   table: [...MANAGES_TASKS, NOTIFICATION_LOG_STORE.reads, ENDPOINT_STORE.reads],
   enqueue: true,

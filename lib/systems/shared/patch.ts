@@ -1,7 +1,16 @@
 import type { Task, TaskPatch } from '../../task/model';
 
 /** Fields of a system's update body that belong to the task itself; the rest is metadata. */
-const TASK_FIELDS = new Set(['name', 'description', 'status', 'every', 'offset']);
+const TASK_FIELDS = new Set([
+  'name',
+  'description',
+  'status',
+  'every',
+  'offset',
+  'jitter',
+  'startAt',
+  'endAt',
+]);
 
 /**
  * Splits a system's update body into task fields and a metadata patch, as a

@@ -1,5 +1,12 @@
 import * as z from 'zod';
-import { runStatusSchema, taskStatusSchema } from '../../task/model';
+import {
+  jitterSchema,
+  runStatusSchema,
+  type Task,
+  taskDefinitionFields,
+  taskStatusSchema,
+  timeBoundSchema,
+} from '../../task/model';
 
 /**
  * The response fields every task-backed InfluxDB object (a check, a notification rule)
@@ -22,3 +29,33 @@ export const taskRunStateFields = {
   createdAt: z.string(),
   updatedAt: z.string(),
 };
+
+/**
+ * Jitter and time bounds, which every task-backed object takes as the user-task API
+ * does (docs/decisions/0019): in create bodies, in update bodies (`null` clears), and
+ * in responses.
+ */
+export const scheduleExtraFields = {
+  jitter: taskDefinitionFields.jitter,
+  startAt: taskDefinitionFields.startAt,
+  endAt: taskDefinitionFields.endAt,
+};
+
+export const scheduleExtraPatchFields = {
+  jitter: jitterSchema.nullable().optional(),
+  startAt: timeBoundSchema.nullable().optional(),
+  endAt: timeBoundSchema.nullable().optional(),
+};
+
+export const scheduleExtraResponseFields = {
+  jitter: z.string().optional(),
+  startAt: z.string().optional(),
+  endAt: z.string().optional(),
+};
+
+/** A task's jitter and bounds, as a response or a definition carries them. */
+export const scheduleExtrasOf = (task: Pick<Task, 'jitter' | 'startAt' | 'endAt'>) => ({
+  jitter: task.jitter,
+  startAt: task.startAt,
+  endAt: task.endAt,
+});

@@ -1,7 +1,8 @@
 import * as z from 'zod';
-import { pagingQuery } from '../../http/paging';
+import { taskPagingQuery } from '../../http/paging';
 import { targetSchema } from '../../runners/target';
 import { LIMITS, taskDefinitionFields, taskPatchSchema } from '../../task/model';
+import { MAX_UPCOMING } from '../../task/next-run';
 
 /**
  * The user-task API's own shapes: InfluxDB's TaskCreateRequest/TaskUpdateRequest
@@ -23,6 +24,9 @@ export const taskCreateBody = z.strictObject({
   cron: z.string().max(LIMITS.cronLength).optional(),
   offset: z.string().max(LIMITS.durationLength).optional(),
   timezone: z.string().max(LIMITS.timezoneLength).optional(),
+  jitter: taskDefinitionFields.jitter,
+  startAt: taskDefinitionFields.startAt,
+  endAt: taskDefinitionFields.endAt,
   concurrency: taskDefinitionFields.concurrency,
   timeout: taskDefinitionFields.timeout,
   retry: taskDefinitionFields.retry,
@@ -43,12 +47,27 @@ export const taskUpdateBody = taskPatchSchema.safeExtend({
 });
 export type TaskUpdateBody = z.infer<typeof taskUpdateBody>;
 
+/**
+ * InfluxDB's task types: `basic` is a user's own task, which every task of this system
+ * is; `system` tasks are InfluxDB's internal ones, which Rota has none of.
+ */
+export const INFLUX_TASK_TYPES = ['basic', 'system'] as const;
+export const USER_TASK_TYPE = 'basic' satisfies (typeof INFLUX_TASK_TYPES)[number];
+
 export const listTasksQuery = z.object({
-  ...pagingQuery,
+  ...taskPagingQuery,
   orgID: z.string().min(1).max(64).optional(),
   org: z.string().min(1).max(64).optional(),
   name: z.string().min(1).max(256).optional(),
   status: z.enum(['active', 'inactive']).optional(),
+  /** The owner's user ID: only tasks whose ownerID it is. */
+  user: z.string().min(1).max(64).optional(),
+  type: z.enum(INFLUX_TASK_TYPES).optional(),
+});
+
+/** `GET /tasks/{id}/upcoming`: how many instants to list. */
+export const upcomingQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_UPCOMING).default(10),
 });
 
 /** The metadata document the user-task system keeps on each of its tasks. */

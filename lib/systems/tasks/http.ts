@@ -1,15 +1,16 @@
 import type * as z from 'zod';
 import { isSecretHeader, originChange, REDACTED, type SecretBox, sealHeaders } from '../../auth/secrets';
 import { ForbiddenError, InvalidError } from '../../errors';
-import { pageLinks } from '../../http/paging';
+import { checkTaskPageLimit, pageLinks } from '../../http/paging';
 import { type ApiRequest, bodyOf, param, queryOf } from '../../http/request';
 import { json, noContent } from '../../http/response';
 import { created, deleted, named, ok, type RouteDef, type RouteOf } from '../../http/route';
 import { checkTargetUrl, type TargetPolicy } from '../../net/address-policy';
 import { awsScope, checkAwsTarget } from '../../runners/aws-resources';
 import { type FluxTarget, TARGET_KINDS } from '../../runners/target';
+import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
-import { nextRunFrom } from '../../task/next-run';
+import { nextRunFrom, upcomingRuns } from '../../task/next-run';
 import type { ScopedTaskService } from '../../task/task-service';
 import {
   listTasksQuery,
@@ -18,20 +19,27 @@ import {
   type TaskUpdateBody,
   taskCreateBody,
   taskUpdateBody,
+  USER_TASK_TYPE,
+  upcomingQuery,
 } from './api-schemas';
 import { parseFluxTaskOptions } from './flux';
-import { taskSchema, tasksSchema } from './responses';
+import { taskSchema, tasksSchema, upcomingSchema } from './responses';
 
 export const TASKS_BASE_PATH = '/api/v2/tasks';
 
 type UserTask = Task & { metadata: TaskMetadata };
 
-/** The InfluxDB Task object, plus Rota's fields. Secrets in target headers are redacted. */
+/**
+ * The InfluxDB Task object, plus Rota's fields. Secrets in target headers are redacted.
+ * `type` is InfluxDB's (`basic`), not the system's internal type, which stays an engine
+ * detail. `links` names only what this API serves: owners, members and labels are not
+ * served, and the contract requires none of the links.
+ */
 export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
   const self = `${TASKS_BASE_PATH}/${task.id}`;
   return {
     id: task.id,
-    type: task.type,
+    type: USER_TASK_TYPE,
     orgID: task.orgID,
     ownerID: task.ownerID,
     name: task.name,
@@ -42,6 +50,9 @@ export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
     cron: task.cron,
     offset: task.offset,
     timezone: task.timezone,
+    jitter: task.jitter,
+    startAt: task.startAt,
+    endAt: task.endAt,
     concurrency: task.concurrency,
     timeout: task.timeout,
     retry: task.retry,
@@ -61,9 +72,6 @@ export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
     updatedAt: task.updatedAt,
     links: {
       self,
-      owners: `${self}/owners`,
-      members: `${self}/members`,
-      labels: `${self}/labels`,
       runs: `${self}/runs`,
       logs: `${self}/logs`,
     },
@@ -175,6 +183,9 @@ export function toDefinition(body: TaskCreateBody, callerOrgID?: string): TaskDe
     cron,
     offset: body.offset ?? flux.offset,
     timezone: body.timezone,
+    jitter: body.jitter,
+    startAt: body.startAt,
+    endAt: body.endAt,
     concurrency: body.concurrency,
     timeout: body.timeout,
     retry: body.retry,
@@ -300,13 +311,16 @@ const listTasks: TaskRoute = ({ tasks }) => ({
   query: listTasksQuery,
   responses: ok('Tasks', tasksSchema),
   handler: async (req) => {
-    const query = queryOf(req, listTasksQuery);
+    const { type, user, ...query } = queryOf(req, listTasksQuery);
     const orgID = query.orgID ?? query.org ?? req.access.orgID;
     if (!orgID) throw new InvalidError('orgID is required');
-    const page = await tasks.list(req.access, { ...query, orgID });
-    const linkQuery = { orgID, limit: query.limit, name: query.name, status: query.status };
+    const limit = checkTaskPageLimit(query.limit);
+    const linkQuery = { orgID, limit, name: query.name, status: query.status, user, type };
+    const page = await tasks.list(req.access, { ...query, orgID, limit, ownerID: user });
+    // Every task of this system is InfluxDB `basic`: a `system` filter matches none of them.
+    if (type !== undefined && type !== USER_TASK_TYPE) page.tasks = [];
     return json(200, {
-      tasks: page.tasks.map(toTaskJson),
+      tasks: (await withCompletionsAll(tasks, page.tasks)).map(toTaskJson),
       links: pageLinks(TASKS_BASE_PATH, linkQuery, page.tasks.at(-1)?.id, page.more),
     });
   },
@@ -318,7 +332,7 @@ const getTask: TaskRoute = ({ tasks }) => ({
   summary: 'Get a task',
   responses: ok('Task', taskSchema),
   handler: async (req) => {
-    const task = await tasks.get(req.access, param(req, 'id'));
+    const task = await tasks.withCompletions(await tasks.get(req.access, param(req, 'id')));
     return json(200, toTaskJson(task), etag(task));
   },
 });
@@ -339,8 +353,30 @@ const updateTask: TaskRoute = ({ tasks, policy, secrets }) => ({
       target === undefined
         ? body
         : await sealedUpdate({ ...body, target }, await tasks.get(req.access, id), secrets);
-    const task = await tasks.update(req.access, id, toPatch(sealed), ifMatchVersion(req));
+    const task = await tasks.withCompletions(
+      await tasks.update(req.access, id, toPatch(sealed), ifMatchVersion(req)),
+    );
     return json(200, toTaskJson(task), etag(task));
+  },
+});
+
+const upcomingTaskRuns: TaskRoute = ({ tasks }) => ({
+  method: 'GET',
+  path: `${TASKS_BASE_PATH}/{id}/upcoming`,
+  summary: "A task's next scheduled instants and when each runs",
+  query: upcomingQuery,
+  responses: ok('Upcoming runs', upcomingSchema),
+  handler: async (req) => {
+    const { limit } = queryOf(req, upcomingQuery);
+    const task = await tasks.get(req.access, param(req, 'id'));
+    // Read only: computed from the schedule, nothing is planned or written.
+    const upcoming = task.status === 'active' ? upcomingRuns(task, Date.now(), limit) : [];
+    return json(200, {
+      upcoming: upcoming.map(({ scheduledFor, runAt }) => ({
+        scheduledFor: new Date(scheduledFor).toISOString(),
+        runAt: new Date(runAt).toISOString(),
+      })),
+    });
   },
 });
 
@@ -355,7 +391,14 @@ const deleteTask: TaskRoute = ({ tasks }) => ({
   },
 });
 
-const TASK_ROUTES: readonly TaskRoute[] = [createTask, listTasks, getTask, updateTask, deleteTask];
+const TASK_ROUTES: readonly TaskRoute[] = [
+  createTask,
+  listTasks,
+  getTask,
+  updateTask,
+  upcomingTaskRuns,
+  deleteTask,
+];
 
 /** The user-task system's HTTP translation: one route, one TaskService call, one response shape. */
 export function taskRoutes(

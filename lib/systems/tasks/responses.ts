@@ -16,7 +16,8 @@ export const taskSchema = named(
   'Task',
   z.object({
     id: z.string(),
-    type: z.string(),
+    /** InfluxDB's task type: every task of this API is `basic`. */
+    type: z.literal('basic'),
     orgID: z.string(),
     ownerID: optionalString,
     name: z.string(),
@@ -27,6 +28,9 @@ export const taskSchema = named(
     cron: optionalString,
     offset: optionalString,
     timezone: optionalString,
+    jitter: optionalString,
+    startAt: optionalString,
+    endAt: optionalString,
     concurrency: z.number().int().optional(),
     timeout: optionalString,
     retry: retryPolicySchema.optional(),
@@ -47,9 +51,6 @@ export const taskSchema = named(
     updatedAt: z.string(),
     links: z.object({
       self: z.string(),
-      owners: z.string(),
-      members: z.string(),
-      labels: z.string(),
       runs: z.string(),
       logs: z.string(),
     }),
@@ -57,3 +58,18 @@ export const taskSchema = named(
 );
 
 export const tasksSchema = named('Tasks', z.object({ tasks: z.array(taskSchema), links: pageLinksSchema }));
+
+/** A task's next scheduled instants, computed from its schedule. */
+export const upcomingSchema = named(
+  'UpcomingRuns',
+  z.object({
+    upcoming: z.array(
+      z.object({
+        /** The scheduled instant, as runs report it. */
+        scheduledFor: z.string(),
+        /** When it runs: scheduledFor + offset + jitter. */
+        runAt: z.string(),
+      }),
+    ),
+  }),
+);
