@@ -1,5 +1,6 @@
 import { PUBLIC_GET_PATHS } from '../lib/auth/model';
 import { AUTH_STORE } from '../lib/auth/table-uses';
+import { EVENTS_PATH } from '../lib/events/watch';
 import { OPENAPI_FILE } from '../lib/http/meta-routes';
 import type { TableUse } from '../lib/store/access';
 import { LEASE_STORE, RUN_STORE, TASK_STORE } from '../lib/store/table-uses';
@@ -33,6 +34,8 @@ export interface ApiFunctionSpec {
   readonly basePath?: string;
   /** GET routes served without authorization (documents and probes only). */
   readonly publicGetPaths?: readonly string[];
+  /** Single GET routes behind the API's authorizer, outside any base path. */
+  readonly authorizedGetPaths?: readonly string[];
   /**
    * What its code does to the table: the uses its stores declare (lib/store/access.ts).
    * The role gets exactly their union, each action confined to the uses' key prefixes.
@@ -64,6 +67,8 @@ export function metaFunctionSpec(systems: SystemRegistry): ApiFunctionSpec {
     name: 'meta-api',
     entry: handWritten('functions/meta-api.ts'),
     publicGetPaths: [...PUBLIC_GET_PATHS],
+    // Local mode streams it; the deployed function answers that the events are on the bus.
+    authorizedGetPaths: [EVENTS_PATH],
     // The web console's page, served at GET / (docs/decisions/0007-cli-and-web-console.md),
     // and the OpenAPI document of the registry's APIs, generated here so the bundle holds no system.
     files: () => ({ [CONSOLE_FILE]: buildConsolePage(), [OPENAPI_FILE]: openApiFile(systems) }),
@@ -139,6 +144,19 @@ export function workerFunctionSpecs(systems: SystemRegistry = SYSTEMS) {
       table: [TASK_STORE.schedule],
       enqueue: true,
     },
+    {
+      // Reads a run's task (its org and type) for the events the stream's changes make.
+      name: 'event-publisher',
+      entry: handWritten('functions/event-publisher.ts'),
+      table: [TASK_STORE.reads],
+      enqueue: false,
+    },
+    {
+      name: 'run-requests',
+      entry: handWritten('functions/run-requests.ts'),
+      table: [TASK_STORE.reads, RUN_STORE.creates],
+      enqueue: true,
+    },
   ] as const satisfies readonly WorkerFunctionSpec[];
 }
 
@@ -189,6 +207,18 @@ export const UNEXERCISED_GRANTS: readonly {
     resource: queue,
     reason:
       "Lambda's SQS event source mapping polls with the function's role and needs these (CDK's SqsEventSource grants them); local mode's poller only receives and deletes",
+  })),
+  ...(
+    [
+      ['table', ['dynamodb:ListStreams']],
+      ['table/stream', ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator']],
+    ] as const
+  ).map(([resource, actions]) => ({
+    functions: ['event-publisher'],
+    actions: [...actions],
+    resource,
+    reason:
+      "Lambda's DynamoDB stream event source reads the stream with the function's role (CDK's DynamoEventSource grants these); no emulator the suites run has streams, so local mode's write hook stands in (ADR 0021)",
   })),
   {
     functions: ['checks-api', 'notification-endpoints-api'],

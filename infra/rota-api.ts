@@ -68,7 +68,7 @@ export class RotaApi extends Construct {
     return this.stage.url;
   }
 
-  /** The function's routes: every method under its base path, and its public GET paths. */
+  /** The function's routes: every method under its base path, its authorized GET paths, and its public GET paths. */
   addFunctionRoutes(spec: ApiFunctionSpec, fn: lambda.IFunction, integrationId: string): void {
     const integration = new HttpLambdaIntegration(integrationId, fn);
     const { authorizer } = this;
@@ -76,6 +76,9 @@ export class RotaApi extends Construct {
       for (const path of [spec.basePath, `${spec.basePath}/{proxy+}`]) {
         this.api.addRoutes({ path, methods: [apigw.HttpMethod.ANY], integration, authorizer });
       }
+    }
+    for (const path of spec.authorizedGetPaths ?? []) {
+      this.api.addRoutes({ path, methods: [apigw.HttpMethod.GET], integration, authorizer });
     }
     for (const path of spec.publicGetPaths ?? []) this.addPublicGet(path, integration);
   }

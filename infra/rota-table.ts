@@ -43,6 +43,8 @@ export class RotaTable extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: ATTR.ttl,
+      // Rota's events are derived from the change stream, so the run's hot path gains no write.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
       ...(props.encryptionKey
         ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
         : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),

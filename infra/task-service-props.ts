@@ -1,4 +1,5 @@
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -222,4 +223,19 @@ export interface TaskServiceProps {
    * @default - alarms have no actions
    */
   readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * The bus Rota puts its events on (task, run and check status changes, source `rota`)
+   * and takes "Run Requested" events from.
+   * @default - a new bus of the stack's own
+   */
+  readonly eventBus?: events.IEventBus;
+
+  /**
+   * The `source` values whose "Run Requested" events run a task. The source is a label,
+   * not a credential: who may put events on the bus is the bus's resource policy (by
+   * default, principals of this account with `events:PutEvents` on it).
+   * @default ['rota.run-requests']
+   */
+  readonly runRequestSources?: readonly string[];
 }

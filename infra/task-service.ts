@@ -17,6 +17,7 @@ import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
 import { AUTHORIZER_FUNCTION, apiFunctionSpecs, type EntryFile, workerFunctionSpecs } from './function-specs';
 import { RotaAlarms } from './rota-alarms';
 import { RotaApi } from './rota-api';
+import { RotaEvents } from './rota-events';
 import { pascalCase, RotaFunction, suppressTracingWildcard } from './rota-function';
 import { RotaQueue, visibilityFor } from './rota-queue';
 import { RotaTable } from './rota-table';
@@ -92,6 +93,13 @@ export class TaskService extends Construct {
   readonly deadLetterHandler: RotaFunction;
   /** Sends again the open runs (manual, retries, waiting) that stopped moving. */
   readonly reconciler: RotaFunction;
+  /** Reads the table's stream and puts Rota's events on the bus. */
+  readonly eventPublisher: RotaFunction;
+  /** Runs a task when a "Run Requested" event from a listed source arrives. */
+  readonly runRequests: RotaFunction;
+  /** The bus Rota's events go to and run requests come from. */
+  readonly eventBus: events.IEventBus;
+  readonly runRequestRule: events.Rule;
   readonly schedulerRule: events.Rule;
   readonly reconcilerRule: events.Rule;
   readonly alarms: readonly cloudwatch.Alarm[];
@@ -144,6 +152,8 @@ export class TaskService extends Construct {
       deadLetterHandler: this.deadLetterHandler,
       reconciler: this.reconciler,
       planningWorker: this.planningWorker,
+      eventPublisher: this.eventPublisher,
+      runRequests: this.runRequests,
     } = this.createWorkerFunctions(systems));
     if (this.settings.authMode === 'token') {
       const token = this.createTokenAuthorizer(props.operatorTokenSecret);
@@ -156,6 +166,15 @@ export class TaskService extends Construct {
     this.wireFanOut();
     this.reconcilerRule = this.wireReconciler();
     this.wireQueueConsumers();
+    const wiredEvents = new RotaEvents(this, 'Events', {
+      table: this.table,
+      publisher: this.eventPublisher,
+      runRequests: this.runRequests,
+      eventBus: props.eventBus,
+      runRequestSources: props.runRequestSources ?? ['rota.run-requests'],
+    });
+    this.eventBus = wiredEvents.bus;
+    this.runRequestRule = wiredEvents.runRequestRule;
     grantRunTargets(this, this.executor, props, [...this.functionsByName.values()]);
     if (props.influx) this.wireInflux(props.influx);
 
@@ -239,8 +258,15 @@ export class TaskService extends Construct {
   }
 
   private createWorkerFunctions(systems: SystemRegistry) {
-    const [schedulerSpec, executorSpec, reconcilerSpec, deadLetterSpec, planningWorkerSpec] =
-      workerFunctionSpecs(systems);
+    const [
+      schedulerSpec,
+      executorSpec,
+      reconcilerSpec,
+      deadLetterSpec,
+      planningWorkerSpec,
+      publisherSpec,
+      runRequestsSpec,
+    ] = workerFunctionSpecs(systems);
     return {
       // A tick is a few queries and writes per due task; it must end before the next tick.
       scheduler: this.createFunction(schedulerSpec, Duration.minutes(1)),
@@ -250,6 +276,9 @@ export class TaskService extends Construct {
       // A pass is one Query per shard plus a few writes per overdue run; it ends before the next.
       reconciler: this.createFunction(reconcilerSpec, Duration.minutes(1)),
       planningWorker: this.createFunction(planningWorkerSpec, PLANNING_WORKER_TIMEOUT),
+      // A stream batch is at most 100 changes, one GetItem per new task and ten PutEvents.
+      eventPublisher: this.createFunction(publisherSpec, Duration.seconds(30)),
+      runRequests: this.createFunction(runRequestsSpec, Duration.seconds(30)),
     };
   }
 

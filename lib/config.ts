@@ -1,69 +1,70 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AUTH_SETTINGS } from './auth/config';
+import { boundedInt, nonEmpty } from './env-schema';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', ''])
-  .optional()
-  .transform((v) => v === 'true' || v === '1');
+const bool = z.pipe(
+  z.optional(z.enum(['true', 'false', '1', '0', ''])),
+  z.transform((v) => v === 'true' || v === '1'),
+);
 
-const list = z
-  .string()
-  .optional()
-  .transform((v) =>
+const list = z.pipe(
+  z.optional(z.string()),
+  z.transform((v: string | undefined) =>
     (v ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
-  );
+  ),
+);
 
-const endpoint = z.string().url().optional();
+const endpoint = z.optional(z.url());
 
 const ENGINE_SETTINGS = {
   /** Required by every function that touches the table (lib/function-config.ts says which). */
-  ROTA_TABLE_NAME: z.string().min(1).optional(),
-  ROTA_RUNS_QUEUE_URL: z.string().min(1).optional(),
+  ROTA_TABLE_NAME: nonEmpty,
+  ROTA_RUNS_QUEUE_URL: nonEmpty,
+  /** The EventBridge bus Rota's events go to (the stream consumer); unset, no events are put. */
+  ROTA_EVENT_BUS_NAME: nonEmpty,
+  /** Sources whose "Run Requested" events start runs (the construct's `runRequestSources`). */
+  ROTA_RUN_REQUEST_SOURCES: list,
   /**
    * The scheduler's planning queue (docs/decisions/0014, "Deployed fan-out"): when set, a
    * tick whose due index needs more than one planning worker sends one job per shard
    * range there; when unset (local mode) the scheduler plans every shard itself.
    */
-  ROTA_PLANNING_QUEUE_URL: z.string().min(1).optional(),
+  ROTA_PLANNING_QUEUE_URL: nonEmpty,
   /**
    * Planning workers per tick, fixed by the operator. @default derived each tick from the
    * due index's item count (DescribeTable), at most the shards read
    */
-  ROTA_PLANNING_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
-  ROTA_DUE_SHARDS: z.coerce.number().int().min(1).max(256).default(8),
-  ROTA_RUN_RETENTION_DAYS: z.coerce.number().min(1).max(3650).default(7),
+  ROTA_PLANNING_WORKERS: z.optional(boundedInt(1, 256)),
+  ROTA_DUE_SHARDS: z._default(boundedInt(1, 256), 8),
+  ROTA_RUN_RETENTION_DAYS: z._default(z.coerce.number().check(z.minimum(1), z.maximum(3650)), 7),
   /** How often the scheduler fires; its lookahead and the missed-run grace follow it. */
-  ROTA_SCHEDULER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(900).default(60),
+  ROTA_SCHEDULER_INTERVAL_SECONDS: z._default(boundedInt(1, 900), 60),
   /**
    * How far ahead the scheduler plans runs (SQS delays them): an every-1m task is
    * advanced once per 15 runs at the default. Never below one interval or a minute.
    */
-  ROTA_SCHEDULER_LOOKAHEAD_SECONDS: z.coerce.number().int().min(60).max(900).default(900),
+  ROTA_SCHEDULER_LOOKAHEAD_SECONDS: z._default(boundedInt(60, 900), 900),
   /**
    * Due shards the scheduler reads, when above ROTA_DUE_SHARDS: after lowering the shard
    * count, keep the old count here until the shards above the new count are empty (a
    * task moves into the new shards when it is next advanced). @default ROTA_DUE_SHARDS
    */
-  ROTA_DUE_SHARDS_READ: z.coerce.number().int().min(1).max(256).optional(),
+  ROTA_DUE_SHARDS_READ: z.optional(boundedInt(1, 256)),
   /**
    * How long an executor's claim on a run (and its lease slot) lives without a
    * heartbeat: after that its run counts as stranded and is resumed. Open runs count as
    * stalled this long after they were due (the reconciler's grace).
    */
-  ROTA_CLAIM_TTL_SECONDS: z.coerce.number().int().min(3).max(300).default(30),
+  ROTA_CLAIM_TTL_SECONDS: z._default(boundedInt(3, 300), 30),
   ROTA_ALLOW_PRIVATE_TARGETS: bool,
   ROTA_ALLOWED_TARGET_HOSTS: list,
   /** Local mode: its own API and emulator ports, which no target may reach (lib/net/address-policy.ts). */
-  ROTA_RESERVED_TARGET_PORTS: list.pipe(
-    z.array(
-      z
-        .string()
-        .regex(/^\d{1,5}$/, 'must be port numbers')
-        .transform(Number),
-    ),
+  ROTA_RESERVED_TARGET_PORTS: z.pipe(
+    list,
+    z.array(z.pipe(z.string().check(z.regex(/^\d{1,5}$/, 'must be port numbers')), z.transform(Number))),
   ),
   /**
    * Local mode and tests point the SDK at emulators; on AWS these are unset. Every
@@ -81,11 +82,11 @@ const ENGINE_SETTINGS = {
    * The InfluxDB v2 API that Flux tasks without a target of their own run on. Its token
    * comes from Secrets Manager on AWS (read on first use) or from the setting locally.
    */
-  ROTA_INFLUX_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }).optional(),
-  ROTA_INFLUX_ORG: z.string().min(1).max(256).optional(),
-  ROTA_INFLUX_TOKEN: z.string().min(1).optional(),
-  ROTA_INFLUX_TOKEN_SECRET_ARN: z.string().min(1).optional(),
-  AWS_REGION: z.string().default('us-east-1'),
+  ROTA_INFLUX_URL: z.optional(z.url({ protocol: /^https?$/, error: 'must be an http or https URL' })),
+  ROTA_INFLUX_ORG: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  ROTA_INFLUX_TOKEN: nonEmpty,
+  ROTA_INFLUX_TOKEN_SECRET_ARN: nonEmpty,
+  AWS_REGION: z._default(z.string(), 'us-east-1'),
   /**
    * Powertools' own switch for EMF metrics. Read here too, so a root built from a config
    * object (local mode) honours it without it being in process.env.
@@ -116,7 +117,7 @@ export function parseConfig(variables: Readonly<Record<string, string | undefine
   return result.data;
 }
 
-export function configError(error: z.ZodError): ConfigError {
+export function configError(error: z.core.$ZodError): ConfigError {
   const detail = error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   return new ConfigError(`invalid Rota configuration: ${detail}`);
 }

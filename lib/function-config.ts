@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { ConfigError, configError, ROTA_CONFIG_SCHEMA, type RotaConfig } from './config';
 
 /**
@@ -8,12 +9,13 @@ import { ConfigError, configError, ROTA_CONFIG_SCHEMA, type RotaConfig } from '.
  * environment the construct synthesizes for it, so a variable the code needs and the
  * construct does not set fails there, not on AWS.
  */
-export type ConfigNeed = 'table' | 'runsQueue' | 'secretsKey' | 'operatorToken';
+export type ConfigNeed = 'table' | 'runsQueue' | 'secretsKey' | 'operatorToken' | 'eventBus';
 
 /** Each need is met by any one of these settings. */
 const NEEDS: Record<ConfigNeed, readonly (keyof RotaConfig)[]> = {
   table: ['ROTA_TABLE_NAME'],
   runsQueue: ['ROTA_RUNS_QUEUE_URL'],
+  eventBus: ['ROTA_EVENT_BUS_NAME'],
   // KMS on AWS, a local AES key in local mode.
   secretsKey: ['ROTA_SECRETS_KMS_KEY_ARN', 'ROTA_SECRETS_KEY'],
   // A Secrets Manager secret on AWS; the token or its hash in local mode.
@@ -27,15 +29,17 @@ const unmet = (config: Partial<Record<string, unknown>>, needs: readonly ConfigN
 
 /** The one configuration schema, with `needs` required. */
 export function functionConfigSchema(needs: readonly ConfigNeed[]) {
-  return ROTA_CONFIG_SCHEMA.superRefine((cfg, ctx) => {
-    for (const { need, names } of unmet(cfg, needs)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [names[0] ?? need],
-        message: `required by this function (set ${names.join(' or ')})`,
-      });
-    }
-  });
+  return ROTA_CONFIG_SCHEMA.check(
+    z.superRefine((cfg, ctx) => {
+      for (const { need, names } of unmet(cfg, needs)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [names[0] ?? need],
+          message: `required by this function (set ${names.join(' or ')})`,
+        });
+      }
+    }),
+  );
 }
 
 /**

@@ -54,6 +54,9 @@ export function localSettings(input: LocalSettingsInput): {
     ROTA_DYNAMODB_ENDPOINT: input.dynamoEndpoint,
     ROTA_SQS_ENDPOINT: input.sqsEndpoint,
     ROTA_RUNS_QUEUE_URL: input.runsQueueUrl,
+    // `--bundles` loads every bundle, and the event publisher's needs a bus name to load;
+    // local mode never invokes it (its write hook derives the events, ADR 0021).
+    ROTA_EVENT_BUS_NAME: 'rota-local-events',
     // The local scheduler ticks every second (the Lambda rule every minute).
     ROTA_SCHEDULER_INTERVAL_SECONDS: String(Math.max(1, Math.round((input.tickMs ?? 1000) / 1000))),
     // EMF metrics would only print to stdout here; CloudWatch reads them on AWS.

@@ -8,6 +8,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { logger } from '../lib/observability/logger';
+import type { StreamRoute } from './event-stream';
 import { lambdaContext } from './lambda-context';
 
 export type HttpHandler = (
@@ -43,11 +44,17 @@ const MAX_ADAPTER_BODY = 6 * 1024 * 1024;
  * back. With `auth`, protected routes go through the same Lambda authorizer first and
  * carry its context in `requestContext.authorizer.lambda`, as on AWS.
  */
-export function createHttpAdapter(mounts: readonly Mount[], auth?: AdapterAuth) {
+export function createHttpAdapter(
+  mounts: readonly Mount[],
+  auth?: AdapterAuth,
+  streams: readonly StreamRoute[] = [],
+) {
   const adapt = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const stream = streams.find((s) => url.pathname === s.path);
     const mount = mounts.find((m) => url.pathname === m.prefix || url.pathname.startsWith(`${m.prefix}/`));
-    if (!mount) return send(res, 404, { code: 'not found', message: `path not found: ${url.pathname}` });
+    if (!mount && !stream)
+      return send(res, 404, { code: 'not found', message: `path not found: ${url.pathname}` });
     const body = await readBody(req);
     if (!body) return send(res, 413, { code: 'request too large', message: 'request body is too large' });
     const event = toEvent(req, url, body);
@@ -58,6 +65,8 @@ export function createHttpAdapter(mounts: readonly Mount[], auth?: AdapterAuth) 
       if (!decision.isAuthorized) return send(res, 403, { code: 'forbidden', message: 'forbidden' });
       (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: decision.context ?? {} };
     }
+    if (stream) return stream.serve(req, res, url, authorizerContextOf(event));
+    if (!mount) return;
     const result = await mount.handler(event, lambdaContext(`rota-${mount.fn}`));
     res.writeHead(result.statusCode ?? 200, (result.headers ?? {}) as Record<string, string>);
     res.end(result.body ?? '');
@@ -77,6 +86,10 @@ export function createHttpAdapter(mounts: readonly Mount[], auth?: AdapterAuth) 
     }
   };
 }
+
+/** What the authorizer put on the event; absent without one, which every stream refuses. */
+const authorizerContextOf = (event: APIGatewayProxyEventV2): unknown =>
+  (event.requestContext as { authorizer?: { lambda?: unknown } }).authorizer?.lambda;
 
 /** The request body, or undefined past Lambda's payload cap. */
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

@@ -58,6 +58,8 @@ export const FUNCTION_DEFINITIONS: Definitions = {
   executor: async () => (await import('../functions/definitions/executor')).executorFunction(SYSTEMS.engines),
   'dead-letter': async () => (await import('../functions/definitions/dead-letter')).deadLetter,
   reconciler: async () => (await import('../functions/definitions/reconciler')).reconciler,
+  'event-publisher': async () => (await import('../functions/definitions/event-publisher')).eventPublisher,
+  'run-requests': async () => (await import('../functions/definitions/run-requests')).runRequests,
 };
 
 export type { HttpHandler };

@@ -27,14 +27,18 @@ import { checkNeeds } from '../lib/function-config';
 import { declareResource } from '../lib/observability/aws-calls';
 import { logger } from '../lib/observability/logger';
 import { ATTR, tableDefinition } from '../lib/store/keys';
+import { SYSTEMS } from '../lib/systems/registry';
 import { startBundleHost } from './bundles';
 import { LOCAL_CREDENTIALS, LOCAL_TABLE, localSettings } from './config';
 import { type Emulator, startDynalite, startFauxqs } from './emulators';
+import { createEventStreams, type EventStreams } from './event-stream';
+import { createLocalEvents, type LocalEvents } from './events';
 import { externalEmulator, portOfEndpoint } from './external-emulators';
 import { type AuthorizerHandler, createHttpAdapter, type HttpHandler } from './http-adapter';
 import { lambdaContext } from './lambda-context';
 import { API_MOUNTS, FUNCTION_DEFINITIONS, type HandlerLoader } from './mounts';
 import { type SqsHandler, startTicker, startWorkerPool, type WorkerPool } from './worker-pool';
+import { startWriteHook } from './write-hook';
 
 export { LOCAL_TABLE };
 
@@ -75,6 +79,8 @@ export interface LocalOptions {
   dynamodbEndpoint?: string | undefined;
   /** `--sqs-endpoint`: an SQS someone else runs, used instead of fauxqs; the queues are created when missing. */
   sqsEndpoint?: string | undefined;
+  /** How often an idle `GET /api/v2/events` stream sends its `: keep-alive` comment. @default 15000 */
+  eventHeartbeatMs?: number;
   /** `--allow-remote-emulators`: the two endpoints above may be other hosts than loopback. @default false */
   allowRemoteEmulators?: boolean | undefined;
 }
@@ -92,6 +98,10 @@ export interface LocalRota {
   generatedOperatorToken?: string | undefined;
   /** Run messages being handled right now. */
   inFlight(): number;
+  /** Rota's events, derived from the table's writes as the stream consumer derives them on AWS. */
+  events: LocalEvents;
+  /** The `GET /api/v2/events` streams open now. */
+  openEventStreams(): number;
   /**
    * Stops gracefully: no more ticks or polls, in-flight runs get up to `graceMs` to
    * finish (what is left resumes after the next start), then the server and the
@@ -121,9 +131,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
   const opened: Opened = { stoppers: [], emulators: [] };
   const stop = (graceMs = Number.POSITIVE_INFINITY) => stopAll(opened, graceMs);
   try {
-    const { dynamo, sqs } = await startEmulators(options, opened);
+    const { dynamo, sqs, events } = await startEmulators(options, opened);
     // Listening before the handlers load: the API's own port is one no target may reach.
-    const server = await listen(options.port ?? 8080, opened);
+    const streams = createEventStreams({
+      events,
+      resourceOf: SYSTEMS.resourceOf,
+      heartbeatMs: options.eventHeartbeatMs,
+    });
+    const server = await listen(options.port ?? 8080, opened, streams);
     const queues = await createQueues(sqs.endpoint);
     // This process's pollers receive and delete on both queues, whatever runs the handlers.
     declareResource('runsQueue', queues.runs.url);
@@ -133,7 +148,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
       dynamoEndpoint: dynamo.endpoint,
       sqsEndpoint: sqs.endpoint,
       runsQueueUrl: queues.runs.url,
-      ownPorts: [portOfEndpoint(dynamo.endpoint), portOfEndpoint(sqs.endpoint), server.port],
+      ownPorts: [
+        portOfEndpoint(dynamo.endpoint),
+        portOfEndpoint(dynamo.target),
+        portOfEndpoint(sqs.endpoint),
+        server.port,
+      ],
     });
     const rota = createRota(parseConfig(settings.variables), { credentials: LOCAL_CREDENTIALS });
     await ensureTable(rota.get(dynamoDbClient), LOCAL_TABLE, { ttl: Boolean(options.dynamodbEndpoint) });
@@ -141,13 +161,15 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalRota>
     if (!options.bundles) buildConsolePage();
     const load = options.bundles ? await bundleLoader(settings.variables, opened) : sourceLoader(rota);
     const executors = await startEngine(load, rota, queues, options, opened);
-    server.serve(await apiListener(load));
+    server.serve(await apiListener(load, streams));
     return {
       url: `http://127.0.0.1:${server.port}`,
       env: settings.variables,
       config: rota.config,
       generatedOperatorToken: settings.generatedOperatorToken,
       inFlight: () => executors.inFlight(),
+      events,
+      openEventStreams: streams.openCount,
       stop,
     };
   } catch (error) {
@@ -172,17 +194,28 @@ async function startEmulators(options: LocalOptions, opened: Opened) {
       : undefined,
     sqs: options.sqsEndpoint ? externalEmulator('sqs', options.sqsEndpoint, { allowRemote }) : undefined,
   };
-  const dynamo = external.dynamo ?? (await startDynalite({ path: dataDir }));
-  opened.emulators.push(dynamo);
+  const table = external.dynamo ?? (await startDynalite({ path: dataDir }));
+  opened.emulators.push(table);
+  // Every client reaches the table through the write hook, local mode's DynamoDB stream.
+  const events = createLocalEvents(table.endpoint, LOCAL_TABLE);
+  const hook = await startWriteHook(table.endpoint, (change) => events.onChange(change));
+  opened.emulators.push({
+    endpoint: hook.endpoint,
+    stop: async () => {
+      await hook.stop();
+      events.stop();
+    },
+  });
+  const dynamo = { endpoint: hook.endpoint, target: table.endpoint };
   // The queue persists beside the table: queued, delayed and in-flight run messages
   // survive a crash of this process, as they would in SQS.
   const sqs = external.sqs ?? (await startFauxqs({ dataDir: dataDir ? join(dataDir, 'sqs') : undefined }));
   opened.emulators.push(sqs);
-  return { dynamo, sqs };
+  return { dynamo, sqs, events };
 }
 
 /** A loopback server that answers 503 until `serve` hands it the API. */
-async function listen(port: number, opened: Opened) {
+async function listen(port: number, opened: Opened, streams: EventStreams) {
   let listener: RequestListener = (_req, res) =>
     res
       .writeHead(503, { 'content-type': 'application/json; charset=utf-8' })
@@ -194,6 +227,8 @@ async function listen(port: number, opened: Opened) {
   });
   // Closed first: no new requests while the runs in flight finish.
   opened.stoppers.push(async () => {
+    // An event stream never ends by itself: it ends cleanly here, before the sockets close.
+    streams.endAll();
     await closeServer(server);
     return true;
   });
@@ -292,16 +327,20 @@ async function startEngine(
 }
 
 /** The HTTP API: each path prefix to its function, behind the same Lambda authorizer as on AWS. */
-async function apiListener(load: HandlerLoader): Promise<RequestListener> {
+async function apiListener(load: HandlerLoader, streams: EventStreams): Promise<RequestListener> {
   const mounts = await Promise.all(
     API_MOUNTS.map(async ({ prefix, fn }) => ({ prefix, fn, handler: (await load(fn)) as HttpHandler })),
   );
   const authorizer = (await load('authorizer')) as AuthorizerHandler;
   const publicPaths: readonly string[] = PUBLIC_GET_PATHS;
-  return createHttpAdapter(mounts, {
-    authorizer,
-    isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && publicPaths.includes(path),
-  });
+  return createHttpAdapter(
+    mounts,
+    {
+      authorizer,
+      isPublic: (method, path) => (method === 'GET' || method === 'HEAD') && publicPaths.includes(path),
+    },
+    [streams.route],
+  );
 }
 
 async function createQueues(endpoint: string) {

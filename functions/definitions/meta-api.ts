@@ -3,6 +3,7 @@ import { defineFunction } from '../../lib/composition/function';
 import { UnavailableError } from '../../lib/errors';
 import { createApiHandler } from '../../lib/http/api-handler';
 import { consolePageRoute } from '../../lib/http/console-page';
+import { EVENTS_ROUTE, eventsOnAwsError } from '../../lib/http/events-route';
 import { META_ROUTES, OPENAPI_FILE } from '../../lib/http/meta-routes';
 import { type ApiResponse, json } from '../../lib/http/response';
 
@@ -11,7 +12,8 @@ export type DocumentSource = () => Promise<string | undefined>;
 
 /**
  * `/health`, `/api/v2/openapi.json` and the web console at `/`: public on purpose (no
- * `resource`), served without an authorizer, and with no table access. The document is
+ * `resource`), served without an authorizer, and with no table access. It also answers
+ * `GET /api/v2/events` on AWS (behind the authorizer), saying the events are on the bus. The document is
  * generated from every registered API's route table before it is served (`document`),
  * so this function holds no system's code.
  */
@@ -24,6 +26,13 @@ export function metaApiFunction(document: DocumentSource) {
         { ...META_ROUTES[0], handler: async () => json(200, { status: 'pass' }) },
         { ...META_ROUTES[1], handler: documentRoute(document) },
         consolePageRoute,
+        // Behind the authorizer: a bad token is a 401 here too, a good one learns where the events are.
+        {
+          ...EVENTS_ROUTE,
+          handler: async () => {
+            throw eventsOnAwsError();
+          },
+        },
       ]),
   });
 }

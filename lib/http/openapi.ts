@@ -16,7 +16,7 @@ export const errorSchema = z.object({
   message: z.string(),
 });
 
-const json = (schema: z.ZodType) => ({ 'application/json': { schema } });
+const json = (schema: z.ZodType, contentType = 'application/json') => ({ [contentType]: { schema } });
 
 function pathParams(path: string) {
   const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? '');
@@ -28,14 +28,20 @@ function operation(route: RouteContract, doc: ApiDoc): ZodOpenApiOperationObject
   const responses = Object.fromEntries(
     Object.entries(route.responses).map(([status, r]) => [
       status,
-      { description: r.description, ...(r.schema ? { content: json(r.schema) } : {}) },
+      { description: r.description, ...(r.schema ? { content: json(r.schema, r.contentType) } : {}) },
     ]),
   );
   return {
     tags: [doc.tag],
     summary: route.summary,
-    ...(path || route.query
-      ? { requestParams: { ...(path ? { path } : {}), ...(route.query ? { query: route.query } : {}) } }
+    ...(path || route.query || route.headers
+      ? {
+          requestParams: {
+            ...(path ? { path } : {}),
+            ...(route.query ? { query: route.query } : {}),
+            ...(route.headers ? { header: route.headers } : {}),
+          },
+        }
       : {}),
     ...(route.body ? { requestBody: { required: true, content: json(route.body) } } : {}),
     responses: { ...responses, default: { description: 'An error', content: json(errorSchema) } },

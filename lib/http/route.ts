@@ -7,6 +7,8 @@ import type { ApiResponse } from './response';
 export interface RouteResponse {
   readonly description: string;
   readonly schema?: z.ZodType;
+  /** @default application/json */
+  readonly contentType?: string;
 }
 
 /**
@@ -20,6 +22,8 @@ export interface RouteContract {
   readonly path: string;
   readonly summary: string;
   readonly query?: z.ZodObject;
+  /** Request headers the route reads. */
+  readonly headers?: z.ZodObject;
   readonly body?: z.ZodType;
   /** Every success status the route answers, each with its body's schema. */
   readonly responses: Readonly<Record<number, RouteResponse>>;

@@ -26,6 +26,8 @@ export type ResourceRole =
   | 'planningQueue'
   | 'secretsKey'
   | 'operatorSecret'
+  /** Rota's own event bus (events out). */
+  | 'eventBus'
   /** A resource a task's target names, listed by the operator (`targetQueueArns`, …). */
   | 'target';
 

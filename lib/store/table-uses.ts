@@ -49,6 +49,8 @@ export const RUN_STORE = {
     actions: [PUT, GET, QUERY, UPDATE, BATCH_WRITE],
     keyPrefixes: [PARTITION.task],
   },
+  /** create only: a manual run requested by an event (the run-requests function). */
+  creates: { name: 'run store: create', actions: [PUT], keyPrefixes: [PARTITION.task] },
   /** get, claim, heartbeat, flushLog, finish, create (retries), failUnfinished: the executor. */
   execution: { name: 'run store: execution', actions: [GET, PUT, UPDATE], keyPrefixes: [PARTITION.task] },
   /** failUnfinished: the dead-letter function. */

@@ -1,3 +1,4 @@
+import { EVENTS_ROUTE } from '../http/events-route';
 import { META_ROUTES } from '../http/meta-routes';
 import { type ApiDoc, buildOpenApi } from '../http/openapi';
 import type { SystemRegistry } from './registry';
@@ -32,5 +33,9 @@ export function systemApiDocs(registry: SystemRegistry): ApiDoc[] {
  * the same document from its sources when it loads the meta API (local/mounts.ts).
  */
 export function openApiDocument(registry: SystemRegistry) {
-  return buildOpenApi([...systemApiDocs(registry), { tag: 'Meta', routes: META_ROUTES, public: true }]);
+  return buildOpenApi([
+    ...systemApiDocs(registry),
+    { tag: 'Events', routes: [EVENTS_ROUTE] },
+    { tag: 'Meta', routes: META_ROUTES, public: true },
+  ]);
 }

@@ -39,6 +39,8 @@ export interface SystemRegistry {
   /** What every system's runner does to the table, for the executor's role. */
   readonly runnerTable: readonly TableUse[];
   api(name: string): SystemApi<ApiServices> | undefined;
+  /** The permission resource of the system that owns a task type (`check` → `checks`): who may read its events. */
+  resourceOf(taskType: string): string | undefined;
   runners(services: RunnerServices): RunnerRegistry;
 }
 
@@ -59,6 +61,7 @@ export function createSystemRegistry(modules: readonly RotaSystem[]): SystemRegi
     engines,
     runnerTable: engines.flatMap((e) => e.table),
     api: (name) => apis.find((a) => a.name === name),
+    resourceOf: (taskType) => modules.find((m) => m.engine?.definition.type === taskType)?.apis[0]?.resource,
     runners: (services) => runnersOf(engines, services),
   };
 }

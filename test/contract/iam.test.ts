@@ -307,6 +307,7 @@ function grantsOf(stack: SynthesizedService): Grant[] {
   const kindOf = (arn: string) => {
     const table = stack.arnOf('table');
     if (arn.startsWith(`${table}/index/`)) return `table${arn.slice(table.length)}`;
+    if (arn.startsWith(`${table}/stream/`)) return 'table/stream';
     return kinds.get(arn) ?? [...kinds].find(([known]) => matches(arn, known))?.[1] ?? arn;
   };
   const out: Grant[] = [];

@@ -35,6 +35,8 @@ const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   // 519,736 bytes when it was added, + 2 %.
   'planning-worker': 530_200,
   authorizer: 373_300,
+  // The runs API's own path to a manual run (run service, run store, runs queue): 501,431 bytes.
+  'run-requests': 511_500,
 };
 
 /** Every function the construct deploys for the shipped systems, built as it builds them. */

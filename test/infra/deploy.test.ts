@@ -271,23 +271,41 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
     expect(redrives.map((r) => r.deadLetterTargetArn).sort()).toEqual([...dlqs].sort());
   });
 
-  it('creates the scheduler and reconciler rules, the functions with their roles, and the three event sources', async () => {
+  it('creates the scheduler, reconciler and run-request rules, the functions with their roles, and the three event sources', async () => {
     const events = new EventBridgeClient(config);
-    const ruleNames = physical('token', 'AWS::Events::Rule');
-    expect(ruleNames).toHaveLength(2);
-    for (const name of ruleNames) {
+    const { template, resources } = get('token');
+    const rules = resources
+      .filter((r) => template.Resources[r.LogicalResourceId ?? '']?.Type === 'AWS::Events::Rule')
+      .map((r) => ({
+        name: r.PhysicalResourceId ?? '',
+        props: (template.Resources[r.LogicalResourceId ?? '']?.Properties ?? {}) as Record<string, unknown>,
+      }));
+    expect(rules).toHaveLength(3);
+    const ticks = rules.filter((r) => r.props.ScheduleExpression);
+    expect(ticks).toHaveLength(2);
+    for (const { name } of ticks) {
       expect((await events.send(new DescribeRuleCommand({ Name: name }))).ScheduleExpression, name).toBe(
         'rate(1 minute)',
       );
     }
+    const [requests] = rules.filter((r) => r.props.EventPattern);
+    const busName = String(requests?.props.EventBusName);
+    const described = await events.send(
+      new DescribeRuleCommand({ Name: requests?.name.split('|').pop() ?? '', EventBusName: busName }),
+    );
+    expect(JSON.parse(described.EventPattern ?? '{}')).toEqual({
+      source: ['rota.run-requests'],
+      'detail-type': ['Run Requested'],
+    });
     events.destroy();
 
     const lambda = new LambdaClient(config);
     for (const mode of ['token', 'iam']) {
       const roles = physical(mode, 'AWS::IAM::Role');
       const functions = physical(mode, 'AWS::Lambda::Function');
-      // token mode lost only its authorizer; iam mode has none. The planning worker is the 11th.
-      expect(functions, mode).toHaveLength(11);
+      // token mode lost only its authorizer; iam mode has none. The planning worker, the
+      // event publisher and the run-requests function make 13.
+      expect(functions, mode).toHaveLength(13);
       for (const name of functions) {
         const fn = (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
         // moto keeps the runtime but not the architecture (it reports x86_64 for every function).

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +44,8 @@ const SERVICES = [
   'reconciler',
   'dead-letter',
   'planning-worker',
+  'event-publisher',
+  'run-requests',
   'authorizer',
 ] as const;
 const API_SERVICES = SERVICES.filter((s) => s.endsWith('-api'));
@@ -218,7 +221,8 @@ describe('event sources', () => {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    // Runs queue, DLQ, the planning queue, and the table's stream (the events describe below).
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 4);
   });
 
   it('feeds the planning worker one job at a time, reporting failed ones, as many at once as there are shards', () => {
@@ -253,7 +257,8 @@ describe('event sources', () => {
       FunctionName: { Ref: fnId('reconciler') },
       MaximumRetryAttempts: 0,
     });
-    template.resourceCountIs('AWS::Events::Rule', 2);
+    // The scheduler's and reconciler's ticks, and the run-requests rule on the bus.
+    template.resourceCountIs('AWS::Events::Rule', 3);
   });
 });
 
@@ -277,6 +282,7 @@ describe('HTTP API', () => {
   };
 
   it('routes each system to its own function, behind the token authorizer except the console and the two public documents', () => {
+    // GET /api/v2/events is local mode's stream; on AWS the meta-api answers it (behind the authorizer) naming the bus.
     const behindTokens = (base: string, service: Service) => ({
       [`ANY ${base}`]: { fn: fnId(service), auth: 'CUSTOM' },
       [`ANY ${base}/{proxy+}`]: { fn: fnId(service), auth: 'CUSTOM' },
@@ -290,6 +296,7 @@ describe('HTTP API', () => {
       'GET /': { fn: fnId('meta-api'), auth: 'NONE' },
       'GET /health': { fn: fnId('meta-api'), auth: 'NONE' },
       'GET /api/v2/openapi.json': { fn: fnId('meta-api'), auth: 'NONE' },
+      'GET /api/v2/events': { fn: fnId('meta-api'), auth: 'CUSTOM' },
     });
     template.allResourcesProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
@@ -373,6 +380,8 @@ describe('functions', () => {
     expect(timeout('executor')).toBe(300);
     expect(timeout('dead-letter')).toBe(30);
     expect(timeout('planning-worker')).toBe(30);
+    expect(timeout('event-publisher')).toBe(30);
+    expect(timeout('run-requests')).toBe(30);
   });
 
   it('get the Rota configuration, and the queue URL only where they enqueue', () => {
@@ -398,6 +407,7 @@ describe('functions', () => {
         'executor',
         'reconciler',
         'planning-worker',
+        'run-requests',
       ].includes(service);
       // Only the coordinator sends planning jobs; without planningWorkers it derives their number.
       expect(envOf(service).ROTA_PLANNING_QUEUE_URL, service).toEqual(
@@ -498,7 +508,14 @@ describe('IAM', () => {
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
     ];
-    type Want = { dynamodb: string[]; sqs: string[]; kms?: string[]; secretsmanager?: string[] };
+    type Want = {
+      dynamodb: string[];
+      sqs: string[];
+      kms?: string[];
+      secretsmanager?: string[];
+      events?: string[];
+    };
+    const streamRead = ['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'];
     const manageTasks = ['BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'];
     const seal = ['kms:GenerateDataKey'];
     const expected: Record<Service, Want> = {
@@ -530,6 +547,12 @@ describe('IAM', () => {
       reconciler: { dynamodb: ['GetItem', 'Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
       // It reads the task and its runs since the completion checkpoint when it records a failure (ADR 0015).
       'dead-letter': { dynamodb: ['GetItem', 'Query', 'UpdateItem'], sqs: sqsConsume },
+      'event-publisher': {
+        dynamodb: ['GetItem', ...streamRead].sort(),
+        sqs: [],
+        events: ['events:PutEvents'],
+      },
+      'run-requests': { dynamodb: ['GetItem', 'PutItem'], sqs: ['sqs:SendMessage'] },
       authorizer: { dynamodb: ['GetItem'], sqs: [], secretsmanager: ['secretsmanager:GetSecretValue'] },
     };
     for (const service of SERVICES) {
@@ -538,6 +561,7 @@ describe('IAM', () => {
       expect(actionsOf(service, 'sqs'), service).toEqual(want.sqs);
       expect(actionsOf(service, 'kms'), service).toEqual(want.kms ?? []);
       expect(actionsOf(service, 'secretsmanager'), service).toEqual(want.secretsmanager ?? []);
+      expect(actionsOf(service, 'events'), service).toEqual(want.events ?? []);
       // Nothing beyond the table, the queues, the keys and secret it needs, its own log group and X-Ray.
       const services = new Set(actionsOf(service).map((a) => a.split(':')[0]));
       expect([...services].sort(), service).toEqual(
@@ -548,6 +572,7 @@ describe('IAM', () => {
           ...(want.sqs.length ? ['sqs'] : []),
           ...(want.kms?.length ? ['kms'] : []),
           ...(want.secretsmanager?.length ? ['secretsmanager'] : []),
+          ...(want.events?.length ? ['events'] : []),
         ].sort(),
       );
     }
@@ -612,7 +637,13 @@ describe('IAM', () => {
   });
 
   it('sends only to the runs queue and consumes only its own queue', () => {
-    for (const service of ['tasks-api', 'executor', 'reconciler', 'planning-worker'] as const) {
+    for (const service of [
+      'tasks-api',
+      'executor',
+      'reconciler',
+      'planning-worker',
+      'run-requests',
+    ] as const) {
       expect(resourcesFor(service, 'sqs:SendMessage'), service).toEqual([arnOf(queueId('RunsQueue'))]);
     }
     // The coordinator also sends planning jobs, and nothing else reaches the planning queue.
@@ -775,6 +806,7 @@ describe('props', () => {
     expect(routesOf(stack)).toEqual(
       [
         ...basePaths.flatMap((base) => [`ANY ${base} NONE`, `ANY ${base}/{proxy+} NONE`]),
+        'GET /api/v2/events NONE',
         'GET / NONE',
         'GET /api/v2/openapi.json NONE',
         'GET /health NONE',
@@ -787,12 +819,13 @@ describe('props', () => {
     // The HttpApi is RotaApi's `Default` child: hidden from logical IDs, not from construct paths.
     const routeId = (base: string) => `/Open/Rota/Api/Default/ANY${base.replaceAll('/', '--')}`;
     expect(flagged.sort()).toEqual(
-      basePaths
-        .flatMap((base) => [
+      [
+        ...basePaths.flatMap((base) => [
           `${routeId(base)}--{proxy+}/Resource AwsSolutions-APIG4`,
           `${routeId(base)}/Resource AwsSolutions-APIG4`,
-        ])
-        .sort(),
+        ]),
+        '/Open/Rota/Api/Default/GET--api--v2--events/Resource AwsSolutions-APIG4',
+      ].sort(),
     );
   });
 
@@ -802,6 +835,7 @@ describe('props', () => {
     expect(routesOf(stack)).toEqual(
       [
         ...basePaths.flatMap((base) => [`ANY ${base} AWS_IAM`, `ANY ${base}/{proxy+} AWS_IAM`]),
+        'GET /api/v2/events AWS_IAM',
         'GET / NONE',
         'GET /api/v2/openapi.json NONE',
         'GET /health NONE',
@@ -904,6 +938,64 @@ describe('token auth', () => {
   it('throttles every route at the stage, authorizer included', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+    });
+  });
+});
+
+describe('events', () => {
+  const busId = () => {
+    const buses = ofType('AWS::Events::EventBus');
+    expect(buses).toHaveLength(1);
+    return (buses[0] as [string, Resource])[0];
+  };
+
+  it('streams the table’s changes, old and new images, to the event publisher', () => {
+    const [, table] = ofType('AWS::DynamoDB::Table')[0] as [string, Resource];
+    expect(table.Properties.StreamSpecification).toEqual({ StreamViewType: 'NEW_AND_OLD_IMAGES' });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: fnId('event-publisher') },
+      EventSourceArn: { 'Fn::GetAtt': [tableId(), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ dynamodb: { Keys: { PK: { S: [{ prefix: 'TASK#' }] } } } }) }],
+      },
+    });
+    expect(resourcesFor('event-publisher', 'dynamodb:GetRecords')).toEqual([
+      { 'Fn::GetAtt': [tableId(), 'StreamArn'] },
+    ]);
+  });
+
+  it('creates a bus that only the publisher may put events on, and names it in its environment', () => {
+    expect(resourcesFor('event-publisher', 'events:PutEvents')).toEqual([arnOf(busId())]);
+    const busName = ofType('AWS::Events::EventBus')[0]?.[1].Properties.Name;
+    expect(busName).toMatch(/^\S+$/);
+    expect(envOf('event-publisher').ROTA_EVENT_BUS_NAME).toBe(busName);
+    for (const service of SERVICES.filter((s) => s !== 'event-publisher')) {
+      expect(actionsOf(service, 'events'), service).toEqual([]);
+    }
+  });
+
+  it('feeds "Run Requested" events from the listed sources to the run-requests function', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: ofType('AWS::Events::EventBus')[0]?.[1].Properties.Name,
+      EventPattern: { source: ['rota.run-requests'], 'detail-type': ['Run Requested'] },
+      Targets: [Match.objectLike({ Arn: arnOf(fnId('run-requests')) })],
+    });
+    expect(envOf('run-requests').ROTA_RUN_REQUEST_SOURCES).toBe('rota.run-requests');
+  });
+
+  it('takes a bus and the run request sources from its props', () => {
+    // No bundling: the code does not change what the construct wires.
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'GivenBus');
+    const bus = new events.EventBus(stack, 'Theirs');
+    const service = new TaskService(stack, 'Rota', { eventBus: bus, runRequestSources: ['acme.billing'] });
+    const given = Template.fromStack(stack);
+    expect(service.eventBus).toBe(bus);
+    given.resourceCountIs('AWS::Events::EventBus', 1);
+    given.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['acme.billing'], 'detail-type': ['Run Requested'] },
     });
   });
 });

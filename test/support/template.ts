@@ -80,6 +80,7 @@ export function synthesize(name: string, props: TaskServiceProps = {}): Synthesi
     deadLetterQueue: arn(resources, idOf(service.deadLetterQueue)),
     planningQueue: arn(resources, idOf(service.planningQueue)),
     secretsKey: String(resolve(stack.resolve(service.secretsKey.keyArn))),
+    eventBus: String(resolve(stack.resolve(service.eventBus.eventBusArn))),
     operatorSecret: service.operatorTokenSecret
       ? String(resolve(stack.resolve(service.operatorTokenSecret.secretArn)))
       : undefined,
@@ -130,6 +131,8 @@ function arn(resources: Record<string, CfnResource>, id: string): string {
       return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${id}:*`;
     case 'AWS::Lambda::Function':
       return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+    case 'AWS::Events::EventBus':
+      return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${String(resources[id]?.Properties?.Name ?? id)}`;
     case 'AWS::IAM::Role':
       return `arn:aws:iam::${ACCOUNT}:role/${id}`;
     default:
@@ -150,6 +153,7 @@ function resolver(resources: Record<string, CfnResource>) {
     const type = resources[id]?.Type;
     if (type === 'AWS::SQS::Queue') return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`;
     if (type === 'AWS::SecretsManager::Secret') return arn(resources, id);
+    if (type === 'AWS::Events::EventBus') return String(resources[id]?.Properties?.Name ?? id);
     if (type === undefined) throw new Error(`Ref to unknown resource ${id}`);
     return id;
   };
@@ -162,6 +166,8 @@ function resolver(resources: Record<string, CfnResource>) {
       const [id, attribute] = object['Fn::GetAtt'] as [string, string];
       if (attribute === 'Arn') return arn(resources, id);
       if (attribute === 'QueueName') return id;
+      if (attribute === 'StreamArn') return `${arn(resources, id)}/stream/2026-01-01T00:00:00.000`;
+      if (attribute === 'Name' && resources[id]?.Type === 'AWS::Events::EventBus') return ref(id);
       throw new Error(`no rule for Fn::GetAtt ${id}.${attribute}`);
     }
     if ('Fn::Join' in object) {

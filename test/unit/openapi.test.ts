@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { EVENTS_ROUTE } from '../../lib/http/events-route';
 import { META_ROUTES } from '../../lib/http/meta-routes';
 import { buildOpenApi } from '../../lib/http/openapi';
 import { openApiDocument, systemApiDocs } from '../../lib/systems/api-docs';
 import { SYSTEMS } from '../../lib/systems/registry';
 
 /** The document meta-api serves (built by `openApiDocument`, which the construct writes beside its bundle). */
-const docs = [...systemApiDocs(SYSTEMS), { tag: 'Meta', routes: META_ROUTES, public: true }];
+const docs = [
+  ...systemApiDocs(SYSTEMS),
+  { tag: 'Events', routes: [EVENTS_ROUTE] },
+  { tag: 'Meta', routes: META_ROUTES, public: true },
+];
 const document = openApiDocument(SYSTEMS);
 const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
   Object.entries(item as Record<string, { responses: Record<string, { content?: unknown }> }>).map(
@@ -33,6 +38,7 @@ describe('the OpenAPI document', () => {
         'POST /api/v2/authorizations',
         'POST /api/v2/notificationRules/{id}/runs/{runID}/retry',
         'GET /health',
+        'GET /api/v2/events',
       ]),
     );
     expect(routes.length).toBeGreaterThanOrEqual(49);
@@ -93,6 +99,28 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(props('BackfillRequest')).sort()).toEqual(['end', 'overlap', 'start']);
     expect(Object.keys(props('Backfill')).sort()).toEqual(['created', 'runs']);
     expect(Object.keys(backfill.responses)).toContain('201');
+  });
+
+  it('documents GET /api/v2/events as a text/event-stream of events, with its filters and Last-Event-ID', () => {
+    const events = document.paths?.['/api/v2/events']?.get as {
+      parameters: { name: string; in: string }[];
+      responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+      security?: unknown;
+    };
+    expect(events.parameters.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+      'header:Last-Event-ID',
+      'query:orgID',
+      'query:taskID',
+      'query:type',
+    ]);
+    expect(events.responses['200']?.content).toEqual({
+      'text/event-stream': { schema: { $ref: '#/components/schemas/Event' } },
+    });
+    expect(events.security).toBeUndefined();
+    const event = document.components?.schemas?.Event as { properties: Record<string, unknown> };
+    expect(Object.keys(event.properties)).toEqual(
+      expect.arrayContaining(['id', 'type', 'orgID', 'runID', 'error']),
+    );
   });
 
   it('documents jitter, startAt and endAt on tasks and the upcoming route with its limit', () => {

@@ -1,0 +1,25 @@
+import { ConfigError, required } from '../config';
+import { createBusPublisher, type EventSink } from '../events/publisher';
+import { createStreamConsumer, createTaskInfoLookup } from '../events/stream-consumer';
+import { declareResource } from '../observability/aws-calls';
+import { dynamoDbClient, eventBridgeClient } from './clients';
+import type { Part } from './root';
+
+// Events out: the stream consumer's parts, apart from core.ts, so its bundle carries
+// neither the stores' entities nor the task model (ADR 0021).
+
+export const eventBus: Part<EventSink> = (rota) => {
+  const busName = rota.config.ROTA_EVENT_BUS_NAME;
+  if (!busName) throw new ConfigError('invalid Rota configuration: ROTA_EVENT_BUS_NAME: required');
+  declareResource('eventBus', busName);
+  return createBusPublisher({ client: rota.get(eventBridgeClient), busName });
+};
+
+export const taskInfoLookup: Part<ReturnType<typeof createTaskInfoLookup>> = (rota) => {
+  const tableName = required(rota.config, 'ROTA_TABLE_NAME');
+  declareResource('table', tableName);
+  return createTaskInfoLookup({ client: rota.get(dynamoDbClient), tableName });
+};
+
+export const streamConsumer: Part<ReturnType<typeof createStreamConsumer>> = (rota) =>
+  createStreamConsumer({ lookup: rota.get(taskInfoLookup), sink: rota.get(eventBus) });
