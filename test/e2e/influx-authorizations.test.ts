@@ -1,8 +1,9 @@
-import { HttpError, InfluxDB, type Transport } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
 import { type Authorization, AuthorizationsAPI } from '@influxdata/influxdb-client-apis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRota, startLocal } from '../../local/start';
 import { type InfluxOperation, type InfluxResponse, influxViolations } from '../support/influx-contract';
+import { type RecordedAnswer, recordingTransport } from '../support/influx-recording';
 
 /**
  * `/api/v2/authorizations` as InfluxDB's own client (`AuthorizationsAPI`) calls it, with
@@ -20,31 +21,6 @@ const ONE: InfluxOperation = { method: 'GET', path: '/authorizations/{authID}' }
 const PATCH: InfluxOperation = { method: 'PATCH', path: '/authorizations/{authID}' };
 const DELETE: InfluxOperation = { method: 'DELETE', path: '/authorizations/{authID}' };
 
-/** Each answer the client received: its status and parsed body. */
-function recordingTransport(inner: Transport, answers: InfluxResponse[]): Transport {
-  return {
-    send: (...args) => inner.send(...args),
-    iterate: (...args) => inner.iterate(...args),
-    chunkCombiner: inner.chunkCombiner,
-    request: async (path, body, options, responseStarted) => {
-      let status = 0;
-      try {
-        const result = await inner.request(path, body, options, (headers, statusCode) => {
-          status = statusCode ?? 0;
-          responseStarted?.(headers, statusCode);
-        });
-        answers.push({ status, body: result === '' ? undefined : result });
-        return result;
-      } catch (error) {
-        if (error instanceof HttpError) {
-          answers.push({ status: error.statusCode, body: error.body ? JSON.parse(error.body) : undefined });
-        }
-        throw error;
-      }
-    },
-  };
-}
-
 /** The permissions `influx auth create --org-id ORG --read-tasks --write-tasks …` sends. */
 const cliPermissions = (orgID: string, grants: Record<string, readonly ('read' | 'write')[]>) =>
   Object.entries(grants).flatMap(([type, actions]) =>
@@ -53,7 +29,7 @@ const cliPermissions = (orgID: string, grants: Record<string, readonly ('read' |
 
 describe('InfluxDB authorizations against local mode, held to the InfluxDB contract', () => {
   let rota: LocalRota;
-  const answers: InfluxResponse[] = [];
+  const answers: RecordedAnswer[] = [];
   const clientOf = (token: string) => {
     const plain = new InfluxDB({ url: rota.url, token });
     return new AuthorizationsAPI(

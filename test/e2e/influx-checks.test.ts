@@ -5,6 +5,7 @@ import { ChecksAPI, type PostCheck } from '@influxdata/influxdb-client-apis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRota, startLocal } from '../../local/start';
 import { waitFor } from '../support/emulators';
+import { type RecordedAnswer, recordingTransport, violationsOf } from '../support/influx-recording';
 
 const TOKEN = 'test-operator-token';
 const orgID = 'checks-org';
@@ -137,6 +138,8 @@ describe("InfluxDB's checks in local mode: the UI's bodies, and Flux checks on a
   let rota: LocalRota;
   let influx: Awaited<ReturnType<typeof startInfluxStandIn>>;
   let checks: ChecksAPI;
+  /** Every answer the official client received, checked against the contract at the end. */
+  const answers: RecordedAnswer[] = [];
 
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${rota.url}${path}`, {
@@ -172,7 +175,10 @@ describe("InfluxDB's checks in local mode: the UI's bodies, and Flux checks on a
       workers: 4,
       env: { ROTA_BOOTSTRAP_TOKEN: TOKEN, ROTA_INFLUX_URL: influx.url, ROTA_INFLUX_TOKEN: 'influx-token' },
     });
-    checks = new ChecksAPI(new InfluxDB({ url: rota.url, token: TOKEN }));
+    const plain = new InfluxDB({ url: rota.url, token: TOKEN });
+    checks = new ChecksAPI(
+      new InfluxDB({ url: rota.url, token: TOKEN, transport: recordingTransport(plain.transport, answers) }),
+    );
   });
   afterAll(async () => {
     await rota?.stop();
@@ -340,5 +346,10 @@ describe("InfluxDB's checks in local mode: the UI's bodies, and Flux checks on a
 
   it('answers an HttpError, not a crash, through the official client', async () => {
     await expect(checks.getChecksID({ checkID: 'missing' })).rejects.toBeInstanceOf(HttpError);
+  });
+
+  it("every answer InfluxDB's client received conforms to the vendored contract", () => {
+    expect(answers.length).toBeGreaterThan(10);
+    expect(violationsOf(answers)).toEqual([]);
   });
 });

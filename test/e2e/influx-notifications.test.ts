@@ -7,6 +7,7 @@ import {
 } from '@influxdata/influxdb-client-apis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRota, startLocal } from '../../local/start';
+import { type RecordedAnswer, recordingTransport, violationsOf } from '../support/influx-recording';
 
 const TOKEN = 'test-operator-token';
 const orgID = 'notify-org';
@@ -16,6 +17,8 @@ describe("InfluxDB's notification rules and endpoints in local mode", () => {
   let rota: LocalRota;
   let endpointsApi: NotificationEndpointsAPI;
   let rulesApi: NotificationRulesAPI;
+  /** Every answer the official client received, checked against the contract at the end. */
+  const answers: RecordedAnswer[] = [];
 
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${rota.url}${path}`, {
@@ -29,7 +32,12 @@ describe("InfluxDB's notification rules and endpoints in local mode", () => {
 
   beforeAll(async () => {
     rota = await startLocal({ port: 0, env: { ROTA_BOOTSTRAP_TOKEN: TOKEN } });
-    const influx = new InfluxDB({ url: rota.url, token: TOKEN });
+    const plain = new InfluxDB({ url: rota.url, token: TOKEN });
+    const influx = new InfluxDB({
+      url: rota.url,
+      token: TOKEN,
+      transport: recordingTransport(plain.transport, answers),
+    });
     endpointsApi = new NotificationEndpointsAPI(influx);
     rulesApi = new NotificationRulesAPI(influx);
   });
@@ -180,5 +188,10 @@ describe("InfluxDB's notification rules and endpoints in local mode", () => {
     expect(page.links?.prev).toBeDefined();
     expect(page.links?.next).toContain('offset=2');
     expect((await api('GET', `/api/v2/notificationRules?orgID=${org}&limit=101`)).status).toBe(400);
+  });
+
+  it("every answer InfluxDB's client received conforms to the vendored contract", () => {
+    expect(answers.length).toBeGreaterThan(10);
+    expect(violationsOf(answers)).toEqual([]);
   });
 });

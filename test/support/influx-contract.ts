@@ -48,8 +48,40 @@ function buildAjv(): Ajv {
   // Formats the contract names without defining: Flux source and Flux durations.
   ajv.addFormat('flux', true);
   ajv.addFormat('duration', /^(-?\d+(ns|us|µs|ms|s|m|h|d|w|mo|y))+$|^0$/);
-  ajv.addSchema(contract as object, DOCUMENT_ID);
+  ajv.addSchema(withDiscriminators(contract) as object, DOCUMENT_ID);
   return ajv;
+}
+
+/**
+ * OpenAPI's `discriminator` picks the one branch of a `oneOf` that a value's property
+ * names, where plain JSON Schema tries every branch: InfluxDB's endpoint and check
+ * branches share a base with no per-branch `type`, so an http endpoint also matches the
+ * Slack branch and `oneOf` fails for InfluxDB's own answers. Each such `oneOf` becomes
+ * the mapping it declares: the property must name a mapped branch, and that branch must hold.
+ */
+function withDiscriminators(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withDiscriminators);
+  if (typeof node !== 'object' || node === null) return node;
+  const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, withDiscriminators(v)]));
+  const discriminator = out.discriminator as
+    | { propertyName?: string; mapping?: Record<string, string> }
+    | undefined;
+  if (!Array.isArray(out.oneOf) || !discriminator?.propertyName || !discriminator.mapping) return out;
+  const property = discriminator.propertyName;
+  const { oneOf: _oneOf, discriminator: _d, ...rest } = out;
+  return {
+    ...rest,
+    required: [...new Set([...((rest.required as string[] | undefined) ?? []), property])],
+    properties: {
+      ...(rest.properties as object | undefined),
+      [property]: { enum: Object.keys(discriminator.mapping) },
+    },
+    allOf: Object.entries(discriminator.mapping).map(([value, ref]) => ({
+      if: { properties: { [property]: { const: value } }, required: [property] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable
+      then: { $ref: ref },
+    })),
+  };
 }
 
 const ajv = buildAjv();
@@ -104,4 +136,26 @@ export function influxViolations(operation: InfluxOperation, response: InfluxRes
 function describe(error: ErrorObject): string {
   const params = error.keyword === 'enum' ? ` ${JSON.stringify(error.params)}` : '';
   return `${error.instancePath || '/'} ${error.message ?? error.keyword}${params}`;
+}
+
+/**
+ * The contract operation a concrete request was: `GET /api/v2/checks/01J…/labels` is
+ * `GET /checks/{checkID}/labels`. A literal segment beats a parameter, so
+ * `/tasks/{taskID}/runs` never reads as `/tasks/{taskID}/{x}`.
+ */
+export function operationOf(method: string, concretePath: string): InfluxOperation | undefined {
+  const path = new URL(concretePath, 'http://x').pathname;
+  const relative = path.startsWith(SERVER_BASE) ? path.slice(SERVER_BASE.length) : path;
+  const segments = relative.split('/');
+  const candidates = Object.keys(contract.paths).filter((template) => {
+    const parts = template.split('/');
+    return (
+      parts.length === segments.length &&
+      parts.every((part, i) => (part.startsWith('{') ? segments[i] !== '' : part === segments[i])) &&
+      contract.paths[template]?.[method.toLowerCase()] !== undefined
+    );
+  });
+  const literals = (template: string) => template.split('/').filter((part) => !part.startsWith('{')).length;
+  const best = candidates.sort((a, b) => literals(b) - literals(a))[0];
+  return best ? { method: method.toUpperCase() as InfluxOperation['method'], path: best } : undefined;
 }

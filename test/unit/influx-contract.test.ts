@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { influxViolations, responseSchemaPointer } from '../support/influx-contract';
+import { influxViolations, operationOf, responseSchemaPointer } from '../support/influx-contract';
 
 const task = { id: '1', orgID: 'o', name: 'n', flux: 'from(bucket: "b")', status: 'active' };
 
@@ -60,5 +60,36 @@ describe('the InfluxDB contract harness', () => {
     expect(() => influxViolations({ method: 'GET', path: '/buckets' }, { status: 200, body: {} })).toThrow(
       /no operation GET \/buckets/,
     );
+  });
+
+  it("follows OpenAPI's discriminator: the branch `type` names must hold, and only that one", () => {
+    const one = { method: 'GET', path: '/notificationEndpoints/{endpointID}' } as const;
+    const http = {
+      id: '1',
+      orgID: 'o',
+      name: 'hook',
+      type: 'http',
+      url: 'http://x',
+      method: 'POST',
+      authMethod: 'none',
+    };
+    // Plain oneOf would also match the Slack branch, which requires nothing, and fail.
+    expect(influxViolations(one, { status: 200, body: http })).toEqual([]);
+    const { authMethod: _a, ...noAuth } = http;
+    expect(influxViolations(one, { status: 200, body: noAuth })).toContain(
+      "/ must have required property 'authMethod'",
+    );
+    expect(influxViolations(one, { status: 200, body: { ...http, type: 'bogus' } }).join()).toMatch(
+      /allowed values/,
+    );
+  });
+
+  it('resolves a concrete request to its contract operation, literal segments first', () => {
+    expect(operationOf('GET', '/api/v2/tasks/0123/runs?limit=5')).toEqual({
+      method: 'GET',
+      path: '/tasks/{taskID}/runs',
+    });
+    expect(operationOf('put', '/api/v2/checks/abc')).toEqual({ method: 'PUT', path: '/checks/{checkID}' });
+    expect(operationOf('GET', '/api/v2/buckets')).toBeUndefined();
   });
 });
