@@ -1,42 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpError, InfluxDB, type Transport } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
 import { type Run, type Task, type TaskCreateRequest, TasksAPI } from '@influxdata/influxdb-client-apis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRota, startLocal } from '../../local/start';
 import { waitFor } from '../support/emulators';
 import { type InfluxOperation, type InfluxResponse, influxViolations } from '../support/influx-contract';
+import { recordingTransport } from '../support/influx-recording';
 
 /**
  * The tasks and runs operations as InfluxDB's own client (`@influxdata/influxdb-client-apis`)
  * calls them, with the bodies the InfluxDB UI sends, against local mode. Every answer,
  * success or error, is checked against InfluxDB's published contract.
  */
-
-/** Each answer the client received: its status and parsed body. */
-function recordingTransport(inner: Transport, answers: InfluxResponse[]): Transport {
-  return {
-    send: (...args) => inner.send(...args),
-    iterate: (...args) => inner.iterate(...args),
-    chunkCombiner: inner.chunkCombiner,
-    request: async (path, body, options, responseStarted) => {
-      let status = 0;
-      try {
-        const result = await inner.request(path, body, options, (headers, statusCode) => {
-          status = statusCode ?? 0;
-          responseStarted?.(headers, statusCode);
-        });
-        answers.push({ status, body: result === '' ? undefined : result });
-        return result;
-      } catch (error) {
-        if (error instanceof HttpError) {
-          answers.push({ status: error.statusCode, body: error.body ? JSON.parse(error.body) : undefined });
-        }
-        throw error;
-      }
-    },
-  };
-}
 
 /** A loopback stand-in for the deployment's InfluxDB: every query succeeds with no rows. */
 async function startInfluxStandIn(): Promise<{ url: string; close: () => Promise<void> }> {
