@@ -21,6 +21,11 @@ export { LABEL_STORE } from './table-uses';
 export type LabelledKind = 'task' | 'check' | 'notificationRule' | 'notificationEndpoint';
 
 const LABEL_SK = 'LABEL';
+/**
+ * How old a claim must be before a create may take it over when its label does not
+ * exist: a younger one may belong to a create still writing its label.
+ */
+const STALE_CLAIM_MS = 60_000;
 const NAME_SK = 'NAME';
 const orgLabelsPk = (orgID: string) => `${orgID}#~label`;
 const mapPk = (orgID: string, kind: LabelledKind) => `${LABEL_MAP_PARTITION}${orgID}#${kind}`;
@@ -52,7 +57,7 @@ const nameEntity = (table: RotaTable) =>
     timestamps: false,
     name: 'labelName',
     table,
-    schema: item({ orgID: string().key(), name: string().key(), labelID: string() }),
+    schema: item({ orgID: string().key(), name: string().key(), labelID: string(), claimedAt: number() }),
     computeKey: ({ orgID, name }) => ({
       [ATTR.pk]: `${LABEL_NAME_PARTITION}${orgID}#${name}`,
       [ATTR.sk]: NAME_SK,
@@ -136,12 +141,13 @@ export function createLabelStore({ client, tableName }: { client: DynamoDBClient
 export type LabelStore = ReturnType<typeof createLabelStore>;
 
 async function claimName(store: LabelItems, label: Label): Promise<boolean> {
+  const claimedAt = Date.now();
   const claim = (condition: object) =>
     wrote(() =>
       store.send.put(
         store.names
           .build(PutItemCommand)
-          .item({ orgID: label.orgID, name: label.name, labelID: label.id })
+          .item({ orgID: label.orgID, name: label.name, labelID: label.id, claimedAt })
           .options({ condition: condition as never })
           .params(),
       ),
@@ -155,11 +161,18 @@ async function claimName(store: LabelItems, label: Label): Promise<boolean> {
       .params(),
   );
   const holderID = typeof held?.labelID === 'string' ? held.labelID : undefined;
+  const heldAt = typeof held?.claimedAt === 'number' ? held.claimedAt : undefined;
   if (holderID === undefined || holderID === label.id) return holderID === label.id;
+  if (heldAt === undefined || claimedAt - heldAt < STALE_CLAIM_MS) return false;
   // A claim left behind by a write that stopped halfway (no transactions) is taken over.
   const holder = await getLabel(store, holderID);
   if (holder && holder.name === label.name && holder.orgID === label.orgID) return false;
-  return claim({ attr: 'labelID', eq: holderID });
+  return claim({
+    and: [
+      { attr: 'labelID', eq: holderID },
+      { attr: 'claimedAt', eq: heldAt },
+    ],
+  });
 }
 
 const releaseName = (store: LabelItems, label: Pick<Label, 'orgID' | 'name' | 'id'>) =>
