@@ -13,14 +13,18 @@ const GOAL_BYTES = 300 * 1024;
  * change that grows one fails here instead of drifting; lower a ceiling when a bundle
  * shrinks, drop the row when it reaches the goal. Not a pass: ADR 0017 lists what is
  * left. The executor's was raised once, on purpose, for Flux tasks (ADR 0022: the
- * annotated-CSV reader and the Secrets Manager client, 783,164 bytes at 8536c49).
+ * annotated-CSV reader and the Secrets Manager client, 783,164 bytes at 8536c49). The
+ * four labelled resources' APIs were raised by 8,000 bytes each for labels (ADR 0020:
+ * the label store and the `…/labels` routes, about 7.4 KB minified in each); the labels
+ * API's own row is its size when it was added (465,693 bytes) plus 2 %.
  */
 const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
-  'tasks-api': 590_000,
-  'checks-api': 596_500,
-  'notification-rules-api': 544_000,
-  'notification-endpoints-api': 559_300,
+  'tasks-api': 598_000,
+  'checks-api': 604_500,
+  'notification-rules-api': 552_000,
+  'notification-endpoints-api': 567_300,
   'authorizations-api': 424_300,
+  'labels-api': 475_100,
   scheduler: 520_700,
   executor: 798_800,
   reconciler: 517_600,

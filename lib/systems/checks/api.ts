@@ -2,7 +2,7 @@ import { runService, secretBox, targetPolicy, taskService } from '../../composit
 import { runRoutes } from '../../http/run-routes';
 import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
 import { labelStore } from '../labels/parts';
-import { LABEL_STORE } from '../labels/table-uses';
+import { LABELLED_RESOURCE } from '../labels/table-uses';
 import { type ApiServices, MANAGES_TASKS } from '../services';
 import type { SystemApi } from '../system';
 import { checksSystem } from './definition';
@@ -17,7 +17,7 @@ export const checksApi: SystemApi<ApiServices> = {
   basePath: CHECKS_BASE_PATH,
   resource: 'checks',
   tag: 'Checks',
-  table: [...MANAGES_TASKS, STATUS_STORE.reads, LABEL_STORE.mappings],
+  table: [...MANAGES_TASKS, STATUS_STORE.reads, ...LABELLED_RESOURCE],
   enqueue: true,
   sealsSecrets: true,
   needs: ['table', 'runsQueue', 'secretsKey'],

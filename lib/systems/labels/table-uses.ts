@@ -23,14 +23,20 @@ export const LABEL_STORE = {
     keyPrefixes: [LABEL_PARTITION, LABEL_NAME_PARTITION],
     queries: [INDEX.byOrgType],
   },
-  /**
-   * attach, detach, the labels of a resource or of every resource of a kind in an org:
-   * the APIs of the labelled resources, which also read the org's labels.
-   */
+  /** attach, detach, and read the mappings of a resource or of a kind in an org: the labelled resources' APIs. */
   mappings: {
     name: 'label store: mappings',
-    actions: [PUT, GET, DELETE, QUERY],
-    keyPrefixes: [LABEL_PARTITION, LABEL_MAP_PARTITION],
+    actions: [PUT, DELETE, QUERY],
+    keyPrefixes: [LABEL_MAP_PARTITION],
+  },
+  /** get a label to attach, list the org's labels to show: the labelled resources' APIs. */
+  reads: {
+    name: 'label store: reads',
+    actions: [GET],
+    keyPrefixes: [LABEL_PARTITION],
     queries: [INDEX.byOrgType],
   },
 } as const satisfies Record<string, TableUse>;
+
+/** What an API whose resources carry labels does to the table for them. */
+export const LABELLED_RESOURCE: readonly TableUse[] = [LABEL_STORE.mappings, LABEL_STORE.reads];

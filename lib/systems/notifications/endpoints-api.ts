@@ -3,7 +3,7 @@ import { TASK_STORE } from '../../store/table-uses';
 import type { Access } from '../../task/task-service';
 import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
 import { labelStore } from '../labels/parts';
-import { LABEL_STORE } from '../labels/table-uses';
+import { LABELLED_RESOURCE } from '../labels/table-uses';
 import type { ApiServices } from '../services';
 import type { SystemApi } from '../system';
 import { ENDPOINTS_BASE_PATH, endpointRoutes, loadEndpoint } from './endpoint-http';
@@ -18,7 +18,7 @@ export const endpointsApi: SystemApi<ApiServices> = {
   basePath: ENDPOINTS_BASE_PATH,
   resource: 'notifications',
   tag: 'Notification endpoints',
-  table: [ENDPOINT_STORE.manage, TASK_STORE.lists, LABEL_STORE.mappings],
+  table: [ENDPOINT_STORE.manage, TASK_STORE.lists, ...LABELLED_RESOURCE],
   enqueue: false,
   sealsSecrets: true,
   needs: ['table', 'secretsKey'],

@@ -2,7 +2,7 @@ import { runService, taskService } from '../../composition/core';
 import { runRoutes } from '../../http/run-routes';
 import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
 import { labelStore } from '../labels/parts';
-import { LABEL_STORE } from '../labels/table-uses';
+import { LABELLED_RESOURCE } from '../labels/table-uses';
 import { type ApiServices, MANAGES_TASKS } from '../services';
 import type { SystemApi } from '../system';
 import { endpointStore, notificationLogStore } from './parts';
@@ -17,7 +17,7 @@ export const rulesApi: SystemApi<ApiServices> = {
   basePath: RULES_BASE_PATH,
   resource: 'notifications',
   tag: 'Notification rules',
-  table: [...MANAGES_TASKS, NOTIFICATION_LOG_STORE.reads, ENDPOINT_STORE.reads, LABEL_STORE.mappings],
+  table: [...MANAGES_TASKS, NOTIFICATION_LOG_STORE.reads, ENDPOINT_STORE.reads, ...LABELLED_RESOURCE],
   enqueue: true,
   needs: ['table', 'runsQueue'],
   routes: ({ get }) => {

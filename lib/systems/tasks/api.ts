@@ -2,7 +2,7 @@ import { runService, secretBox, targetPolicy, taskService } from '../../composit
 import { runRoutes } from '../../http/run-routes';
 import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
 import { labelStore } from '../labels/parts';
-import { LABEL_STORE } from '../labels/table-uses';
+import { LABELLED_RESOURCE } from '../labels/table-uses';
 import { type ApiServices, MANAGES_TASKS } from '../services';
 import type { SystemApi } from '../system';
 import { backfillRoute } from './backfill-route';
@@ -16,7 +16,7 @@ export const tasksApi: SystemApi<ApiServices> = {
   basePath: TASKS_BASE_PATH,
   resource: 'tasks',
   tag: 'Tasks',
-  table: [...MANAGES_TASKS, LABEL_STORE.mappings],
+  table: [...MANAGES_TASKS, ...LABELLED_RESOURCE],
   enqueue: true,
   sealsSecrets: true,
   needs: ['table', 'runsQueue', 'secretsKey'],
