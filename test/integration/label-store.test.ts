@@ -55,6 +55,11 @@ describeEach(backends())('label store on $name', ({ start }) => {
     expect((await labels.list('org-a')).map((l) => l.name)).toEqual(['shared']);
   });
 
+  it('keeps an org whose id holds # apart from the org it would spell with a name', async () => {
+    expect(await labels.create(label('org-x#y', 'z'))).toBe('ok');
+    expect(await labels.create(label('org-x', 'y#z'))).toBe('ok');
+  });
+
   it('lets one of many racing creates of a name win', async () => {
     const outcomes = await Promise.all(
       Array.from({ length: 6 }, () => labels.create(label('org-race', 'contended'))),

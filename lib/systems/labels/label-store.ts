@@ -59,8 +59,9 @@ const nameEntity = (table: RotaTable) =>
     name: 'labelName',
     table,
     schema: item({ orgID: string().key(), name: string().key(), labelID: string(), claimedAt: number() }),
+    // The org is escaped (`#` → `%23`), so no org and name pair can spell another's key.
     computeKey: ({ orgID, name }) => ({
-      [ATTR.pk]: `${LABEL_NAME_PARTITION}${orgID}#${name}`,
+      [ATTR.pk]: `${LABEL_NAME_PARTITION}${encodeURIComponent(orgID)}#${name}`,
       [ATTR.sk]: NAME_SK,
     }),
   });
