@@ -3,6 +3,7 @@ import { Entity } from 'dynamodb-toolbox/entity';
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
+import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { any } from 'dynamodb-toolbox/schema/any';
 import { item } from 'dynamodb-toolbox/schema/item';
@@ -11,14 +12,15 @@ import { string } from 'dynamodb-toolbox/schema/string';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { formatStored, wrote } from '../../store/items';
 import { ATTR, INDEX } from '../../store/keys';
-import { type RotaTable, rotaTable, type TableSender, tableSender } from '../../store/table';
+import { type RotaTable, rotaTable, tableSender } from '../../store/table';
 import type { Label } from './model';
 import { LABEL_MAP_PARTITION, LABEL_NAME_PARTITION, LABEL_PARTITION } from './table-uses';
 
 export { LABEL_STORE } from './table-uses';
 
 /** The kinds of resource a label attaches to; each names a partition of mappings per org. */
-export type LabelledKind = 'task' | 'check' | 'notificationRule' | 'notificationEndpoint';
+const LABELLED_KINDS = ['task', 'check', 'notificationRule', 'notificationEndpoint'] as const;
+export type LabelledKind = (typeof LABELLED_KINDS)[number];
 
 const LABEL_SK = 'LABEL';
 /**
@@ -74,12 +76,14 @@ const mappingEntity = (table: RotaTable) =>
     table,
     schema: item({
       orgID: string().key(),
-      kind: string().key(),
+      kind: string()
+        .enum(...LABELLED_KINDS)
+        .key(),
       resourceID: string().key(),
       labelID: string().key(),
     }),
     computeKey: ({ orgID, kind, resourceID, labelID }) => ({
-      [ATTR.pk]: mapPk(orgID, kind as LabelledKind),
+      [ATTR.pk]: mapPk(orgID, kind),
       [ATTR.sk]: mapSk(resourceID, labelID),
     }),
   });
@@ -99,7 +103,7 @@ function labelItems(client: DynamoDBClient, tableName: string) {
   return { table, labels, names, mappings, send: tableSender(client), toLabel, toMapping };
 }
 
-type LabelItems = ReturnType<typeof labelItems> & { send: TableSender };
+type LabelItems = ReturnType<typeof labelItems>;
 
 /** What a write of a label's name answers: written, or the name is another label's. */
 export type NameOutcome = 'ok' | 'name taken' | 'changed';
@@ -144,13 +148,13 @@ export type LabelStore = ReturnType<typeof createLabelStore>;
 
 async function claimName(store: LabelItems, label: Label): Promise<boolean> {
   const claimedAt = Date.now();
-  const claim = (condition: object) =>
+  const claim = (condition: Condition<LabelItems['names']>) =>
     wrote(() =>
       store.send.put(
         store.names
           .build(PutItemCommand)
           .item({ orgID: label.orgID, name: label.name, labelID: label.id, claimedAt })
-          .options({ condition: condition as never })
+          .options({ condition })
           .params(),
       ),
     );
@@ -188,13 +192,13 @@ const releaseName = (store: LabelItems, label: Pick<Label, 'orgID' | 'name' | 'i
     ),
   );
 
-const putLabel = (store: LabelItems, label: Label, condition: object) =>
+const putLabel = (store: LabelItems, label: Label, condition: Condition<LabelItems['labels']>) =>
   wrote(() =>
     store.send.put(
       store.labels
         .build(PutItemCommand)
         .item({ ...label, orgTypePk: orgLabelsPk(label.orgID), orgTypeSk: label.id })
-        .options({ condition: condition as never })
+        .options({ condition })
         .params(),
     ),
   );
