@@ -283,7 +283,7 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
       const roles = physical(mode, 'AWS::IAM::Role');
       const functions = physical(mode, 'AWS::Lambda::Function');
       // token mode lost only its authorizer; iam mode has none.
-      expect(functions, mode).toHaveLength(10);
+      expect(functions, mode).toHaveLength(11);
       for (const name of functions) {
         const fn = (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
         // moto keeps the runtime but not the architecture (it reports x86_64 for every function).

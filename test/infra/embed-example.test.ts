@@ -39,11 +39,11 @@ const executorStatements = () => {
 
 describe('embedding TaskService in another app', () => {
   it('synthesizes next to the host stack’s own resources', () => {
-    // Six API functions and four workers; `iam` mode deploys no token authorizer.
-    template.resourceCountIs('AWS::Lambda::Function', 10);
+    // Seven API functions and four workers; `iam` mode deploys no token authorizer.
+    template.resourceCountIs('AWS::Lambda::Function', 11);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.resourceCountIs('AWS::SQS::Queue', 3);
-    expect(stack.tasks.functions.size).toBe(10);
+    expect(stack.tasks.functions.size).toBe(11);
     // The host's key seals target secrets too: no second key.
     template.resourceCountIs('AWS::KMS::Key', 1);
     expect(stack.tasks.secretsKey).toBe(stack.key);
