@@ -1,6 +1,7 @@
 import type { TableUse } from '../store/access';
 import { authorizationsModule } from './authorizations';
 import { checksModule } from './checks';
+import { labelsModule } from './labels';
 import { notificationsModule } from './notifications';
 import type { ApiServices, RunnerServices } from './services';
 import {
@@ -20,6 +21,7 @@ export const SYSTEM_MODULES: readonly RotaSystem[] = [
   checksModule,
   notificationsModule,
   authorizationsModule,
+  labelsModule,
 ];
 
 /**

@@ -99,7 +99,7 @@ describe('fuzzing every route', () => {
       ...Object.entries(doc.paths).flatMap(([path, ops]) =>
         Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })),
       ),
-      ...taskRoutes(dummy, dummy, dummy),
+      ...taskRoutes(dummy, dummy, dummy, dummy),
       ...runRoutes(TASKS_BASE_PATH, dummy),
       ...authorizationRoutes({ store: dummy, resources: SYSTEMS.resources }),
     ];

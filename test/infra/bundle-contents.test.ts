@@ -13,8 +13,15 @@ const sourcesOf = (m: RotaSystem) => [...m.apis.map((a) => a.source), ...(m.engi
 /** A system's folder: where its module's sources are (lib/systems/tasks/, test/support/systems/backups/). */
 const folderOf = (m: RotaSystem) => `${dirname(fromRoot(sourcesOf(m)[0] ?? ''))}/`;
 
-/** The one dependency between systems, as test/unit/layering.test.ts states it: rules read check statuses. */
-const USES: Readonly<Record<string, readonly string[]>> = { notifications: ['checks'] };
+/**
+ * The dependencies between systems, as test/unit/layering.test.ts states them: rules read
+ * check statuses, and the labelled systems serve their resources' labels.
+ */
+const USES: Readonly<Record<string, readonly string[]>> = {
+  notifications: ['checks', 'labels'],
+  tasks: ['labels'],
+  checks: ['labels'],
+};
 
 /**
  * What each bundle holds, from esbuild's metafile, built exactly as the construct

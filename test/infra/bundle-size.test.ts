@@ -15,20 +15,28 @@ const GOAL_BYTES = 300 * 1024;
  * left. The executor's was raised once, on purpose, for Flux tasks (ADR 0022: the
  * annotated-CSV reader and the Secrets Manager client, 783,164 bytes at 8536c49). The
  * scheduler's was raised once, on purpose, for jitter and time bounds (ADR 0019) and the
- * fan-out coordinator (ADR 0014), together 521,620 bytes at their merge.
+ * fan-out coordinator (ADR 0014), together 521,620 bytes at their merge. The four
+ * labelled resources' APIs were raised by 8,000 bytes each for labels (ADR 0020: the
+ * label store and the `…/labels` routes, about 7.4 KB minified in each); the labels
+ * API's own row is its size when it was added (465,693 bytes) plus 2 %.
  */
 const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   // Raised on purpose for InfluxDB's task filters and errors (ADR 0020) and the completions
-  // read (ADR 0015): 590,191 bytes at their merge.
-  'tasks-api': 602_000,
+  // read (ADR 0015): 590,191 bytes at their merge; + 8,000 for labels.
+  'tasks-api': 610_000,
   // Raised on purpose for InfluxDB's check, rule and endpoint shapes (ADR 0020, 0022) and
-  // the completions read on get and list (ADR 0015): 596,739 and 545,493 bytes at d57a3ab.
-  'checks-api': 608_700,
-  'notification-rules-api': 556_400,
-  'notification-endpoints-api': 559_300,
-  'authorizations-api': 424_300,
+  // the completions read on get and list (ADR 0015): 596,739 and 545,493 bytes at d57a3ab;
+  // + 8,000 each for labels.
+  'checks-api': 616_700,
+  'notification-rules-api': 564_400,
+  'notification-endpoints-api': 567_300,
+  // Raised on purpose for InfluxDB's filters and notification types (ADR 0020, part a):
+  // 424,412 bytes with labels.
+  'authorizations-api': 433_000,
+  'labels-api': 475_100,
   scheduler: 532_100,
-  executor: 798_800,
+  // Raised on purpose for live logs (ADR 0024) and Flux checks (ADR 0022): 799,221 bytes.
+  executor: 815_200,
   reconciler: 517_600,
   'dead-letter': 480_000,
   // New with the fan-out (ADR 0014): the scheduler's parts plus the batch processor,

@@ -303,9 +303,9 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
     for (const mode of ['token', 'iam']) {
       const roles = physical(mode, 'AWS::IAM::Role');
       const functions = physical(mode, 'AWS::Lambda::Function');
-      // token mode lost only its authorizer; iam mode has none. The planning worker, the
-      // event publisher and the run-requests function make 13.
-      expect(functions, mode).toHaveLength(13);
+      // token mode lost only its authorizer; iam mode has none. The labels API, the planning
+      // worker, the event publisher and the run-requests function make 14.
+      expect(functions, mode).toHaveLength(14);
       for (const name of functions) {
         const fn = (await lambda.send(new GetFunctionCommand({ FunctionName: name }))).Configuration;
         // moto keeps the runtime but not the architecture (it reports x86_64 for every function).

@@ -39,13 +39,14 @@ const executorStatements = () => {
 
 describe('embedding TaskService in another app', () => {
   it('synthesizes next to the host stack’s own resources', () => {
-    // Six API functions and seven workers (the planning worker with the fan-out, ADR 0014;
-    // event-publisher and run-requests, ADR 0021); `iam` mode deploys no token authorizer.
-    template.resourceCountIs('AWS::Lambda::Function', 13);
+    // Seven API functions (labels since ADR 0020) and seven workers (the planning worker with
+    // the fan-out, ADR 0014; event-publisher and run-requests, ADR 0021); `iam` mode deploys
+    // no token authorizer.
+    template.resourceCountIs('AWS::Lambda::Function', 14);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     // The host's queue, Rota's runs queue and its dead letters, and the planning queue and its dead letters.
     template.resourceCountIs('AWS::SQS::Queue', 5);
-    expect(stack.tasks.functions.size).toBe(13);
+    expect(stack.tasks.functions.size).toBe(14);
     // The host's key seals target secrets too: no second key.
     template.resourceCountIs('AWS::KMS::Key', 1);
     expect(stack.tasks.secretsKey).toBe(stack.key);

@@ -38,6 +38,7 @@ const SERVICES = [
   'notification-rules-api',
   'notification-endpoints-api',
   'authorizations-api',
+  'labels-api',
   'meta-api',
   'scheduler',
   'executor',
@@ -293,6 +294,7 @@ describe('HTTP API', () => {
       ...behindTokens('/api/v2/notificationRules', 'notification-rules-api'),
       ...behindTokens('/api/v2/notificationEndpoints', 'notification-endpoints-api'),
       ...behindTokens('/api/v2/authorizations', 'authorizations-api'),
+      ...behindTokens('/api/v2/labels', 'labels-api'),
       'GET /': { fn: fnId('meta-api'), auth: 'NONE' },
       'GET /health': { fn: fnId('meta-api'), auth: 'NONE' },
       'GET /api/v2/openapi.json': { fn: fnId('meta-api'), auth: 'NONE' },
@@ -532,6 +534,7 @@ describe('IAM', () => {
         dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
         sqs: [],
       },
+      'labels-api': { dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query'], sqs: [] },
       'meta-api': { dynamodb: [], sqs: [] },
       // DescribeTable: the due index's item count, which sizes the fan-out.
       scheduler: { dynamodb: ['DescribeTable', 'Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
@@ -584,14 +587,20 @@ describe('IAM', () => {
     expect(resourcesFor('tasks-api', 'dynamodb:Query')).toEqual(
       expect.arrayContaining([arnOf(tableId()), indexArn('byOrgType')]),
     );
-    expect(resourcesFor('tasks-api', 'dynamodb:Query')).toHaveLength(2);
+    // The table appears in two statements (task partitions, label mappings), each confined to its prefixes.
+    expect(new Set(resourcesFor('tasks-api', 'dynamodb:Query').map((r) => JSON.stringify(r))).size).toBe(2);
     // Runs and lease slots by Query on the table; the notification-rule runner reads an
     // org's check statuses through byOrgType (statuses.writtenSince).
     expect(resourcesFor('executor', 'dynamodb:Query')).toEqual(
       expect.arrayContaining([arnOf(tableId()), indexArn('byOrgType')]),
     );
     expect(resourcesFor('executor', 'dynamodb:Query')).toHaveLength(2);
-    expect(resourcesFor('notification-endpoints-api', 'dynamodb:Query')).toEqual([indexArn('byOrgType')]);
+    // Its label mappings by Query on the table, its endpoints and the org's labels through byOrgType.
+    expect(resourcesFor('notification-endpoints-api', 'dynamodb:Query')).toEqual(
+      expect.arrayContaining([arnOf(tableId()), indexArn('byOrgType')]),
+    );
+    expect(resourcesFor('notification-endpoints-api', 'dynamodb:Query')).toHaveLength(2);
+    expect(resourcesFor('labels-api', 'dynamodb:Query')).toEqual([indexArn('byOrgType')]);
     // The reconciler reads the open index only, never the table or another index.
     expect(resourcesFor('reconciler', 'dynamodb:Query')).toEqual([indexArn('open')]);
     expect(resourcesFor('reconciler', 'dynamodb:UpdateItem')).toEqual([arnOf(tableId())]);
@@ -614,6 +623,11 @@ describe('IAM', () => {
           }),
       );
     const task = ['TASK#*'];
+    // Every API whose resources carry labels: their mappings, and the labels they show.
+    const labelled = {
+      'dynamodb:DeleteItem,dynamodb:PutItem,dynamodb:Query': ['LABELMAP#*'],
+      'dynamodb:GetItem': ['LABEL#*'],
+    };
     expect(prefixesOf('scheduler')).toEqual({ 'dynamodb:UpdateItem': task });
     expect(prefixesOf('planning-worker')).toEqual({ 'dynamodb:UpdateItem': task });
     expect(resourcesFor('scheduler', 'dynamodb:DescribeTable')).toEqual([arnOf(tableId())]);
@@ -629,9 +643,15 @@ describe('IAM', () => {
       'dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem':
         task,
       'dynamodb:UpdateItem': ['ORG#*'],
+      ...labelled,
     });
     expect(prefixesOf('notification-endpoints-api')).toEqual({
       'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem': ['ENDPOINT#*'],
+      ...labelled,
+    });
+    // Labels and their name claims; never a mapping, which only the labelled resources' APIs write.
+    expect(prefixesOf('labels-api')).toEqual({
+      'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem': ['LABEL#*', 'LABELNAME#*'],
     });
     expect(prefixesOf('meta-api')).toEqual({});
   });

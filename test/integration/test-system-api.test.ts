@@ -121,7 +121,7 @@ describe.each(backends())('a test-only system over HTTP on $name', ({ start }) =
     expect(unknown.status).toBe(400);
     // The message lists every valid resource type, the test system's included.
     expect(unknown.body.message).toContain(
-      'permissions.0.resource.type: must be one of "tasks", "checks", "notificationRules", "notificationEndpoints", "authorizations", "backups", "notifications", got "gardens"',
+      'permissions.0.resource.type: must be one of "tasks", "checks", "notificationRules", "notificationEndpoints", "authorizations", "labels", "backups", "notifications", got "gardens"',
     );
   });
 

@@ -1,5 +1,8 @@
 import { runService, secretBox, targetPolicy, taskService } from '../../composition/core';
 import { runRoutes } from '../../http/run-routes';
+import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
+import { labelStore } from '../labels/parts';
+import { LABELLED_RESOURCE } from '../labels/table-uses';
 import { type ApiServices, MANAGES_TASKS } from '../services';
 import type { SystemApi } from '../system';
 import { checksSystem } from './definition';
@@ -14,14 +17,25 @@ export const checksApi: SystemApi<ApiServices> = {
   basePath: CHECKS_BASE_PATH,
   resource: 'checks',
   tag: 'Checks',
-  table: [...MANAGES_TASKS, STATUS_STORE.reads],
+  table: [...MANAGES_TASKS, STATUS_STORE.reads, ...LABELLED_RESOURCE],
   enqueue: true,
   sealsSecrets: true,
   needs: ['table', 'runsQueue', 'secretsKey'],
   routes: ({ get }) => {
     const checks = get(taskService).forSystem(checksSystem);
+    const labels = get(labelStore);
     return [
-      ...checkRoutes(checks, get(statusStore), get(targetPolicy), get(secretBox)),
+      ...checkRoutes(
+        checks,
+        get(statusStore),
+        get(targetPolicy),
+        get(secretBox),
+        attachedLabels(labels, 'check'),
+      ),
+      ...labelMappingRoutes(
+        { kind: 'check', basePath: CHECKS_BASE_PATH, load: (access, id) => checks.get(access, id) },
+        labels,
+      ),
       ...runRoutes(CHECKS_BASE_PATH, get(runService).forSystem(checks)),
     ];
   },

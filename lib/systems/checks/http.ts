@@ -8,6 +8,7 @@ import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { ScopedTaskService } from '../../task/task-service';
+import type { AttachedLabels, LabelJson } from '../labels/mapping-routes';
 import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
 import { splitPatch } from '../shared/patch';
@@ -108,7 +109,7 @@ const statusQuery = z.object({
 /** A probe check shows the query InfluxDB's schema requires, with no Flux in it. */
 const NO_QUERY = { text: '', editMode: 'advanced' } as const;
 
-export function toCheckJson(check: Check): z.input<typeof checkSchema> {
+export function toCheckJson(check: Check, labels: LabelJson[] = []): z.input<typeof checkSchema> {
   const self = `${CHECKS_BASE_PATH}/${check.id}`;
   const m = check.metadata;
   const probe = m.probe?.headers ? { ...m.probe, headers: redactHeaders(m.probe.headers) } : m.probe;
@@ -130,7 +131,7 @@ export function toCheckJson(check: Check): z.input<typeof checkSchema> {
       : { timeSince: m.timeSince, staleTime: m.staleTime, reportZero: m.reportZero, level: m.level }),
     statusMessageTemplate: m.statusMessageTemplate,
     tags: tagList(m.tags),
-    labels: [],
+    labels,
     latestCompleted: check.latestCompleted,
     lastRunStatus: check.lastRunStatus,
     lastRunError: check.lastRunError,
@@ -166,6 +167,7 @@ interface CheckRoutesContext {
   readonly statuses: StatusStore;
   readonly policy: TargetPolicy;
   readonly secrets: SecretBox;
+  readonly labels: AttachedLabels;
 }
 
 type CheckRoute = RouteOf<CheckRoutesContext>;
@@ -236,7 +238,7 @@ const createCheck: CheckRoute = ({ checks, policy, secrets }) => ({
 
 const checkListQuery = z.object({ ...offsetPaging, orgID: orgListQuery.shape.orgID });
 
-const listChecks: CheckRoute = ({ checks }) => ({
+const listChecks: CheckRoute = ({ checks, labels }) => ({
   method: 'GET',
   path: CHECKS_BASE_PATH,
   summary: 'List checks',
@@ -249,23 +251,28 @@ const listChecks: CheckRoute = ({ checks }) => ({
       const { tasks, more } = await checks.list(req.access, { orgID, after, limit });
       return { items: tasks, more };
     }, query);
+    const labelsOf = page.items.length ? await labels.forList(orgID) : () => [];
     return json(200, {
-      checks: (await withCompletionsAll(checks, page.items)).map(toCheckJson),
+      checks: (await withCompletionsAll(checks, page.items)).map((check) =>
+        toCheckJson(check, labelsOf(check.id)),
+      ),
       links: offsetLinks(CHECKS_BASE_PATH, { orgID }, query, page.more),
     });
   },
 });
 
-const getCheck: CheckRoute = ({ checks }) => ({
+const getCheck: CheckRoute = ({ checks, labels }) => ({
   method: 'GET',
   path: `${CHECKS_BASE_PATH}/{id}`,
   summary: 'Get a check',
   responses: ok('The check', checkSchema),
-  handler: async (req) =>
-    json(200, toCheckJson(await checks.withCompletions(await checks.get(req.access, param(req, 'id'))))),
+  handler: async (req) => {
+    const check = await checks.withCompletions(await checks.get(req.access, param(req, 'id')));
+    return json(200, toCheckJson(check, await labels.of(check.orgID, check.id)));
+  },
 });
 
-const updateCheck: CheckRoute = ({ checks, policy, secrets }) => ({
+const updateCheck: CheckRoute = ({ checks, policy, secrets, labels }) => ({
   method: 'PATCH',
   path: `${CHECKS_BASE_PATH}/{id}`,
   summary: 'Update a check',
@@ -281,12 +288,15 @@ const updateCheck: CheckRoute = ({ checks, policy, secrets }) => ({
     }
     const patch = body.tags ? { ...body, tags: tagRecord(body.tags) } : body;
     const check = await checks.update(req.access, id, splitPatch(patch));
-    return json(200, toCheckJson(await checks.withCompletions(check)));
+    return json(
+      200,
+      toCheckJson(await checks.withCompletions(check), await labels.of(check.orgID, check.id)),
+    );
   },
 });
 
 /** InfluxDB's PUT: the whole check, as a create body; what it leaves out is cleared. */
-const replaceCheck: CheckRoute = ({ checks, policy, secrets }) => ({
+const replaceCheck: CheckRoute = ({ checks, policy, secrets, labels }) => ({
   method: 'PUT',
   path: `${CHECKS_BASE_PATH}/{id}`,
   summary: 'Replace a check',
@@ -309,7 +319,10 @@ const replaceCheck: CheckRoute = ({ checks, policy, secrets }) => ({
       endAt: next.endAt ?? null,
       metadata: next.metadata,
     });
-    return json(200, toCheckJson(await checks.withCompletions(check)));
+    return json(
+      200,
+      toCheckJson(await checks.withCompletions(check), await labels.of(check.orgID, check.id)),
+    );
   },
 });
 
@@ -360,6 +373,7 @@ export function checkRoutes(
   statuses: StatusStore,
   policy: TargetPolicy,
   secrets: SecretBox,
+  labels: AttachedLabels,
 ): RouteDef[] {
-  return CHECK_ROUTES.map((route) => route({ checks, statuses, policy, secrets }));
+  return CHECK_ROUTES.map((route) => route({ checks, statuses, policy, secrets, labels }));
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { named } from '../../http/route';
+import { labelSchema } from '../labels/model';
 import { offsetLinksSchema } from '../shared/offset-paging';
 import { scheduleExtraResponseFields, taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
 import { levelSchema, probeSchema, querySchema, statusLevelSchema, thresholdSchema } from './model';
@@ -28,8 +29,8 @@ export const checkSchema = named(
     level: levelSchema.optional(),
     statusMessageTemplate: z.string(),
     tags: z.array(z.object({ key: z.string(), value: z.string() })),
-    /** InfluxDB's labels; Rota attaches none yet. */
-    labels: z.array(z.object({ id: z.string(), name: z.string() })),
+    /** The labels attached to it (lib/systems/labels). */
+    labels: z.array(labelSchema),
     ...taskRunStateFields,
     links: z.object({ self: z.string(), statuses: z.string(), runs: z.string() }),
   }),

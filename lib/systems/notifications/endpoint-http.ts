@@ -10,6 +10,7 @@ import { logger } from '../../observability/logger';
 import type { Task } from '../../task/model';
 import type { Access, ScopedTaskService } from '../../task/task-service';
 import { parseOrThrow } from '../../validation';
+import type { AttachedLabels, LabelJson } from '../labels/mapping-routes';
 import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
 import {
@@ -37,7 +38,7 @@ function ownOrg(req: ApiRequest, given: string | undefined): string {
   return orgID;
 }
 
-async function loadEndpoint(endpoints: EndpointStore, access: Access, id: string) {
+export async function loadEndpoint(endpoints: EndpointStore, access: Access, id: string) {
   const endpoint = await endpoints.get(id);
   if (!endpoint || (access.orgID !== undefined && access.orgID !== endpoint.orgID)) {
     throw new NotFoundError('notification endpoint not found');
@@ -46,10 +47,10 @@ async function loadEndpoint(endpoints: EndpointStore, access: Access, id: string
 }
 
 /** What a client sees of an endpoint: credentials redacted. */
-function toEndpointJson(e: NotificationEndpoint) {
+function toEndpointJson(e: NotificationEndpoint, labels: LabelJson[] = []) {
   const links = { self: `${ENDPOINTS_BASE_PATH}/${e.id}` };
   try {
-    return { ...redactEndpoint(e), links };
+    return { ...redactEndpoint(e), labels, links };
   } catch (error) {
     // One bad stored item must not break every list of its org: show it flagged, so it can be deleted.
     logger.warn('stored notification endpoint is unreadable', { endpointID: e.id, error });
@@ -112,6 +113,7 @@ interface EndpointRoutesContext {
   readonly rules: Rules;
   readonly policy: TargetPolicy;
   readonly secrets: SecretBox;
+  readonly labels: AttachedLabels;
   readonly now: () => number;
 }
 
@@ -148,7 +150,7 @@ const createEndpoint: EndpointRoute = ({ endpoints, policy, secrets, now }) => (
 
 const endpointListQuery = z.object({ ...offsetPaging, orgID: orgListQuery.shape.orgID });
 
-const listEndpoints: EndpointRoute = ({ endpoints }) => ({
+const listEndpoints: EndpointRoute = ({ endpoints, labels }) => ({
   method: 'GET',
   path: ENDPOINTS_BASE_PATH,
   summary: 'List notification endpoints',
@@ -161,20 +163,23 @@ const listEndpoints: EndpointRoute = ({ endpoints }) => ({
       const { endpoints: items, more } = await endpoints.list(orgID, after, limit);
       return { items, more };
     }, query);
+    const labelsOf = page.items.length ? await labels.forList(orgID) : () => [];
     return json(200, {
-      notificationEndpoints: page.items.map(toEndpointJson),
+      notificationEndpoints: page.items.map((e) => toEndpointJson(e, labelsOf(e.id))),
       links: offsetLinks(ENDPOINTS_BASE_PATH, { orgID }, query, page.more),
     });
   },
 });
 
-const getEndpoint: EndpointRoute = ({ endpoints }) => ({
+const getEndpoint: EndpointRoute = ({ endpoints, labels }) => ({
   method: 'GET',
   path: `${ENDPOINTS_BASE_PATH}/{id}`,
   summary: 'Get a notification endpoint',
   responses: ok('The endpoint, credentials redacted', endpointSchema),
-  handler: async (req) =>
-    json(200, toEndpointJson(await loadEndpoint(endpoints, req.access, param(req, 'id')))),
+  handler: async (req) => {
+    const endpoint = await loadEndpoint(endpoints, req.access, param(req, 'id'));
+    return json(200, toEndpointJson(endpoint, await labels.of(endpoint.orgID, endpoint.id)));
+  },
 });
 
 /**
@@ -225,7 +230,8 @@ const updateEndpoint: EndpointRoute = (ctx) => ({
   handler: async (req) => {
     const body = objectBody(req);
     const current = await loadEndpoint(ctx.endpoints, req.access, param(req, 'id'));
-    return json(200, toEndpointJson(await replaceStored(ctx, current, mergedUpdate(current, body))));
+    const next = await replaceStored(ctx, current, mergedUpdate(current, body));
+    return json(200, toEndpointJson(next, await ctx.labels.of(next.orgID, next.id)));
   },
 });
 
@@ -258,7 +264,8 @@ const replaceEndpoint: EndpointRoute = (ctx) => ({
     }
     if (current.type === 'telegram') delete body.url;
     const parsed = parseOrThrow(endpointBody, body, 'invalid notification endpoint');
-    return json(200, toEndpointJson(await replaceStored(ctx, current, parsed)));
+    const next = await replaceStored(ctx, current, parsed);
+    return json(200, toEndpointJson(next, await ctx.labels.of(next.orgID, next.id)));
   },
 });
 
@@ -295,7 +302,8 @@ export function endpointRoutes(
   rules: Rules,
   policy: TargetPolicy,
   secrets: SecretBox,
+  labels: AttachedLabels,
   now: () => number = Date.now,
 ): RouteDef[] {
-  return ENDPOINT_ROUTES.map((route) => route({ endpoints, rules, policy, secrets, now }));
+  return ENDPOINT_ROUTES.map((route) => route({ endpoints, rules, policy, secrets, labels, now }));
 }

@@ -1,8 +1,12 @@
 import { secretBox, targetPolicy, taskService } from '../../composition/core';
 import { TASK_STORE } from '../../store/table-uses';
+import type { Access } from '../../task/task-service';
+import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
+import { labelStore } from '../labels/parts';
+import { LABELLED_RESOURCE } from '../labels/table-uses';
 import type { ApiServices } from '../services';
 import type { SystemApi } from '../system';
-import { ENDPOINTS_BASE_PATH, endpointRoutes } from './endpoint-http';
+import { ENDPOINTS_BASE_PATH, endpointRoutes, loadEndpoint } from './endpoint-http';
 import { endpointStore } from './parts';
 import { notificationRulesSystem } from './rule-model';
 import { ENDPOINT_STORE } from './table-uses';
@@ -14,12 +18,24 @@ export const endpointsApi: SystemApi<ApiServices> = {
   basePath: ENDPOINTS_BASE_PATH,
   resource: 'notificationEndpoints',
   tag: 'Notification endpoints',
-  table: [ENDPOINT_STORE.manage, TASK_STORE.lists],
+  table: [ENDPOINT_STORE.manage, TASK_STORE.lists, ...LABELLED_RESOURCE],
   enqueue: false,
   sealsSecrets: true,
   needs: ['table', 'secretsKey'],
   routes: ({ get }) => {
     const rules = get(taskService).forSystem(notificationRulesSystem);
-    return endpointRoutes(get(endpointStore), rules, get(targetPolicy), get(secretBox));
+    const endpoints = get(endpointStore);
+    const labels = get(labelStore);
+    const load = (access: Access, id: string) => loadEndpoint(endpoints, access, id);
+    return [
+      ...endpointRoutes(
+        endpoints,
+        rules,
+        get(targetPolicy),
+        get(secretBox),
+        attachedLabels(labels, 'notificationEndpoint'),
+      ),
+      ...labelMappingRoutes({ kind: 'notificationEndpoint', basePath: ENDPOINTS_BASE_PATH, load }, labels),
+    ];
   },
 };

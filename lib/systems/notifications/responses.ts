@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { named } from '../../http/route';
 import { taskStatusSchema } from '../../task/model';
+import { labelSchema } from '../labels/model';
 import { offsetLinksSchema } from '../shared/offset-paging';
 import { scheduleExtraResponseFields, taskIdentityFields, taskRunStateFields } from '../shared/task-fields';
 import { statusRuleSchema, tagRuleSchema } from './rule-model';
@@ -22,7 +23,8 @@ export const ruleSchema = named(
     messageTemplate: optionalString,
     channel: optionalString,
     runbookLink: optionalString,
-    labels: z.array(z.object({ id: z.string(), name: z.string() })),
+    /** The labels attached to it (lib/systems/labels). */
+    labels: z.array(labelSchema),
     ...taskRunStateFields,
     links: z.object({ self: z.string(), log: z.string(), runs: z.string() }),
   }),
@@ -75,6 +77,7 @@ export const endpointSchema = named(
     updatedAt: optionalString,
     version: z.number().int().optional(),
     unreadable: z.literal(true).optional(),
+    labels: z.array(labelSchema).optional(),
     links: z.object({ self: z.string() }),
   }),
 );

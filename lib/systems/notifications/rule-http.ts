@@ -8,6 +8,7 @@ import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition } from '../../task/model';
 import { taskDefinitionFields } from '../../task/model';
 import type { Access, ScopedTaskService } from '../../task/task-service';
+import type { AttachedLabels, LabelJson } from '../labels/mapping-routes';
 import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
 import { splitPatch } from '../shared/patch';
@@ -96,7 +97,11 @@ async function endpointFor(
   return endpoint;
 }
 
-export function toRuleJson(rule: Rule, endpointType: string | undefined): z.input<typeof ruleSchema> {
+export function toRuleJson(
+  rule: Rule,
+  endpointType: string | undefined,
+  labels: LabelJson[] = [],
+): z.input<typeof ruleSchema> {
   const self = `${RULES_BASE_PATH}/${rule.id}`;
   return {
     id: rule.id,
@@ -115,7 +120,7 @@ export function toRuleJson(rule: Rule, endpointType: string | undefined): z.inpu
     messageTemplate: rule.metadata.messageTemplate,
     channel: rule.metadata.channel,
     runbookLink: rule.metadata.runbookLink,
-    labels: [],
+    labels,
     latestCompleted: rule.latestCompleted,
     lastRunStatus: rule.lastRunStatus,
     lastRunError: rule.lastRunError,
@@ -153,6 +158,7 @@ interface RuleRoutesContext {
   readonly rules: ScopedTaskService<RuleMetadata>;
   readonly endpoints: EndpointStore;
   readonly log: NotificationLogStore;
+  readonly labels: AttachedLabels;
 }
 
 type RuleRoute = RouteOf<RuleRoutesContext>;
@@ -183,7 +189,7 @@ async function endpointTypes(endpoints: EndpointStore, rules: readonly Rule[]): 
   );
 }
 
-const listRules: RuleRoute = ({ rules, endpoints }) => ({
+const listRules: RuleRoute = ({ rules, endpoints, labels }) => ({
   method: 'GET',
   path: RULES_BASE_PATH,
   summary: 'List notification rules',
@@ -196,28 +202,35 @@ const listRules: RuleRoute = ({ rules, endpoints }) => ({
       const { tasks, more } = await rules.list(req.access, { orgID, after, limit });
       return { items: tasks, more };
     }, query);
-    const types = await endpointTypes(endpoints, page.items);
+    const [types, labelsOf] = await Promise.all([
+      endpointTypes(endpoints, page.items),
+      page.items.length ? labels.forList(orgID) : () => [],
+    ]);
     return json(200, {
       notificationRules: (await withCompletionsAll(rules, page.items)).map((r) =>
-        toRuleJson(r, types.get(r.metadata.endpointID)),
+        toRuleJson(r, types.get(r.metadata.endpointID), labelsOf(r.id)),
       ),
       links: offsetLinks(RULES_BASE_PATH, { orgID }, query, page.more),
     });
   },
 });
 
-const getRule: RuleRoute = ({ rules, endpoints }) => ({
+const getRule: RuleRoute = ({ rules, endpoints, labels }) => ({
   method: 'GET',
   path: `${RULES_BASE_PATH}/{id}`,
   summary: 'Get a notification rule',
   responses: ok('The notification rule', ruleSchema),
   handler: async (req) => {
     const rule = await rules.withCompletions(await rules.get(req.access, param(req, 'id')));
-    return json(200, toRuleJson(rule, (await endpoints.get(rule.metadata.endpointID))?.type));
+    const [endpoint, attached] = await Promise.all([
+      endpoints.get(rule.metadata.endpointID),
+      labels.of(rule.orgID, rule.id),
+    ]);
+    return json(200, toRuleJson(rule, endpoint?.type, attached));
   },
 });
 
-const updateRule: RuleRoute = ({ rules, endpoints }) => ({
+const updateRule: RuleRoute = ({ rules, endpoints, labels }) => ({
   method: 'PATCH',
   path: `${RULES_BASE_PATH}/{id}`,
   summary: 'Update a notification rule',
@@ -229,12 +242,16 @@ const updateRule: RuleRoute = ({ rules, endpoints }) => ({
     const current = await rules.get(req.access, id);
     if (body.endpointID) await endpointFor(endpoints, req.access, current.orgID, body.endpointID);
     const rule = await rules.withCompletions(await rules.update(req.access, id, splitPatch(body)));
-    return json(200, toRuleJson(rule, (await endpoints.get(rule.metadata.endpointID))?.type));
+    const [endpoint, attached] = await Promise.all([
+      endpoints.get(rule.metadata.endpointID),
+      labels.of(rule.orgID, rule.id),
+    ]);
+    return json(200, toRuleJson(rule, endpoint?.type, attached));
   },
 });
 
 /** InfluxDB's PUT: the whole rule, as a create body; what it leaves out is cleared. */
-const replaceRule: RuleRoute = ({ rules, endpoints }) => ({
+const replaceRule: RuleRoute = ({ rules, endpoints, labels }) => ({
   method: 'PUT',
   path: `${RULES_BASE_PATH}/{id}`,
   summary: 'Replace a notification rule',
@@ -257,7 +274,10 @@ const replaceRule: RuleRoute = ({ rules, endpoints }) => ({
       endAt: next.endAt ?? null,
       metadata: next.metadata,
     });
-    return json(200, toRuleJson(await rules.withCompletions(rule), endpoint.type));
+    return json(
+      200,
+      toRuleJson(await rules.withCompletions(rule), endpoint.type, await labels.of(rule.orgID, rule.id)),
+    );
   },
 });
 
@@ -303,6 +323,7 @@ export function ruleRoutes(
   rules: ScopedTaskService<RuleMetadata>,
   endpoints: EndpointStore,
   log: NotificationLogStore,
+  labels: AttachedLabels,
 ): RouteDef[] {
-  return RULE_ROUTES.map((route) => route({ rules, endpoints, log }));
+  return RULE_ROUTES.map((route) => route({ rules, endpoints, log, labels }));
 }

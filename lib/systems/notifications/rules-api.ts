@@ -1,5 +1,8 @@
 import { runService, taskService } from '../../composition/core';
 import { runRoutes } from '../../http/run-routes';
+import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
+import { labelStore } from '../labels/parts';
+import { LABELLED_RESOURCE } from '../labels/table-uses';
 import { type ApiServices, MANAGES_TASKS } from '../services';
 import type { SystemApi } from '../system';
 import { endpointStore, notificationLogStore } from './parts';
@@ -14,13 +17,23 @@ export const rulesApi: SystemApi<ApiServices> = {
   basePath: RULES_BASE_PATH,
   resource: 'notificationRules',
   tag: 'Notification rules',
-  table: [...MANAGES_TASKS, NOTIFICATION_LOG_STORE.reads, ENDPOINT_STORE.reads],
+  table: [...MANAGES_TASKS, NOTIFICATION_LOG_STORE.reads, ENDPOINT_STORE.reads, ...LABELLED_RESOURCE],
   enqueue: true,
   needs: ['table', 'runsQueue'],
   routes: ({ get }) => {
     const rules = get(taskService).forSystem(notificationRulesSystem);
+    const labels = get(labelStore);
     return [
-      ...ruleRoutes(rules, get(endpointStore), get(notificationLogStore)),
+      ...ruleRoutes(
+        rules,
+        get(endpointStore),
+        get(notificationLogStore),
+        attachedLabels(labels, 'notificationRule'),
+      ),
+      ...labelMappingRoutes(
+        { kind: 'notificationRule', basePath: RULES_BASE_PATH, load: (access, id) => rules.get(access, id) },
+        labels,
+      ),
       ...runRoutes(RULES_BASE_PATH, get(runService).forSystem(rules)),
     ];
   },

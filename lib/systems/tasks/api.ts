@@ -1,5 +1,8 @@
 import { runService, secretBox, targetPolicy, taskService } from '../../composition/core';
 import { runRoutes } from '../../http/run-routes';
+import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
+import { labelStore } from '../labels/parts';
+import { LABELLED_RESOURCE } from '../labels/table-uses';
 import { type ApiServices, MANAGES_TASKS } from '../services';
 import type { SystemApi } from '../system';
 import { backfillRoute } from './backfill-route';
@@ -13,15 +16,20 @@ export const tasksApi: SystemApi<ApiServices> = {
   basePath: TASKS_BASE_PATH,
   resource: 'tasks',
   tag: 'Tasks',
-  table: MANAGES_TASKS,
+  table: [...MANAGES_TASKS, ...LABELLED_RESOURCE],
   enqueue: true,
   sealsSecrets: true,
   needs: ['table', 'runsQueue', 'secretsKey'],
   routes: ({ get }) => {
     const tasks = get(taskService).forSystem(tasksSystem);
     const runs = get(runService).forSystem(tasks);
+    const labels = get(labelStore);
     return [
-      ...taskRoutes(tasks, get(targetPolicy), get(secretBox)),
+      ...taskRoutes(tasks, get(targetPolicy), get(secretBox), attachedLabels(labels, 'task')),
+      ...labelMappingRoutes(
+        { kind: 'task', basePath: TASKS_BASE_PATH, load: (access, id) => tasks.get(access, id) },
+        labels,
+      ),
       ...runRoutes(TASKS_BASE_PATH, runs),
       backfillRoute(TASKS_BASE_PATH, runs),
     ];

@@ -12,6 +12,7 @@ import { withCompletionsAll } from '../../task/completions';
 import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
 import { nextRunFrom, upcomingRuns } from '../../task/next-run';
 import type { ScopedTaskService } from '../../task/task-service';
+import type { AttachedLabels, LabelJson } from '../labels/mapping-routes';
 import {
   listTasksQuery,
   type TaskCreateBody,
@@ -32,10 +33,10 @@ type UserTask = Task & { metadata: TaskMetadata };
 /**
  * The InfluxDB Task object, plus Rota's fields. Secrets in target headers are redacted.
  * `type` is InfluxDB's (`basic`), not the system's internal type, which stays an engine
- * detail. `links` names only what this API serves: owners, members and labels are not
+ * detail. `links` names only what this API serves: owners and members are not
  * served, and the contract requires none of the links.
  */
-export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
+export function toTaskJson(task: UserTask, labels: LabelJson[] = []): z.input<typeof taskSchema> {
   const self = `${TASKS_BASE_PATH}/${task.id}`;
   return {
     id: task.id,
@@ -59,7 +60,7 @@ export function toTaskJson(task: UserTask): z.input<typeof taskSchema> {
     catchUp: task.catchUp,
     overlap: task.overlap ?? 'queue',
     target: redactTarget(task.metadata.target),
-    labels: [],
+    labels,
     // The next instant that will run, from the schedule; the scheduler's cursor is named as such.
     nextRunAt: task.status === 'active' ? nextRunFrom(task, Date.now()) : undefined,
     scheduleCursor: task.latestScheduled,
@@ -278,6 +279,7 @@ interface TaskRoutesContext {
   readonly tasks: ScopedTaskService<TaskMetadata>;
   readonly policy: TargetPolicy;
   readonly secrets: SecretBox;
+  readonly labels: AttachedLabels;
 }
 
 type TaskRoute = RouteOf<TaskRoutesContext>;
@@ -304,7 +306,7 @@ const createTask: TaskRoute = ({ tasks, policy, secrets }) => ({
   },
 });
 
-const listTasks: TaskRoute = ({ tasks }) => ({
+const listTasks: TaskRoute = ({ tasks, labels }) => ({
   method: 'GET',
   path: TASKS_BASE_PATH,
   summary: 'List tasks',
@@ -319,25 +321,26 @@ const listTasks: TaskRoute = ({ tasks }) => ({
     const page = await tasks.list(req.access, { ...query, orgID, limit, ownerID: user });
     // Every task of this system is InfluxDB `basic`: a `system` filter matches none of them.
     if (type !== undefined && type !== USER_TASK_TYPE) page.tasks = [];
+    const labelsOf = page.tasks.length ? await labels.forList(orgID) : () => [];
     return json(200, {
-      tasks: (await withCompletionsAll(tasks, page.tasks)).map(toTaskJson),
+      tasks: (await withCompletionsAll(tasks, page.tasks)).map((task) => toTaskJson(task, labelsOf(task.id))),
       links: pageLinks(TASKS_BASE_PATH, linkQuery, page.tasks.at(-1)?.id, page.more),
     });
   },
 });
 
-const getTask: TaskRoute = ({ tasks }) => ({
+const getTask: TaskRoute = ({ tasks, labels }) => ({
   method: 'GET',
   path: `${TASKS_BASE_PATH}/{id}`,
   summary: 'Get a task',
   responses: ok('Task', taskSchema),
   handler: async (req) => {
     const task = await tasks.withCompletions(await tasks.get(req.access, param(req, 'id')));
-    return json(200, toTaskJson(task), etag(task));
+    return json(200, toTaskJson(task, await labels.of(task.orgID, task.id)), etag(task));
   },
 });
 
-const updateTask: TaskRoute = ({ tasks, policy, secrets }) => ({
+const updateTask: TaskRoute = ({ tasks, policy, secrets, labels }) => ({
   method: 'PATCH',
   path: `${TASKS_BASE_PATH}/{id}`,
   summary: 'Update a task',
@@ -356,7 +359,7 @@ const updateTask: TaskRoute = ({ tasks, policy, secrets }) => ({
     const task = await tasks.withCompletions(
       await tasks.update(req.access, id, toPatch(sealed), ifMatchVersion(req)),
     );
-    return json(200, toTaskJson(task), etag(task));
+    return json(200, toTaskJson(task, await labels.of(task.orgID, task.id)), etag(task));
   },
 });
 
@@ -405,6 +408,7 @@ export function taskRoutes(
   tasks: ScopedTaskService<TaskMetadata>,
   policy: TargetPolicy,
   secrets: SecretBox,
+  labels: AttachedLabels,
 ): RouteDef[] {
-  return TASK_ROUTES.map((route) => route({ tasks, policy, secrets }));
+  return TASK_ROUTES.map((route) => route({ tasks, policy, secrets, labels }));
 }

@@ -8,6 +8,7 @@ import {
   runStatusSchema,
   taskStatusSchema,
 } from '../../task/model';
+import { labelSchema } from '../labels/model';
 
 const optionalString = z.string().optional();
 
@@ -37,7 +38,8 @@ export const taskSchema = named(
     catchUp: catchUpSchema,
     overlap: overlapSchema,
     target: targetSchema,
-    labels: z.array(z.unknown()),
+    /** The labels attached to it (lib/systems/labels). */
+    labels: z.array(labelSchema),
     /** The next instant that will run, computed from the schedule when the task is read. */
     nextRunAt: optionalString,
     /** The scheduler's cursor: every instant up to it has been sent to the runs queue. */
