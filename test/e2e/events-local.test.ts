@@ -103,7 +103,8 @@ describe('events in local mode', () => {
   });
 
   it('gives run.scheduled then run.canceled for a cancelled manual run, and task.deleted', async () => {
-    const task = await create('org-b', 'manual', '/ok', { status: 'inactive' });
+    // Active (an inactive task takes no manual run) and due only on 29 February.
+    const task = await create('org-b', 'manual', '/ok', { every: undefined, cron: '0 0 29 2 *' });
     const later = new Date(Date.now() + 3_600_000).toISOString();
     const run = (await api('POST', `/tasks/${task.id}/runs`, { scheduledFor: later })).body as { id: string };
     expect((await api('DELETE', `/tasks/${task.id}/runs/${run.id}`)).status).toBe(204);

@@ -143,7 +143,9 @@ describe('GET /api/v2/events (Server-Sent Events) in local mode', () => {
   });
 
   it('streams run.scheduled then run.canceled for a cancelled manual run; taskID filters', async () => {
-    const task = await create(tokens.a, 'org-a', 'manual', '/ok', { status: 'inactive' });
+    // Active (an inactive task takes no manual run) and due only on 29 February: no
+    // scheduled run of its own comes between the manual run's events.
+    const task = await create(tokens.a, 'org-a', 'manual', '/ok', { every: undefined, cron: '0 0 29 2 *' });
     const stream = await watch(tokens.a, `?taskID=${task.id}`);
     const other = await create(tokens.a, 'org-a', 'other', '/ok', { status: 'inactive' });
     const later = new Date(Date.now() + 3_600_000).toISOString();
