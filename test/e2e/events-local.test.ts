@@ -42,7 +42,11 @@ describe('events in local mode', () => {
     waitFor(async () => check(), { timeoutMs: 30_000, intervalMs: 100, what });
 
   beforeAll(async () => {
-    target = createServer((req, res) => res.writeHead(req.url?.startsWith('/fail') ? 500 : 200).end('ok'));
+    target = createServer((req, res) => {
+      // `/slow` holds a run long enough for a second one to wait behind it.
+      const delay = req.url?.startsWith('/slow') ? 4_000 : 0;
+      setTimeout(() => res.writeHead(req.url?.startsWith('/fail') ? 500 : 200).end('ok'), delay);
+    });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', () => resolve()));
     targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
     rota = await startLocal({ port: 0, workers: 4, env: { ROTA_BOOTSTRAP_TOKEN: 'test-operator-token' } });
@@ -103,8 +107,18 @@ describe('events in local mode', () => {
   });
 
   it('gives run.scheduled then run.canceled for a cancelled manual run, and task.deleted', async () => {
-    // Active (an inactive task takes no manual run) and due only on 29 February.
-    const task = await create('org-b', 'manual', '/ok', { every: undefined, cron: '0 0 29 2 *' });
+    // Active (an inactive task takes no manual run), due only on 29 February, one run at a
+    // time: a slow first run holds the slot, so the second waits, queued, to be cancelled.
+    const task = await create('org-b', 'manual', '/slow', {
+      every: undefined,
+      cron: '0 0 29 2 *',
+      concurrency: 1,
+    });
+    const blocker = (await api('POST', `/tasks/${task.id}/runs`, {})).body as { id: string };
+    await until(
+      () => eventsOf(task.id).find((e) => e.type === 'run.started' && e.runID === blocker.id),
+      'the first run to start',
+    );
     const later = new Date(Date.now() + 3_600_000).toISOString();
     const run = (await api('POST', `/tasks/${task.id}/runs`, { scheduledFor: later })).body as { id: string };
     expect((await api('DELETE', `/tasks/${task.id}/runs/${run.id}`)).status).toBe(204);

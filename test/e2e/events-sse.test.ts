@@ -48,7 +48,11 @@ describe('GET /api/v2/events (Server-Sent Events) in local mode', () => {
     api(token, 'PATCH', `/api/v2/tasks/${taskID}`, { status: 'inactive' });
 
   beforeAll(async () => {
-    target = createServer((req, res) => res.writeHead(req.url?.startsWith('/fail') ? 500 : 200).end('ok'));
+    target = createServer((req, res) => {
+      // `/slow` holds a run long enough for a second one to wait behind it.
+      const delay = req.url?.startsWith('/slow') ? 4_000 : 0;
+      setTimeout(() => res.writeHead(req.url?.startsWith('/fail') ? 500 : 200).end('ok'), delay);
+    });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', () => resolve()));
     targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
     rota = await startLocal({
@@ -143,11 +147,17 @@ describe('GET /api/v2/events (Server-Sent Events) in local mode', () => {
   });
 
   it('streams run.scheduled then run.canceled for a cancelled manual run; taskID filters', async () => {
-    // Active (an inactive task takes no manual run) and due only on 29 February: no
-    // scheduled run of its own comes between the manual run's events.
-    const task = await create(tokens.a, 'org-a', 'manual', '/ok', { every: undefined, cron: '0 0 29 2 *' });
+    // Active (an inactive task takes no manual run), due only on 29 February, one run at a
+    // time: a slow first run holds the slot, so the second waits, queued, to be cancelled.
+    const task = await create(tokens.a, 'org-a', 'manual', '/slow', {
+      every: undefined,
+      cron: '0 0 29 2 *',
+      concurrency: 1,
+    });
     const stream = await watch(tokens.a, `?taskID=${task.id}`);
     const other = await create(tokens.a, 'org-a', 'other', '/ok', { status: 'inactive' });
+    const blocker = (await api(tokens.a, 'POST', `/api/v2/tasks/${task.id}/runs`, {})).body as { id: string };
+    await seenBy(stream, (e) => e.type === 'run.started' && e.runID === blocker.id, 'the first run to start');
     const later = new Date(Date.now() + 3_600_000).toISOString();
     const run = (await api(tokens.a, 'POST', `/api/v2/tasks/${task.id}/runs`, { scheduledFor: later }))
       .body as {
@@ -155,7 +165,11 @@ describe('GET /api/v2/events (Server-Sent Events) in local mode', () => {
     };
     expect((await api(tokens.a, 'DELETE', `/api/v2/tasks/${task.id}/runs/${run.id}`)).status).toBe(204);
     const canceled = await seenBy(stream, (e) => e.type === 'run.canceled', 'run.canceled');
-    expect(eventsOf(stream).map((e) => e.type)).toEqual(['run.scheduled', 'run.canceled']);
+    expect(
+      eventsOf(stream)
+        .filter((e) => e.runID === run.id)
+        .map((e) => e.type),
+    ).toEqual(['run.scheduled', 'run.canceled']);
     expect(canceled).toEqual({
       id: `${run.id}:canceled:1`,
       type: 'run.canceled',

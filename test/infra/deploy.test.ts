@@ -271,7 +271,7 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
     expect(redrives.map((r) => r.deadLetterTargetArn).sort()).toEqual([...dlqs].sort());
   });
 
-  it('creates the scheduler, reconciler and run-request rules, the functions with their roles, and the three event sources', async () => {
+  it('creates the scheduler, reconciler and run-request rules, the functions with their roles, and the four event sources', async () => {
     const events = new EventBridgeClient(config);
     const { template, resources } = get('token');
     const rules = resources
@@ -321,7 +321,8 @@ describe.runIf(motoUrl())('the synthesized stack on moto CloudFormation', () => 
       mappings.filter((m) =>
         physical('token', 'AWS::Lambda::Function').some((f) => m.FunctionArn?.endsWith(`:${f}`)),
       ),
-    ).toHaveLength(3);
+      // The runs queue, its dead letters, the planning queue and the table's stream.
+    ).toHaveLength(4);
     lambda.destroy();
   });
 });
