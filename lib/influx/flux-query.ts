@@ -126,8 +126,14 @@ function errorMessage(body: string): string {
 /** The window bounds are in every group key and say nothing about which series a row is. */
 const WINDOW_COLUMNS = new Set(['_start', '_stop', 'result', 'table']);
 
-function readSeries(csv: string): FluxSeries[] {
-  const series = new Map<string, FluxSeries>();
+type DataRow = Parameters<Parameters<typeof linesToTables>[0]['next']>;
+
+/**
+ * Walks an annotated-CSV answer's data rows. A streamed failure is a table of its own
+ * with the columns `error` and `reference`; it, or an unreadable answer, throws a
+ * FluxQueryError once the whole answer was read.
+ */
+function eachRow(csv: string, visit: (...row: DataRow) => void): void {
   let failure: string | undefined;
   stringToLines(
     csv,
@@ -138,16 +144,7 @@ function readSeries(csv: string): FluxSeries[] {
           failure ??= row[meta.column('error').index] ?? 'unknown error';
           return;
         }
-        const value = Number(meta.toObject(row)._value);
-        if (!labels.includes('_value') || !Number.isFinite(value)) return;
-        const key = meta.columns
-          .filter((column) => column.group && !WINDOW_COLUMNS.has(column.label))
-          .map((column) => `${column.label}=${row[column.index] ?? ''}`)
-          .join(',');
-        const time = labels.includes('_time') ? row[meta.column('_time').index] : undefined;
-        const entry = series.get(key) ?? { key, points: [] };
-        entry.points.push({ time: time || undefined, value });
-        series.set(key, entry);
+        visit(row, meta);
       },
       error(error) {
         failure ??= `unreadable answer: ${error.message}`;
@@ -156,33 +153,34 @@ function readSeries(csv: string): FluxSeries[] {
     }),
   );
   if (failure !== undefined) throw new FluxQueryError(failure);
+}
+
+function readSeries(csv: string): FluxSeries[] {
+  const series = new Map<string, FluxSeries>();
+  eachRow(csv, (row, meta) => {
+    const labels = meta.columns.map((column) => column.label);
+    const value = Number(meta.toObject(row)._value);
+    if (!labels.includes('_value') || !Number.isFinite(value)) return;
+    const key = meta.columns
+      .filter((column) => column.group && !WINDOW_COLUMNS.has(column.label))
+      .map((column) => `${column.label}=${row[column.index] ?? ''}`)
+      .join(',');
+    const time = labels.includes('_time') ? row[meta.column('_time').index] : undefined;
+    const entry = series.get(key) ?? { key, points: [] };
+    entry.points.push({ time: time || undefined, value });
+    series.set(key, entry);
+  });
   return [...series.values()];
 }
 
 function countTables(csv: string): { rows: number; tables: number } {
   let rows = 0;
   const tables = new Set<string>();
-  let failure: string | undefined;
-  stringToLines(
-    csv,
-    linesToTables({
-      next(row, meta) {
-        // A streamed failure is a table of its own with the columns `error` and `reference`.
-        const labels = meta.columns.map((column) => column.label);
-        if (labels.includes('error') && labels.includes('reference')) {
-          failure ??= row[meta.column('error').index] ?? 'unknown error';
-          return;
-        }
-        rows += 1;
-        const table = labels.includes('table') ? row[meta.column('table').index] : undefined;
-        tables.add(`${labels.join(',')}|${table ?? ''}`);
-      },
-      error(error) {
-        failure ??= `unreadable answer: ${error.message}`;
-      },
-      complete() {},
-    }),
-  );
-  if (failure !== undefined) throw new FluxQueryError(failure);
+  eachRow(csv, (row, meta) => {
+    const labels = meta.columns.map((column) => column.label);
+    rows += 1;
+    const table = labels.includes('table') ? row[meta.column('table').index] : undefined;
+    tables.add(`${labels.join(',')}|${table ?? ''}`);
+  });
   return { rows, tables: tables.size };
 }

@@ -11,7 +11,7 @@ import type { ScopedTaskService } from '../../task/task-service';
 import type { AttachedLabels, LabelJson } from '../labels/mapping-routes';
 import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
-import { splitPatch } from '../shared/patch';
+import { replacementPatch, splitPatch } from '../shared/patch';
 import { scheduleExtraFields, scheduleExtraPatchFields, scheduleExtrasOf } from '../shared/task-fields';
 import {
   type CheckMetadata,
@@ -308,17 +308,7 @@ const replaceCheck: CheckRoute = ({ checks, policy, secrets, labels }) => ({
     const id = param(req, 'id');
     const current = await checks.get(req.access, id);
     const next = await toCheckDefinition(body, current.orgID, secrets, current.metadata);
-    const check = await checks.update(req.access, id, {
-      name: next.name,
-      description: next.description ?? null,
-      status: next.status ?? 'active',
-      every: next.every ?? null,
-      offset: next.offset ?? null,
-      jitter: next.jitter ?? null,
-      startAt: next.startAt ?? null,
-      endAt: next.endAt ?? null,
-      metadata: next.metadata,
-    });
+    const check = await checks.update(req.access, id, replacementPatch(next));
     return json(
       200,
       toCheckJson(await checks.withCompletions(check), await labels.of(check.orgID, check.id)),

@@ -11,7 +11,7 @@ import type { Access, ScopedTaskService } from '../../task/task-service';
 import type { AttachedLabels, LabelJson } from '../labels/mapping-routes';
 import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
-import { splitPatch } from '../shared/patch';
+import { replacementPatch, splitPatch } from '../shared/patch';
 import { scheduleExtraFields, scheduleExtraPatchFields, scheduleExtrasOf } from '../shared/task-fields';
 import type { NotificationEndpoint } from './endpoint-model';
 import type { EndpointStore } from './endpoint-store';
@@ -263,17 +263,7 @@ const replaceRule: RuleRoute = ({ rules, endpoints, labels }) => ({
     const current = await rules.get(req.access, id);
     const endpoint = await endpointFor(endpoints, req.access, current.orgID, body.endpointID);
     const next = toRuleDefinition(body, current.orgID);
-    const rule = await rules.update(req.access, id, {
-      name: next.name,
-      description: next.description ?? null,
-      status: next.status ?? 'active',
-      every: next.every ?? null,
-      offset: next.offset ?? null,
-      jitter: next.jitter ?? null,
-      startAt: next.startAt ?? null,
-      endAt: next.endAt ?? null,
-      metadata: next.metadata,
-    });
+    const rule = await rules.update(req.access, id, replacementPatch(next));
     return json(
       200,
       toRuleJson(await rules.withCompletions(rule), endpoint.type, await labels.of(rule.orgID, rule.id)),

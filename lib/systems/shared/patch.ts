@@ -1,4 +1,4 @@
-import type { Task, TaskPatch } from '../../task/model';
+import type { Task, TaskDefinition, TaskPatch } from '../../task/model';
 
 /** Fields of a system's update body that belong to the task itself; the rest is metadata. */
 const TASK_FIELDS = new Set([
@@ -29,4 +29,22 @@ export function splitPatch(body: Record<string, unknown>): (current: Task) => Ta
       ...task,
       ...(Object.keys(metadata).length ? { metadata: { ...current.metadata, ...metadata } } : {}),
     }) as TaskPatch;
+}
+
+/**
+ * InfluxDB's PUT as a patch: the whole definition replaces the task's own fields, and
+ * what it leaves out is cleared (`null`), where a PATCH would keep it.
+ */
+export function replacementPatch(next: TaskDefinition): TaskPatch {
+  return {
+    name: next.name,
+    description: next.description ?? null,
+    status: next.status ?? 'active',
+    every: next.every ?? null,
+    offset: next.offset ?? null,
+    jitter: next.jitter ?? null,
+    startAt: next.startAt ?? null,
+    endAt: next.endAt ?? null,
+    metadata: next.metadata,
+  };
 }
