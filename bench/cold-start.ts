@@ -104,6 +104,8 @@ const FUNCTION_ENV: Record<string, string> = {
   ROTA_RUNS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/rota-runs',
   ROTA_SECRETS_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000',
   ROTA_BOOTSTRAP_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:rota-bootstrap',
+  ROTA_EVENT_BUS_NAME: 'rota-events',
+  ROTA_PLANNING_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/rota-planning',
   AWS_REGION: 'us-east-1',
   AWS_DEFAULT_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
