@@ -30,12 +30,23 @@ export async function startDynalite(
     endpoint: `http://127.0.0.1:${port}`,
     stop: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // dynalite keeps keep-alive sockets open; close them so stop() returns promptly.
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        // dynalite closes its database when the server closes, and throws (taking the
+        // process down) from a request still being answered then: so requests in flight
+        // are let finish, idle keep-alive sockets are closed at once, and only a socket
+        // still busy after the grace is cut.
+        const http = server as unknown as { closeIdleConnections(): void; closeAllConnections(): void };
+        const cut = setTimeout(() => http.closeAllConnections(), DYNALITE_STOP_GRACE_MS);
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        http.closeIdleConnections();
       }),
   };
 }
+
+/** How long stop() waits for dynalite's requests in flight before it cuts their sockets. */
+const DYNALITE_STOP_GRACE_MS = 5_000;
 
 /**
  * In-process SQS (fauxqs 2.x: delay, visibility, redrive and long polling). With
