@@ -9,10 +9,10 @@ import type { Emulator } from './emulators';
 /**
  * Local mode's stand-in for DynamoDB Streams (dynalite has none): a loopback proxy in
  * front of the table's endpoint that every client talks to, the bundles' worker
- * included. A write to a task's partition is read before and after, one write at a
- * time, and the two images go to `onChange`, the change a stream record would carry.
- * Serializing them keeps every status a run passes through (started, then succeeded),
- * which a poll of the table would miss.
+ * included. A write to a task's partition is read before and after, one write per item
+ * at a time, and the two images go to `onChange`, the change a stream record would
+ * carry. Serializing each item's writes keeps every status a run passes through
+ * (started, then succeeded), which a poll of the table would miss.
  */
 type Key = Record<string, AttributeValue>;
 interface Written {
@@ -67,10 +67,19 @@ export async function startWriteHook(
     );
     return Item ? unmarshall(Item) : undefined;
   };
-  let queue: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
+  // Writes to one item go one at a time, so each one's before and after images are its
+  // own; writes to other items do not wait for them (one queue for all would cap local
+  // mode's throughput at one write and two reads at a time).
+  const chains = new Map<string, Promise<unknown>>();
+  const serialized = <T>(items: readonly Written[], work: () => Promise<T>): Promise<T> => {
+    const keys = items.map(({ table, key }) => `${table}|${JSON.stringify(key)}`);
+    const prior = Promise.all(keys.map((k) => chains.get(k)));
+    const next = prior.then(work, work);
+    const settled = next.catch(() => undefined);
+    for (const k of keys) chains.set(k, settled);
+    void settled.then(() => {
+      for (const k of keys) if (chains.get(k) === settled) chains.delete(k);
+    });
     return next;
   };
 
@@ -88,7 +97,7 @@ export async function startWriteHook(
         forward(target, req, body, res).catch((error: unknown) => res.destroy(error as Error));
         return;
       }
-      serialized(async () => {
+      serialized(written, async () => {
         const before = await Promise.all(written.map(read));
         await forward(target, req, body, res);
         const after = await Promise.all(written.map(read));
