@@ -12,12 +12,13 @@ import { INDEX, PARTITION } from './keys';
 export const TASK_STORE = {
   /**
    * create, get, replaceDefinition, delete, list: the API functions; withCompletions
-   * queries the task's runs since its completion checkpoint.
+   * queries the task's runs since its completion checkpoint. Create adds the task's
+   * org to its type's directory (`ORGS#<type>`), which the operator's list reads.
    */
   definitions: {
     name: 'task store: definitions',
     actions: [PUT, GET, UPDATE, DELETE, QUERY],
-    keyPrefixes: [PARTITION.task],
+    keyPrefixes: [PARTITION.task, PARTITION.orgs],
     queries: [INDEX.byOrgType],
   },
   /** list only: an API that checks which tasks refer to something. */
