@@ -12,15 +12,18 @@ import { INDEX, PARTITION } from './keys';
 export const TASK_STORE = {
   /**
    * create, get, replaceDefinition, delete, list: the API functions; withCompletions
-   * queries the task's runs since its completion checkpoint. Create adds the task's
-   * org to its type's directory (`ORGS#<type>`), which the operator's list reads.
+   * queries the task's runs since its completion checkpoint.
    */
   definitions: {
     name: 'task store: definitions',
     actions: [PUT, GET, UPDATE, DELETE, QUERY],
-    keyPrefixes: [PARTITION.task, PARTITION.orgs],
+    keyPrefixes: [PARTITION.task],
     queries: [INDEX.byOrgType],
   },
+  /** create: adds the task's org to its type's directory (`ORGS#<type>`). */
+  registersOrgs: { name: 'task store: org directory', actions: [UPDATE], keyPrefixes: [PARTITION.orgs] },
+  /** list without an org: the operator's every-org list reads the type's directory. */
+  listsAcrossOrgs: { name: 'task store: every-org list', actions: [GET], keyPrefixes: [PARTITION.orgs] },
   /** list only: an API that checks which tasks refer to something. */
   lists: { name: 'task store: list', queries: [INDEX.byOrgType] },
   /** queryDue, advanceSchedule: the scheduler. */
