@@ -1,17 +1,11 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Entity } from 'dynamodb-toolbox/entity';
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
-import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
-import { $add } from 'dynamodb-toolbox/entity/actions/update/symbols';
-import { item } from 'dynamodb-toolbox/schema/item';
-import { set } from 'dynamodb-toolbox/schema/set';
-import { string } from 'dynamodb-toolbox/schema/string';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { whenConditionHolds, wrote } from '../store/items';
 import { INDEX, orgAuthorizationsPk, tokenOrgsKey } from '../store/keys';
-import type { RotaTable } from '../store/table';
+import { mergedPage, type OrgDirectory, orgDirectories } from '../store/org-directory';
 import { getToken, type TokenItems, tokenItems } from './token-reader';
 
 export { AUTH_STORE } from './table-uses';
@@ -33,21 +27,6 @@ export interface ListAuthorizationsQuery {
   limit: number;
 }
 
-/**
- * The orgs that hold tokens (`AUTH#~orgs`), one string set: the operator lists every
- * org's tokens by querying each org's byOrgType partition, never by a Scan. Only the
- * token store uses it, so the authorizer's bundle does not carry it.
- */
-const tokenOrgsEntity = (table: RotaTable) =>
-  new Entity({
-    entityAttribute: false,
-    timestamps: false,
-    name: 'tokenOrgs',
-    table,
-    schema: item({ directory: string().key().const('orgs'), orgIDs: set(string()).optional() }),
-    computeKey: () => tokenOrgsKey(),
-  });
-
 export interface AuthStore {
   /** Conditional create; false when the id is taken. */
   create(authorization: Authorization): Promise<boolean>;
@@ -68,7 +47,9 @@ export function createAuthStore({
   tableName: string;
 }): AuthStore {
   const tokens = tokenItems(client, tableName);
-  const store: Store = { ...tokens, orgs: tokenOrgsEntity(tokens.table) };
+  // Only the token store uses its directory, so the authorizer's bundle does not carry it.
+  const orgs = orgDirectories(tokens.table, tokens.send, tokenOrgsKey)(TOKEN_DIRECTORY);
+  const store: Store = { ...tokens, orgs };
   return {
     create: (...args) => create(store, ...args),
     get: (...args) => getToken(store, ...args),
@@ -78,30 +59,14 @@ export function createAuthStore({
   };
 }
 
-type Store = TokenItems & { orgs: ReturnType<typeof tokenOrgsEntity> };
+type Store = TokenItems & { orgs: OrgDirectory };
 
-/** Idempotent; written before the token, so no token's org is ever missing from the directory. */
-async function registerOrg(store: Store, orgID: string): Promise<void> {
-  const params = store.orgs
-    .build(UpdateItemCommand)
-    .item({ directory: 'orgs', orgIDs: $add(new Set([orgID])) })
-    .params();
-  await store.send.update(params);
-}
-
-async function tokenOrgs(store: Store): Promise<string[]> {
-  const params = store.orgs.build(GetItemCommand).key({ directory: 'orgs' }).params();
-  const found = await store.send.get(params);
-  const orgIDs = found?.[ATTR_ORG_IDS];
-  return orgIDs instanceof Set ? [...orgIDs].filter((o): o is string => typeof o === 'string').sort() : [];
-}
-
-const ATTR_ORG_IDS = 'orgIDs';
-const ORGS_AT_ONCE = 16;
+/** The token directory's one name; its key (`AUTH#~orgs`) predates the shared directories. */
+const TOKEN_DIRECTORY = 'orgs';
 
 async function create(store: Store, authorization: Authorization) {
   const { tokens, send } = store;
-  await registerOrg(store, authorization.orgID);
+  await store.orgs.register(authorization.orgID);
   const put = tokens
     .build(PutItemCommand)
     .item({
@@ -118,19 +83,13 @@ async function list(store: Store, query: ListAuthorizationsQuery) {
   if (orgID !== undefined) {
     const page = await listOrg(store, orgID, query);
     // Tokens stored before the directory existed: an org that lists its tokens joins it.
-    if (page.length > 0 && query.after === undefined) await registerOrg(store, orgID);
+    if (page.length > 0 && query.after === undefined) await store.orgs.register(orgID);
     return { authorizations: page.slice(0, limit), more: page.length > limit };
   }
-  // Every org's page past `after`; ULIDs sort by creation across orgs, so one merge pages them all.
-  const orgs = await tokenOrgs(store);
-  const pages: Authorization[][] = [];
-  // A few orgs at a time: a directory of thousands must not open thousands of sockets.
-  for (let i = 0; i < orgs.length; i += ORGS_AT_ONCE) {
-    const batch = orgs.slice(i, i + ORGS_AT_ONCE);
-    pages.push(...(await Promise.all(batch.map((org) => listOrg(store, org, query)))));
-  }
-  const merged = pages.flat().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { authorizations: merged.slice(0, limit), more: merged.length > limit };
+  const { items, more } = await mergedPage(await store.orgs.orgs(), limit, (org) =>
+    listOrg(store, org, query),
+  );
+  return { authorizations: items, more };
 }
 
 /** Up to `limit + 1` of one org's tokens past `after`: one extra tells whether another page exists. */

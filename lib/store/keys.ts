@@ -15,6 +15,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | API token (authorization) | AUTH#<tokenID> | AUTH (byOrgType: `<org>#~authorization` → id) |
  * | orgs holding tokens | AUTH#~orgs | DIRECTORY | (a string set: how the operator lists every org's tokens) |
  * | org task quota | ORG#<orgID> | QUOTA |
+ * | orgs holding a system's tasks | ORGS#<type> | DIRECTORY | (a string set: how the operator lists every org's tasks of a type) |
  *
  * Systems declare their own items beside their stores (lib/systems/<name>/*-store.ts):
  * in a task's partition (checks' statuses and state, notification rules' log and
@@ -86,7 +87,7 @@ export const LEASE_PREFIX = 'LEASE#';
 export const WAIT_PREFIX = 'WAIT#';
 
 /** The first part of every partition key: IAM confines each role to its prefixes (`dynamodb:LeadingKeys`). */
-export const PARTITION = { task: 'TASK#', auth: 'AUTH#', org: 'ORG#' } as const;
+export const PARTITION = { task: 'TASK#', auth: 'AUTH#', org: 'ORG#', orgs: 'ORGS#' } as const;
 
 export const taskPk = (taskID: string) => `${PARTITION.task}${taskID}`;
 export const taskKey = (taskID: string) => ({ [ATTR.pk]: taskPk(taskID), [ATTR.sk]: TASK_SK });
@@ -103,6 +104,11 @@ export const authKey = (tokenID: string) => ({
 export const orgAuthorizationsPk = (orgID: string) => `${orgID}#~authorization`;
 /** `~` is no ULID character, so no token id can name this item. */
 export const tokenOrgsKey = () => ({ [ATTR.pk]: `${PARTITION.auth}~orgs`, [ATTR.sk]: 'DIRECTORY' });
+/** A system type names its directory: checks and rules are tasks of their own type. */
+export const taskOrgsKey = (type: string) => ({
+  [ATTR.pk]: `${PARTITION.orgs}${type}`,
+  [ATTR.sk]: 'DIRECTORY',
+});
 export const ORG_QUOTA_SK = 'QUOTA';
 export const orgQuotaKey = (orgID: string) => ({
   [ATTR.pk]: `${PARTITION.org}${orgID}`,

@@ -20,6 +20,10 @@ export const TASK_STORE = {
     keyPrefixes: [PARTITION.task],
     queries: [INDEX.byOrgType],
   },
+  /** create: adds the task's org to its type's directory (`ORGS#<type>`). */
+  registersOrgs: { name: 'task store: org directory', actions: [UPDATE], keyPrefixes: [PARTITION.orgs] },
+  /** list without an org: the operator's every-org list reads the type's directory. */
+  listsAcrossOrgs: { name: 'task store: every-org list', actions: [GET], keyPrefixes: [PARTITION.orgs] },
   /** list only: an API that checks which tasks refer to something. */
   lists: { name: 'task store: list', queries: [INDEX.byOrgType] },
   /** queryDue, advanceSchedule: the scheduler. */

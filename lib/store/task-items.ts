@@ -6,7 +6,8 @@ import { Formatter } from 'dynamodb-toolbox/schema/actions/format';
 import type { Task } from '../task/model';
 import { taskEntity, taskSchema } from './entities';
 import { formatStored, wrote } from './items';
-import { DUE_PROJECTION, dueShard, orgTypePk } from './keys';
+import { DUE_PROJECTION, dueShard, orgTypePk, taskOrgsKey } from './keys';
+import { type OrgDirectory, orgDirectories } from './org-directory';
 import { packOffset, unpackOffset } from './schedule-extras';
 import { type RotaTable, rotaTable, type TableSender } from './table';
 import type { DueTask } from './task-types';
@@ -21,6 +22,8 @@ export interface TaskItems {
   task(item: Record<string, unknown>): Task;
   /** A task as the due index projects it. */
   dueTask(item: Record<string, unknown>): DueTask;
+  /** The orgs holding tasks of a type: how the operator lists across orgs. */
+  orgs(type: string): OrgDirectory;
 }
 
 export type TaskCondition = Condition<ReturnType<typeof taskEntity>>;
@@ -41,6 +44,7 @@ export function taskItems(options: { tableName: string; send: TableSender; dueSh
     dueShards: options.dueShards,
     task: (item) => withExtras(stored, item),
     dueTask: (item) => withExtras(due, item),
+    orgs: orgDirectories(table, options.send, taskOrgsKey),
   };
 }
 
@@ -60,6 +64,8 @@ const withoutExtras = ({ jitter: _j, startAt: _s, endAt: _e, ...task }: Task) =>
 
 /** Conditional create; false when the id already exists. */
 export async function putTask(items: TaskItems, task: Task): Promise<boolean> {
+  // Before the task, so the operator's list never misses a task's org.
+  await items.orgs(task.type).register(task.orgID);
   const put = items.tasks
     .build(PutItemCommand)
     .item({

@@ -9,7 +9,8 @@ import type { DUE_PROJECTION } from './keys';
 export type DueTask = Pick<Task, (typeof DUE_PROJECTION)[number] | 'jitter' | 'startAt' | 'endAt'>;
 
 export interface ListTasksQuery {
-  orgID: string;
+  /** Undefined: every org's tasks of the type (the operator's view). */
+  orgID?: string | undefined;
   type: string;
   after?: string | undefined;
   limit: number;

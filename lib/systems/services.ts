@@ -23,4 +23,9 @@ export interface ApiServices extends SystemServices {
 export type RunnerServices = SystemServices;
 
 /** The table uses of every API that manages a system's tasks and their runs. */
-export const MANAGES_TASKS = [TASK_STORE.definitions, RUN_STORE.requests, ORG_QUOTA_STORE] as const;
+export const MANAGES_TASKS = [
+  TASK_STORE.definitions,
+  TASK_STORE.registersOrgs,
+  RUN_STORE.requests,
+  ORG_QUOTA_STORE,
+] as const;

@@ -39,7 +39,8 @@ export interface Access {
 export const OPERATOR: Access = {};
 
 export interface ListOptions {
-  orgID: string;
+  /** Undefined: the caller's org, or every org for the operator. */
+  orgID?: string | undefined;
   after?: string | undefined;
   limit: number;
   name?: string | undefined;
@@ -201,10 +202,11 @@ async function listTasks<M extends Record<string, unknown>>(
   access: Access,
   options: ListOptions,
 ): Promise<{ tasks: SystemTask<M>[]; more: boolean }> {
-  if (access.orgID !== undefined && access.orgID !== options.orgID) {
+  const orgID = options.orgID ?? access.orgID;
+  if (access.orgID !== undefined && access.orgID !== orgID) {
     throw new ForbiddenError('orgID does not match the caller');
   }
-  const page = await scope.tasks.list({ ...options, type: scope.system.type });
+  const page = await scope.tasks.list({ ...options, orgID, type: scope.system.type });
   return page as { tasks: SystemTask<M>[]; more: boolean };
 }
 

@@ -188,6 +188,31 @@ describe('InfluxDB clients against local mode, held to the InfluxDB contract', (
     expect(page2.tasks?.map((t) => t.id)).not.toContain(last);
   });
 
+  it("lists every org's tasks for the operator token without an orgID, paging the merged list", async () => {
+    const mine = [
+      await create(uiTask('across-a')),
+      await create({ ...uiTask('across-b'), orgID: 'ui-org-2' }),
+    ];
+    const everyOrg = await conforming(GET_TASKS, () => tasks.getTasks({}));
+    const listed = everyOrg.tasks?.map((t) => t.id) ?? [];
+    expect(listed).toEqual(expect.arrayContaining(mine.map((t) => t.id)));
+    expect(new Set(everyOrg.tasks?.map((t) => t.orgID))).toEqual(new Set([orgID, 'ui-org-2']));
+    expect(listed).toEqual([...listed].sort());
+
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await conforming(GET_TASKS, () =>
+        tasks.getTasks({ limit: 1, ...(after ? { after } : {}) }),
+      );
+      seen.push(...(page.tasks?.map((t) => t.id) ?? []));
+      after = page.tasks?.at(-1)?.id;
+      if (!page.links?.next) break;
+      expect(page.links.next).toBe(`/api/v2/tasks?limit=1&after=${after}`);
+    }
+    expect(seen).toEqual(listed);
+  });
+
   it('answers bad list queries with InfluxDB codes that conform', async () => {
     for (const limit of [0, 501]) {
       const body = await refused(GET_TASKS, 422, () => tasks.getTasks({ orgID, limit }));

@@ -166,7 +166,17 @@ describe('tasks API in local mode', () => {
     const notANumber = await raw(`/api/v2/tasks?orgID=${orgID}&limit=ten`);
     expect(notANumber.status).toBe(400);
     expect(((await notANumber.json()) as ErrorJson).message).toMatch(/^invalid query: limit/);
-    const missingOrg = await raw('/api/v2/tasks');
+    // The operator without an org lists every org's tasks; creating still needs the org.
+    const task = await tasks.postTasks({ body: createBody({ name: 'listed', every: '1h' }) });
+    const everyOrg = await raw('/api/v2/tasks');
+    expect(everyOrg.status).toBe(200);
+    expect(((await everyOrg.json()) as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toContain(
+      task.id,
+    );
+    const missingOrg = await raw('/api/v2/tasks', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'no org', every: '1h', flux: 'from(bucket: "b")' }),
+    });
     expect(await missingOrg.json()).toEqual({ code: 'invalid', message: 'orgID is required' });
     const unknown = await raw('/api/v2/tasks/does-not-exist', { method: 'DELETE' });
     expect(unknown.status).toBe(404);

@@ -3,7 +3,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { toErrorBody } from '../../lib/errors';
-import { ATTR, dueShardKeys, INDEX, taskKey } from '../../lib/store/keys';
+import { ATTR, dueShardKeys, INDEX, taskKey, taskOrgsKey } from '../../lib/store/keys';
 import { createTaskStore, type TaskStore } from '../../lib/store/task-store';
 import { defineSystem } from '../../lib/systems/system';
 import { createTaskService, OPERATOR } from '../../lib/task/task-service';
@@ -11,6 +11,7 @@ import { type Backend, backends, createTestTable, describeEach, dynamoClient } f
 
 const alpha = defineSystem({ type: 'alpha', metadata: z.strictObject({ url: z.string().url() }) });
 const beta = defineSystem({ type: 'beta', metadata: z.strictObject({ level: z.number() }) });
+const gamma = defineSystem({ type: 'gamma', metadata: z.strictObject({ level: z.number() }) });
 
 describeEach(backends())('task store on $name', ({ start }) => {
   let backend: Backend;
@@ -335,5 +336,63 @@ describeEach(backends())('task store on $name', ({ start }) => {
       version: 3,
       latestScheduled: '2026-05-01T12:01:00.000Z',
     });
+  });
+
+  it("lists every org's tasks of a type for the operator, merged by id and paged, with no Scan", async () => {
+    const tasks = service().forSystem(gamma);
+    const ids: string[] = [];
+    for (const orgID of ['org-g-b', 'org-g-a', 'org-g-c', 'org-g-b', 'org-g-a', 'org-g-c', 'org-g-b']) {
+      ids.push(
+        (await tasks.create(OPERATOR, { orgID, name: orgID, every: '1h', metadata: { level: 1 } })).id,
+      );
+    }
+    // Another type's tasks in the same orgs stay out of gamma's list.
+    await service()
+      .forSystem(beta)
+      .create(OPERATOR, { orgID: 'org-g-a', name: 'other type', every: '1h', metadata: { level: 2 } });
+    const directory = await client.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: marshall(taskOrgsKey('gamma')),
+        ConsistentRead: true,
+      }),
+    );
+    expect(directory.Item?.orgIDs?.SS?.sort()).toEqual(['org-g-a', 'org-g-b', 'org-g-c']);
+
+    const commands: string[] = [];
+    const watched = dynamoClient(backend.dynamoEndpoint);
+    watched.middlewareStack.add((next, context) => (args) => {
+      commands.push(context.commandName ?? '');
+      return next(args);
+    });
+    const operatorView = createTaskService({
+      tasks: createTaskStore({ client: watched, tableName, dueShards: 4 }),
+    }).forSystem(gamma);
+    const seen: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const page = await operatorView.list(OPERATOR, { limit: 2, after });
+      expect(page.tasks.length).toBeLessThanOrEqual(2);
+      seen.push(...page.tasks.map((t) => t.id));
+      pages += 1;
+      after = page.tasks.at(-1)?.id;
+      if (!page.more) break;
+    }
+    watched.destroy();
+    expect(pages).toBe(4);
+    // Every task exactly once, oldest first (ULIDs sort by creation across orgs).
+    expect(seen).toEqual([...ids].sort());
+    expect(new Set(commands)).toEqual(new Set(['GetItemCommand', 'QueryCommand']));
+
+    // An org token still lists its own org alone, and may not name another.
+    const own = await tasks.list({ orgID: 'org-g-b' }, { limit: 10 });
+    expect(own.tasks.map((t) => t.orgID)).toEqual(['org-g-b', 'org-g-b', 'org-g-b']);
+    await expect(tasks.list({ orgID: 'org-g-b' }, { orgID: 'org-g-a', limit: 10 })).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    // Filters apply across orgs too.
+    const named = await tasks.list(OPERATOR, { limit: 10, name: 'org-g-c' });
+    expect(named.tasks.map((t) => t.orgID)).toEqual(['org-g-c', 'org-g-c']);
   });
 });

@@ -8,7 +8,7 @@ import { ORG_QUOTA_STORE } from '../../lib/auth/org-quota';
 import { AUTH_STORE } from '../../lib/auth/store';
 import type { TableUse } from '../../lib/store/access';
 import { leaseEntity, runEntity, taskEntity, waiterEntity } from '../../lib/store/entities';
-import { DUE_PROJECTION } from '../../lib/store/keys';
+import { DUE_PROJECTION, taskOrgsKey } from '../../lib/store/keys';
 import { LEASE_STORE } from '../../lib/store/lease-store';
 import { runItems } from '../../lib/store/run-items';
 import { RUN_STORE } from '../../lib/store/run-store';
@@ -41,7 +41,15 @@ const CASES: { item: string; key: Record<string, string>; uses: TableUse[] }[] =
   {
     item: 'task',
     key: keyOf(taskEntity(table), { id: 't1' }),
-    uses: Object.values(TASK_STORE).filter((u) => 'keyPrefixes' in u),
+    uses: Object.values(TASK_STORE).filter(
+      (u) => 'keyPrefixes' in u && u !== TASK_STORE.registersOrgs && u !== TASK_STORE.listsAcrossOrgs,
+    ),
+  },
+  // Not an entity: the org directory is plain requests on this key (lib/store/org-directory.ts).
+  {
+    item: "a type's org directory",
+    key: taskOrgsKey('alpha'),
+    uses: [TASK_STORE.registersOrgs, TASK_STORE.listsAcrossOrgs],
   },
   { item: 'run', key: keyOf(runEntity(table), { taskID: 't1', id: 'r1' }), uses: Object.values(RUN_STORE) },
   { item: 'lease', key: keyOf(leaseEntity(table), { taskID: 't1', sk: 'LEASE#0000' }), uses: [LEASE_STORE] },

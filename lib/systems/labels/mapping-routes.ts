@@ -100,6 +100,8 @@ export interface AttachedLabels {
   of(orgID: string, id: string): Promise<LabelJson[]>;
   /** The labels of every resource of the org, read once for a whole list page. */
   forList(orgID: string): Promise<(id: string) => LabelJson[]>;
+  /** The same for a page that may span orgs (the operator's): each org's labels read once. */
+  forPage(page: readonly { orgID: string }[]): Promise<(id: string) => LabelJson[]>;
 }
 
 export function attachedLabels(labels: LabelStore, kind: LabelledKind): AttachedLabels {
@@ -109,6 +111,12 @@ export function attachedLabels(labels: LabelStore, kind: LabelledKind): Attached
     forList: async (orgID) => {
       const byResource = await labels.labelsByResource(orgID, kind);
       return (id) => shown(byResource.get(id));
+    },
+    forPage: async (page) => {
+      const orgs = [...new Set(page.map((resource) => resource.orgID))];
+      const byOrg = await Promise.all(orgs.map((orgID) => labels.labelsByResource(orgID, kind)));
+      // Ids are unique across orgs, so at most one org's map holds a resource.
+      return (id) => shown(byOrg.find((byResource) => byResource.has(id))?.get(id));
     },
   };
 }

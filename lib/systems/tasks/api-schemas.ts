@@ -56,6 +56,7 @@ export const USER_TASK_TYPE = 'basic' satisfies (typeof INFLUX_TASK_TYPES)[numbe
 
 export const listTasksQuery = z.object({
   ...taskPagingQuery,
+  /** The org listed; without it an org token lists its own, the operator every org's. */
   orgID: z.string().min(1).max(64).optional(),
   org: z.string().min(1).max(64).optional(),
   name: z.string().min(1).max(256).optional(),

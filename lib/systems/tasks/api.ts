@@ -1,5 +1,6 @@
 import { runService, secretBox, targetPolicy, taskService } from '../../composition/core';
 import { runRoutes } from '../../http/run-routes';
+import { TASK_STORE } from '../../store/table-uses';
 import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
 import { labelStore } from '../labels/parts';
 import { LABELLED_RESOURCE } from '../labels/table-uses';
@@ -16,7 +17,7 @@ export const tasksApi: SystemApi<ApiServices> = {
   basePath: TASKS_BASE_PATH,
   resource: 'tasks',
   tag: 'Tasks',
-  table: [...MANAGES_TASKS, ...LABELLED_RESOURCE],
+  table: [...MANAGES_TASKS, TASK_STORE.listsAcrossOrgs, ...LABELLED_RESOURCE],
   enqueue: true,
   sealsSecrets: true,
   needs: ['table', 'runsQueue', 'secretsKey'],
