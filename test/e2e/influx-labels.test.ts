@@ -139,6 +139,15 @@ describe("InfluxDB's labels in local mode, held to the InfluxDB contract", () =>
     await newLabel('production');
   });
 
+  it("lists every org's labels for the operator without orgID, as InfluxDB does", async () => {
+    const here = (await newLabel('everywhere-a', orgID)).label;
+    const there = (await newLabel('everywhere-b', 'labels-other-org')).label;
+    const all = await conforming('GET', '/labels', () => op.labels.getLabels());
+    const ids = (all.labels ?? []).map((l) => l.id);
+    expect(ids).toEqual(expect.arrayContaining([here?.id, there?.id]));
+    expect(new Set((all.labels ?? []).map((l) => l.orgID))).toEqual(new Set([orgID, 'labels-other-org']));
+  });
+
   it('refuses a label without a name, naming the field', async () => {
     const bad = await refused('POST', '/labels', 400, () =>
       op.labels.postLabels({ body: { orgID, name: '' } }),

@@ -534,7 +534,8 @@ describe('IAM', () => {
         dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'],
         sqs: [],
       },
-      'labels-api': { dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query'], sqs: [] },
+      // UpdateItem: the labels' org directory, for the operator's every-org list.
+      'labels-api': { dynamodb: ['DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'], sqs: [] },
       'meta-api': { dynamodb: [], sqs: [] },
       // DescribeTable: the due index's item count, which sizes the fan-out.
       scheduler: { dynamodb: ['DescribeTable', 'Query', 'UpdateItem'], sqs: ['sqs:SendMessage'] },
@@ -643,15 +644,19 @@ describe('IAM', () => {
       'dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query,dynamodb:UpdateItem':
         task,
       'dynamodb:UpdateItem': ['ORG#*'],
+      // The org directory of its task type: registered on create, read by the operator's list.
+      'dynamodb:GetItem,dynamodb:UpdateItem': ['ORGS#*'],
       ...labelled,
     });
     expect(prefixesOf('notification-endpoints-api')).toEqual({
       'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem': ['ENDPOINT#*'],
       ...labelled,
     });
-    // Labels and their name claims; never a mapping, which only the labelled resources' APIs write.
+    // Labels, their name claims and their org directory; never a mapping, which only the
+    // labelled resources' APIs write.
     expect(prefixesOf('labels-api')).toEqual({
       'dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem': ['LABEL#*', 'LABELNAME#*'],
+      'dynamodb:GetItem,dynamodb:UpdateItem': ['ORGS#*'],
     });
     expect(prefixesOf('meta-api')).toEqual({});
   });

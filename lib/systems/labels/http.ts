@@ -74,11 +74,17 @@ const labelListQuery = z.object({ orgID: z.string().min(1).max(64).optional() })
 const listLabels: LabelRoute = ({ labels }) => ({
   method: 'GET',
   path: LABELS_BASE_PATH,
-  summary: "List an org's labels",
+  summary: "List an org's labels (the operator without orgID: every org's)",
   query: labelListQuery,
   responses: ok('Labels', labelsResponseSchema),
   handler: async (req) => {
-    const orgID = ownOrg(req, queryOf(req, labelListQuery).orgID);
+    const given = queryOf(req, labelListQuery).orgID;
+    // The operator without an org lists every org's labels, as InfluxDB does.
+    if (given === undefined && req.access.orgID === undefined) {
+      const everywhere = await labels.listEverywhere();
+      return json(200, { labels: everywhere.map(toLabelJson), links: { self: LABELS_BASE_PATH } });
+    }
+    const orgID = ownOrg(req, given);
     const found = await labels.list(orgID);
     return json(200, {
       labels: found.map(toLabelJson),

@@ -17,7 +17,7 @@ export const labelsModule = defineSystemModule<ApiServices, RunnerServices>({
       basePath: LABELS_BASE_PATH,
       resource: 'labels',
       tag: 'Labels',
-      table: [LABEL_STORE.manage],
+      table: [LABEL_STORE.manage, LABEL_STORE.directory],
       enqueue: false,
       needs: ['table'],
       routes: ({ get }) => labelRoutes(get(labelStore)),

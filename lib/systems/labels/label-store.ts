@@ -11,7 +11,8 @@ import { number } from 'dynamodb-toolbox/schema/number';
 import { string } from 'dynamodb-toolbox/schema/string';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
 import { formatStored, wrote } from '../../store/items';
-import { ATTR, INDEX } from '../../store/keys';
+import { ATTR, INDEX, taskOrgsKey } from '../../store/keys';
+import { orgDirectories } from '../../store/org-directory';
 import { type RotaTable, rotaTable, tableSender } from '../../store/table';
 import type { Label } from './model';
 import { LABEL_MAP_PARTITION, LABEL_NAME_PARTITION, LABEL_PARTITION } from './table-uses';
@@ -100,8 +101,14 @@ function labelItems(client: DynamoDBClient, tableName: string) {
     return label as Label;
   };
   const toMapping = (stored: Record<string, unknown>) => formatStored(mappingFormat, stored);
-  return { table, labels, names, mappings, send: tableSender(client), toLabel, toMapping };
+  const send = tableSender(client);
+  // The orgs that hold labels, for the operator's every-org list (lib/store/org-directory.ts).
+  const orgs = orgDirectories(table, send, taskOrgsKey)(LABELS_DIRECTORY);
+  return { table, labels, names, mappings, send, orgs, toLabel, toMapping };
 }
+
+/** Labels' own org directory, beside the task types' (`~` is in no system type). */
+const LABELS_DIRECTORY = '~label';
 
 type LabelItems = ReturnType<typeof labelItems>;
 
@@ -122,6 +129,11 @@ export function createLabelStore({ client, tableName }: { client: DynamoDBClient
     replace: (current: Label, next: Label) => replaceLabel(store, current, next),
     remove: (label: Label) => removeLabel(store, label),
     list: (orgID: string) => listLabels(store, orgID),
+    /** Every org's labels, for the operator: InfluxDB lists them unpaged, and so does Rota. */
+    listEverywhere: async () =>
+      (await Promise.all((await store.orgs.orgs()).map((orgID) => listLabels(store, orgID))))
+        .flat()
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     attach: (orgID: string, kind: LabelledKind, resourceID: string, labelID: string) =>
       store.send.put(
         store.mappings.build(PutItemCommand).item({ orgID, kind, resourceID, labelID }).params(),
@@ -204,6 +216,8 @@ const putLabel = (store: LabelItems, label: Label, condition: Condition<LabelIte
   );
 
 async function createLabel(store: LabelItems, label: Label): Promise<NameOutcome> {
+  // Before the label, so that no label's org is ever missing from the directory.
+  await store.orgs.register(label.orgID);
   if (!(await claimName(store, label))) return 'name taken';
   if (await putLabel(store, label, { attr: 'id', exists: false })) return 'ok';
   await releaseName(store, label);

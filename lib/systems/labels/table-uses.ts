@@ -1,5 +1,5 @@
-import { DELETE, GET, PUT, QUERY, type TableUse } from '../../store/access';
-import { INDEX } from '../../store/keys';
+import { DELETE, GET, PUT, QUERY, type TableUse, UPDATE } from '../../store/access';
+import { INDEX, PARTITION } from '../../store/keys';
 
 /**
  * What the label store does to the table (see `TableUse`), apart from the store so that
@@ -22,6 +22,12 @@ export const LABEL_STORE = {
     actions: [PUT, GET, DELETE],
     keyPrefixes: [LABEL_PARTITION, LABEL_NAME_PARTITION],
     queries: [INDEX.byOrgType],
+  },
+  /** the org directory: registered on create, read by the operator's every-org list. */
+  directory: {
+    name: 'label store: org directory',
+    actions: [GET, UPDATE],
+    keyPrefixes: [PARTITION.orgs],
   },
   /** attach, detach, and read the mappings of a resource or of a kind in an org: the labelled resources' APIs. */
   mappings: {
