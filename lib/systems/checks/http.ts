@@ -12,7 +12,12 @@ import type { AttachedLabels, LabelJson } from '../labels/mapping-routes';
 import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
 import { replacementPatch, splitPatch } from '../shared/patch';
-import { scheduleExtraFields, scheduleExtraPatchFields, scheduleExtrasOf } from '../shared/task-fields';
+import {
+  readOnlyTaskFields,
+  scheduleExtraFields,
+  scheduleExtraPatchFields,
+  scheduleExtrasOf,
+} from '../shared/task-fields';
 import {
   type CheckMetadata,
   levelSchema,
@@ -31,22 +36,6 @@ export const CHECKS_BASE_PATH = '/api/v2/checks';
 
 type Check = Task & { metadata: CheckMetadata };
 
-/**
- * Fields InfluxDB's clients send back with a check they read (a PUT is often a GET's
- * answer, edited): derived or read-only here, so accepted and ignored.
- */
-const readOnlyCheckFields = {
-  id: z.string().optional(),
-  taskID: z.string().optional(),
-  ownerID: z.string().optional(),
-  createdAt: z.string().optional(),
-  updatedAt: z.string().optional(),
-  latestCompleted: z.string().optional(),
-  lastRunStatus: z.string().optional(),
-  lastRunError: z.string().optional(),
-  labels: z.array(z.unknown()).optional(),
-  links: z.record(z.string(), z.unknown()).optional(),
-};
 
 /**
  * InfluxDB's check shape: `type` is the kind of check (threshold or deadman); the
@@ -54,7 +43,7 @@ const readOnlyCheckFields = {
  * measures with InfluxDB's `query` (Flux) or Rota's `probe` (an HTTP URL).
  */
 const checkFields = {
-  ...readOnlyCheckFields,
+  ...readOnlyTaskFields,
   orgID: taskDefinitionFields.orgID.optional(),
   name: z.string(),
   description: taskDefinitionFields.description,
@@ -197,7 +186,7 @@ async function toCheckDefinition(
     ...rest
   } = body;
   const kindFields = Object.fromEntries(
-    Object.entries(rest).filter(([key]) => !(key in readOnlyCheckFields)),
+    Object.entries(rest).filter(([key]) => !(key in readOnlyTaskFields)),
   );
   return {
     orgID,

@@ -12,7 +12,12 @@ import type { AttachedLabels, LabelJson } from '../labels/mapping-routes';
 import { offsetLinks, offsetPaging, pageByOffset } from '../shared/offset-paging';
 import { orgListQuery, orgOf } from '../shared/org';
 import { replacementPatch, splitPatch } from '../shared/patch';
-import { scheduleExtraFields, scheduleExtraPatchFields, scheduleExtrasOf } from '../shared/task-fields';
+import {
+  readOnlyTaskFields,
+  scheduleExtraFields,
+  scheduleExtraPatchFields,
+  scheduleExtrasOf,
+} from '../shared/task-fields';
 import type { NotificationEndpoint } from './endpoint-model';
 import type { EndpointStore } from './endpoint-store';
 import type { NotificationLogStore } from './log-store';
@@ -31,16 +36,7 @@ const logQuery = z.object({ limit: pagingQuery.limit });
  * accepted and ignored.
  */
 const ignoredRuleFields = {
-  id: z.string().optional(),
-  taskID: z.string().optional(),
-  ownerID: z.string().optional(),
-  createdAt: z.string().optional(),
-  updatedAt: z.string().optional(),
-  latestCompleted: z.string().optional(),
-  lastRunStatus: z.string().optional(),
-  lastRunError: z.string().optional(),
-  labels: z.array(z.unknown()).optional(),
-  links: z.record(z.string(), z.unknown()).optional(),
+  ...readOnlyTaskFields,
   sleepUntil: z.string().optional(),
   limit: z.number().int().optional(),
   limitEvery: z.number().int().optional(),

@@ -59,3 +59,20 @@ export const scheduleExtrasOf = (task: Pick<Task, 'jitter' | 'startAt' | 'endAt'
   startAt: task.startAt,
   endAt: task.endAt,
 });
+
+/**
+ * Fields InfluxDB's clients send back with a task-backed object they read (a PUT is
+ * often a GET's answer, edited): derived or read-only in Rota, so accepted and ignored.
+ */
+export const readOnlyTaskFields = {
+  id: z.string().optional(),
+  taskID: z.string().optional(),
+  ownerID: z.string().optional(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  latestCompleted: z.string().optional(),
+  lastRunStatus: z.string().optional(),
+  lastRunError: z.string().optional(),
+  labels: z.array(z.unknown()).optional(),
+  links: z.record(z.string(), z.unknown()).optional(),
+};
