@@ -36,7 +36,6 @@ export const CHECKS_BASE_PATH = '/api/v2/checks';
 
 type Check = Task & { metadata: CheckMetadata };
 
-
 /**
  * InfluxDB's check shape: `type` is the kind of check (threshold or deadman); the
  * task type behind every check is always `check`, and no body can change it. A check
@@ -185,9 +184,7 @@ async function toCheckDefinition(
     tags,
     ...rest
   } = body;
-  const kindFields = Object.fromEntries(
-    Object.entries(rest).filter(([key]) => !(key in readOnlyTaskFields)),
-  );
+  const kindFields = Object.fromEntries(Object.entries(rest).filter(([key]) => !(key in readOnlyTaskFields)));
   return {
     orgID,
     name,
