@@ -27,10 +27,11 @@ const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   // Raised on purpose for InfluxDB's check, rule and endpoint shapes (ADR 0020, 0022) and
   // the completions read on get and list (ADR 0015): 596,739 and 545,493 bytes at d57a3ab;
   // + 8,000 each for labels. Endpoints + 1,200 for the operator's every-org task list
-  // (ADR 0020, part o: the org directory and the merge in its task store, 567,895 bytes).
+  // (ADR 0020, part o: the org directory and the merge in its task store, 567,895 bytes);
+  // + 300 for the shared read-only task fields module of eab870f (568,615 bytes).
   'checks-api': 616_700,
   'notification-rules-api': 564_400,
-  'notification-endpoints-api': 568_500,
+  'notification-endpoints-api': 568_800,
   // Raised on purpose for InfluxDB's filters and notification types (ADR 0020, part a):
   // 424,412 bytes with labels.
   'authorizations-api': 433_000,
