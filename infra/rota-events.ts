@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { RUN_REQUESTED } from '../lib/events/model';
+import { EVENT_TYPES, eventTypesFrom, type RotaEventType, RUN_REQUESTED } from '../lib/events/model';
 import type { RotaFunction } from './rota-function';
 
 export interface RotaEventsProps {
@@ -17,6 +17,8 @@ export interface RotaEventsProps {
   /** @default - a new bus */
   readonly eventBus?: events.IEventBus;
   readonly runRequestSources: readonly string[];
+  /** @default - every type */
+  readonly eventTypes?: readonly RotaEventType[];
 }
 
 /** How many times Lambda retries a failing stream batch (bisecting it) before it skips it. */
@@ -36,8 +38,29 @@ export class RotaEvents extends Construct {
     this.bus = bus;
     props.publisher.addEnvironment('ROTA_EVENT_BUS_NAME', busName);
     this.bus.grantPutEventsTo(props.publisher);
-    props.publisher.addEventSource(
-      new DynamoEventSource(props.table, {
+    const types = eventTypesOf(props.eventTypes);
+    if (types.length < EVENT_TYPES.length)
+      props.publisher.addEnvironment('ROTA_EVENT_TYPES', types.join(','));
+    // No type wanted: the stream is not read at all, so nothing is invoked or put.
+    if (types.length > 0) this.readStream(props.table, props.publisher);
+
+    props.runRequests.addEnvironment('ROTA_RUN_REQUEST_SOURCES', props.runRequestSources.join(','));
+    this.runRequestRule = new events.Rule(this, 'RunRequested', {
+      description: 'Rota: "Run Requested" events from the listed sources run a task',
+      eventBus: props.eventBus ?? events.EventBus.fromEventBusName(this, 'BusByName', busName),
+      eventPattern: { source: [...props.runRequestSources], detailType: [RUN_REQUESTED] },
+      // A request that cannot run is logged and dropped by the function, so retries only cover failures to invoke it.
+      targets: [
+        new targets.LambdaFunction(props.runRequests, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+      ],
+    });
+    this.runRequestRule.node.addDependency(this.bus);
+  }
+
+  /** The table's stream feeding the publisher. */
+  private readStream(table: dynamodb.Table, publisher: RotaFunction): void {
+    publisher.addEventSource(
+      new DynamoEventSource(table, {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: 100,
         maxBatchingWindow: Duration.seconds(1),
@@ -52,7 +75,7 @@ export class RotaEvents extends Construct {
       }),
     );
     NagSuppressions.addResourceSuppressions(
-      props.publisher.role ?? props.publisher,
+      publisher.role ?? publisher,
       [
         {
           id: 'AwsSolutions-IAM5',
@@ -63,18 +86,6 @@ export class RotaEvents extends Construct {
       ],
       true,
     );
-
-    props.runRequests.addEnvironment('ROTA_RUN_REQUEST_SOURCES', props.runRequestSources.join(','));
-    this.runRequestRule = new events.Rule(this, 'RunRequested', {
-      description: 'Rota: "Run Requested" events from the listed sources run a task',
-      eventBus: props.eventBus ?? events.EventBus.fromEventBusName(this, 'BusByName', busName),
-      eventPattern: { source: [...props.runRequestSources], detailType: [RUN_REQUESTED] },
-      // A request that cannot run is logged and dropped by the function, so retries only cover failures to invoke it.
-      targets: [
-        new targets.LambdaFunction(props.runRequests, { retryAttempts: 2, maxEventAge: Duration.hours(1) }),
-      ],
-    });
-    this.runRequestRule.node.addDependency(this.bus);
   }
 
   /**
@@ -91,4 +102,12 @@ export class RotaEvents extends Construct {
     });
     return { bus, busName };
   }
+}
+
+/** The types to put on the bus, checked here too: a JavaScript app gets no type check. */
+export function eventTypesOf(given: readonly string[] | undefined): readonly RotaEventType[] {
+  if (given === undefined) return EVENT_TYPES;
+  const parsed = eventTypesFrom(given);
+  if ('error' in parsed) throw new Error(`eventTypes: ${parsed.error}`);
+  return parsed.types;
 }

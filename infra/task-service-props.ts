@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import type { RotaEventType } from '../lib/events/model';
 import type { SystemRegistry } from '../lib/systems/registry';
 
 /**
@@ -238,4 +239,13 @@ export interface TaskServiceProps {
    * @default ['rota.run-requests']
    */
   readonly runRequestSources?: readonly string[];
+
+  /**
+   * The event types put on the bus. Each event is an EventBridge entry ($1.00 per million),
+   * and a plain run makes two (`run.started`, `run.succeeded`), which doubles what a run
+   * costs; a deployment that only reacts to failures can list `['run.failed']`. An empty
+   * list puts no events: the table's stream is not read at all.
+   * @default - every type (`EVENT_TYPES`)
+   */
+  readonly eventTypes?: readonly RotaEventType[];
 }

@@ -172,6 +172,7 @@ export class TaskService extends Construct {
       runRequests: this.runRequests,
       eventBus: props.eventBus,
       runRequestSources: props.runRequestSources ?? ['rota.run-requests'],
+      eventTypes: props.eventTypes,
     });
     this.eventBus = wiredEvents.bus;
     this.runRequestRule = wiredEvents.runRequestRule;

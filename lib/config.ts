@@ -7,15 +7,14 @@ const bool = z.pipe(
   z.transform((v) => v === 'true' || v === '1'),
 );
 
-const list = z.pipe(
-  z.optional(z.string()),
-  z.transform((v: string | undefined) =>
-    (v ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-  ),
+const splitList = z.transform((v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
 );
+
+const list = z.pipe(z._default(z.string(), ''), splitList);
 
 const endpoint = z.optional(z.url());
 
@@ -25,6 +24,11 @@ const ENGINE_SETTINGS = {
   ROTA_RUNS_QUEUE_URL: nonEmpty,
   /** The EventBridge bus Rota's events go to (the stream consumer); unset, no events are put. */
   ROTA_EVENT_BUS_NAME: nonEmpty,
+  /**
+   * The event types the stream consumer puts on the bus (the construct's `eventTypes`),
+   * checked by the consumer's part so that only its bundle carries the list; unset, every type.
+   */
+  ROTA_EVENT_TYPES: z.optional(z.pipe(z.string(), splitList)),
   /** Sources whose "Run Requested" events start runs (the construct's `runRequestSources`). */
   ROTA_RUN_REQUEST_SOURCES: list,
   /**

@@ -1,4 +1,5 @@
 import { ConfigError, required } from '../config';
+import { eventTypesFrom, type RotaEventType } from '../events/model';
 import { createBusPublisher, type EventSink } from '../events/publisher';
 import { createStreamConsumer, createTaskInfoLookup } from '../events/stream-consumer';
 import { declareResource } from '../observability/aws-calls';
@@ -21,5 +22,18 @@ export const taskInfoLookup: Part<ReturnType<typeof createTaskInfoLookup>> = (ro
   return createTaskInfoLookup({ client: rota.get(dynamoDbClient), tableName });
 };
 
+/** The types the operator lists (ROTA_EVENT_TYPES), refused at cold start when one is unknown. */
+function wantedEventTypes(listed: readonly string[] | undefined): readonly RotaEventType[] | undefined {
+  if (listed === undefined) return undefined;
+  const parsed = eventTypesFrom(listed);
+  if ('error' in parsed)
+    throw new ConfigError(`invalid Rota configuration: ROTA_EVENT_TYPES: ${parsed.error}`);
+  return parsed.types;
+}
+
 export const streamConsumer: Part<ReturnType<typeof createStreamConsumer>> = (rota) =>
-  createStreamConsumer({ lookup: rota.get(taskInfoLookup), sink: rota.get(eventBus) });
+  createStreamConsumer({
+    lookup: rota.get(taskInfoLookup),
+    sink: rota.get(eventBus),
+    types: wantedEventTypes(rota.config.ROTA_EVENT_TYPES),
+  });

@@ -21,6 +21,18 @@ export const DETAIL_TYPES = {
 export type RotaEventType = keyof typeof DETAIL_TYPES;
 export const EVENT_TYPES = Object.keys(DETAIL_TYPES) as RotaEventType[];
 
+/** The listed types, in EVENT_TYPES' order, or the error that names the unknown ones and the valid ones. */
+export function eventTypesFrom(
+  listed: readonly string[],
+): { types: readonly RotaEventType[] } | { error: string } {
+  const known: readonly string[] = EVENT_TYPES;
+  const unknown = listed.filter((type) => !known.includes(type));
+  if (unknown.length > 0) {
+    return { error: `unknown ${unknown.join(', ')}; valid types are ${EVENT_TYPES.join(', ')}` };
+  }
+  return { types: EVENT_TYPES.filter((type) => listed.includes(type)) };
+}
+
 /** The detail-type of the one event Rota consumes: run this task now, as a manual run. */
 export const RUN_REQUESTED = 'Run Requested';
 

@@ -1,7 +1,7 @@
 import { type AttributeValue, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { deriveEvents, type ItemChange, needsTask, type TaskInfo } from './derive';
-import type { RotaEvent } from './model';
+import type { RotaEvent, RotaEventType } from './model';
 import type { EventSink } from './publisher';
 
 /** Looks up a run's task (its org and type), which the run item does not carry. */
@@ -62,9 +62,20 @@ export function changeOf(record: StreamRecord): ItemChange {
  * throws, so Lambda retries the batch (bisecting it); ids are stable, so what was already
  * put and is put again dedups downstream.
  */
-export function createStreamConsumer({ lookup, sink }: { lookup: TaskInfoLookup; sink: EventSink }) {
+export function createStreamConsumer({
+  lookup,
+  sink,
+  types,
+}: {
+  lookup: TaskInfoLookup;
+  sink: EventSink;
+  /** The types the operator wants on the bus. @default every type */
+  types?: readonly RotaEventType[];
+}) {
+  const wanted = types ? new Set(types) : undefined;
   return async (records: readonly StreamRecord[]): Promise<{ events: number }> => {
-    const events = await eventsOf(records.map(changeOf), lookup);
+    const derived = await eventsOf(records.map(changeOf), lookup);
+    const events = wanted ? derived.filter((event) => wanted.has(event.type)) : derived;
     if (events.length > 0) await sink.publish(events);
     return { events: events.length };
   };

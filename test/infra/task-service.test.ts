@@ -1023,4 +1023,33 @@ describe('events', () => {
       EventPattern: { source: ['acme.billing'], 'detail-type': ['Run Requested'] },
     });
   });
+
+  it('puts every event type by default, only the listed ones with eventTypes, and reads no stream with none', () => {
+    const unbundled = () => new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Types');
+    const variablesOf = (f: unknown) =>
+      ((f as Resource).Properties.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables ?? {};
+    const publisherEnv = (t: Template) =>
+      variablesOf(
+        Object.values(t.findResources('AWS::Lambda::Function')).find(
+          (f) => variablesOf(f).ROTA_EVENT_BUS_NAME !== undefined,
+        ),
+      );
+    const some = unbundled();
+    new TaskService(some, 'Rota', { eventTypes: ['run.failed', 'check.status'] });
+    const none = unbundled();
+    new TaskService(none, 'Rota', { eventTypes: [] });
+
+    expect(envOf('event-publisher').ROTA_EVENT_TYPES).toBeUndefined();
+    expect(publisherEnv(Template.fromStack(some)).ROTA_EVENT_TYPES).toBe('run.failed,check.status');
+    const streamMappings = (t: Template) =>
+      Object.values(t.findResources('AWS::Lambda::EventSourceMapping')).filter((m) =>
+        JSON.stringify((m as Resource).Properties.EventSourceArn).includes('StreamArn'),
+      );
+    expect(streamMappings(Template.fromStack(some))).toHaveLength(1);
+    expect(streamMappings(Template.fromStack(none))).toEqual([]);
+    expect(() => new TaskService(unbundled(), 'Rota', { eventTypes: ['run.done' as 'run.failed'] })).toThrow(
+      /eventTypes: unknown run\.done; valid types are task\.created, .*check\.status/,
+    );
+  });
 });

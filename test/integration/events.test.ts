@@ -138,9 +138,8 @@ describe.runIf(motoUrl() !== undefined)('events on moto', () => {
     (await dynamo.send(new GetItemCommand({ TableName: tableName, Key: { PK: { S: pk }, SK: { S: sk } } })))
       .Item;
 
-  it('puts the stream consumer’s events on the bus, where a rule delivers them', async () => {
-    // Prepare: a task and a finished run, as items; the stream records their changes carry.
-    const id = ulid().toLowerCase();
+  /** A task created and one of its runs started then failed, as the stream records them. */
+  const taskAndFailedRun = async (id: string) => {
     await rota.get(stores).tasks.create(task(id));
     const taskItem = await rawItem(`TASK#${id}`, 'TASK');
     const run = { PK: { S: `TASK#${id}` }, SK: { S: 'RUN#r1' }, id: { S: 'r1' }, taskID: { S: id } };
@@ -161,11 +160,17 @@ describe.runIf(motoUrl() !== undefined)('events on moto', () => {
       error: { S: 'HTTP 500' },
       finishedAt: { S: '2026-01-01T01:00:01.000Z' },
     };
-    const records = [
+    return [
       { eventName: 'INSERT', dynamodb: { NewImage: taskItem } },
       { eventName: 'INSERT', dynamodb: { NewImage: started } },
       { eventName: 'MODIFY', dynamodb: { OldImage: started, NewImage: failed } },
     ];
+  };
+
+  it('puts the stream consumer’s events on the bus, where a rule delivers them', async () => {
+    // Prepare: a task and a finished run, as items; the stream records their changes carry.
+    const id = ulid().toLowerCase();
+    const records = await taskAndFailedRun(id);
     const handler = instantiate(eventPublisher, rota);
 
     // Act
@@ -190,6 +195,38 @@ describe.runIf(motoUrl() !== undefined)('events on moto', () => {
       detail: { status: 'failed', error: 'HTTP 500', taskType: 'tasks', attempt: 1 },
     });
     expect(JSON.stringify(delivered)).not.toContain('s3cret');
+  });
+
+  it("puts only the operator's eventTypes on the bus", async () => {
+    // Prepare: the same changes, through a consumer configured as `eventTypes: ['run.failed']` deploys it.
+    const id = ulid().toLowerCase();
+    const records = await taskAndFailedRun(id);
+    const failuresOnly = createRota(
+      parseConfig({
+        ROTA_TABLE_NAME: tableName,
+        ROTA_EVENT_BUS_NAME: busName,
+        ROTA_EVENT_TYPES: 'run.failed',
+        ROTA_DYNAMODB_ENDPOINT: requireMoto(),
+        ROTA_EVENTBRIDGE_ENDPOINT: requireMoto(),
+      }),
+      { credentials: TEST_CLIENT_CONFIG.credentials },
+    );
+    const handler = instantiate(eventPublisher, failuresOnly);
+
+    // Act
+    const result = await handler({ Records: records } as unknown as DynamoDBStreamEvent);
+
+    // Assess: one event put and delivered, and nothing after it.
+    expect(result).toEqual({ events: 1 });
+    const [delivered] = await receiveAll(sqs, eventsQueue, 1);
+    expect(delivered).toMatchObject({
+      'detail-type': 'Run Failed',
+      detail: { taskID: id, status: 'failed' },
+    });
+    const after = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: eventsQueue, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }),
+    );
+    expect(after.Messages ?? []).toEqual([]);
   });
 
   it('runs a task on a "Run Requested" event from a listed source, and drops the others', async () => {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { streamConsumer } from '../../lib/composition/events';
+import { createRota } from '../../lib/composition/root';
+import { parseConfig } from '../../lib/config';
 import { deriveEvents, needsTask } from '../../lib/events/derive';
+import { EVENT_TYPES, eventTypesFrom } from '../../lib/events/model';
 
 const task = {
   PK: 'TASK#t1',
@@ -118,5 +122,28 @@ describe('deriveEvents', () => {
   it('ignores items that are no task, run or status', () => {
     expect(deriveEvents({ newImage: { PK: 'TASK#t1', SK: 'LEASE#0000' } }, info)).toEqual([]);
     expect(deriveEvents({ newImage: { PK: 'AUTH#x', SK: 'AUTH' } })).toEqual([]);
+  });
+});
+
+describe('the operator’s event types', () => {
+  it('keeps the listed types in their usual order and names an unknown one with the valid ones', () => {
+    expect(eventTypesFrom(['check.status', 'run.failed'])).toEqual({ types: ['run.failed', 'check.status'] });
+    expect(eventTypesFrom([])).toEqual({ types: [] });
+    expect(eventTypesFrom(['run.failed', 'run.done'])).toEqual({
+      error: `unknown run.done; valid types are ${EVENT_TYPES.join(', ')}`,
+    });
+  });
+
+  it('refuses an unknown ROTA_EVENT_TYPES when the publisher starts, naming the setting', () => {
+    const rota = createRota(
+      parseConfig({
+        ROTA_TABLE_NAME: 't',
+        ROTA_EVENT_BUS_NAME: 'b',
+        ROTA_EVENT_TYPES: 'run.failed,run.done',
+      }),
+    );
+    expect(() => rota.get(streamConsumer)).toThrow(
+      /invalid Rota configuration: ROTA_EVENT_TYPES: unknown run\.done; valid types are task\.created/,
+    );
   });
 });
