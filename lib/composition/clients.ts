@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RotaConfig } from '../config';
 import { recorded } from '../observability/aws-calls';
@@ -51,7 +50,10 @@ export const sqsClient: Part<SQSClient> = (rota) => {
  *
  * Their parts live apart (target-clients.ts, secrets.ts), never here: esbuild makes a
  * chunk of every `import()` in a module it bundles, even one in a part nothing calls,
- * and moves whatever the chunk shares with the entry into the cold path.
+ * and a module the entry reaches by any static import, used or not, goes into a chunk
+ * the entry loads. So this module imports no SDK package a lazy client also uses
+ * (EventBridge's bus client is in events.ts): the executor's EventBridge client would
+ * be back in its cold path.
  */
 export type LazyClient<C> = () => Promise<C>;
 
@@ -65,7 +67,3 @@ export function onFirstUse<C>(build: () => Promise<C>): LazyClient<C> {
     return built;
   };
 }
-
-/** Rota's own event bus: the event publisher sends on every invocation, so its client loads with it. */
-export const eventBridgeClient: Part<EventBridgeClient> = (rota) =>
-  recorded(new EventBridgeClient(clientOptions(rota, 'eventbridge')));

@@ -30,7 +30,7 @@ const NOT_YET_AT_GOAL: Readonly<Record<string, number>> = {
   'authorizations-api': 411_900,
   'labels-api': 460_800,
   scheduler: 517_700,
-  executor: 658_700,
+  executor: 637_800,
   reconciler: 506_900,
   'dead-letter': 469_300,
   'planning-worker': 518_700,

@@ -5,12 +5,12 @@ import {
   type AwsService,
   clientOptions,
   dynamoDbClient,
-  eventBridgeClient,
   type LazyClient,
   sqsClient,
 } from '../../lib/composition/clients';
 import { stores, targetPolicy } from '../../lib/composition/core';
 import { awsTargets } from '../../lib/composition/engine';
+import { eventBridgeClient } from '../../lib/composition/events';
 import { createRota, type Part } from '../../lib/composition/root';
 import { kmsClient, secretsManagerClient } from '../../lib/composition/secrets';
 import { eventBridgeTargetClient, lambdaClient, snsClient } from '../../lib/composition/target-clients';
