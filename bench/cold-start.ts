@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
@@ -8,6 +8,9 @@ import { round } from './support/engine';
 /**
  * Figure 5: each Lambda bundle's size and the time a fresh `node` process takes to
  * import it (module load = the init phase's own work, before the first invocation).
+ * With split bundles, both are the cold path's: importing `index.mjs` loads it and the
+ * chunks it imports statically, and the size counts exactly those (infra/bundle-outputs.ts);
+ * the chunks behind an `import()` are reported apart as `lazyBytes`.
  *
  * Bundled with infra/bundling.ts's `esbuildOptions()` — the options scripts/bundle.ts
  * and the CDK construct use — when that file exists, otherwise with equivalent options
@@ -23,7 +26,10 @@ const BASELINE_ENTRY = join(ROOT, 'bench', 'support', 'baseline-handler.ts');
 
 export interface BundleFigure {
   function: string;
+  /** What a cold start loads: the entry and the chunks it imports statically (ADR 0017), without source maps. */
   bytes: number;
+  /** The chunks only a dynamic import() reaches (a target kind's client), loaded on first use; not timed. */
+  lazyBytes?: number | undefined;
   /** Median time of `await import(bundle)` in a fresh process. */
   initMs: number | null;
   /** Median wall time of the whole fresh process (node start + import + exit). */
@@ -81,11 +87,29 @@ async function bundler(): Promise<{
   };
 }
 
-/** Output bytes by package (node_modules/<pkg>, or `rota` for the repository's own code), top 4. */
-function topInputs(metafile: Metafile | undefined): { name: string; bytes: number }[] | undefined {
+type Outputs = { coldFiles: string[]; coldBytes: number; lazyChunks: { bytes: number }[] };
+
+/**
+ * What a cold start loads from a split build (infra/bundle-outputs.ts); without that file,
+ * an unsplit build's single output.
+ */
+async function outputsReader(): Promise<((metafile: Metafile) => Outputs) | undefined> {
+  if (!existsSync(join(ROOT, 'infra', 'bundle-outputs.ts'))) return undefined;
+  const mod = (await import('../infra/bundle-outputs')) as {
+    bundleOutputs?: (metafile: Metafile) => Outputs;
+  };
+  return mod.bundleOutputs;
+}
+
+/** Cold-path output bytes by package (node_modules/<pkg>, or `rota` for the repository's own code), top 4. */
+function topInputs(
+  metafile: Metafile | undefined,
+  coldFiles: readonly string[] | undefined,
+): { name: string; bytes: number }[] | undefined {
   if (!metafile) return undefined;
   const byPackage = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
+  const cold = Object.entries(metafile.outputs).filter(([file]) => !coldFiles || coldFiles.includes(file));
+  for (const [, output] of cold) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const match = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
       const name = match?.[1] ?? 'rota';
@@ -181,15 +205,24 @@ async function functionEntries(): Promise<{ name: string; entry: string }[]> {
 
 export async function measureColdStart(repetitions = 5): Promise<ColdStartResult> {
   const { name, options } = await bundler();
+  const readOutputs = await outputsReader();
   const entries = await functionEntries();
   mkdirSync(OUT, { recursive: true });
 
   const bundleOne = async (fn: string, entry: string) => {
     const outfile = join(OUT, fn, 'index.mjs');
+    // A split build leaves chunks named by hash: start clean so none of an earlier build is left.
+    rmSync(join(OUT, fn), { recursive: true, force: true });
     mkdirSync(join(OUT, fn), { recursive: true });
     try {
       const result = await build({ ...options(entry, outfile), metafile: true });
-      return { outfile, bytes: statSync(outfile).size, topInputs: topInputs(result.metafile) };
+      const outputs = result.metafile && readOutputs ? readOutputs(result.metafile) : undefined;
+      return {
+        outfile,
+        bytes: outputs?.coldBytes ?? statSync(outfile).size,
+        lazyBytes: outputs?.lazyChunks.reduce((sum, chunk) => sum + chunk.bytes, 0),
+        topInputs: topInputs(result.metafile, outputs?.coldFiles),
+      };
     } catch (error) {
       return { outfile, bytes: 0, error: (error as Error).message.split('\n')[0] };
     }
@@ -202,7 +235,13 @@ export async function measureColdStart(repetitions = 5): Promise<ColdStartResult
   const bundles: BundleFigure[] = built.map((b) => {
     if (b.error)
       return { function: b.fn, bytes: 0, initMs: null, processMs: null, initMsAll: [], error: b.error };
-    return { function: b.fn, bytes: b.bytes, ...timeImport(b.outfile, repetitions), topInputs: b.topInputs };
+    return {
+      function: b.fn,
+      bytes: b.bytes,
+      lazyBytes: b.lazyBytes,
+      ...timeImport(b.outfile, repetitions),
+      topInputs: b.topInputs,
+    };
   });
   const baseline: BundleFigure = base.error
     ? { function: 'baseline', bytes: 0, initMs: null, processMs: null, initMsAll: [], error: base.error }

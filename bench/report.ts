@@ -273,11 +273,21 @@ function tables(r: BenchResults): Tables {
   };
   const b = r.baseline;
   const bundles = {
-    headers: ['bundle', 'bytes', 'KiB', 'size vs baseline', 'init ms', 'init vs baseline', 'process ms'],
+    headers: [
+      'bundle',
+      'bytes',
+      'KiB',
+      'lazy KiB',
+      'size vs baseline',
+      'init ms',
+      'init vs baseline',
+      'process ms',
+    ],
     rows: [...r.bundles, b].map((x) => [
       x.function === 'baseline' ? 'baseline (1-line middy)' : x.function,
       x.error ? 'error' : int(x.bytes),
       n(x.bytes / 1024, 1),
+      x.lazyBytes === undefined ? '–' : n(x.lazyBytes / 1024, 1),
       x.function === 'baseline' ? '1×' : ratio(x.bytes, b.bytes, 0),
       n(x.initMs, 1),
       x.function === 'baseline' ? '1×' : ratio(x.initMs, b.initMs, 1),

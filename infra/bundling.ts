@@ -1,18 +1,21 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
 
 /**
  * How every Rota function is built, declared once.
  *
  * Local mode imports `functions/<name>.ts` directly. The CDK construct bundles exactly
- * those entry files through `NodejsFunction` with `cdkBundlingOptions()`, and
- * `scripts/bundle.ts` bundles them with `esbuildOptions()`; both are derived from
- * `ROTA_BUNDLE` below. So the synth deploys the code local mode runs, built the same
- * way `npm run build` builds it, and a bundle size measured locally is the size deployed.
+ * those entry files with `esbuildOptions()` (infra/rota-function.ts, local bundling of a
+ * `Code.fromAsset`), and so does `scripts/bundle.ts`; both are derived from `ROTA_BUNDLE`
+ * below. So the synth deploys the code local mode runs, built the same way `npm run
+ * build` builds it, and a bundle size measured locally is the size deployed.
+ *
+ * The output is split (ESM code splitting): `index.mjs` is the entry, and what the code
+ * loads with a dynamic `import()` (the executor's target clients, the KMS box) lands in
+ * `chunks/`, loaded on first use. `NodejsFunction` cannot build that: it always passes
+ * `--outfile`, which esbuild refuses with `--splitting`. ADR 0017.
  */
 
 /** The repository root, found from this file so an app that embeds the construct can live anywhere. */
@@ -57,6 +60,8 @@ export const ROTA_BUNDLE = {
   // ROTA_ROOT, the working directory of both builds. See lib/aws/env-credentials.ts.
   alias: { '@aws-sdk/credential-provider-node': './lib/aws/env-credentials.ts' } as Record<string, string>,
   logLevel: 'warning',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
 } as const;
 
 /** `functions/<name>.ts`, absolute. */
@@ -64,31 +69,19 @@ export function functionEntry(entry: string): string {
   return join(ROTA_ROOT, entry);
 }
 
-/** The options `NodejsFunction` turns into the same esbuild command line. */
-export function cdkBundlingOptions(): BundlingOptions {
-  return {
-    target: ROTA_BUNDLE.target,
-    format: OutputFormat.ESM,
-    minify: ROTA_BUNDLE.minify,
-    sourceMap: ROTA_BUNDLE.sourcemap,
-    sourcesContent: ROTA_BUNDLE.sourcesContent,
-    mainFields: [...ROTA_BUNDLE.mainFields],
-    banner: ROTA_BUNDLE.banner,
-    externalModules: [...ROTA_BUNDLE.external],
-    logLevel: LogLevel.WARNING,
-    // NodejsFunction has no tree-shaking or alias option; esbuild takes them as flags.
-    esbuildArgs: {
-      '--tree-shaking': String(ROTA_BUNDLE.treeShaking),
-      '--alias': Object.entries(ROTA_BUNDLE.alias).map(([module, path]) => `${module}=${path}`),
-    },
-  };
-}
-
-/** The same build for esbuild's JavaScript API: `entry` → `outfile` (an `.mjs` file). */
+/**
+ * The build for esbuild's JavaScript API: `entry` → `outfile` (an `.mjs` file), with the
+ * chunks it loads lazily in `chunks/` beside it. Splitting takes a directory, so
+ * `outfile` names it and the entry's name in it.
+ */
 export function esbuildOptions(entry: string, outfile: string): BuildOptions {
   return {
     entryPoints: [entry],
-    outfile,
+    outdir: dirname(outfile),
+    entryNames: basename(outfile, extname(outfile)),
+    chunkNames: ROTA_BUNDLE.chunkNames,
+    outExtension: { '.js': extname(outfile) || '.js' },
+    splitting: ROTA_BUNDLE.splitting,
     bundle: true,
     platform: 'node',
     target: ROTA_BUNDLE.target,
@@ -105,13 +98,4 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     absWorkingDir: ROTA_ROOT,
     metafile: true,
   };
-}
-
-/**
- * The lock file NodejsFunction keys its bundling on. A published package carries none,
- * and NodejsFunction then finds the embedding app's own.
- */
-export function rotaLockFile(): string | undefined {
-  const lock = join(ROTA_ROOT, 'package-lock.json');
-  return existsSync(lock) ? lock : undefined;
 }

@@ -1,6 +1,5 @@
 export type { TableAction, TableUse } from '../lib/store/access';
 export {
-  cdkBundlingOptions,
   esbuildOptions,
   functionEntry,
   ROTA_BUNDLE,

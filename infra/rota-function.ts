@@ -1,12 +1,13 @@
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, Duration, type ILocalBundling, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { cdkBundlingOptions, functionEntry, ROTA_ROOT, ROTA_RUNTIME, rotaLockFile } from './bundling';
+import { buildSync } from 'esbuild';
+import { esbuildOptions, functionEntry, ROTA_ROOT, ROTA_RUNTIME } from './bundling';
 
 export interface RotaFunctionProps {
   /**
@@ -62,20 +63,20 @@ export interface RotaFunctionProps {
 
 /**
  * Every Rota Lambda function, with the defaults set once: ARM64, the latest Node.js
- * runtime, the shared esbuild bundle (infra/bundling.ts), active tracing, 512 MB, and
- * its own log group with a retention.
+ * runtime, the shared esbuild bundle (infra/bundling.ts, split into an entry and lazy
+ * chunks), active tracing, 512 MB, and its own log group with a retention.
  *
  * The function gets its own role with no managed policy. AWSLambdaBasicExecutionRole
  * would let it write to any log group in the account; this role may write only to the
  * function's own log group, and every other permission comes from an intent grant.
  */
-export class RotaFunction extends NodejsFunction {
+export class RotaFunction extends lambda.Function {
   /** `rota-<name>`: the Powertools service name and the metrics' `service` dimension. */
   readonly serviceName: string;
 
   constructor(scope: Construct, id: string, props: RotaFunctionProps) {
     const serviceName = `rota-${props.name}`;
-    // Siblings rather than children: NodejsFunction needs both before `this` exists.
+    // Siblings rather than children: the function needs both before `this` exists.
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
@@ -87,10 +88,8 @@ export class RotaFunction extends NodejsFunction {
     logGroup.grantWrite(role);
 
     super(scope, id, {
-      entry: functionEntry(props.entry ?? `functions/${props.name}.ts`),
-      handler: 'handler',
-      projectRoot: ROTA_ROOT,
-      depsLockFilePath: rotaLockFile(),
+      code: bundledCode(functionEntry(props.entry ?? `functions/${props.name}.ts`), props.files ?? {}),
+      handler: 'index.handler',
       description: props.description ?? `Rota ${props.name}`,
       runtime: ROTA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -99,7 +98,6 @@ export class RotaFunction extends NodejsFunction {
       tracing: lambda.Tracing.ACTIVE,
       role,
       logGroup,
-      bundling: { ...cdkBundlingOptions(), ...copyBesideBundle(props.files) },
       environment: {
         POWERTOOLS_SERVICE_NAME: serviceName,
         POWERTOOLS_METRICS_NAMESPACE: 'Rota',
@@ -136,16 +134,34 @@ export function pascalCase(name: string): string {
     .join('');
 }
 
-/** NodejsFunction's hook that copies `files` into the asset once esbuild has written it. */
-function copyBesideBundle(files: Readonly<Record<string, string>> | undefined) {
-  if (!files || Object.keys(files).length === 0) return {};
-  const quote = (path: string) => `'${path.replaceAll("'", "'\\''")}'`;
-  return {
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (_input: string, output: string) =>
-        Object.entries(files).map(([name, source]) => `cp ${quote(source)} ${quote(join(output, name))}`),
+/**
+ * Builds `entry` into the asset with `esbuildOptions()`, the build `npm run build` runs,
+ * in this process (esbuild ships its binary), then copies `files` beside it. The asset is
+ * named after its output, so an unchanged bundle is an unchanged deployment. The Docker
+ * image is never started: local bundling always succeeds or throws.
+ */
+function bundledCode(entry: string, files: Readonly<Record<string, string>>): lambda.Code {
+  const local = new EsbuildBundling(entry, files);
+  return lambda.Code.fromAsset(ROTA_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: ROTA_RUNTIME.bundlingImage,
+      // Also what keeps two functions' builds apart in the CDK's asset cache, keyed on these options.
+      command: ['esbuild', entry],
+      local,
     },
-  };
+  });
+}
+
+class EsbuildBundling implements ILocalBundling {
+  constructor(
+    readonly entry: string,
+    readonly files: Readonly<Record<string, string>>,
+  ) {}
+
+  tryBundle(outputDir: string): boolean {
+    buildSync({ ...esbuildOptions(this.entry, join(outputDir, 'index.mjs')), metafile: false });
+    for (const [name, source] of Object.entries(this.files)) copyFileSync(source, join(outputDir, name));
+    return true;
+  }
 }

@@ -1,15 +1,18 @@
-import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { bundleOutputs } from '../infra/bundle-outputs';
 import { esbuildOptions, functionEntry, ROTA_ROOT } from '../infra/bundling';
 import { rotaFunctions } from '../infra/task-service';
 import { SYSTEMS, type SystemRegistry } from '../lib/systems/registry';
 
 export interface BundleResult {
   function: string;
-  /** Size of the minified `index.mjs`, without its source map. */
+  /** What a cold start loads: the minified `index.mjs` and the chunks it imports statically, without source maps. */
   bytes: number;
+  /** The chunks loaded only on first use of a lazy path (a target kind's client), together. */
+  lazyBytes: number;
   path: string;
 }
 
@@ -18,7 +21,7 @@ const OUT_DIR = join(ROTA_ROOT, 'dist', 'functions');
 /**
  * Bundles every function the CDK construct deploys for `systems`, from the same
  * entries (generated ones included) and with the options the construct uses
- * (infra/bundling.ts), into dist/functions/<name>/index.mjs. The esbuild metafile
+ * (infra/bundling.ts), into dist/functions/<name>/index.mjs and its chunks/. The esbuild metafile
  * lands next to each bundle (meta.json) to answer "why is this bundle big".
  */
 export async function bundleAll(systems: SystemRegistry = SYSTEMS): Promise<BundleResult[]> {
@@ -29,10 +32,13 @@ export async function bundleAll(systems: SystemRegistry = SYSTEMS): Promise<Bund
       const outfile = join(dir, 'index.mjs');
       await mkdir(dir, { recursive: true });
       const result = await build(esbuildOptions(functionEntry(entry()), outfile));
-      if (result.metafile) await writeFile(join(dir, 'meta.json'), JSON.stringify(result.metafile));
+      if (!result.metafile) throw new Error(`${name}: esbuild wrote no metafile`);
+      await writeFile(join(dir, 'meta.json'), JSON.stringify(result.metafile));
       // What the CDK asset carries beside the bundle (infra/rota-function.ts copies the same).
       for (const [file, source] of Object.entries(files?.() ?? {})) await copyFile(source, join(dir, file));
-      return { function: name, bytes: (await stat(outfile)).size, path: outfile };
+      const { coldBytes, lazyChunks } = bundleOutputs(result.metafile);
+      const lazyBytes = lazyChunks.reduce((sum, chunk) => sum + chunk.bytes, 0);
+      return { function: name, bytes: coldBytes, lazyBytes, path: outfile };
     }),
   );
 }
@@ -46,6 +52,7 @@ async function main(): Promise<void> {
       function: r.function,
       bytes: r.bytes,
       KiB: Number((r.bytes / 1024).toFixed(1)),
+      'lazy KiB': Number((r.lazyBytes / 1024).toFixed(1)),
       path: relative(ROTA_ROOT, r.path),
     })),
   );

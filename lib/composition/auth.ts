@@ -1,11 +1,11 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { type Authorizer, createAuthorizer } from '../auth/authorizer';
 import { operatorDigestFrom } from '../auth/operator';
 import { createTokenReader, type TokenReader } from '../auth/token-reader';
 import { required } from '../config';
 import { declareResource } from '../observability/aws-calls';
-import { dynamoDbClient, secretsManagerClient } from './clients';
+import { dynamoDbClient } from './clients';
 import type { Part } from './root';
+import { secretString } from './secrets';
 
 /** Reads one token: all the authorizer needs, so its bundle holds no token writes. */
 export const tokenReader: Part<TokenReader> = (rota) => {
@@ -18,10 +18,11 @@ export const tokenReader: Part<TokenReader> = (rota) => {
 export const authorizer: Part<Authorizer> = (rota) => {
   const secretArn = rota.config.ROTA_BOOTSTRAP_TOKEN_SECRET_ARN;
   if (secretArn) declareResource('operatorSecret', secretArn);
+  const read = rota.get(secretString);
   const readSecret = async (secretId: string) => {
-    const out = await rota.get(secretsManagerClient).send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (out.SecretString === undefined) throw new Error('the operator token secret has no string value');
-    return out.SecretString;
+    const value = await read(secretId);
+    if (value === undefined) throw new Error('the operator token secret has no string value');
+    return value;
   };
   return createAuthorizer({
     store: rota.get(tokenReader),

@@ -1,9 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RotaConfig } from '../config';
 import { recorded } from '../observability/aws-calls';
@@ -48,15 +43,27 @@ export const sqsClient: Part<SQSClient> = (rota) => {
   );
 };
 
-export const snsClient: Part<SNSClient> = (rota) => recorded(new SNSClient(clientOptions(rota, 'sns')));
+/**
+ * A client built on first use, its SDK package loaded then (a chunk of its own, ADR
+ * 0017): a cold start pays neither the bytes nor the import for a service the function
+ * may never call. A failed load is not kept, so the next use tries again.
+ *
+ * Their parts live apart (target-clients.ts, secrets.ts), never here: esbuild makes a
+ * chunk of every `import()` in a module it bundles, even one in a part nothing calls,
+ * and a module the entry reaches by any static import, used or not, goes into a chunk
+ * the entry loads. So this module imports no SDK package a lazy client also uses
+ * (EventBridge's bus client is in events.ts): the executor's EventBridge client would
+ * be back in its cold path.
+ */
+export type LazyClient<C> = () => Promise<C>;
 
-export const eventBridgeClient: Part<EventBridgeClient> = (rota) =>
-  recorded(new EventBridgeClient(clientOptions(rota, 'eventbridge')));
-
-export const lambdaClient: Part<LambdaClient> = (rota) =>
-  recorded(new LambdaClient(clientOptions(rota, 'lambda')));
-
-export const kmsClient: Part<KMSClient> = (rota) => recorded(new KMSClient(clientOptions(rota, 'kms')));
-
-export const secretsManagerClient: Part<SecretsManagerClient> = (rota) =>
-  recorded(new SecretsManagerClient(clientOptions(rota, 'secretsmanager')));
+export function onFirstUse<C>(build: () => Promise<C>): LazyClient<C> {
+  let built: Promise<C> | undefined;
+  return () => {
+    built ??= build().catch((error: unknown) => {
+      built = undefined;
+      throw error;
+    });
+    return built;
+  };
+}

@@ -1,6 +1,4 @@
 import { createOrgQuota } from '../auth/org-quota';
-import { lazySecretBox, secretBoxFromConfig } from '../auth/secret-box';
-import type { SecretBox } from '../auth/secrets';
 import { ConfigError, required } from '../config';
 import type { TargetPolicy } from '../net/address-policy';
 import { declareResource } from '../observability/aws-calls';
@@ -11,7 +9,7 @@ import { createLeaseStore } from '../store/lease-store';
 import { createRunStore } from '../store/run-store';
 import { createTaskStore } from '../store/task-store';
 import { createTaskService } from '../task/task-service';
-import { dynamoDbClient, kmsClient, sqsClient } from './clients';
+import { dynamoDbClient, sqsClient } from './clients';
 import type { Part, Rota } from './root';
 
 /** The table and its client, declared to the IAM recorder once; a system's own stores are built on it too. */
@@ -83,7 +81,3 @@ export const targetPolicy: Part<TargetPolicy> = ({ config }) => ({
   awsRegion: config.AWS_REGION,
   ownQueueUrls: config.ROTA_RUNS_QUEUE_URL ? [config.ROTA_RUNS_QUEUE_URL] : [],
 });
-
-/** Seals and opens credentials in targets; built on first use, so a function that never seals needs no key. */
-export const secretBox: Part<SecretBox> = (rota) =>
-  lazySecretBox(() => secretBoxFromConfig(rota.config, () => rota.get(kmsClient)));

@@ -1,23 +1,27 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { createExecutor, type Executor } from '../executor/executor';
 import { logger } from '../observability/logger';
 import { type AwsTargetRunners, createAwsTargetRunners } from '../runners/aws-targets';
 import type { DeploymentInflux } from '../runners/flux-target';
 import type { RunnerServices } from '../systems/services';
 import type { RunnerRegistry } from '../systems/system';
-import { eventBridgeClient, lambdaClient, secretsManagerClient, snsClient, sqsClient } from './clients';
+import { sqsClient } from './clients';
 import { runQueue, stores, targetPolicy } from './core';
 import { runMetrics } from './metrics';
 import type { Part, Rota } from './root';
+import { secretString } from './secrets';
 import { systemServices } from './systems';
+import { eventBridgeTargetClient, lambdaClient, snsClient } from './target-clients';
 
-/** The `sqs`, `sns`, `eventbridge` and `lambda` targets, on the root's clients and their configured endpoints. */
+/**
+ * The `sqs`, `sns`, `eventbridge` and `lambda` targets, on the root's clients and their
+ * configured endpoints; all but SQS (the runs queue's client) load on their kind's first run.
+ */
 export const awsTargets: Part<AwsTargetRunners> = (rota) =>
   createAwsTargetRunners(
     {
       sqs: rota.get(sqsClient),
       sns: rota.get(snsClient),
-      eventBridge: rota.get(eventBridgeClient),
+      eventBridge: rota.get(eventBridgeTargetClient),
       lambda: rota.get(lambdaClient),
     },
     { region: rota.config.AWS_REGION, ownQueueUrls: rota.get(targetPolicy).ownQueueUrls },
@@ -32,10 +36,7 @@ export const deploymentInflux: Part<DeploymentInflux | undefined> = (rota) => {
   const secretArn = rota.config.ROTA_INFLUX_TOKEN_SECRET_ARN;
   if (!url) return undefined;
   let read: Promise<string | undefined> | undefined;
-  const fromSecret = async (secretId: string) => {
-    const out = await rota.get(secretsManagerClient).send(new GetSecretValueCommand({ SecretId: secretId }));
-    return out.SecretString;
-  };
+  const fromSecret = rota.get(secretString);
   return {
     url,
     org,

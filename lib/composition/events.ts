@@ -1,13 +1,18 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ConfigError, required } from '../config';
 import { eventTypesFrom, type RotaEventType } from '../events/model';
 import { createBusPublisher, type EventSink } from '../events/publisher';
 import { createStreamConsumer, createTaskInfoLookup } from '../events/stream-consumer';
-import { declareResource } from '../observability/aws-calls';
-import { dynamoDbClient, eventBridgeClient } from './clients';
+import { declareResource, recorded } from '../observability/aws-calls';
+import { clientOptions, dynamoDbClient } from './clients';
 import type { Part } from './root';
 
 // Events out: the stream consumer's parts, apart from core.ts, so its bundle carries
 // neither the stores' entities nor the task model (ADR 0021).
+
+/** Rota's own event bus: the event publisher sends on every invocation, so its client loads with it. */
+export const eventBridgeClient: Part<EventBridgeClient> = (rota) =>
+  recorded(new EventBridgeClient(clientOptions(rota, 'eventbridge')));
 
 export const eventBus: Part<EventSink> = (rota) => {
   const busName = rota.config.ROTA_EVENT_BUS_NAME;

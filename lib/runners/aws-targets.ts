@@ -1,16 +1,22 @@
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type AwsScope, awsScope, checkAwsTarget, sqsQueue } from './aws-resources';
+import { type AwsScope, awsScope, sqsQueue } from './aws-resources';
 import type { TargetRunContext } from './http-target';
-import type { EventBridgeTarget, LambdaTarget, SnsTarget, SqsTarget, TargetMessage } from './target';
+import type { EventBridgeTarget, LambdaTarget, SnsTarget, SqsTarget } from './target';
+import { targetMessage } from './target-message';
 
+/**
+ * The clients the runners send with. SQS's is the runs queue's, always loaded; the others
+ * are built on first use, and each kind's sender module (`sns-target.ts`, …) is loaded
+ * then too, so a cold start carries neither (ADR 0017).
+ */
 export interface AwsTargetClients {
   sqs: SQSClient;
-  sns: SNSClient;
-  eventBridge: EventBridgeClient;
-  lambda: LambdaClient;
+  sns: () => Promise<SNSClient>;
+  eventBridge: () => Promise<EventBridgeClient>;
+  lambda: () => Promise<LambdaClient>;
 }
 
 export interface AwsTargetRunners {
@@ -19,9 +25,6 @@ export interface AwsTargetRunners {
   eventbridge(target: EventBridgeTarget, ctx: TargetRunContext): Promise<void>;
   lambda(target: LambdaTarget, ctx: TargetRunContext): Promise<void>;
 }
-
-/** How much of a failed function's answer goes into the run's error. */
-const FUNCTION_ERROR_BYTES = 1024;
 
 async function sendToQueue(sqs: SQSClient, scope: AwsScope, target: SqsTarget, ctx: TargetRunContext) {
   const queue = sqsQueue(target.queueUrl, scope);
@@ -37,77 +40,6 @@ async function sendToQueue(sqs: SQSClient, scope: AwsScope, target: SqsTarget, c
     { abortSignal: ctx.signal },
   );
   ctx.log(`SQS message ${out.MessageId ?? '(no id)'} sent to ${queue.url}`);
-}
-
-async function publishToTopic(sns: SNSClient, scope: AwsScope, target: SnsTarget, ctx: TargetRunContext) {
-  checkAwsTarget(target, scope);
-  const out = await sns.send(
-    new PublishCommand({
-      TopicArn: target.topicArn,
-      Message: targetMessage(target.payload, ctx),
-      ...(target.subject ? { Subject: target.subject } : {}),
-      // FIFO topics refuse a publish without a group; the target has no field for one, so a task is its own group.
-      ...(target.topicArn.endsWith('.fifo')
-        ? { MessageGroupId: ctx.run.taskID, MessageDeduplicationId: ctx.run.runID }
-        : {}),
-    }),
-    { abortSignal: ctx.signal },
-  );
-  ctx.log(`SNS message ${out.MessageId ?? '(no id)'} published to ${target.topicArn}`);
-}
-
-async function putOnBus(
-  eventBridge: EventBridgeClient,
-  scope: AwsScope,
-  target: EventBridgeTarget,
-  ctx: TargetRunContext,
-) {
-  checkAwsTarget(target, scope);
-  const out = await eventBridge.send(
-    new PutEventsCommand({
-      Entries: [
-        {
-          EventBusName: target.eventBusName,
-          Source: target.source,
-          DetailType: target.detailType,
-          Detail: targetMessage(target.payload, ctx),
-        },
-      ],
-    }),
-    { abortSignal: ctx.signal },
-  );
-  const entry = out.Entries?.[0];
-  // PutEvents answers 200 even when it rejects an entry; the rejection is only in the entry.
-  if ((out.FailedEntryCount ?? 0) > 0 || entry?.ErrorCode) {
-    const detail = [entry?.ErrorCode ?? 'unknown error', entry?.ErrorMessage].filter(Boolean).join(': ');
-    throw new Error(`EventBridge rejected the event: ${detail}`);
-  }
-  ctx.log(`EventBridge event ${entry?.EventId ?? '(no id)'} put on bus ${target.eventBusName}`);
-}
-
-async function invokeFunction(
-  lambda: LambdaClient,
-  scope: AwsScope,
-  target: LambdaTarget,
-  ctx: TargetRunContext,
-) {
-  checkAwsTarget(target, scope);
-  const out = await lambda.send(
-    new InvokeCommand({
-      FunctionName: target.functionName,
-      InvocationType: 'RequestResponse',
-      Payload: Buffer.from(targetMessage(target.payload, ctx)),
-    }),
-    { abortSignal: ctx.signal },
-  );
-  ctx.log(`Lambda ${target.functionName} invoked: status ${out.StatusCode ?? '(none)'}`);
-  // A function that throws still answers 200; only FunctionError tells the run failed.
-  if (out.FunctionError) {
-    const payload = out.Payload
-      ? Buffer.from(out.Payload).subarray(0, FUNCTION_ERROR_BYTES).toString('utf8')
-      : '';
-    throw new Error(`function error: ${payload || out.FunctionError}`);
-  }
 }
 
 /**
@@ -126,18 +58,20 @@ export function createAwsTargetRunners(
   const scope = awsScope(region, ownQueueUrls);
   return {
     sqs: (target, ctx) => sendToQueue(clients.sqs, scope, target, ctx),
-    sns: (target, ctx) => publishToTopic(clients.sns, scope, target, ctx),
-    eventbridge: (target, ctx) => putOnBus(clients.eventBridge, scope, target, ctx),
-    lambda: (target, ctx) => invokeFunction(clients.lambda, scope, target, ctx),
+    sns: async (target, ctx) => {
+      const [sender, sns] = await Promise.all([import('./sns-target'), clients.sns()]);
+      return sender.publishToTopic(sns, scope, target, ctx);
+    },
+    eventbridge: async (target, ctx) => {
+      const [sender, eventBridge] = await Promise.all([
+        import('./eventbridge-target'),
+        clients.eventBridge(),
+      ]);
+      return sender.putOnBus(eventBridge, scope, target, ctx);
+    },
+    lambda: async (target, ctx) => {
+      const [sender, lambda] = await Promise.all([import('./lambda-target'), clients.lambda()]);
+      return sender.invokeFunction(lambda, scope, target, ctx);
+    },
   };
-}
-
-function targetMessage(payload: unknown, ctx: TargetRunContext): string {
-  const message: TargetMessage = {
-    taskID: ctx.run.taskID,
-    runID: ctx.run.runID,
-    scheduledFor: ctx.run.scheduledFor,
-    ...(payload === undefined ? {} : { payload }),
-  };
-  return JSON.stringify(message);
 }

@@ -1,20 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { App, Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  cdkBundlingOptions,
-  esbuildOptions,
-  functionEntry,
-  ROTA_BUNDLE,
-  ROTA_ROOT,
-  ROTA_RUNTIME,
-} from '../../infra/bundling';
+import { esbuildOptions, functionEntry, ROTA_BUNDLE, ROTA_ROOT, ROTA_RUNTIME } from '../../infra/bundling';
 import { API_FUNCTIONS, ROTA_FUNCTIONS, TaskService, type TaskServiceProps } from '../../infra/task-service';
 import { tableDefinition } from '../../lib/store/keys';
 import { openApiDocument } from '../../lib/systems/api-docs';
@@ -450,18 +443,27 @@ describe('functions', () => {
       expect(entry).toMatch(/^dist\/generated\/[a-z-]+-[0-9a-f]{16}\.ts$/);
   });
 
-  it('deploy byte for byte the bundles scripts/bundle.ts builds', async () => {
+  it('deploy byte for byte the bundles scripts/bundle.ts builds, lazy chunks included', async () => {
     await Promise.all(
       ROTA_FUNCTIONS.map(async ({ name, entry }) => {
         const hash = (fn(name as Service)[1].Properties.Code as { S3Key: string }).S3Key.replace(
           /\.zip$/,
           '',
         );
-        const deployed = readFileSync(join(app.outdir, `asset.${hash}`, 'index.mjs'), 'utf8');
-        const outfile = join(tmpdir(), 'rota-bundle-check', name, 'index.mjs');
-        const built = await build({ ...esbuildOptions(functionEntry(entry()), outfile), write: false });
-        const js = built.outputFiles.find((file) => file.path === outfile);
-        expect(js?.text, name).toBe(deployed);
+        const asset = join(app.outdir, `asset.${hash}`);
+        const dir = join(tmpdir(), 'rota-bundle-check', name);
+        const built = await build({
+          ...esbuildOptions(functionEntry(entry()), join(dir, 'index.mjs')),
+          write: false,
+        });
+        const code = built.outputFiles.filter((file) => file.path.endsWith('.mjs'));
+        expect(code.length, name).toBeGreaterThan(0);
+        for (const file of code) {
+          const deployed = readFileSync(join(asset, relative(dir, file.path)), 'utf8');
+          expect(file.text, `${name}: ${relative(dir, file.path)}`).toBe(deployed);
+        }
+        const deployedChunks = existsSync(join(asset, 'chunks')) ? readdirSync(join(asset, 'chunks')) : [];
+        expect(deployedChunks.filter((f) => f.endsWith('.mjs')).length, name).toBe(code.length - 1);
       }),
     );
   });
@@ -471,8 +473,9 @@ describe('functions', () => {
       const hash = (fn(name as Service)[1].Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
       return readdirSync(join(app.outdir, `asset.${hash}`)).sort();
     };
+    // chunks/: what the entry loads on first use of a lazy path (the SDK's own lazy parts, the KMS box).
     expect(assetFiles('meta-api')).toEqual(['console.html', 'index.mjs', 'index.mjs.map', 'openapi.json']);
-    expect(assetFiles('tasks-api')).toEqual(['index.mjs', 'index.mjs.map']);
+    expect(assetFiles('tasks-api')).toEqual(['chunks', 'index.mjs', 'index.mjs.map']);
     const hash = (fn('meta-api')[1].Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
     const page = readFileSync(join(app.outdir, `asset.${hash}`, 'console.html'), 'utf8');
     expect(page).toMatch(/^<!doctype html>/);
@@ -483,21 +486,20 @@ describe('functions', () => {
     expect(JSON.parse(document)).toEqual(openApiDocument(SYSTEMS));
   });
 
-  it('bundle with one set of esbuild options for CDK and scripts/bundle.ts', () => {
-    const cdk = cdkBundlingOptions();
-    const script = esbuildOptions('in.ts', 'out.mjs');
-    expect(cdk).toMatchObject({
+  it('bundle as scripts/bundle.ts does: one ESM entry, index.mjs, and its lazy chunks under chunks/', () => {
+    const options = esbuildOptions('in.ts', join('out', 'index.mjs'));
+    expect(options).toMatchObject({
       target: ROTA_BUNDLE.target,
-      format: script.format,
-      minify: script.minify,
-      sourceMap: script.sourcemap,
-      sourcesContent: script.sourcesContent,
-      mainFields: script.mainFields,
-      banner: script.banner?.js,
-      externalModules: [],
-      esbuildArgs: { '--tree-shaking': 'true' },
+      format: 'esm',
+      bundle: true,
+      external: [],
+      splitting: true,
+      outdir: 'out',
+      entryNames: 'index',
+      chunkNames: 'chunks/[name]-[hash]',
+      outExtension: { '.js': '.mjs' },
     });
-    expect(script).toMatchObject({ target: ROTA_BUNDLE.target, format: 'esm', bundle: true, external: [] });
+    expect(options).not.toHaveProperty('outfile');
   });
 });
 

@@ -18,7 +18,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declareResource, recorded } from '../../lib/observability/aws-calls';
-import { type AwsTargetClients, createAwsTargetRunners } from '../../lib/runners/aws-targets';
+import { createAwsTargetRunners } from '../../lib/runners/aws-targets';
 import type { TargetRunContext } from '../../lib/runners/http-target';
 import type { TargetMessage } from '../../lib/runners/target';
 import { startFauxqs } from '../../local/emulators';
@@ -92,8 +92,20 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
  * The runners as the executor builds them, for the region every test client uses, so
  * their calls count in the IAM contract as the executor's.
  */
-const runners = (clients: AwsTargetClients) =>
-  attributed('executor', createAwsTargetRunners(clients, { region: 'us-east-1' }));
+const runners = (clients: TargetClients) =>
+  attributed(
+    'executor',
+    createAwsTargetRunners(
+      {
+        sqs: clients.sqs,
+        // Built on first use in the executor (lib/composition/clients.ts); here they exist already.
+        sns: async () => clients.sns,
+        eventBridge: async () => clients.eventBridge,
+        lambda: async () => clients.lambda,
+      },
+      { region: 'us-east-1' },
+    ),
+  );
 
 /** A resource a task's target names: the operator lists it (targetQueueArns, …), and the contract checks that. */
 function asTarget<T extends string>(id: T): T {
@@ -111,7 +123,14 @@ function awsQueueUrl(emulatorUrl: string): string {
 }
 
 /** All four clients on one endpoint: a backend only has to emulate the services a test calls. */
-function clientsFor(endpoint: string): AwsTargetClients & { sqs: SQSClient } {
+interface TargetClients {
+  sqs: SQSClient;
+  sns: SNSClient;
+  eventBridge: EventBridgeClient;
+  lambda: LambdaClient;
+}
+
+function clientsFor(endpoint: string): TargetClients {
   return {
     sqs: sqsClient(endpoint),
     sns: recorded(new SNSClient({ ...TEST_CLIENT_CONFIG, endpoint })),

@@ -5,16 +5,15 @@ import {
   type AwsService,
   clientOptions,
   dynamoDbClient,
-  eventBridgeClient,
-  kmsClient,
-  lambdaClient,
-  secretsManagerClient,
-  snsClient,
+  type LazyClient,
   sqsClient,
 } from '../../lib/composition/clients';
 import { stores, targetPolicy } from '../../lib/composition/core';
 import { awsTargets } from '../../lib/composition/engine';
+import { eventBridgeClient } from '../../lib/composition/events';
 import { createRota, type Part } from '../../lib/composition/root';
+import { kmsClient, secretsManagerClient } from '../../lib/composition/secrets';
+import { eventBridgeTargetClient, lambdaClient, snsClient } from '../../lib/composition/target-clients';
 import { parseConfig } from '../../lib/config';
 import type { TargetRunContext } from '../../lib/runners/http-target';
 import { TEST_CLIENT_CONFIG } from '../support/emulators';
@@ -139,28 +138,35 @@ describe('the composition root', () => {
   });
 
   it('points every client it builds at its service endpoint setting, and at AWS without one', async () => {
-    const clients: [AwsService, string, Part<{ config: { endpoint?: () => Promise<unknown> } }>][] = [
+    type Client = { config: { endpoint?: () => Promise<unknown> } };
+    // The clients built on first use (LazyClient) are awaited like the rest.
+    const clients: [AwsService, string, Part<Client | LazyClient<Client>>][] = [
       ['dynamodb', 'ROTA_DYNAMODB_ENDPOINT', dynamoDbClient],
       ['sqs', 'ROTA_SQS_ENDPOINT', sqsClient],
       ['sns', 'ROTA_SNS_ENDPOINT', snsClient],
       ['eventbridge', 'ROTA_EVENTBRIDGE_ENDPOINT', eventBridgeClient],
+      ['eventbridge', 'ROTA_EVENTBRIDGE_ENDPOINT', eventBridgeTargetClient],
       ['lambda', 'ROTA_LAMBDA_ENDPOINT', lambdaClient],
       ['kms', 'ROTA_KMS_ENDPOINT', kmsClient],
       ['secretsmanager', 'ROTA_SECRETSMANAGER_ENDPOINT', secretsManagerClient],
     ];
+    const built = async (client: Client | LazyClient<Client>) =>
+      typeof client === 'function' ? client() : client;
+    const settings = [...new Set(clients.map(([, setting]) => setting))];
+    const portOf = (setting: string) => 40_001 + settings.indexOf(setting);
     const configured = rootWith(
-      Object.fromEntries(clients.map(([, setting], i) => [setting, `http://127.0.0.1:${40_001 + i}`])),
+      Object.fromEntries(settings.map((setting) => [setting, `http://127.0.0.1:${portOf(setting)}`])),
     );
     const plain = rootWith({});
-    for (const [i, [service, , part]] of clients.entries()) {
-      const endpoint = (await configured.get(part).config.endpoint?.()) as {
+    for (const [service, setting, part] of clients) {
+      const endpoint = (await (await built(configured.get(part))).config.endpoint?.()) as {
         hostname: string;
         port?: number;
       };
       expect({ service, hostname: endpoint.hostname, port: endpoint.port }).toEqual({
         service,
         hostname: '127.0.0.1',
-        port: 40_001 + i,
+        port: portOf(setting),
       });
       expect(clientOptions(plain, service)).not.toHaveProperty('endpoint');
       expect(clientOptions(plain, service).region).toBe('us-east-1');

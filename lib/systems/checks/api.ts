@@ -1,4 +1,5 @@
-import { runService, secretBox, targetPolicy, taskService } from '../../composition/core';
+import { runService, targetPolicy, taskService } from '../../composition/core';
+import { secretBox } from '../../composition/secrets';
 import { runRoutes } from '../../http/run-routes';
 import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';
 import { labelStore } from '../labels/parts';

@@ -1,5 +1,6 @@
-import { secretBox, targetPolicy } from '../../composition/core';
+import { targetPolicy } from '../../composition/core';
 import { deploymentInflux } from '../../composition/engine';
+import { secretBox } from '../../composition/secrets';
 import type { RunnerServices } from '../services';
 import { engine } from '../system';
 import { checksSystem } from './definition';

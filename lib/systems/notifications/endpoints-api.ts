@@ -1,4 +1,5 @@
-import { secretBox, targetPolicy, taskService } from '../../composition/core';
+import { targetPolicy, taskService } from '../../composition/core';
+import { secretBox } from '../../composition/secrets';
 import { TASK_STORE } from '../../store/table-uses';
 import type { Access } from '../../task/task-service';
 import { attachedLabels, labelMappingRoutes } from '../labels/mapping-routes';

@@ -1,4 +1,5 @@
-import { secretBox, targetPolicy } from '../../composition/core';
+import { targetPolicy } from '../../composition/core';
+import { secretBox } from '../../composition/secrets';
 import { statusStore } from '../checks/parts';
 import { STATUS_STORE } from '../checks/table-uses';
 import type { RunnerServices } from '../services';
