@@ -128,21 +128,35 @@ export class Scheduler {
     );
   }
 
+  /**
+   * Sends the group's runs soonest first, and measures each round's delays when that round
+   * leaves. A group of every-1s tasks is thousands of messages: in task order with one
+   * clock reading, the first runs of its last tasks left seconds after their delays were
+   * measured and arrived that much late (issue 14, docs/decisions/0026).
+   */
   private async sendAcrossTasks(planned: PlannedTask[]): Promise<void> {
-    // Delays are measured when the batches leave, not when the tick began: a tick with
-    // many due tasks would otherwise deliver its last ones late.
-    const sentAt = this.now();
-    const entries = planned.flatMap((entry) =>
-      this.queuedRuns(entry.task, entry.plan, sentAt).map((run) => ({ run, entry })),
-    );
+    const entries = planned
+      .flatMap((entry) =>
+        entry.plan.instants.map((scheduledFor) => ({
+          entry,
+          scheduledFor,
+          runAt: entry.plan.runAt(scheduledFor),
+        })),
+      )
+      .sort((a, b) => a.runAt - b.runAt);
     const batches: (typeof entries)[] = [];
     for (let i = 0; i < entries.length; i += BATCH_SIZE) batches.push(entries.slice(i, i + BATCH_SIZE));
     // A handful of batches in flight keeps a long plan quick without a burst.
     for (let i = 0; i < batches.length; i += SEND_CONCURRENCY) {
+      const sentAt = this.now();
       await Promise.all(
         batches.slice(i, i + SEND_CONCURRENCY).map(async (batch) => {
           try {
-            await this.deps.queue.enqueue(batch.map(({ run }) => run));
+            await this.deps.queue.enqueue(
+              batch.map(({ entry, scheduledFor, runAt }) =>
+                queuedRun(entry.task, scheduledFor, runAt, sentAt),
+              ),
+            );
           } catch (error) {
             for (const { entry } of batch) {
               entry.sent = false;
@@ -211,26 +225,6 @@ export class Scheduler {
     return found;
   }
 
-  /**
-   * The plan's instants as messages, each delayed to the nearest whole second of its
-   * run time (`scheduledFor + offset + jitter`; the message keeps the instant): it arrives within half a second of it, and the executor runs it at once
-   * instead of sleeping out a remainder (docs/decisions/0014).
-   */
-  private queuedRuns(task: DueTask, plan: Plan, sentAt: number): QueuedRun[] {
-    return plan.instants.map((scheduledFor) => ({
-      message: {
-        taskID: task.id,
-        runID: scheduledRunID(task.id, scheduledFor),
-        scheduledFor: new Date(scheduledFor).toISOString(),
-        kind: 'scheduled',
-        attempt: 1,
-        revision: task.revision,
-        waits: 0,
-      },
-      delaySeconds: nearestDelaySeconds(plan.runAt(scheduledFor) - sentAt),
-    }));
-  }
-
   private taskFailed(task: DueTask, error: unknown, report: TickReport): void {
     report.failed++;
     this.deps.logger.error('could not schedule a task', { error, taskID: task.id });
@@ -247,6 +241,27 @@ interface PlannedTask {
   /** False once a batch carrying one of its runs failed: the task is then not advanced. */
   sent: boolean;
   error?: unknown;
+}
+
+/**
+ * One instant as a message, delayed to the nearest whole second of its run time
+ * (`scheduledFor + offset + jitter`; the message keeps the instant): it arrives within half
+ * a second of it, and the executor runs it at once instead of sleeping out a remainder
+ * (docs/decisions/0014).
+ */
+function queuedRun(task: DueTask, scheduledFor: number, runAt: number, sentAt: number): QueuedRun {
+  return {
+    message: {
+      taskID: task.id,
+      runID: scheduledRunID(task.id, scheduledFor),
+      scheduledFor: new Date(scheduledFor).toISOString(),
+      kind: 'scheduled',
+      attempt: 1,
+      revision: task.revision,
+      waits: 0,
+    },
+    delaySeconds: nearestDelaySeconds(runAt - sentAt),
+  };
 }
 
 /** A delay in whole seconds, rounded to the nearest, within SQS's 0–900. */

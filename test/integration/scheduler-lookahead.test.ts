@@ -11,6 +11,7 @@ import {
   planJobSchema,
 } from '../../lib/scheduler/fan-out';
 import { planOptionsFor } from '../../lib/scheduler/plan';
+import { nearestDelaySeconds } from '../../lib/scheduler/scheduler';
 import { ATTR, dueShard, taskKey } from '../../lib/store/keys';
 import { createTaskStore, type TaskStore } from '../../lib/store/task-store';
 import { nextRunFrom } from '../../lib/task/next-run';
@@ -168,6 +169,40 @@ describeEach(raceSafeBackends())('scheduler lookahead, batches and shards on $na
       else expect(after?.latestScheduled).not.toBe(task.latestScheduled);
     }
     expect([...inFailed].some((id) => ids.has(id))).toBe(true);
+  });
+
+  it('sends a group soonest first across tasks, each round of batches delayed from when it leaves', async () => {
+    const created = await Promise.all(
+      ['s1', 's2', 's3'].map((name) =>
+        engine.probes.create(OPERATOR, { orgID: 'org', name, every: '1s', metadata: probe }),
+      ),
+    );
+    const ids = new Set(created.map((t) => t.id));
+    // A slow SQS: every SendMessageBatch moves the clock on by a second.
+    const base = Date.now();
+    let calls = 0;
+    const now = () => base + calls * 1000;
+    const sent: { run: QueuedRun; call: number }[] = [];
+    const queue: RunQueue = {
+      enqueue: async (runs) => {
+        const call = calls++;
+        for (const run of runs) sent.push({ run, call });
+      },
+      enqueueOne: async () => {},
+    };
+    await engine.newScheduler(queue, FIFTEEN_MINUTES, { now, parallelism: 16 }).tick();
+    const ours = sent.filter(({ run }) => ids.has(run.message.taskID));
+    // 900 runs of each every-1s task (901 when its creation and the tick straddle a second).
+    expect(ours.length).toBeGreaterThanOrEqual(3 * 900);
+    const times = ours.map(({ run }) => Date.parse(run.message.scheduledFor));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // Each round of eight reads the clock as it leaves: a run in the 20th round is not
+    // delayed as if it had left with the first.
+    for (const { run, call } of ours) {
+      const roundLeft = base + Math.floor(call / 8) * 8 * 1000;
+      expect(run.delaySeconds).toBe(nearestDelaySeconds(Date.parse(run.message.scheduledFor) - roundLeft));
+    }
+    expect(new Set(ours.map(({ call }) => Math.floor(call / 8))).size).toBeGreaterThan(10);
   });
 
   it('shard ranges split the due tasks between workers without overlap or gap', async () => {
