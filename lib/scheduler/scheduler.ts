@@ -89,27 +89,36 @@ export class Scheduler {
     report.due = due.length;
     const outOfTime = () =>
       (tickOptions.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY) < this.budgetMarginMs;
-    for (let i = 0; i < due.length; i += parallelism) {
-      if (outOfTime()) {
-        // The cursors of the rest did not move: the next tick finds them due, still in the window.
-        report.deferred = due.length - i;
-        deps.logger.warn('scheduler tick ran out of time', { deferred: report.deferred });
+    const deferFrom = (left: number) => {
+      // The cursors of the rest did not move: the next tick finds them due, still in the window.
+      report.deferred = left;
+      deps.logger.warn('scheduler tick ran out of time', { deferred: report.deferred });
+    };
+    if (outOfTime()) {
+      deferFrom(due.length);
+      return report;
+    }
+    const planned = this.planAll(due, at, report);
+    // Every task's runs due before the next tick first: a group's far-ahead runs (900 per
+    // every-1s task) would otherwise hold back the next group's runs due now.
+    const soon = at + options.dueWithinMs;
+    await this.sendAcrossTasks(planned, (runAt) => runAt < soon);
+    for (let i = 0; i < planned.length; i += parallelism) {
+      // The first group goes on the look taken before the runs due soon were sent.
+      if (i > 0 && outOfTime()) {
+        // Their runs due soon were sent: the next tick sends them again, and the claim refuses the duplicates.
+        deferFrom(planned.length - i);
         break;
       }
-      await this.scheduleGroup(due.slice(i, i + parallelism), at, report);
+      await this.finishGroup(planned.slice(i, i + parallelism), soon, report);
     }
     return report;
   }
 
-  /**
-   * Plans a group of tasks, sends all their runs in shared batches of ten (one
-   * SendMessageBatch carries runs of several tasks), then advances each task whose
-   * batches were all sent. A task whose batch failed keeps its cursor: the next tick
-   * sends its instants again under the same run IDs.
-   */
-  private async scheduleGroup(group: readonly DueTask[], at: number, report: TickReport): Promise<void> {
+  /** Plans every active due task; a task whose plan throws is counted failed, the rest go on. */
+  private planAll(due: readonly DueTask[], at: number, report: TickReport): PlannedTask[] {
     const planned: PlannedTask[] = [];
-    for (const task of group) {
+    for (const task of due) {
       // The index is eventually consistent: it may still show a task that was just deactivated.
       if (task.status !== 'active') continue;
       try {
@@ -118,9 +127,19 @@ export class Scheduler {
         this.taskFailed(task, error, report);
       }
     }
-    await this.sendAcrossTasks(planned);
+    return planned;
+  }
+
+  /**
+   * Sends the rest of a group's runs in shared batches of ten (one SendMessageBatch
+   * carries runs of several tasks), then advances each task whose batches were all sent,
+   * its runs due soon included. A task whose batch failed keeps its cursor: the next tick
+   * sends its instants again under the same run IDs.
+   */
+  private async finishGroup(group: PlannedTask[], soon: number, report: TickReport): Promise<void> {
+    await this.sendAcrossTasks(group, (runAt) => runAt >= soon);
     await Promise.all(
-      planned.map((entry) =>
+      group.map((entry) =>
         entry.sent
           ? this.advance(entry, report).catch((error) => this.taskFailed(entry.task, error, report))
           : this.taskFailed(entry.task, entry.error, report),
@@ -129,12 +148,12 @@ export class Scheduler {
   }
 
   /**
-   * Sends the group's runs soonest first, and measures each round's delays when that round
+   * Sends the runs `include` picks, soonest first, and measures each round's delays when that round
    * leaves. A group of every-1s tasks is thousands of messages: in task order with one
    * clock reading, the first runs of its last tasks left seconds after their delays were
    * measured and arrived that much late (issue 14, docs/decisions/0026).
    */
-  private async sendAcrossTasks(planned: PlannedTask[]): Promise<void> {
+  private async sendAcrossTasks(planned: PlannedTask[], include: (runAt: number) => boolean): Promise<void> {
     const entries = planned
       .flatMap((entry) =>
         entry.plan.instants.map((scheduledFor) => ({
@@ -143,6 +162,7 @@ export class Scheduler {
           runAt: entry.plan.runAt(scheduledFor),
         })),
       )
+      .filter(({ runAt }) => include(runAt))
       .sort((a, b) => a.runAt - b.runAt);
     const batches: (typeof entries)[] = [];
     for (let i = 0; i < entries.length; i += BATCH_SIZE) batches.push(entries.slice(i, i + BATCH_SIZE));
