@@ -36,8 +36,14 @@ describe('the lag goal', () => {
   it('is POOR, not measured, when every load saturated the process', () => {
     const goal = lagGoal({ lagLight: lag(20, 700, 95), lag: lag(50, 900, 101) } as never, 0);
     expect(goal.ok).toBe(false);
-    expect(goal.figure).toMatch(/^not measured at a load below 85 % of a core/);
+    expect(goal.figure).toMatch(/^not measured at a load that keeps below 85 % of a core/);
     expect(goal.figure).toMatch(/saturated: p99 700 ms/);
+  });
+
+  it('says a run that fell behind without using its core was starved, not saturated', () => {
+    const goal = lagGoal({ lagLight: lag(20, 9000, 30, { runs: 300, fractionRan: 0.75 }) } as never, 0);
+    expect(goal.ok).toBe(false);
+    expect(goal.figure).toMatch(/behind \(75 % ran, the process got 30 % of a core\): p99 9000 ms/);
   });
 
   it('adds a deployed window the pollers did not model, worst case', () => {
