@@ -137,7 +137,11 @@ export class Scheduler {
    * sends its instants again under the same run IDs.
    */
   private async finishGroup(group: PlannedTask[], soon: number, report: TickReport): Promise<void> {
-    await this.sendAcrossTasks(group, (runAt) => runAt >= soon);
+    // A task whose runs due soon did not all go out is not advanced: its rest need not go either.
+    await this.sendAcrossTasks(
+      group.filter((entry) => entry.sent),
+      (runAt) => runAt >= soon,
+    );
     await Promise.all(
       group.map((entry) =>
         entry.sent
