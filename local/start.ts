@@ -307,8 +307,6 @@ async function startEngine(
     queueArn: queues.runs.arn,
     handler: (await load('executor')) as SqsHandler,
     workers: options.workers ?? 10,
-    // The deployed event source's batch size (infra/task-service.ts).
-    batchSize: 10,
     batchingWindowMs: options.executorBatchingWindowMs,
     functionName: 'rota-executor',
     recordAs: 'executor',
