@@ -1,3 +1,4 @@
+import type { LagResult } from './lag';
 import type { BenchResults } from './report';
 import type { ShardScaling } from './scaling';
 import { PRICES } from './support/cost';
@@ -54,7 +55,7 @@ export function evaluateGoals({ results, batchingWindowMs, scaling }: GoalInputs
   goals.push({
     goal: '≤ $2 per million unlimited runs (DynamoDB + SQS + Lambda + CloudWatch Logs)',
     ok: rota.total <= 2,
-    figure: `$${n(rota.total)} = DynamoDB ${n(rota.dynamodb)} + SQS ${n(rota.sqs)} + Lambda ${n(rota.lambda)} + Logs ${n(rota.logs)} (${cost.logs.bytesPerRun} B/run); EventBridge Scheduler → Lambda $${n(eb)}, with a history PutItem $${n(ebHistory)}`,
+    figure: `$${n(rota.total)} at the deployed ${batchingWindowMs} ms batching window = DynamoDB ${n(rota.dynamodb)} + SQS ${n(rota.sqs)} + Lambda ${n(rota.lambda)} + Logs ${n(rota.logs)} (${cost.logs.bytesPerRun} B/run); EventBridge Scheduler → Lambda $${n(eb)}, with a history PutItem $${n(ebHistory)}`,
   });
 
   const limitedRatio = cost.rotaByWorkload.limited.total / rota.total;
@@ -64,24 +65,7 @@ export function evaluateGoals({ results, batchingWindowMs, scaling }: GoalInputs
     figure: `${n(limitedRatio)}× ($${n(cost.rotaByWorkload.limited.total)} vs $${n(rota.total)} per million; ${n(results.requestsPerRun.limited.dynamodbWriteUnits)} vs ${n(unlimited.dynamodbWriteUnits)} WRU)`,
   });
 
-  if ('error' in results.lag) {
-    goals.push({
-      goal: 'lag p99 < 1 s on AWS timing',
-      ok: false,
-      figure: `not measured: ${results.lag.error}`,
-    });
-  } else {
-    const p99 = results.lag.p99Ms;
-    const modelled = p99 === null ? null : p99 + batchingWindowMs;
-    goals.push({
-      goal: 'lag p99 < 1 s on AWS timing',
-      ok: modelled !== null && modelled < 1000,
-      figure:
-        modelled === null
-          ? 'not measured: no run started'
-          : `${modelled} ms = ${p99} ms measured (local pollers, window 0) + ${batchingWindowMs} ms batching window (deployed, worst case); p50 ${results.lag.p50Ms} ms`,
-    });
-  }
+  goals.push(lagGoal(results, batchingWindowMs));
 
   const rates = scaling?.points.map((p) => `${p.tasksPerSecond} tasks/s at ${p.dueTasks} due`) ?? [];
   const m = scaling?.million;
@@ -115,4 +99,65 @@ export function evaluateGoals({ results, batchingWindowMs, scaling }: GoalInputs
     figure: `${over.length} of ${bundles.length} over (largest ${largest.function} ${Math.round(largest.bytes / 1024)} KiB); slowest import ${slowest.function} ${slowest.initMs ?? '–'} ms`,
   });
   return goals;
+}
+
+/**
+ * Above this share of one core, the local process (emulators + engine + pollers on one
+ * core) is saturated: its lag is queueing for that core, which AWS executors, each in its
+ * own sandbox, do not share. The goal is measured below it; the saturated figure is printed beside.
+ */
+const SATURATED_CPU_PERCENT = 85;
+
+const LAG_GOAL = 'lag p99 < 1 s on AWS timing';
+
+type LagFigure = LagResult | { error: string } | undefined;
+
+const saturated = (l: LagResult) =>
+  l.process.cpuPercentOfOneCore >= SATURATED_CPU_PERCENT || l.fractionRan < 0.95;
+
+/** Why a figure is not the goal's: its own CPU, or (on a machine busy with other work) too few instants ran. */
+const whyNot = (l: LagResult) =>
+  l.process.cpuPercentOfOneCore >= SATURATED_CPU_PERCENT
+    ? 'saturated'
+    : `behind (${Math.round(l.fractionRan * 100)} % ran, the process got ${l.process.cpuPercentOfOneCore} % of a core)`;
+
+/** The lag figure with its load and CPU share; the deployed window is in it, modelled by the pollers. */
+function lagFigure(l: LagResult, deployedWindowMs: number): { p99: number | null; text: string } {
+  // Results from before the pollers modelled the window: add the deployed one, worst case.
+  const unmodelled = Math.max(0, deployedWindowMs - (l.batchingWindowMs ?? 0));
+  const p99 = l.p99Ms === null ? null : l.p99Ms + unmodelled;
+  const early =
+    l.earlyRuns === undefined ? '' : `, ${l.earlyRuns} of ${l.runs} started early (earliest ${l.minMs} ms)`;
+  return {
+    p99,
+    text: `p99 ${p99 ?? '–'} ms at ${l.tasks} runs/s, CPU ${l.process.cpuPercentOfOneCore} % of one core (p50 ${l.p50Ms} ms${early}; ${l.runs} of ${l.expected} ran)${unmodelled ? ` incl. ${unmodelled} ms batching window added worst case` : ''}`,
+  };
+}
+
+export function lagGoal(results: GoalInputs['results'], deployedWindowMs: number): Goal {
+  const figures: LagFigure[] = [results.lagLight, results.lag];
+  const measured = figures.filter((l): l is LagResult => l !== undefined && !('error' in l));
+  const unsaturated = measured.find((l) => !saturated(l));
+  const others = measured
+    .filter((l) => l !== unsaturated)
+    .map((l) => `${saturated(l) ? whyNot(l) : 'also'}: ${lagFigure(l, deployedWindowMs).text}`);
+  const errors = figures.flatMap((l) => (l && 'error' in l ? [`not measured: ${l.error}`] : []));
+  const window = `batching window ${deployedWindowMs} ms (deployed), modelled in the pollers`;
+  if (!unsaturated) {
+    return {
+      goal: LAG_GOAL,
+      ok: false,
+      figure: [
+        `not measured at a load that keeps below ${SATURATED_CPU_PERCENT} % of a core with 95 % of instants run`,
+        ...others,
+        ...errors,
+      ].join('; '),
+    };
+  }
+  const { p99, text } = lagFigure(unsaturated, deployedWindowMs);
+  return {
+    goal: LAG_GOAL,
+    ok: p99 !== null && p99 < 1000,
+    figure: [`${text}; ${window}`, ...others, ...errors].join('; '),
+  };
 }

@@ -74,6 +74,19 @@ export interface BenchResults {
   schedulerScaling: ScalingPoint[];
   schedulerScalingNote?: string | undefined;
   throughput: ThroughputResult & { rounds: { rotaRunsPerSec: number; substrateRunsPerSec: number }[] };
+  /**
+   * The unlimited workload at the deployed batching window and the others compared
+   * (docs/decisions/0026); absent in results from before it.
+   */
+  batchingWindows?:
+    | {
+        windowMs: number;
+        deployed: boolean;
+        averageBatchSize: number;
+        invocationsPerRun: number;
+        costPerMillion: { dynamodb: number; sqs: number; lambda: number; logs: number; total: number };
+      }[]
+    | undefined;
   lag: (LagResult & { note?: string }) | { error: string };
   lagLight?: LagResult | { error: string } | undefined;
   bundles: ColdStartResult['bundles'];
@@ -316,6 +329,7 @@ export function renderText(r: BenchResults): string {
   out.push('');
   out.push('   Cost per million runs, us-east-1 list prices');
   out.push(table(t.cost.headers, t.cost.rows));
+  for (const line of windowLines(r)) out.push(`   - ${line}`);
   out.push('');
   out.push('2. Scheduler tick with 100 due tasks');
   out.push(table(t.scaling.headers, t.scaling.rows, 0));
@@ -348,6 +362,14 @@ export function renderText(r: BenchResults): string {
     if (w.shortfall) out.push(`  note ${name}: ${w.shortfall}`);
   if (r.throughput.shortfall) out.push(`  note throughput: ${r.throughput.shortfall}`);
   return out.join('\n');
+}
+
+/** The executor event source's batching window: what each compared window does to an unlimited run. */
+function windowLines(r: BenchResults): string[] {
+  return (r.batchingWindows ?? []).map(
+    (w) =>
+      `batching window ${w.windowMs} ms${w.deployed ? ' (deployed)' : ''}: unlimited batches of ${n(w.averageBatchSize)}, ${n(w.invocationsPerRun, 3)} λ inv/run, $${n(w.costPerMillion.total, 3)} per million (Lambda $${n(w.costPerMillion.lambda, 3)}, Logs $${n(w.costPerMillion.logs, 3)})`,
+  );
 }
 
 /** The ready-to-paste "## Performance" section for the main README. */
@@ -400,6 +422,9 @@ writes nothing to the task. \`everySecond\` shares one advance among 60 runs;
 executions plus two retry records.
 
 ${md(t.cost.headers, t.cost.rows)}
+${windowLines(r)
+  .map((line) => `\n- ${line}`)
+  .join('')}
 
 DynamoDB is ${n((c.rotaByWorkload.unlimited.dynamodb / c.rota) * 100, 0)} % of a plain run's cost. Lambda: ${c.assumptions.memoryMb} MB arm64,
 invocations per run = 1 / average batch size plus the scheduler tick's share, billed time

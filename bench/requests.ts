@@ -174,7 +174,11 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
-async function runWorkload(substrate: Substrate, workload: Workload): Promise<WorkloadResult> {
+async function runWorkload(
+  substrate: Substrate,
+  workload: Workload,
+  batchingWindowMs: number,
+): Promise<WorkloadResult> {
   const counter = new RequestCounter();
   const logs = new LogMeter();
   const engine = await createBenchEngine(substrate, {
@@ -189,7 +193,7 @@ async function runWorkload(substrate: Substrate, workload: Workload): Promise<Wo
     const executionsPerRun = await workload.setup(engine, tickAt);
     counter.reset();
     const started = Date.now();
-    const pool = engine.startExecutors(WORKERS, BATCH_SIZE);
+    const pool = engine.startExecutors(WORKERS, BATCH_SIZE, batchingWindowMs);
     await sleep(Math.max(0, tickAt - Date.now()));
     const tickPhaseMs = Date.now() % 1000;
     const tickStarted = performance.now();
@@ -253,14 +257,50 @@ async function runWorkload(substrate: Substrate, workload: Workload): Promise<Wo
  * All four workloads run side by side (each on its own table, queue, clients and
  * pollers). The first three finish within seconds; `everySecond` then runs alone for
  * most of a minute at one run per second, and `alongside` (if given) runs in that time.
+ * The pollers gather for `batchingWindowMs` (the deployed window); `unlimited` runs once
+ * more at each of `compareWindowsMs`, side by side, for the window's cost trade-off.
  */
 export async function measureRequests(
   substrate: Substrate,
-  alongside?: () => Promise<void>,
-): Promise<Record<WorkloadName, WorkloadResult>> {
-  const long = WORKLOADS.filter((w) => w.long).map((w) => runWorkload(substrate, w));
-  const short = await Promise.all(WORKLOADS.filter((w) => !w.long).map((w) => runWorkload(substrate, w)));
-  if (alongside) await alongside();
+  options: {
+    batchingWindowMs: number;
+    compareWindowsMs?: readonly number[];
+    alongside?: () => Promise<void>;
+  },
+): Promise<{ workloads: Record<WorkloadName, WorkloadResult>; windows: WindowCost[] }> {
+  const window = options.batchingWindowMs;
+  const unlimited = WORKLOADS.find((w) => w.name === 'unlimited');
+  const compared = (options.compareWindowsMs ?? []).filter((ms) => ms !== window);
+  const alternatives = unlimited
+    ? compared.map(async (ms) => ({ windowMs: ms, result: await runWorkload(substrate, unlimited, ms) }))
+    : [];
+  const long = WORKLOADS.filter((w) => w.long).map((w) => runWorkload(substrate, w, window));
+  const short = await Promise.all(
+    WORKLOADS.filter((w) => !w.long).map((w) => runWorkload(substrate, w, window)),
+  );
+  if (options.alongside) await options.alongside();
   const results = [...short, ...(await Promise.all(long))];
-  return Object.fromEntries(results.map((r) => [r.name, r])) as Record<WorkloadName, WorkloadResult>;
+  const workloads = Object.fromEntries(results.map((r) => [r.name, r])) as Record<
+    WorkloadName,
+    WorkloadResult
+  >;
+  const windows = [{ windowMs: window, result: workloads.unlimited }, ...(await Promise.all(alternatives))]
+    .map(({ windowMs, result }) => ({
+      windowMs,
+      deployed: windowMs === window,
+      averageBatchSize: result.lambda.averageBatchSize,
+      invocationsPerRun: round(result.lambda.invocationsPerRun, 3),
+      result,
+    }))
+    .sort((a, b) => a.windowMs - b.windowMs);
+  return { workloads, windows };
+}
+
+/** The unlimited workload at one batching window: what the window does to batches and invocations. */
+export interface WindowCost {
+  windowMs: number;
+  deployed: boolean;
+  averageBatchSize: number;
+  invocationsPerRun: number;
+  result: WorkloadResult;
 }

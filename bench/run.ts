@@ -5,14 +5,14 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BATCHING_WINDOW } from '../infra/task-service';
+import { DEFAULT_EXECUTOR_BATCHING_WINDOW } from '../infra/task-service';
 import { measureColdStart } from './cold-start';
 import { evaluateGoals } from './goals';
 import type { LagResult } from './lag';
 import { measureLiveLogs } from './live-logs';
 import { writeOutputs } from './output';
 import { type BenchResults, renderMarkdown, renderText } from './report';
-import { measureRequests, type WorkloadName, type WorkloadResult } from './requests';
+import { measureRequests, type WindowCost, type WorkloadName, type WorkloadResult } from './requests';
 import { formatShardScaling, measureScaling, measureShardWorkers } from './scaling';
 import {
   eventbridgeSchedulerCostPerMillion,
@@ -47,7 +47,7 @@ const CONFIG = QUICK
       throughputRuns: 500,
       throughputRounds: 1,
       lag: { tasks: 50, seconds: 20, timeoutMs: 90_000 },
-      lagLight: undefined,
+      lagLight: { tasks: 20, seconds: 20, timeoutMs: 90_000 },
       coldStartRepetitions: 3,
     }
   : {
@@ -60,6 +60,11 @@ const CONFIG = QUICK
       lagLight: { tasks: 20, seconds: 20, timeoutMs: 90_000 },
       coldStartRepetitions: 5,
     };
+
+/** The deployed executor event source's window: the lag pollers and the cost model's pollers both gather for it. */
+const BATCHING_WINDOW_MS = DEFAULT_EXECUTOR_BATCHING_WINDOW.toMilliseconds();
+/** The windows the unlimited workload is also run at, for the window's cost trade-off (docs/decisions/0026). */
+const COMPARED_WINDOWS_MS = [0, 1000];
 
 const started = Date.now();
 const progress = (message: string) =>
@@ -82,6 +87,8 @@ function runLag(options: {
         String(options.tasks),
         '--seconds',
         String(options.seconds),
+        '--batching-window',
+        String(BATCHING_WINDOW_MS),
       ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } },
     );
@@ -164,17 +171,27 @@ async function main() {
   progress('1. requests per run: 4 workloads side by side (everySecond takes a minute of SQS delays)');
   const substrate = await startSubstrate();
   let lagQuick: LagResult | { error: string } | undefined;
+  let lagLightQuick: LagResult | { error: string } | undefined;
   const alongside = QUICK
     ? async () => {
         progress(
           `4. lag (quick): ${CONFIG.lag.tasks} tasks for ${CONFIG.lag.seconds} s in a child process, while everySecond runs`,
         );
         lagQuick = await runLag(CONFIG.lag);
+        progress(
+          `4. lag at light load (quick): ${CONFIG.lagLight.tasks} tasks for ${CONFIG.lagLight.seconds} s`,
+        );
+        lagLightQuick = await runLag(CONFIG.lagLight);
       }
     : undefined;
   let workloads: Record<WorkloadName, WorkloadResult>;
+  let windows: WindowCost[];
   try {
-    workloads = await measureRequests(substrate, alongside);
+    ({ workloads, windows } = await measureRequests(substrate, {
+      batchingWindowMs: BATCHING_WINDOW_MS,
+      compareWindowsMs: COMPARED_WINDOWS_MS,
+      alongside,
+    }));
   } finally {
     await substrate.stop();
   }
@@ -213,15 +230,14 @@ async function main() {
             ...lagQuick,
             note: "quick mode: measured while figure 1's everySecond workload ran in the parent process",
           };
+    lagLight = lagLightQuick;
   } else {
     progress(
       `4. lag: ${CONFIG.lag.tasks} tasks every 1s for ${CONFIG.lag.seconds} s in local mode (child process)`,
     );
     lag = await runLag(CONFIG.lag);
-    if (CONFIG.lagLight) {
-      progress(`4. lag at light load: ${CONFIG.lagLight.tasks} tasks for ${CONFIG.lagLight.seconds} s`);
-      lagLight = await runLag(CONFIG.lagLight);
-    }
+    progress(`4. lag at light load: ${CONFIG.lagLight.tasks} tasks for ${CONFIG.lagLight.seconds} s`);
+    lagLight = await runLag(CONFIG.lagLight);
   }
 
   progress(
@@ -251,6 +267,13 @@ async function main() {
   const rotaByWorkload = Object.fromEntries(
     Object.entries(workloads).map(([name, w]) => [name, roundCost(rotaCostPerMillion(footprint(w)))]),
   ) as BenchResults['costPerMillionRuns']['rotaByWorkload'];
+  const batchingWindows: BenchResults['batchingWindows'] = windows.map((w) => ({
+    windowMs: w.windowMs,
+    deployed: w.deployed,
+    averageBatchSize: w.averageBatchSize,
+    invocationsPerRun: w.invocationsPerRun,
+    costPerMillion: roundCost(rotaCostPerMillion(footprint(w.result))),
+  }));
   const eb = eventbridgeSchedulerCostPerMillion();
   const sfn = stepFunctionsCostPerMillion();
 
@@ -337,6 +360,7 @@ async function main() {
     schedulerScaling: scaling.points,
     schedulerScalingNote: scaling.note,
     throughput,
+    batchingWindows,
     lag,
     lagLight,
     bundles: cold.bundles,
@@ -352,7 +376,7 @@ async function main() {
   };
   const goals = evaluateGoals({
     results: partial,
-    batchingWindowMs: BATCHING_WINDOW.toMilliseconds(),
+    batchingWindowMs: BATCHING_WINDOW_MS,
     scaling: shardScaling,
   });
   const results: BenchResults = { ...partial, goals };

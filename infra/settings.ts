@@ -12,11 +12,15 @@ export interface Settings {
   schedulerLookaheadSeconds: number;
   planningWorkers?: number;
   executorMaxConcurrency: number;
+  executorBatchingWindow: Duration;
   schedulerRate: Duration;
   executorTimeout: Duration;
   apiRateLimit: number;
   apiBurstLimit: number;
 }
+
+/** The executor event source's default batching window; the bench models it (bench/goals.ts, docs/decisions/0026). */
+export const DEFAULT_EXECUTOR_BATCHING_WINDOW = Duration.seconds(0);
 
 const fail = (message: string): never => {
   throw new Error(`TaskService: ${message}`);
@@ -47,6 +51,7 @@ export function validate(props: TaskServiceProps): Settings {
     maxTasksPerOrg: integerIn('maxTasksPerOrg', props.maxTasksPerOrg ?? 1000, 1, 1_000_000),
     ...validateShards(props),
     executorMaxConcurrency: integerIn('executorMaxConcurrency', props.executorMaxConcurrency ?? 50, 2, 1000),
+    executorBatchingWindow: validateBatchingWindow(props.executorBatchingWindow),
   };
 }
 
@@ -76,6 +81,12 @@ function validateEngine(props: TaskServiceProps) {
     );
   }
   return { runRetentionDays, schedulerRate, executorTimeout, schedulerLookaheadSeconds };
+}
+
+/** Lambda's SQS event source takes whole seconds, 0–300. */
+function validateBatchingWindow(window: Duration = DEFAULT_EXECUTOR_BATCHING_WINDOW): Duration {
+  integerIn('executorBatchingWindow (seconds)', window.toSeconds({ integral: false }), 0, 300);
+  return window;
 }
 
 function validateShards(props: TaskServiceProps) {

@@ -68,6 +68,15 @@ export interface TaskServiceProps {
   readonly executorMaxConcurrency?: number;
 
   /**
+   * How long the executor's SQS event source gathers runs before it invokes (whole
+   * seconds, 0–300). 0 invokes as soon as runs are visible, which keeps the lag p99 under a
+   * second; a window trades up to that much lag for fuller batches, i.e. fewer invocations
+   * per run at low rates (docs/decisions/0026).
+   * @default Duration.seconds(0)
+   */
+  readonly executorBatchingWindow?: Duration;
+
+  /**
    * How often the scheduler ticks; whole minutes. Each tick enqueues the runs due within
    * one interval (with SQS delays for second precision) and treats runs more than two
    * intervals late as missed; both follow this rate through ROTA_SCHEDULER_INTERVAL_SECONDS.

@@ -37,6 +37,7 @@ export {
   WORKER_FUNCTIONS,
   type WorkerFunctionSpec,
 } from './function-specs';
+export { DEFAULT_EXECUTOR_BATCHING_WINDOW } from './settings';
 export type { TaskServiceAuthMode, TaskServiceProps } from './task-service-props';
 
 /** What a function needs besides its code: its table uses, and whether it sends runs or touches sealed secrets. */
@@ -53,8 +54,6 @@ interface FunctionNeeds {
 
 /** HTTP API gives a Lambda integration at most 30 s; a longer timeout would outlive the caller's request. */
 const API_TIMEOUT = Duration.seconds(29);
-/** The executor event source's batching window; the bench models it (bench/goals.ts). */
-export const BATCHING_WINDOW = Duration.seconds(1);
 const DEAD_LETTER_TIMEOUT = Duration.seconds(30);
 /** Half a one-minute tick: a failed job's redelivery still falls within the tick that sent it. */
 const PLANNING_WORKER_TIMEOUT = Duration.seconds(30);
@@ -229,7 +228,7 @@ export class TaskService extends Construct {
     });
     const runs = new RotaQueue(this, 'RunsQueue', {
       ...storage,
-      visibilityTimeout: visibilityFor(this.settings.executorTimeout, BATCHING_WINDOW),
+      visibilityTimeout: visibilityFor(this.settings.executorTimeout, this.settings.executorBatchingWindow),
       // A run waiting for a concurrency lease is re-sent as a new message, so the receive
       // count measures failed deliveries only: five of those mean the run cannot start.
       deadLetterQueue: { queue: deadLetters.queue, maxReceiveCount: 5 },
@@ -416,7 +415,7 @@ export class TaskService extends Construct {
   private wireQueueConsumers(): void {
     this.runs.addConsumer(this.executor, {
       batchSize: 10,
-      maxBatchingWindow: BATCHING_WINDOW,
+      maxBatchingWindow: this.settings.executorBatchingWindow,
       reportBatchItemFailures: true,
       maxConcurrency: this.settings.executorMaxConcurrency,
     });

@@ -49,6 +49,11 @@ export interface LocalOptions {
   dataDir?: string | undefined;
   /** Executor pollers, like the event source's maximumConcurrency. @default 10 */
   workers?: number;
+  /**
+   * The executor event source's batching window (`executorBatchingWindow`), in ms: the bench
+   * sets the deployed one. @default 0, the construct's default
+   */
+  executorBatchingWindowMs?: number;
   /** Scheduler tick period. @default 1000 */
   tickMs?: number;
   /**
@@ -302,6 +307,7 @@ async function startEngine(
     queueArn: queues.runs.arn,
     handler: (await load('executor')) as SqsHandler,
     workers: options.workers ?? 10,
+    batchingWindowMs: options.executorBatchingWindowMs,
     functionName: 'rota-executor',
     recordAs: 'executor',
     timeoutMs: 300_000,

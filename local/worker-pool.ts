@@ -20,6 +20,12 @@ export interface WorkerPoolOptions {
   workers: number;
   batchSize?: number;
   /**
+   * The event source's batching window: a poller that received fewer than `batchSize`
+   * messages keeps gathering for up to this long before it invokes, as Lambda's does with
+   * MaximumBatchingWindowInSeconds. @default 0 (invoke as soon as a receive returns)
+   */
+  batchingWindowMs?: number;
+  /**
    * How long a received batch stays invisible. While the handler runs, the pool keeps
    * extending it, so a long run is never handed out twice, while the messages of a pool
    * that died come back this soon.
@@ -63,10 +69,13 @@ class SqsWorkerPool implements WorkerPool {
   private workers: Promise<void>[] = [];
   private readonly batchSize: number;
   private readonly visibility: number;
+  private readonly windowMs: number;
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.batchSize = options.batchSize ?? 5;
-    this.visibility = options.visibilityTimeoutSeconds ?? 120;
+    this.windowMs = Math.max(0, options.batchingWindowMs ?? 0);
+    // The first messages of a batch wait out the window before the handler keeps them invisible.
+    this.visibility = (options.visibilityTimeoutSeconds ?? 120) + Math.ceil(this.windowMs / 1000);
   }
 
   start(): void {
@@ -95,7 +104,7 @@ class SqsWorkerPool implements WorkerPool {
   private async work(): Promise<void> {
     while (this.running) {
       try {
-        const messages = await this.receive();
+        const messages = await this.gather(await this.receive(this.batchSize, 1));
         if (!messages.length) continue;
         if (!this.running) {
           // Stopped while this poll was out: hand the batch back for the next start.
@@ -116,14 +125,31 @@ class SqsWorkerPool implements WorkerPool {
     }
   }
 
-  private async receive(): Promise<Message[]> {
+  /** Tops a first receive up to a full batch until the batching window closes. */
+  private async gather(first: Message[]): Promise<Message[]> {
+    if (!first.length || this.windowMs === 0) return first;
+    const batch = [...first];
+    const closes = Date.now() + this.windowMs;
+    while (this.running && batch.length < this.batchSize) {
+      const left = closes - Date.now();
+      if (left <= 0) break;
+      // One-second long polls (a stop is never kept waiting longer) return as soon as a
+      // message is there; in the window's last second, short polls 50 ms apart.
+      const more = await this.receive(this.batchSize - batch.length, left >= 1000 ? 1 : 0);
+      batch.push(...more);
+      if (!more.length && left < 1000) await new Promise((r) => setTimeout(r, Math.min(50, left)));
+    }
+    return batch;
+  }
+
+  private async receive(max: number, waitSeconds: number): Promise<Message[]> {
     const { options } = this;
     const out = await this.poll(() =>
       options.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
-          MaxNumberOfMessages: this.batchSize,
-          WaitTimeSeconds: 1,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: waitSeconds,
           VisibilityTimeout: this.visibility,
           MessageSystemAttributeNames: ['All'],
         }),

@@ -227,13 +227,14 @@ export async function createBenchEngine(substrate: Substrate, options: EngineOpt
    * each invocation handled as the executor function (functions/definitions/executor.ts) does (Powertools batch processing +
    * lib/executor/sqs.ts). One BatchProcessor per invocation, as in one Lambda sandbox.
    */
-  const startExecutors = (workers: number, batchSize = 10) =>
+  const startExecutors = (workers: number, batchSize = 10, batchingWindowMs = 0) =>
     startWorkerPool({
       sqs: eventSourceSqs,
       queueUrl: runsQueue.url,
       queueArn: runsQueue.arn,
       workers,
       batchSize,
+      batchingWindowMs,
       visibilityTimeoutSeconds: 60,
       functionName: 'rota-bench-executor',
       timeoutMs: 60_000,

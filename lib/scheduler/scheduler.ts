@@ -89,27 +89,36 @@ export class Scheduler {
     report.due = due.length;
     const outOfTime = () =>
       (tickOptions.remainingTimeMs?.() ?? Number.POSITIVE_INFINITY) < this.budgetMarginMs;
-    for (let i = 0; i < due.length; i += parallelism) {
-      if (outOfTime()) {
-        // The cursors of the rest did not move: the next tick finds them due, still in the window.
-        report.deferred = due.length - i;
-        deps.logger.warn('scheduler tick ran out of time', { deferred: report.deferred });
+    const deferFrom = (left: number) => {
+      // The cursors of the rest did not move: the next tick finds them due, still in the window.
+      report.deferred = left;
+      deps.logger.warn('scheduler tick ran out of time', { deferred: report.deferred });
+    };
+    if (outOfTime()) {
+      deferFrom(due.length);
+      return report;
+    }
+    const planned = this.planAll(due, at, report);
+    // Every task's runs due before the next tick first: a group's far-ahead runs (900 per
+    // every-1s task) would otherwise hold back the next group's runs due now.
+    const soon = at + options.dueWithinMs;
+    await this.sendAcrossTasks(planned, (runAt) => runAt < soon);
+    for (let i = 0; i < planned.length; i += parallelism) {
+      // The first group goes on the look taken before the runs due soon were sent.
+      if (i > 0 && outOfTime()) {
+        // Their runs due soon were sent: the next tick sends them again, and the claim refuses the duplicates.
+        deferFrom(planned.length - i);
         break;
       }
-      await this.scheduleGroup(due.slice(i, i + parallelism), at, report);
+      await this.finishGroup(planned.slice(i, i + parallelism), soon, report);
     }
     return report;
   }
 
-  /**
-   * Plans a group of tasks, sends all their runs in shared batches of ten (one
-   * SendMessageBatch carries runs of several tasks), then advances each task whose
-   * batches were all sent. A task whose batch failed keeps its cursor: the next tick
-   * sends its instants again under the same run IDs.
-   */
-  private async scheduleGroup(group: readonly DueTask[], at: number, report: TickReport): Promise<void> {
+  /** Plans every active due task; a task whose plan throws is counted failed, the rest go on. */
+  private planAll(due: readonly DueTask[], at: number, report: TickReport): PlannedTask[] {
     const planned: PlannedTask[] = [];
-    for (const task of group) {
+    for (const task of due) {
       // The index is eventually consistent: it may still show a task that was just deactivated.
       if (task.status !== 'active') continue;
       try {
@@ -118,9 +127,23 @@ export class Scheduler {
         this.taskFailed(task, error, report);
       }
     }
-    await this.sendAcrossTasks(planned);
+    return planned;
+  }
+
+  /**
+   * Sends the rest of a group's runs in shared batches of ten (one SendMessageBatch
+   * carries runs of several tasks), then advances each task whose batches were all sent,
+   * its runs due soon included. A task whose batch failed keeps its cursor: the next tick
+   * sends its instants again under the same run IDs.
+   */
+  private async finishGroup(group: PlannedTask[], soon: number, report: TickReport): Promise<void> {
+    // A task whose runs due soon did not all go out is not advanced: its rest need not go either.
+    await this.sendAcrossTasks(
+      group.filter((entry) => entry.sent),
+      (runAt) => runAt >= soon,
+    );
     await Promise.all(
-      planned.map((entry) =>
+      group.map((entry) =>
         entry.sent
           ? this.advance(entry, report).catch((error) => this.taskFailed(entry.task, error, report))
           : this.taskFailed(entry.task, entry.error, report),
@@ -128,21 +151,36 @@ export class Scheduler {
     );
   }
 
-  private async sendAcrossTasks(planned: PlannedTask[]): Promise<void> {
-    // Delays are measured when the batches leave, not when the tick began: a tick with
-    // many due tasks would otherwise deliver its last ones late.
-    const sentAt = this.now();
-    const entries = planned.flatMap((entry) =>
-      this.queuedRuns(entry.task, entry.plan, sentAt).map((run) => ({ run, entry })),
-    );
+  /**
+   * Sends the runs `include` picks, soonest first, and measures each round's delays when that round
+   * leaves. A group of every-1s tasks is thousands of messages: in task order with one
+   * clock reading, the first runs of its last tasks left seconds after their delays were
+   * measured and arrived that much late (issue 14, docs/decisions/0026).
+   */
+  private async sendAcrossTasks(planned: PlannedTask[], include: (runAt: number) => boolean): Promise<void> {
+    const entries = planned
+      .flatMap((entry) =>
+        entry.plan.instants.map((scheduledFor) => ({
+          entry,
+          scheduledFor,
+          runAt: entry.plan.runAt(scheduledFor),
+        })),
+      )
+      .filter(({ runAt }) => include(runAt))
+      .sort((a, b) => a.runAt - b.runAt);
     const batches: (typeof entries)[] = [];
     for (let i = 0; i < entries.length; i += BATCH_SIZE) batches.push(entries.slice(i, i + BATCH_SIZE));
     // A handful of batches in flight keeps a long plan quick without a burst.
     for (let i = 0; i < batches.length; i += SEND_CONCURRENCY) {
+      const sentAt = this.now();
       await Promise.all(
         batches.slice(i, i + SEND_CONCURRENCY).map(async (batch) => {
           try {
-            await this.deps.queue.enqueue(batch.map(({ run }) => run));
+            await this.deps.queue.enqueue(
+              batch.map(({ entry, scheduledFor, runAt }) =>
+                queuedRun(entry.task, scheduledFor, runAt, sentAt),
+              ),
+            );
           } catch (error) {
             for (const { entry } of batch) {
               entry.sent = false;
@@ -211,26 +249,6 @@ export class Scheduler {
     return found;
   }
 
-  /**
-   * The plan's instants as messages, each delayed to the nearest whole second of its
-   * run time (`scheduledFor + offset + jitter`; the message keeps the instant): it arrives within half a second of it, and the executor runs it at once
-   * instead of sleeping out a remainder (docs/decisions/0014).
-   */
-  private queuedRuns(task: DueTask, plan: Plan, sentAt: number): QueuedRun[] {
-    return plan.instants.map((scheduledFor) => ({
-      message: {
-        taskID: task.id,
-        runID: scheduledRunID(task.id, scheduledFor),
-        scheduledFor: new Date(scheduledFor).toISOString(),
-        kind: 'scheduled',
-        attempt: 1,
-        revision: task.revision,
-        waits: 0,
-      },
-      delaySeconds: nearestDelaySeconds(plan.runAt(scheduledFor) - sentAt),
-    }));
-  }
-
   private taskFailed(task: DueTask, error: unknown, report: TickReport): void {
     report.failed++;
     this.deps.logger.error('could not schedule a task', { error, taskID: task.id });
@@ -247,6 +265,27 @@ interface PlannedTask {
   /** False once a batch carrying one of its runs failed: the task is then not advanced. */
   sent: boolean;
   error?: unknown;
+}
+
+/**
+ * One instant as a message, delayed to the nearest whole second of its run time
+ * (`scheduledFor + offset + jitter`; the message keeps the instant): it arrives within half
+ * a second of it, and the executor runs it at once instead of sleeping out a remainder
+ * (docs/decisions/0014).
+ */
+function queuedRun(task: DueTask, scheduledFor: number, runAt: number, sentAt: number): QueuedRun {
+  return {
+    message: {
+      taskID: task.id,
+      runID: scheduledRunID(task.id, scheduledFor),
+      scheduledFor: new Date(scheduledFor).toISOString(),
+      kind: 'scheduled',
+      attempt: 1,
+      revision: task.revision,
+      waits: 0,
+    },
+    delaySeconds: nearestDelaySeconds(runAt - sentAt),
+  };
 }
 
 /** A delay in whole seconds, rounded to the nearest, within SQS's 0–900. */

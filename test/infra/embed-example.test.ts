@@ -102,7 +102,8 @@ describe('embedding TaskService in another app', () => {
       FunctionName: { Ref: idOf(stack.tasks.executor) },
       ScalingConfig: { MaximumConcurrency: 20 },
     });
-    expect(resources[idOf(stack.tasks.runsQueue)]?.Properties.VisibilityTimeout).toBe(6 * 600 + 1);
+    // 6 × the executor timeout + the batching window (0 s by default, docs/decisions/0026).
+    expect(resources[idOf(stack.tasks.runsQueue)]?.Properties.VisibilityTimeout).toBe(6 * 600);
     expect(resources[idOf(stack.tasks.executor)]?.Properties).toMatchObject({
       Timeout: 600,
       Environment: {

@@ -147,7 +147,8 @@ describe('queues', () => {
       Properties: {
         RedrivePolicy: { deadLetterTargetArn: arnOf(queueId('DeadLetterQueue')), maxReceiveCount: 5 },
         SqsManagedSseEnabled: true,
-        VisibilityTimeout: 6 * 300 + 1,
+        // The default batching window is 0 s.
+        VisibilityTimeout: 6 * 300,
       },
     });
   });
@@ -202,7 +203,8 @@ describe('event sources', () => {
       FunctionName: { Ref: fnId('executor') },
       EventSourceArn: arnOf(queueId('RunsQueue')),
       BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 1,
+      // 0: invoked as soon as runs are visible (docs/decisions/0026).
+      MaximumBatchingWindowInSeconds: 0,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 50 },
     });
@@ -803,6 +805,16 @@ describe('props', () => {
     ['runRetention 36 h', { runRetention: Duration.hours(36) }, /runRetention \(days\)/],
     ['schedulerRate 30 s', { schedulerRate: Duration.seconds(30) }, /schedulerRate \(minutes\)/],
     ['executorTimeout 16 min', { executorTimeout: Duration.minutes(16) }, /executorTimeout/],
+    [
+      'executorBatchingWindow 301 s',
+      { executorBatchingWindow: Duration.seconds(301) },
+      /executorBatchingWindow \(seconds\) must be an integer from 0 to 300/,
+    ],
+    [
+      'executorBatchingWindow 500 ms',
+      { executorBatchingWindow: Duration.millis(500) },
+      /executorBatchingWindow \(seconds\)/,
+    ],
     ['apiRateLimit 0', { apiRateLimit: 0 }, /apiRateLimit must be a positive number/],
     ['targetLambdaArns *', { targetLambdaArns: ['*'] }, /targetLambdaArns must list ARNs/],
   ] satisfies [string, TaskServiceProps, RegExp][])('rejects %s at synth time', (_, props, message) => {
@@ -854,6 +866,21 @@ describe('props', () => {
         '/Open/Rota/Api/Default/GET--api--v2--events/Resource AwsSolutions-APIG4',
       ].sort(),
     );
+  });
+
+  it('executorBatchingWindow sets the event source window, and the runs queue visibility makes room for it', () => {
+    const stack = new Stack(unbundled(), 'Window');
+    new TaskService(stack, 'Rota', { executorBatchingWindow: Duration.seconds(2) });
+    const windowed = Template.fromStack(stack);
+    windowed.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 2,
+      ScalingConfig: { MaximumConcurrency: 50 },
+    });
+    windowed.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+      VisibilityTimeout: 6 * 300 + 2,
+    });
   });
 
   it("with authMode 'iam' signs every system route, deploys no token authorizer, and treats callers as the operator", () => {

@@ -11,6 +11,7 @@ import {
   planJobSchema,
 } from '../../lib/scheduler/fan-out';
 import { planOptionsFor } from '../../lib/scheduler/plan';
+import { nearestDelaySeconds } from '../../lib/scheduler/scheduler';
 import { ATTR, dueShard, taskKey } from '../../lib/store/keys';
 import { createTaskStore, type TaskStore } from '../../lib/store/task-store';
 import { nextRunFrom } from '../../lib/task/next-run';
@@ -152,13 +153,18 @@ describeEach(raceSafeBackends())('scheduler lookahead, batches and shards on $na
     const ids = new Set(created.map((t) => t.id));
     // The second batch fails: the tasks with a run in it keep their cursor.
     const { batches, queue } = batchRecordingQueue((call) => call === 1);
-    const report = await engine.newScheduler(queue, FIFTEEN_MINUTES, { parallelism: 16 }).tick();
+    const at = Date.now();
+    const report = await engine
+      .newScheduler(queue, FIFTEEN_MINUTES, { parallelism: 16, now: () => at })
+      .tick();
     for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(10);
     const mixed = batches.filter((b) => new Set(b.map((r) => r.message.taskID)).size > 1);
     expect(mixed.length).toBeGreaterThan(0);
-    // 45 runs of three tasks (plus any other due task) fill batches of ten but the last.
+    // 45 runs of three tasks (plus any other due task) fill batches of ten but the last of
+    // each send: the runs due before the next tick, then each group's rest (one group here).
     const runsSent = batches.reduce((n, b) => n + b.length, 0);
-    expect(batches.length).toBe(Math.ceil(runsSent / 10));
+    const soon = batches.flat().filter((r) => Date.parse(r.message.scheduledFor) < at + 120_000);
+    expect(batches.length).toBe(Math.ceil(soon.length / 10) + Math.ceil((runsSent - soon.length) / 10));
 
     const inFailed = new Set((batches[1] ?? []).map((r) => r.message.taskID));
     expect(report.failed).toBeGreaterThanOrEqual(inFailed.size);
@@ -168,6 +174,67 @@ describeEach(raceSafeBackends())('scheduler lookahead, batches and shards on $na
       else expect(after?.latestScheduled).not.toBe(task.latestScheduled);
     }
     expect([...inFailed].some((id) => ids.has(id))).toBe(true);
+  });
+
+  it('sends a group soonest first across tasks, each round of batches delayed from when it leaves', async () => {
+    const created = await Promise.all(
+      ['s1', 's2', 's3'].map((name) =>
+        engine.probes.create(OPERATOR, { orgID: 'org', name, every: '1s', metadata: probe }),
+      ),
+    );
+    const ids = new Set(created.map((t) => t.id));
+    // A slow SQS: every SendMessageBatch moves the clock on by a second. Each batch keeps
+    // the clock reading the scheduler took last before sending it.
+    const base = Date.now();
+    let calls = 0;
+    let lastRead = base;
+    const now = () => {
+      lastRead = base + calls * 1000;
+      return lastRead;
+    };
+    const sent: { run: QueuedRun; call: number; read: number }[] = [];
+    const queue: RunQueue = {
+      enqueue: async (runs) => {
+        const call = calls++;
+        for (const run of runs) sent.push({ run, call, read: lastRead });
+      },
+      enqueueOne: async () => {},
+    };
+    await engine.newScheduler(queue, FIFTEEN_MINUTES, { now, parallelism: 16 }).tick();
+    const ours = sent.filter(({ run }) => ids.has(run.message.taskID));
+    // 900 runs of each every-1s task (901 when its creation and the tick straddle a second).
+    expect(ours.length).toBeGreaterThanOrEqual(3 * 900);
+    const times = ours.map(({ run }) => Date.parse(run.message.scheduledFor));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    for (const { run, call, read } of ours) {
+      // Read for its own round of eight batches, not once for the whole group ...
+      expect(base + call * 1000 - read).toBeLessThan(8 * 1000);
+      // ... and the delay is measured from that reading.
+      expect(run.delaySeconds).toBe(nearestDelaySeconds(Date.parse(run.message.scheduledFor) - read));
+    }
+    expect(new Set(ours.map(({ read }) => read)).size).toBeGreaterThan(10);
+  });
+
+  it("sends every due task's runs due before the next tick ahead of any far-ahead run", async () => {
+    const created = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        engine.probes.create(OPERATOR, { orgID: 'org', name: `soon-${i}`, every: '1s', metadata: probe }),
+      ),
+    );
+    const ids = new Set(created.map((t) => t.id));
+    const captured = capturingQueue();
+    const at = Date.now();
+    // Two groups of tasks: the second's first runs must not wait for the first's 900 each.
+    await engine.newScheduler(captured, FIFTEEN_MINUTES, { now: () => at, parallelism: 10 }).tick();
+    const ours = captured.sent.filter((r) => ids.has(r.message.taskID));
+    const soon = at + FIFTEEN_MINUTES.dueWithinMs;
+    const isSoon = (r: QueuedRun) => Date.parse(r.message.scheduledFor) < soon;
+    const firstFar = ours.findIndex((r) => !isSoon(r));
+    expect(firstFar).toBeGreaterThan(0);
+    expect(ours.slice(firstFar).some(isSoon)).toBe(false);
+    expect(new Set(ours.slice(0, firstFar).map((r) => r.message.taskID)).size).toBe(20);
+    for (const task of created)
+      expect((await engine.tasks.get(task.id))?.latestScheduled).not.toBe(task.latestScheduled);
   });
 
   it('shard ranges split the due tasks between workers without overlap or gap', async () => {
