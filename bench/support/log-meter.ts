@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
+import type { Logger, LogItem } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { RotaLogger, withLambdaContext } from '../../lib/observability/logger';
 
 /**
  * CloudWatch Logs bills the bytes it ingests. An event counts its UTF-8 message plus 26
@@ -49,8 +50,11 @@ function platformLines(requestId: string, durationMs: number): string[] {
   ];
 }
 
-/** The Powertools logger as the executor configures it (INFO), printing into a meter. */
-class MeteredLogger extends Logger {
+/**
+ * Rota's own logger (lib/observability/logger.ts) at the deployed level (INFO), printing
+ * into a meter: the lines are the ones a deployed function writes, compact INFO included.
+ */
+class MeteredLogger extends RotaLogger {
   constructor(private readonly meter: LogMeter) {
     super({ serviceName: 'rota-executor', logLevel: 'INFO' });
   }
@@ -94,10 +98,10 @@ export class LogMeter {
   /** Runs one invocation's work with a fresh Lambda context, then its EMF and runtime lines. */
   async invocation<T>(work: () => Promise<T>): Promise<T> {
     const context = deployedContext();
-    this.logger.addContext(context);
     const started = performance.now();
     try {
-      return await work();
+      // As lambdaHandler (lib/composition/function.ts) runs every deployed handler.
+      return await withLambdaContext(context, work);
     } finally {
       if (this.metrics.hasStoredMetrics()) {
         this.add(JSON.stringify(this.metrics.serializeMetrics()));

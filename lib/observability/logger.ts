@@ -93,7 +93,36 @@ function contextKeys({ context, coldStart }: Invocation): Record<string, unknown
   };
 }
 
-class RotaLogger extends Logger {
+/**
+ * Envelope keys an INFO or DEBUG line leaves out. CloudWatch Logs bills every byte, and
+ * a run's success line is written once per run: its log group and stream already name
+ * the function (ARN, name, memory), the REPORT line says cold start and trace, and the
+ * service is the log group's. The request id stays, so a line still names its
+ * invocation. Warnings and errors keep the whole envelope (docs/decisions/0027).
+ */
+const COMPACT_OMITS = [
+  'service',
+  'sampling_rate',
+  'xray_trace_id',
+  'cold_start',
+  'function_arn',
+  'function_memory_size',
+  'function_name',
+] as const;
+
+/** An INFO or DEBUG line's attributes without the envelope keys it need not repeat. */
+function compacted(attributes: Record<string, unknown>): Record<string, unknown> {
+  const kept = { ...attributes };
+  for (const key of COMPACT_OMITS) delete kept[key];
+  return kept;
+}
+
+/**
+ * Rota's logger: each invocation's own Lambda context (`withLambdaContext`), compact
+ * INFO and DEBUG lines, full ones from WARN up. Exported for the bench's log meter,
+ * which prints the very same lines into its count.
+ */
+export class RotaLogger extends Logger {
   /** Inside an invocation (`withLambdaContext`), the context stays that invocation's own. */
   override addContext(context: Parameters<Logger['addContext']>[0]): void {
     const invocation = invocations.getStore();
@@ -108,7 +137,9 @@ class RotaLogger extends Logger {
   ): LogItem {
     const item = super.createAndPopulateLogItem(logLevel, input, extraInput);
     const invocation = invocations.getStore();
-    return invocation ? item.addAttributes(contextKeys(invocation)) : item;
+    if (invocation) item.addAttributes(contextKeys(invocation));
+    if (logLevel < LogLevelThreshold.WARN) item.setAttributes(compacted(item.getAttributes()));
+    return item;
   }
 
   protected override printLog(logLevel: number, log: LogItem): void {

@@ -2,11 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { LOG_EVENT_OVERHEAD_BYTES, LogMeter } from '../../bench/support/log-meter';
 
 describe("the bench's CloudWatch Logs meter", () => {
-  it('meters a line as the deployed logger prints it: level, message, fields and the Lambda context', async () => {
+  it('meters an INFO line as the deployed logger prints it: compact, with the request id', async () => {
     const meter = new LogMeter();
     await meter.invocation(async () => meter.logger.info('run success', { runID: 'r1', lagMs: 12 }));
     const line = JSON.parse(meter.lines[0] ?? '{}');
     expect(line).toMatchObject({ level: 'INFO', message: 'run success', runID: 'r1', lagMs: 12 });
+    expect(line.function_request_id).toMatch(/^[0-9a-f-]{36}$/);
+    for (const key of ['function_name', 'function_arn', 'xray_trace_id', 'cold_start', 'service']) {
+      expect(line, key).not.toHaveProperty(key);
+    }
+  });
+
+  it('meters a warning with the whole Lambda context and trace', async () => {
+    const meter = new LogMeter();
+    await meter.invocation(async () => meter.logger.warn('heartbeat failed', { runID: 'r1' }));
+    const line = JSON.parse(meter.lines[0] ?? '{}');
+    expect(line).toMatchObject({ level: 'WARN', message: 'heartbeat failed', runID: 'r1' });
     expect(line.function_name).toMatch(/^RotaStack-/);
     expect(line.function_request_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(line.xray_trace_id).toBeTruthy();
