@@ -11,10 +11,17 @@ import type { Context } from 'aws-lambda';
 export type LogFormat = 'json' | 'human';
 
 let format: LogFormat = 'json';
+/**
+ * Whether JSON lines at INFO and DEBUG leave the envelope out (`COMPACT_OMITS`). On
+ * Lambda each function writes to a log group of its own; local mode's functions share
+ * one stdout, where a line must name its function and invocation.
+ */
+let compactInfo = true;
 
-/** Local mode picks the format once, at start; Lambda functions keep JSON. */
-export function setLogFormat(next: LogFormat): void {
+/** Local mode picks the format once, at start; Lambda functions keep compact JSON. */
+export function setLogFormat(next: LogFormat, options: { compactInfo?: boolean } = {}): void {
   format = next;
+  compactInfo = options.compactInfo ?? compactInfo;
 }
 
 /** Powertools' envelope, which a human line leaves out. */
@@ -94,13 +101,16 @@ function contextKeys({ context, coldStart }: Invocation): Record<string, unknown
 }
 
 /**
- * Envelope keys an INFO or DEBUG line leaves out. CloudWatch Logs bills every byte, and
- * a run's success line is written once per run: its log group and stream already name
- * the function (ARN, name, memory), the REPORT line says cold start and trace, and the
- * service is the log group's. The request id stays, so a line still names its
- * invocation. Warnings and errors keep the whole envelope (docs/decisions/0027).
+ * Envelope keys a JSON line at INFO or DEBUG leaves out. CloudWatch Logs bills every
+ * byte, and a run's success line is written once per run: the log group and stream
+ * already name the function (ARN, name, memory), every event carries its own
+ * timestamp, the START/END lines around it give the request id, the REPORT line the
+ * cold start and trace, and the log group the service. What is left is the line's
+ * level, message and fields: ids and timings. Warnings and errors keep the whole
+ * envelope (docs/decisions/0027-cost-per-run.md).
  */
 const COMPACT_OMITS = [
+  'timestamp',
   'service',
   'sampling_rate',
   'xray_trace_id',
@@ -108,6 +118,7 @@ const COMPACT_OMITS = [
   'function_arn',
   'function_memory_size',
   'function_name',
+  'function_request_id',
 ] as const;
 
 /** An INFO or DEBUG line's attributes without the envelope keys it need not repeat. */
@@ -119,7 +130,7 @@ function compacted(attributes: Record<string, unknown>): Record<string, unknown>
 
 /**
  * Rota's logger: each invocation's own Lambda context (`withLambdaContext`), compact
- * INFO and DEBUG lines, full ones from WARN up. Exported for the bench's log meter,
+ * JSON lines at INFO and DEBUG, full ones from WARN up. Exported for the bench's log meter,
  * which prints the very same lines into its count.
  */
 export class RotaLogger extends Logger {
@@ -138,7 +149,10 @@ export class RotaLogger extends Logger {
     const item = super.createAndPopulateLogItem(logLevel, input, extraInput);
     const invocation = invocations.getStore();
     if (invocation) item.addAttributes(contextKeys(invocation));
-    if (logLevel < LogLevelThreshold.WARN) item.setAttributes(compacted(item.getAttributes()));
+    // A human line shows its time and hides the envelope anyway.
+    if (format === 'json' && compactInfo && logLevel < LogLevelThreshold.WARN) {
+      item.setAttributes(compacted(item.getAttributes()));
+    }
     return item;
   }
 

@@ -30,7 +30,8 @@ describe('log lines name their own invocation', () => {
   let lines: Line[];
   beforeEach(() => {
     lines = [];
-    setLogFormat('json');
+    // Local mode's setting: every function shares one stdout.
+    setLogFormat('json', { compactInfo: false });
     logger.setLogLevel('INFO');
     const capture = (chunk: unknown) => {
       const text = String(chunk);
@@ -120,6 +121,29 @@ describe('log lines name their own invocation', () => {
       function_name: 'rota-log-test-api',
       function_request_id: second.awsRequestId,
       cold_start: false,
+    });
+  });
+
+  it('on Lambda, where each function has its own log group, writes INFO lean and a warning whole', async () => {
+    setLogFormat('json', { compactInfo: true });
+    const context = lambdaContext('rota-executor');
+    try {
+      await withLambdaContext(context, async () => {
+        logger.info('run success', { runID: 'r1', lagMs: 12 });
+        logger.warn('heartbeat failed', { runID: 'r1' });
+      });
+    } finally {
+      setLogFormat('json', { compactInfo: false });
+    }
+    // Ids and timings: the log group, the event's timestamp and START/END say the rest.
+    expect(line('run success')).toEqual({ level: 'INFO', message: 'run success', runID: 'r1', lagMs: 12 });
+    expect(line('heartbeat failed')).toMatchObject({
+      level: 'WARN',
+      runID: 'r1',
+      function_name: 'rota-executor',
+      function_request_id: context.awsRequestId,
+      service: expect.any(String),
+      timestamp: expect.any(String),
     });
   });
 
