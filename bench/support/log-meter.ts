@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Logger, LogItem } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -76,7 +77,14 @@ export class LogMeter {
   /** Every event, as ingested: the bench's workloads write a few hundred. */
   readonly lines: string[] = [];
   readonly logger: Logger;
-  private readonly metrics = new Metrics({ namespace: 'Rota', serviceName: 'rota-executor' });
+  /** Invocations metered, and the bytes of their own lines (EMF + START/END/REPORT). */
+  invocations = 0;
+  invocationBytes = 0;
+  /**
+   * Each invocation's own Metrics, as each Lambda instance has one: the bench runs
+   * invocations concurrently in one process, and a shared store would mix their values.
+   */
+  private readonly metrics = new AsyncLocalStorage<Metrics>();
 
   constructor() {
     this.logger = new MeteredLogger(this);
@@ -92,22 +100,23 @@ export class LogMeter {
 
   /** The executor's `onLag`, as the composition root wires it to the ScheduleLag metric. */
   readonly scheduleLag = (lagMs: number): void => {
-    this.metrics.addMetric('ScheduleLag', MetricUnit.Milliseconds, Math.max(0, lagMs));
+    this.metrics.getStore()?.addMetric('ScheduleLag', MetricUnit.Milliseconds, Math.max(0, lagMs));
   };
 
   /** Runs one invocation's work with a fresh Lambda context, then its EMF and runtime lines. */
   async invocation<T>(work: () => Promise<T>): Promise<T> {
     const context = deployedContext();
+    const metrics = new Metrics({ namespace: 'Rota', serviceName: 'rota-executor' });
     const started = performance.now();
     try {
       // As lambdaHandler (lib/composition/function.ts) runs every deployed handler.
-      return await withLambdaContext(context, work);
+      return await this.metrics.run(metrics, () => withLambdaContext(context, work));
     } finally {
-      if (this.metrics.hasStoredMetrics()) {
-        this.add(JSON.stringify(this.metrics.serializeMetrics()));
-        this.metrics.clearMetrics();
-      }
+      const before = this.bytes;
+      if (metrics.hasStoredMetrics()) this.add(JSON.stringify(metrics.serializeMetrics()));
       for (const line of platformLines(context.awsRequestId, performance.now() - started)) this.add(line);
+      this.invocations++;
+      this.invocationBytes += this.bytes - before;
     }
   }
 }
