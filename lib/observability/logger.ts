@@ -12,19 +12,22 @@ export type LogFormat = 'json' | 'human';
 
 let format: LogFormat = 'json';
 /**
- * Whether JSON lines at INFO and DEBUG leave the envelope out (`COMPACT_OMITS`). On
+ * Whether JSON lines at INFO and DEBUG leave the envelope out (`compacted`). On
  * Lambda each function writes to a log group of its own; local mode's functions share
  * one stdout, where a line must name its function and invocation.
  */
 let compactInfo = true;
 
-/** Local mode picks the format once, at start; Lambda functions keep compact JSON. */
+/**
+ * Local mode picks the format once, at start, and keeps the envelope (its human lines
+ * show their time); Lambda functions keep compact JSON.
+ */
 export function setLogFormat(next: LogFormat, options: { compactInfo?: boolean } = {}): void {
   format = next;
   compactInfo = options.compactInfo ?? compactInfo;
 }
 
-/** Powertools' envelope, which a human line leaves out. */
+/** Powertools' envelope: a human line leaves it out, and so does a compact JSON line but for level and message. */
 const ENVELOPE = new Set([
   'level',
   'message',
@@ -101,30 +104,20 @@ function contextKeys({ context, coldStart }: Invocation): Record<string, unknown
 }
 
 /**
- * Envelope keys a JSON line at INFO or DEBUG leaves out. CloudWatch Logs bills every
- * byte, and a run's success line is written once per run: the log group and stream
- * already name the function (ARN, name, memory), every event carries its own
- * timestamp, the START/END lines around it give the request id, the REPORT line the
- * cold start and trace, and the log group the service. What is left is the line's
- * level, message and fields: ids and timings. Warnings and errors keep the whole
- * envelope (docs/decisions/0027-cost-per-run.md).
+ * A JSON line at INFO or DEBUG keeps only these of the envelope (`ENVELOPE`), then its
+ * fields. CloudWatch Logs bills every byte, and a run's success line is written once
+ * per run: the log group and stream already name the function (ARN, name, memory),
+ * every event carries its own timestamp, the START/END lines around it give the
+ * request id, the REPORT line the cold start and trace, and the log group the service.
+ * What is left is ids and timings. Warnings and errors keep the whole envelope
+ * (docs/decisions/0027-cost-per-run.md).
  */
-const COMPACT_OMITS = [
-  'timestamp',
-  'service',
-  'sampling_rate',
-  'xray_trace_id',
-  'cold_start',
-  'function_arn',
-  'function_memory_size',
-  'function_name',
-  'function_request_id',
-] as const;
+const COMPACT_KEEPS = ['level', 'message'];
 
 /** An INFO or DEBUG line's attributes without the envelope keys it need not repeat. */
 function compacted(attributes: Record<string, unknown>): Record<string, unknown> {
   const kept = { ...attributes };
-  for (const key of COMPACT_OMITS) delete kept[key];
+  for (const key of ENVELOPE) if (!COMPACT_KEEPS.includes(key)) delete kept[key];
   return kept;
 }
 
@@ -149,10 +142,7 @@ export class RotaLogger extends Logger {
     const item = super.createAndPopulateLogItem(logLevel, input, extraInput);
     const invocation = invocations.getStore();
     if (invocation) item.addAttributes(contextKeys(invocation));
-    // A human line shows its time and hides the envelope anyway.
-    if (format === 'json' && compactInfo && logLevel < LogLevelThreshold.WARN) {
-      item.setAttributes(compacted(item.getAttributes()));
-    }
+    if (compactInfo && logLevel < LogLevelThreshold.WARN) item.setAttributes(compacted(item.getAttributes()));
     return item;
   }
 
