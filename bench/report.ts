@@ -69,6 +69,20 @@ export interface BenchResults {
     prices: Record<string, number>;
     /** CloudWatch Logs per unlimited run, metered from the engine's log output (included in `rota`). */
     logs: { bytesPerRun: number; perMillion: number };
+    /** The unlimited workload as the bench's pollers batched it, timed on the emulators (not AWS). */
+    unlimitedAsMeasured?: { dynamodb: number; sqs: number; lambda: number; logs: number; total: number };
+    /** The AWS timing model's inputs and per-run outputs (bench/support/aws-model.ts). */
+    awsModel?: {
+      eventSource: { batchSize: number; batchingWindowMs: number };
+      cpu: { executorCpuMsPerRun: number; schedulerCpuMsPerAdvance: number };
+      unlimited: {
+        sqsRequests: number;
+        lambdaInvocations: number;
+        executorMs: number;
+        schedulerMs: number;
+        logBytes: number;
+      };
+    };
     assumptions: Record<string, number | string>;
   };
   schedulerScaling: ScalingPoint[];
@@ -189,6 +203,20 @@ function tables(r: BenchResults): Tables {
           ratio(x.total, c.rota),
         ];
       }),
+      ...(c.unlimitedAsMeasured
+        ? [
+            [
+              'Rota, unlimited, bench batches and emulator ms',
+              n(c.unlimitedAsMeasured.dynamodb),
+              n(c.unlimitedAsMeasured.sqs),
+              n(c.unlimitedAsMeasured.lambda),
+              n(c.unlimitedAsMeasured.logs),
+              '–',
+              n(c.unlimitedAsMeasured.total),
+              ratio(c.unlimitedAsMeasured.total, c.rota),
+            ],
+          ]
+        : []),
       [
         'EventBridge Scheduler → Lambda',
         '–',
@@ -327,7 +355,9 @@ export function renderText(r: BenchResults): string {
   out.push(table(t.requests.headers, t.requests.rows));
   for (const note of r.requestsNotes) out.push(`   - ${note}`);
   out.push('');
-  out.push('   Cost per million runs, us-east-1 list prices');
+  out.push(
+    '   Cost per million runs, us-east-1 list prices, on AWS timing (the last note above); one row as measured on the emulators',
+  );
   out.push(table(t.cost.headers, t.cost.rows));
   for (const line of windowLines(r)) out.push(`   - ${line}`);
   out.push('');

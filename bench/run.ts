@@ -5,8 +5,9 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_EXECUTOR_BATCHING_WINDOW } from '../infra/task-service';
+import { DEFAULT_EXECUTOR_BATCHING_WINDOW, EXECUTOR_BATCH_SIZE } from '../infra/task-service';
 import { measureColdStart } from './cold-start';
+import { measureCpu } from './cpu';
 import { evaluateGoals } from './goals';
 import type { LagResult } from './lag';
 import { measureLiveLogs } from './live-logs';
@@ -14,6 +15,7 @@ import { writeOutputs } from './output';
 import { type BenchResults, renderMarkdown, renderText } from './report';
 import { measureRequests, type WindowCost, type WorkloadName, type WorkloadResult } from './requests';
 import { formatShardScaling, measureScaling, measureShardWorkers } from './scaling';
+import { type EventSource, modelNote, modelRun } from './support/aws-model';
 import {
   eventbridgeSchedulerCostPerMillion,
   LAMBDA_ASSUMPTIONS,
@@ -49,6 +51,7 @@ const CONFIG = QUICK
       lag: { tasks: 50, seconds: 20, timeoutMs: 90_000 },
       lagLight: { tasks: 20, seconds: 20, timeoutMs: 90_000 },
       coldStartRepetitions: 3,
+      cpuRuns: 100,
     }
   : {
       scalingLevels: [1_000, 10_000, 100_000],
@@ -59,6 +62,7 @@ const CONFIG = QUICK
       lag: { tasks: 500, seconds: 60, timeoutMs: 240_000 },
       lagLight: { tasks: 20, seconds: 20, timeoutMs: 90_000 },
       coldStartRepetitions: 5,
+      cpuRuns: 500,
     };
 
 /** The deployed executor event source's window: the lag pollers and the cost model's pollers both gather for it. */
@@ -196,6 +200,9 @@ async function main() {
     await substrate.stop();
   }
 
+  progress(`1b. Rota CPU per run: ${CONFIG.cpuRuns} runs, the emulators on another thread`);
+  const cpu = await measureCpu(CONFIG.cpuRuns);
+
   progress(`2. scheduler scaling: ${CONFIG.scalingLevels.join(', ')} stored tasks`);
   const scaling = await measureScaling(CONFIG.scalingLevels, CONFIG.seedBudgetMs);
   progress(`2b. scheduler fan-out: one shard worker at ${CONFIG.shardWorkerLevels.join(', ')} due tasks`);
@@ -248,8 +255,27 @@ async function main() {
   progress('6. live logs: the flushes of a started run, by run length and lines (virtual clock, dynalite)');
   const liveLogs = await measureLiveLogs();
 
-  // Cost per million runs.
-  const footprint = (w: WorkloadResult) => ({
+  // Cost per million runs: on AWS timing, at the deployed event source's batches.
+  const eventSource: EventSource = {
+    batchSize: EXECUTOR_BATCH_SIZE,
+    batchingWindowMs: BATCHING_WINDOW_MS,
+  };
+  const footprint = (w: WorkloadResult, source: EventSource = eventSource) =>
+    modelRun(
+      {
+        dynamodbReadUnits: w.perRun.dynamodbReadUnits,
+        dynamodbWriteUnits: w.perRun.dynamodbWriteUnits,
+        bySource: w.perRun.bySource,
+        executorRecords: w.lambda.executorRecordsPerRun,
+        schedulerTicks: w.lambda.schedulerTicks / w.runs,
+        lineBytes: w.logs.lineBytesPerRun,
+        bytesPerInvocation: w.logs.bytesPerInvocation,
+      },
+      cpu,
+      source,
+    );
+  /** As the bench's own pollers batched, and timed on the emulators: printed beside the model. */
+  const measuredFootprint = (w: WorkloadResult) => ({
     dynamodbReadUnits: w.perRun.dynamodbReadUnits,
     dynamodbWriteUnits: w.perRun.dynamodbWriteUnits,
     sqsRequests: w.perRun.sqsRequests,
@@ -267,13 +293,20 @@ async function main() {
   const rotaByWorkload = Object.fromEntries(
     Object.entries(workloads).map(([name, w]) => [name, roundCost(rotaCostPerMillion(footprint(w)))]),
   ) as BenchResults['costPerMillionRuns']['rotaByWorkload'];
+  // Each window priced on AWS timing at the batches the bench's pollers filled with it, not full ones.
   const batchingWindows: BenchResults['batchingWindows'] = windows.map((w) => ({
     windowMs: w.windowMs,
     deployed: w.deployed,
     averageBatchSize: w.averageBatchSize,
     invocationsPerRun: w.invocationsPerRun,
-    costPerMillion: roundCost(rotaCostPerMillion(footprint(w.result))),
+    costPerMillion: roundCost(
+      rotaCostPerMillion(
+        footprint(w.result, { batchSize: w.averageBatchSize, batchingWindowMs: w.windowMs }),
+      ),
+    ),
   }));
+  const unlimitedModel = footprint(workloads.unlimited);
+  const unlimitedAsMeasured = roundCost(rotaCostPerMillion(measuredFootprint(workloads.unlimited)));
   const eb = eventbridgeSchedulerCostPerMillion();
   const sfn = stepFunctionsCostPerMillion();
 
@@ -340,6 +373,7 @@ async function main() {
       "DDB WRU: computed from each written item read before and after the write: table part + every GSI's (tableDefinition's indexes and projections; a moved index key = delete + put); failed conditional writes billed by the item they looked at",
       `SQS req: scheduler/executor sends + the event source's non-empty ReceiveMessage and DeleteMessageBatch; idle long polls (${idle} empty receives per poller per second here) are a fixed cost per poller, not per run`,
       'retrying: per logical run (3 attempts); limited: includes the re-enqueues of runs waiting for a slot',
+      modelNote(cpu, eventSource),
     ],
     costPerMillionRuns: {
       rota: rotaByWorkload.unlimited.total,
@@ -352,8 +386,20 @@ async function main() {
       },
       prices: { ...PRICES },
       logs: {
-        bytesPerRun: workloads.unlimited.logs.bytesPerRun,
+        bytesPerRun: round(unlimitedModel.logBytes, 0),
         perMillion: rotaByWorkload.unlimited.logs,
+      },
+      unlimitedAsMeasured,
+      awsModel: {
+        eventSource,
+        cpu,
+        unlimited: {
+          sqsRequests: round(unlimitedModel.sqsRequests, 3),
+          lambdaInvocations: round(unlimitedModel.lambdaInvocations, 3),
+          executorMs: round(unlimitedModel.executorMs, 2),
+          schedulerMs: round(unlimitedModel.schedulerMs, 2),
+          logBytes: round(unlimitedModel.logBytes, 0),
+        },
       },
       assumptions: { ...LAMBDA_ASSUMPTIONS, region: 'us-east-1', architecture: 'arm64' },
     },

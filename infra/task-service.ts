@@ -54,6 +54,8 @@ interface FunctionNeeds {
 
 /** HTTP API gives a Lambda integration at most 30 s; a longer timeout would outlive the caller's request. */
 const API_TIMEOUT = Duration.seconds(29);
+/** Runs per executor invocation at most; the bench's cost model prices full batches of it (bench/support/aws-model.ts). */
+export const EXECUTOR_BATCH_SIZE = 10;
 const DEAD_LETTER_TIMEOUT = Duration.seconds(30);
 /** Half a one-minute tick: a failed job's redelivery still falls within the tick that sent it. */
 const PLANNING_WORKER_TIMEOUT = Duration.seconds(30);
@@ -414,7 +416,7 @@ export class TaskService extends Construct {
 
   private wireQueueConsumers(): void {
     this.runs.addConsumer(this.executor, {
-      batchSize: 10,
+      batchSize: EXECUTOR_BATCH_SIZE,
       maxBatchingWindow: this.settings.executorBatchingWindow,
       reportBatchItemFailures: true,
       maxConcurrency: this.settings.executorMaxConcurrency,

@@ -74,7 +74,8 @@ if (!Number.isFinite(graceSeconds) || graceSeconds < 0)
 const logFormat = values['log-format'];
 if (logFormat !== 'human' && logFormat !== 'json')
   fail(`--log-format must be human or json, got "${logFormat}"`);
-setLogFormat(logFormat as LogFormat);
+// Every function shares this process's stdout: each line keeps the envelope that names its function.
+setLogFormat(logFormat as LogFormat, { compactInfo: false });
 
 /** `--influx-*` as the settings they stand for; a flag wins over the shell's variable. */
 function influxSettings(): Record<string, string> {

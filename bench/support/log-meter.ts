@@ -1,7 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
+import type { Logger, LogItem } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { RotaLogger, withLambdaContext } from '../../lib/observability/logger';
 
 /**
  * CloudWatch Logs bills the bytes it ingests. An event counts its UTF-8 message plus 26
@@ -49,8 +51,11 @@ function platformLines(requestId: string, durationMs: number): string[] {
   ];
 }
 
-/** The Powertools logger as the executor configures it (INFO), printing into a meter. */
-class MeteredLogger extends Logger {
+/**
+ * Rota's own logger (lib/observability/logger.ts) at the deployed level (INFO), printing
+ * into a meter: the lines are the ones a deployed function writes, compact INFO included.
+ */
+class MeteredLogger extends RotaLogger {
   constructor(private readonly meter: LogMeter) {
     super({ serviceName: 'rota-executor', logLevel: 'INFO' });
   }
@@ -72,7 +77,14 @@ export class LogMeter {
   /** Every event, as ingested: the bench's workloads write a few hundred. */
   readonly lines: string[] = [];
   readonly logger: Logger;
-  private readonly metrics = new Metrics({ namespace: 'Rota', serviceName: 'rota-executor' });
+  /** Invocations metered, and the bytes of their own lines (EMF + START/END/REPORT). */
+  invocations = 0;
+  invocationBytes = 0;
+  /**
+   * Each invocation's own Metrics, as each Lambda instance has one: the bench runs
+   * invocations concurrently in one process, and a shared store would mix their values.
+   */
+  private readonly metrics = new AsyncLocalStorage<Metrics>();
 
   constructor() {
     this.logger = new MeteredLogger(this);
@@ -88,22 +100,23 @@ export class LogMeter {
 
   /** The executor's `onLag`, as the composition root wires it to the ScheduleLag metric. */
   readonly scheduleLag = (lagMs: number): void => {
-    this.metrics.addMetric('ScheduleLag', MetricUnit.Milliseconds, Math.max(0, lagMs));
+    this.metrics.getStore()?.addMetric('ScheduleLag', MetricUnit.Milliseconds, Math.max(0, lagMs));
   };
 
   /** Runs one invocation's work with a fresh Lambda context, then its EMF and runtime lines. */
   async invocation<T>(work: () => Promise<T>): Promise<T> {
     const context = deployedContext();
-    this.logger.addContext(context);
+    const metrics = new Metrics({ namespace: 'Rota', serviceName: 'rota-executor' });
     const started = performance.now();
     try {
-      return await work();
+      // As lambdaHandler (lib/composition/function.ts) runs every deployed handler.
+      return await this.metrics.run(metrics, () => withLambdaContext(context, work));
     } finally {
-      if (this.metrics.hasStoredMetrics()) {
-        this.add(JSON.stringify(this.metrics.serializeMetrics()));
-        this.metrics.clearMetrics();
-      }
+      const before = this.bytes;
+      if (metrics.hasStoredMetrics()) this.add(JSON.stringify(metrics.serializeMetrics()));
       for (const line of platformLines(context.awsRequestId, performance.now() - started)) this.add(line);
+      this.invocations++;
+      this.invocationBytes += this.bytes - before;
     }
   }
 }

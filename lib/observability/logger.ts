@@ -11,13 +11,23 @@ import type { Context } from 'aws-lambda';
 export type LogFormat = 'json' | 'human';
 
 let format: LogFormat = 'json';
+/**
+ * Whether JSON lines at INFO and DEBUG leave the envelope out (`compacted`). On
+ * Lambda each function writes to a log group of its own; local mode's functions share
+ * one stdout, where a line must name its function and invocation.
+ */
+let compactInfo = true;
 
-/** Local mode picks the format once, at start; Lambda functions keep JSON. */
-export function setLogFormat(next: LogFormat): void {
+/**
+ * Local mode picks the format once, at start, and keeps the envelope (its human lines
+ * show their time); Lambda functions keep compact JSON.
+ */
+export function setLogFormat(next: LogFormat, options: { compactInfo?: boolean } = {}): void {
   format = next;
+  compactInfo = options.compactInfo ?? compactInfo;
 }
 
-/** Powertools' envelope, which a human line leaves out. */
+/** Powertools' envelope: a human line leaves it out, and so does a compact JSON line but for level and message. */
 const ENVELOPE = new Set([
   'level',
   'message',
@@ -93,7 +103,30 @@ function contextKeys({ context, coldStart }: Invocation): Record<string, unknown
   };
 }
 
-class RotaLogger extends Logger {
+/**
+ * A JSON line at INFO or DEBUG keeps only these of the envelope (`ENVELOPE`), then its
+ * fields. CloudWatch Logs bills every byte, and a run's success line is written once
+ * per run: the log group and stream already name the function (ARN, name, memory),
+ * every event carries its own timestamp, the START/END lines around it give the
+ * request id, the REPORT line the cold start and trace, and the log group the service.
+ * What is left is ids and timings. Warnings and errors keep the whole envelope
+ * (docs/decisions/0027-cost-per-run.md).
+ */
+const COMPACT_KEEPS = ['level', 'message'];
+
+/** An INFO or DEBUG line's attributes without the envelope keys it need not repeat. */
+function compacted(attributes: Record<string, unknown>): Record<string, unknown> {
+  const kept = { ...attributes };
+  for (const key of ENVELOPE) if (!COMPACT_KEEPS.includes(key)) delete kept[key];
+  return kept;
+}
+
+/**
+ * Rota's logger: each invocation's own Lambda context (`withLambdaContext`), compact
+ * JSON lines at INFO and DEBUG, full ones from WARN up. Exported for the bench's log meter,
+ * which prints the very same lines into its count.
+ */
+export class RotaLogger extends Logger {
   /** Inside an invocation (`withLambdaContext`), the context stays that invocation's own. */
   override addContext(context: Parameters<Logger['addContext']>[0]): void {
     const invocation = invocations.getStore();
@@ -108,7 +141,9 @@ class RotaLogger extends Logger {
   ): LogItem {
     const item = super.createAndPopulateLogItem(logLevel, input, extraInput);
     const invocation = invocations.getStore();
-    return invocation ? item.addAttributes(contextKeys(invocation)) : item;
+    if (invocation) item.addAttributes(contextKeys(invocation));
+    if (compactInfo && logLevel < LogLevelThreshold.WARN) item.setAttributes(compacted(item.getAttributes()));
+    return item;
   }
 
   protected override printLog(logLevel: number, log: LogItem): void {

@@ -30,13 +30,17 @@ describe('log lines name their own invocation', () => {
   let lines: Line[];
   beforeEach(() => {
     lines = [];
-    setLogFormat('json');
+    // Local mode's setting: every function shares one stdout.
+    setLogFormat('json', { compactInfo: false });
     logger.setLogLevel('INFO');
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    const capture = (chunk: unknown) => {
       const text = String(chunk);
       if (text.startsWith('{')) lines.push(JSON.parse(text) as Line);
       return true;
-    });
+    };
+    // Warnings and errors print to stderr.
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture);
   });
   afterEach(() => {
     vi.restoreAllMocks();
@@ -57,6 +61,7 @@ describe('log lines name their own invocation', () => {
       logger.info(`${what} started`);
       await wait;
       logger.info(`${what} finished`);
+      logger.warn(`${what} warned`);
     };
     const executor = lambdaContext('rota-executor');
     const scheduler = lambdaContext('rota-scheduler');
@@ -67,21 +72,25 @@ describe('log lines name their own invocation', () => {
     scheduled.open();
     await running;
 
+    // INFO lines are compact (docs/decisions/0027): the request id names the invocation.
     for (const message of ['executor started', 'executor finished']) {
-      expect(line(message)).toMatchObject({
-        function_name: 'rota-executor',
-        function_request_id: executor.awsRequestId,
-      });
+      expect(line(message)).toMatchObject({ function_request_id: executor.awsRequestId });
     }
     for (const message of ['scheduler started', 'scheduler finished']) {
-      expect(line(message)).toMatchObject({
-        function_name: 'rota-scheduler',
-        function_request_id: scheduler.awsRequestId,
-      });
+      expect(line(message)).toMatchObject({ function_request_id: scheduler.awsRequestId });
     }
+    // A warning carries the whole context, its own invocation's.
+    expect(line('executor warned')).toMatchObject({
+      function_name: 'rota-executor',
+      function_request_id: executor.awsRequestId,
+    });
+    expect(line('scheduler warned')).toMatchObject({
+      function_name: 'rota-scheduler',
+      function_request_id: scheduler.awsRequestId,
+    });
     // A line outside any invocation names none of them.
-    logger.info('between invocations');
-    expect(line('between invocations')?.function_name).toBeUndefined();
+    logger.warn('between invocations');
+    expect(line('between invocations')?.function_request_id).toBeUndefined();
   });
 
   it('names the function of a handler that injects nothing (the API functions), cold only the first time', async () => {
@@ -90,7 +99,7 @@ describe('log lines name their own invocation', () => {
         name: 'tasks-api',
         needs: [],
         build: () => async (_event: unknown, _context: Context) => {
-          logger.info('task created');
+          logger.warn('task created');
         },
       }),
       {} as Rota,
@@ -115,9 +124,32 @@ describe('log lines name their own invocation', () => {
     });
   });
 
+  it('on Lambda, where each function has its own log group, writes INFO lean and a warning whole', async () => {
+    setLogFormat('json', { compactInfo: true });
+    const context = lambdaContext('rota-executor');
+    try {
+      await withLambdaContext(context, async () => {
+        logger.info('run success', { runID: 'r1', lagMs: 12 });
+        logger.warn('heartbeat failed', { runID: 'r1' });
+      });
+    } finally {
+      setLogFormat('json', { compactInfo: false });
+    }
+    // Ids and timings: the log group, the event's timestamp and START/END say the rest.
+    expect(line('run success')).toEqual({ level: 'INFO', message: 'run success', runID: 'r1', lagMs: 12 });
+    expect(line('heartbeat failed')).toMatchObject({
+      level: 'WARN',
+      runID: 'r1',
+      function_name: 'rota-executor',
+      function_request_id: context.awsRequestId,
+      service: expect.any(String),
+      timestamp: expect.any(String),
+    });
+  });
+
   it('leaves a call without a Lambda context as Powertools has it', async () => {
     const result = await withLambdaContext(undefined, async () => {
-      logger.info('no context');
+      logger.warn('no context');
       return 42;
     });
     expect(result).toBe(42);
