@@ -174,6 +174,13 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
+/** One workload alone (bench/limited-breakdown.ts looks at `limited` this way). */
+export function measureWorkload(substrate: Substrate, name: WorkloadName): Promise<WorkloadResult> {
+  const workload = WORKLOADS.find((w) => w.name === name);
+  if (!workload) throw new Error(`no workload ${name}`);
+  return runWorkload(substrate, workload);
+}
+
 async function runWorkload(substrate: Substrate, workload: Workload): Promise<WorkloadResult> {
   const counter = new RequestCounter();
   const logs = new LogMeter();

@@ -7,7 +7,7 @@ import { type ExecutorContext, seedOf } from './context';
 import type { RunResult, Slotted, StartOptions } from './model';
 import { overlapOf, replaceOldest, skipInstant } from './overlap';
 
-const UNLIMITED: Slotted = { lease: undefined, wasWaiting: false, indexed: false };
+const UNLIMITED: Slotted = { lease: undefined, wasWaiting: false, indexed: false, handedOver: false };
 
 /**
  * A slot for a run of a task with a concurrency limit: a lease, or the outcome that ends
@@ -33,6 +33,7 @@ export async function acquireSlot(
     lease: admission.lease,
     wasWaiting: admission.requeued || existing?.waiting === true,
     indexed: admission.requeued || existing?.openAt !== undefined,
+    handedOver: admission.handedOver,
   };
 }
 

@@ -47,6 +47,11 @@ export interface LeaseStore {
     ttlMs: number,
     now: number,
   ): Promise<Lease | undefined>;
+  /**
+   * Gives the slot `lease` holds to another run, in one write: false when it was no
+   * longer ours. The new holder finds the slot under its run ID and adopts its token.
+   */
+  handOver(lease: Lease, to: { runID: string; token: string }, ttlMs: number, now: number): Promise<boolean>;
   /** Deletes an expired slot, if `token` still holds it. */
   clearExpired(taskID: string, slot: number, token: string, now: number): Promise<boolean>;
   extend(lease: Lease, expiresAt: number): Promise<boolean>;
@@ -99,6 +104,7 @@ export function createLeaseStore({
   return {
     slots: (...args) => slots(items, ...args),
     take: (...args) => take(items, ...args),
+    handOver: (...args) => handOver(items, ...args),
     clearExpired: (...args) => clearExpired(items, ...args),
     extend: (...args) => extend(items, ...args),
     release: (...args) => release(items, ...args),
@@ -148,6 +154,22 @@ async function take(
     .params();
   const taken = await wrote(() => send.put(params));
   return taken ? { taskID, slot, token: holder.token, runID: holder.runID } : undefined;
+}
+
+async function handOver(
+  store: LeaseItems,
+  lease: Lease,
+  to: { runID: string; token: string },
+  ttlMs: number,
+  now: number,
+) {
+  const { leases, send, slotKey } = store;
+  const params = leases
+    .build(PutItemCommand)
+    .item({ ...slotKey(lease.taskID, lease.slot), slot: lease.slot, ...to, expiresAtMs: now + ttlMs })
+    .options({ condition: { attr: 'token', eq: lease.token } })
+    .params();
+  return wrote(() => send.put(params));
 }
 
 async function clearExpired(store: LeaseItems, taskID: string, slot: number, token: string, now: number) {

@@ -62,14 +62,16 @@ describeEach(raceSafeBackends())('waiting for a concurrency slot on $name', ({ s
       expect(listed.log.map((l) => l.message)).toEqual([reason]);
     }
 
-    // The holder ends; before any waiter's message is back, a newer run arrives at the free slot.
+    // The holder ends and hands its slot to the oldest waiter; before that waiter's message
+    // is back, a newer run arrives: the slot is not free for it.
     holding.cancel();
     expect((await holding.done()).outcome).toBe('canceled');
+    expect((await engine.leases.slots(task.id)).map((s) => s.runID)).toEqual([w1.id]);
     const newer = await engine.runService.runNow(OPERATOR, task.id);
     const late = await arriving.execute(engine.messageFor(newer));
     expect(late).toMatchObject({
       outcome: 'waiting',
-      reason: 'waiting for a concurrency slot: 0 of 1 running, older runs go first',
+      reason: 'waiting for a concurrency slot: 1 of 1 running, older runs go first',
     });
     expect((await engine.runs.list(task.id, { limit: 10 })).filter((r) => r.status === 'started')).toEqual(
       [],
@@ -254,14 +256,15 @@ describeEach(raceSafeBackends())('waiting for a concurrency slot on $name', ({ s
     const wakes = handedOver.sent.filter((s) => s.message.runID === waiter.id);
     expect(wakes.map((s) => s.delaySeconds)).toEqual([0]);
 
-    // Until the woken run arrives, the slot is free with an older waiter: runs passing by wait,
+    // Until the woken run arrives, it holds the handed-over slot: runs passing by wait,
     // and leave the hand-over to the wake already on its way.
+    expect((await engine.leases.slots(task.id)).map((s) => s.runID)).toEqual([waiter.id]);
     const onlookers = [];
     for (const offset of [300, 200, 100]) {
       const run = await engine.runService.runNow(OPERATOR, task.id, ago(offset));
       const sent = capturingQueue();
       const result = await engine.newExecutor({}, { queue: sent }).execute(engine.messageFor(run));
-      expect(result.reason).toBe('waiting for a concurrency slot: 0 of 1 running, older runs go first');
+      expect(result.reason).toBe('waiting for a concurrency slot: 1 of 1 running, older runs go first');
       expect(sent.sent.filter((s) => s.message.runID === waiter.id)).toEqual([]);
       onlookers.push(run);
     }
