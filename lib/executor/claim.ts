@@ -42,6 +42,11 @@ export async function claimRun(
     claimTtlMs: options.claimTtlMs,
     seed: seedOf(task, message),
     stallAt: indexed ? at + timeoutMs + options.claimTtlMs : undefined,
+    // A run that waited was woken by a message that now carries it: on a crash SQS delivers
+    // it again and the expired claim lets it resume, as for a plain run. Moving its stall
+    // time in the index (a delete and a put there) and removing it at the end cost two
+    // index writes more than leaving the index now.
+    leaveOpenIndex: slotted.wasWaiting,
   });
   if (!claim.claimed) {
     // A handed-over slot is shared by every copy of the run's message: the copy that

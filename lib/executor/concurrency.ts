@@ -144,10 +144,8 @@ export class ConcurrencyGate {
     let requeued = false;
     // A few rounds: a reclaimed slot or a lost race means looking again.
     for (let round = 0; round < 4; round++) {
-      const [older, slots] = await Promise.all([
-        this.oldestWaiter(task.id, message.runID),
-        deps.leases.slots(task.id),
-      ]);
+      // The slots first: a run woken by a hand-over holds one already and looks no further.
+      const slots = await deps.leases.slots(task.id);
       const live = slots.filter((s) => s.expiresAtMs >= at);
       const handed = live.find((s) => s.runID === message.runID);
       // A released slot was handed to this run: it holds it already, under the slot's token.
@@ -160,6 +158,7 @@ export class ConcurrencyGate {
         };
       }
       running = live.length;
+      const older = await this.oldestWaiter(task.id, message.runID);
       if (older) {
         // A free slot the oldest waiter has not taken: lost with an executor that died
         // between freeing it and waking anyone; wake it, once per quiet period. A waiter
@@ -221,7 +220,7 @@ export class ConcurrencyGate {
    * died) wake the next waiters, who take them on arrival. With none waiting, the slot is
    * deleted and the waiters are looked at once more: a run that began to wait after the
    * first look checks for a free slot after writing its marker, so one of the two sees
-   * the other.
+   * the other (if this one does, it takes the slot for that run).
    */
   async release(task: Task, lease: Lease, at: number): Promise<void> {
     const { deps } = this;
@@ -238,7 +237,15 @@ export class ConcurrencyGate {
       await this.wake(next);
     } else {
       if (!(await deps.leases.release(lease))) return;
-      more.push(...(await this.oldestWaiters(task.id, free, { holders })));
+      const [late, ...after] = await this.oldestWaiters(task.id, free, { holders });
+      // A run began to wait meanwhile: the slot is taken for it, so it need not race newer runs.
+      const to = { runID: late?.id ?? '', token: randomUUID() };
+      if (late && (await deps.leases.take(task.id, lease.slot, to, deps.claimTtlMs, at))) {
+        await this.wake(late);
+      } else if (late) {
+        after.unshift(late);
+      }
+      more.push(...after);
     }
     for (const waiter of more) {
       // Marked, so executors that see the free slot meanwhile leave the hand-over to this wake.
