@@ -181,7 +181,11 @@ export class ConcurrencyGate {
     return { waiting: describeWait(running, limit, false), behind: false, running };
   }
 
-  /** Tries up to three of the free slots, in random order so racing executors spread out. */
+  /**
+   * Tries one free slot, chosen at random so racing executors spread out. A lost race costs a
+   * failed conditional write (billed); the next round's look shows whether any is still
+   * free, which is cheaper than trying the others blind when a burst of runs arrives.
+   */
   private async takeFreeSlot(
     task: Task,
     live: Slot[],
@@ -192,11 +196,9 @@ export class ConcurrencyGate {
     const limit = task.concurrency ?? Number.POSITIVE_INFINITY;
     const held = new Set(live.map((s) => s.slot));
     const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !held.has(slot));
-    for (const slot of shuffle(free).slice(0, 3)) {
-      const lease = await this.deps.leases.take(task.id, slot, { runID, token }, this.deps.claimTtlMs, at);
-      if (lease) return lease;
-    }
-    return undefined;
+    const slot = free[Math.floor(Math.random() * free.length)];
+    if (slot === undefined) return undefined;
+    return this.deps.leases.take(task.id, slot, { runID, token }, this.deps.claimTtlMs, at);
   }
 
   /** The live holder that started first (by scheduledFor), other than `runID`: whom `replace` cancels. */
@@ -261,11 +263,3 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps): ConcurrencyGat
 
 const describeWait = (running: number, limit: number, older: boolean) =>
   `waiting for a concurrency slot: ${running} of ${limit} running${older ? ', older runs go first' : ''}`;
-
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
-}
