@@ -201,12 +201,19 @@ export class ConcurrencyGate {
     return this.deps.leases.take(task.id, slot, { runID, token }, this.deps.claimTtlMs, at);
   }
 
-  /** The live holder that started first (by scheduledFor), other than `runID`: whom `replace` cancels. */
+  /**
+   * The oldest live holder (by scheduledFor) whose run started, other than `runID`: whom
+   * `replace` cancels. A slot handed to a waiting run that has not claimed it yet is
+   * passed over: that run never started, and replacing it would skip it unrun.
+   */
   async oldestHolder(task: Task, runID: string, at: number): Promise<Slot | undefined> {
     const live = (await this.deps.leases.slots(task.id)).filter(
       (s) => s.expiresAtMs >= at && s.runID !== runID,
     );
-    return live.sort((a, b) => a.runID.localeCompare(b.runID))[0];
+    for (const slot of live.sort((a, b) => a.runID.localeCompare(b.runID))) {
+      if ((await this.deps.runs.get(task.id, slot.runID))?.status === 'started') return slot;
+    }
+    return undefined;
   }
 
   /** Whether a slot looks free right now (a run that just began to wait checks this once). */
