@@ -242,7 +242,7 @@ export class ConcurrencyGate {
     const [next, ...more] = await this.oldestWaiters(task.id, free, { holders });
     if (next) {
       const to = { runID: next.id, token: randomUUID() };
-      if (!(await deps.leases.handOver(lease, to, deps.claimTtlMs, at))) return;
+      if (!(await deps.leases.take(task.id, lease.slot, to, deps.claimTtlMs, at, lease.token))) return;
       await this.wake(next);
     } else {
       if (!(await deps.leases.release(lease))) return;
