@@ -518,7 +518,11 @@ describeEach(raceSafeBackends())('crash windows on $name', ({ start }) => {
         async () => ((await engine.runs.get(task.id, waiter.id))?.claims === 2 ? true : undefined),
         { what: 'the redelivered wake to resume the run' },
       );
-      expect(engine.observations.maxActive.get(task.id)).toBe(1);
+      // The frozen executor's runner may still be in flight at the target: a resumed run may
+      // start twice there (decision 0006's at-least-once contract), so only the store is checked.
+      expect(
+        (await engine.runs.list(task.id, { limit: 10 })).filter((r) => r.status === 'started'),
+      ).toHaveLength(1);
       resumed.cancel();
       expect((await resumed.done()).outcome).toBe('canceled');
       const ended = await engine.runs.get(task.id, waiter.id);
