@@ -1,3 +1,4 @@
+import { DEFAULT_EXECUTOR_BATCHING_WINDOW } from '../infra/settings';
 import type { Task } from '../lib/task/model';
 import { type OpStats, perRun, RequestCounter, type Totals, totals } from './support/counter';
 import { type BenchEngine, createBenchEngine, round, type Substrate, sleep } from './support/engine';
@@ -203,6 +204,13 @@ const WORKLOADS: Workload[] = [
     },
   },
 ];
+
+/** One workload alone, at the deployed window (bench/limited-breakdown.ts looks at `limited` this way). */
+export function measureWorkload(substrate: Substrate, name: WorkloadName): Promise<WorkloadResult> {
+  const workload = WORKLOADS.find((w) => w.name === name);
+  if (!workload) throw new Error(`no workload ${name}`);
+  return runWorkload(substrate, workload, DEFAULT_EXECUTOR_BATCHING_WINDOW.toMilliseconds());
+}
 
 async function runWorkload(
   substrate: Substrate,

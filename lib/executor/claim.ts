@@ -26,12 +26,14 @@ export async function claimRun(
   request: ClaimRequest,
   startOptions: StartOptions,
 ): Promise<Claimed | RunResult> {
-  const { task, message, token, at, timeoutMs, slotted } = request;
+  const { task, message, at, timeoutMs, slotted } = request;
   const { deps, options } = ctx;
+  const { lease } = slotted;
+  // The claim's token is the slot's, so a reclaim can move back exactly the run that held it.
+  const token = lease?.token ?? request.token;
   // Runs stored before they start (manual, retries, waiters) carry the open index; the
   // claim moves their stall time to when a live executor must have finished them.
   const indexed = message.kind !== 'scheduled' || slotted.indexed;
-  const { lease } = slotted;
   const claim = await deps.runs.claim({
     taskID: task.id,
     runID: message.runID,
@@ -40,9 +42,17 @@ export async function claimRun(
     claimTtlMs: options.claimTtlMs,
     seed: seedOf(task, message),
     stallAt: indexed ? at + timeoutMs + options.claimTtlMs : undefined,
+    // A run that waited was woken by a message that now carries it: on a crash SQS delivers
+    // it again and the expired claim lets it resume, as for a plain run. Moving its stall
+    // time in the index (a delete and a put there) and removing it at the end cost two
+    // index writes more than leaving the index now.
+    leaveOpenIndex: slotted.wasWaiting,
   });
   if (!claim.claimed) {
-    if (lease) await ctx.gate.release(task, lease, ctx.now());
+    // A handed-over slot is shared by every copy of the run's message: the copy that
+    // claimed the run keeps it. Only a run that will not start gives it back.
+    const keep = slotted.handedOver && claim.state?.run.status === 'started';
+    if (lease && !keep) await ctx.gate.release(task, lease, ctx.now());
     return (
       (await settleUnclaimable(ctx, task, message, claim.state, at, startOptions)) ??
       (await retryLater(ctx, message, claim.state))

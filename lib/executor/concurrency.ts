@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { RunQueue } from '../queue/run-queue';
 import type { Run, RunMessage } from '../run/model';
@@ -15,11 +16,12 @@ export interface ConcurrencyGateDeps {
 }
 
 /**
- * A lease (and whether this run had to be requeued to get it: it then has a waiter
- * marker), or why it waits (and whether older runs wait before it).
+ * A lease (whether this run had to be requeued to get it: it then has a waiter marker;
+ * and whether a released slot was handed to it, so it holds the slot under the slot's
+ * token), or why it waits (and whether older runs wait before it).
  */
 export type Admission =
-  | { lease: Lease; requeued: boolean }
+  | { lease: Lease; requeued: boolean; handedOver: boolean }
   | { waiting: string; behind: boolean; running: number };
 
 /** How many markers one look at the waiters reads (stale ones are skipped and deleted). */
@@ -49,7 +51,11 @@ export class ConcurrencyGate {
    * The oldest runs still waiting (at most `count`), older than `before` when given.
    * Markers of runs that moved on are deleted.
    */
-  private async oldestWaiters(taskID: string, count: number, before?: string): Promise<Run[]> {
+  private async oldestWaiters(
+    taskID: string,
+    count: number,
+    { before, holders }: { before?: string | undefined; holders?: ReadonlySet<string> } = {},
+  ): Promise<Run[]> {
     const { deps } = this;
     const found: Run[] = [];
     let after: string | undefined;
@@ -57,6 +63,8 @@ export class ConcurrencyGate {
       const waiters = await deps.leases.waiters(taskID, { limit: WAITER_PAGE, afterRunID: after });
       for (const { runID, marker } of waiters) {
         if (before !== undefined && runID >= before) return found;
+        // A slot was handed to it already: its wake is on its way.
+        if (holders?.has(runID)) continue;
         const run = await deps.runs.get(taskID, runID);
         if (run?.status === 'scheduled') {
           found.push(run);
@@ -71,7 +79,7 @@ export class ConcurrencyGate {
   }
 
   async oldestWaiter(taskID: string, before?: string): Promise<Run | undefined> {
-    return (await this.oldestWaiters(taskID, 1, before))[0];
+    return (await this.oldestWaiters(taskID, 1, { before }))[0];
   }
 
   /** Wakes a waiting run unless it was woken within the quiet period; true when it sent. */
@@ -136,16 +144,27 @@ export class ConcurrencyGate {
     let requeued = false;
     // A few rounds: a reclaimed slot or a lost race means looking again.
     for (let round = 0; round < 4; round++) {
-      const [older, slots] = await Promise.all([
-        this.oldestWaiter(task.id, message.runID),
-        deps.leases.slots(task.id),
-      ]);
+      // The slots first: a run woken by a hand-over holds one already and looks no further.
+      const slots = await deps.leases.slots(task.id);
       const live = slots.filter((s) => s.expiresAtMs >= at);
+      const handed = live.find((s) => s.runID === message.runID);
+      // A released slot was handed to this run: it holds it already, under the slot's token.
+      if (handed) {
+        const { slot, token: heldBy } = handed;
+        return {
+          lease: { taskID: task.id, slot, token: heldBy, runID: message.runID },
+          requeued,
+          handedOver: true,
+        };
+      }
       running = live.length;
+      const older = await this.oldestWaiter(task.id, message.runID);
       if (older) {
-        // A free slot the oldest waiter has not taken: its hand-over may be on its way, or
-        // lost with an executor that died; wake it, once per quiet period.
-        if (running < limit) await this.wakeOnce(older, at);
+        // A free slot the oldest waiter has not taken: lost with an executor that died
+        // between freeing it and waking anyone; wake it, once per quiet period. A waiter
+        // that holds a handed-over slot is on its way and is not woken again.
+        const holds = live.some((s) => s.runID === older.id);
+        if (running < limit && !holds) await this.wakeOnce(older, at);
         return { waiting: describeWait(running, limit, true), behind: true, running };
       }
       const stalled = slots.filter((s) => s.expiresAtMs < at);
@@ -157,12 +176,16 @@ export class ConcurrencyGate {
       }
       if (running >= limit) return { waiting: describeWait(running, limit, false), behind: false, running };
       const lease = await this.takeFreeSlot(task, live, message.runID, token, at);
-      if (lease) return { lease, requeued };
+      if (lease) return { lease, requeued, handedOver: false };
     }
     return { waiting: describeWait(running, limit, false), behind: false, running };
   }
 
-  /** Tries up to three of the free slots, in random order so racing executors spread out. */
+  /**
+   * Tries one free slot, chosen at random so racing executors spread out. A lost race costs a
+   * failed conditional write (billed); the next round's look shows whether any is still
+   * free, which is cheaper than trying the others blind when a burst of runs arrives.
+   */
   private async takeFreeSlot(
     task: Task,
     live: Slot[],
@@ -173,19 +196,24 @@ export class ConcurrencyGate {
     const limit = task.concurrency ?? Number.POSITIVE_INFINITY;
     const held = new Set(live.map((s) => s.slot));
     const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !held.has(slot));
-    for (const slot of shuffle(free).slice(0, 3)) {
-      const lease = await this.deps.leases.take(task.id, slot, { runID, token }, this.deps.claimTtlMs, at);
-      if (lease) return lease;
-    }
-    return undefined;
+    const slot = free[Math.floor(Math.random() * free.length)];
+    if (slot === undefined) return undefined;
+    return this.deps.leases.take(task.id, slot, { runID, token }, this.deps.claimTtlMs, at);
   }
 
-  /** The live holder that started first (by scheduledFor), other than `runID`: whom `replace` cancels. */
+  /**
+   * The oldest live holder (by scheduledFor) whose run started, other than `runID`: whom
+   * `replace` cancels. A slot handed to a waiting run that has not claimed it yet is
+   * passed over: that run never started, and replacing it would skip it unrun.
+   */
   async oldestHolder(task: Task, runID: string, at: number): Promise<Slot | undefined> {
     const live = (await this.deps.leases.slots(task.id)).filter(
       (s) => s.expiresAtMs >= at && s.runID !== runID,
     );
-    return live.sort((a, b) => a.runID.localeCompare(b.runID))[0];
+    for (const slot of live.sort((a, b) => a.runID.localeCompare(b.runID))) {
+      if ((await this.deps.runs.get(task.id, slot.runID))?.status === 'started') return slot;
+    }
+    return undefined;
   }
 
   /** Whether a slot looks free right now (a run that just began to wait checks this once). */
@@ -195,19 +223,43 @@ export class ConcurrencyGate {
   }
 
   /**
-   * Frees the slot and hands the free slots over to the oldest waiting runs (more than
-   * one when several slots freed at once, so none stays idle behind a woken waiter). A
-   * hand-over always wakes: an earlier wake may have found the slot still taken.
+   * Gives the slot back. With runs waiting, it goes straight to the oldest one that holds
+   * no slot yet, in the one write that frees it (so no newer run takes it meanwhile and
+   * nobody else wakes that run), and that run is woken; other free slots (a holder that
+   * died) wake the next waiters, who take them on arrival. With none waiting, the slot is
+   * deleted and the waiters are looked at once more: a run that began to wait after the
+   * first look checks for a free slot after writing its marker, so one of the two sees
+   * the other (if this one does, it takes the slot for that run).
    */
   async release(task: Task, lease: Lease, at: number): Promise<void> {
     const { deps } = this;
-    if (!(await deps.leases.release(lease))) return;
-    const live = (await deps.leases.slots(task.id)).filter((s) => s.expiresAtMs >= at).length;
-    const free = Math.max(1, (task.concurrency ?? 1) - live);
-    for (const next of await this.oldestWaiters(task.id, free)) {
-      // Marked, so executors that see the free slot meanwhile leave the hand-over to this wake.
-      await deps.leases.markWoken(task.id, next.id, at, 0);
+    const limit = task.concurrency ?? 1;
+    const others = (await deps.leases.slots(task.id)).filter(
+      (s) => s.expiresAtMs >= at && s.slot !== lease.slot,
+    );
+    const holders = new Set(others.map((s) => s.runID));
+    const free = Math.max(1, limit - others.length);
+    const [next, ...more] = await this.oldestWaiters(task.id, free, { holders });
+    if (next) {
+      const to = { runID: next.id, token: randomUUID() };
+      if (!(await deps.leases.take(task.id, lease.slot, to, deps.claimTtlMs, at, lease.token))) return;
       await this.wake(next);
+    } else {
+      if (!(await deps.leases.release(lease))) return;
+      const [late, ...after] = await this.oldestWaiters(task.id, free, { holders });
+      // A run began to wait meanwhile: the slot is taken for it, so it need not race newer runs.
+      const to = { runID: late?.id ?? '', token: randomUUID() };
+      if (late && (await deps.leases.take(task.id, lease.slot, to, deps.claimTtlMs, at))) {
+        await this.wake(late);
+      } else if (late) {
+        after.unshift(late);
+      }
+      more.push(...after);
+    }
+    for (const waiter of more) {
+      // Marked, so executors that see the free slot meanwhile leave the hand-over to this wake.
+      await deps.leases.markWoken(task.id, waiter.id, at, 0);
+      await this.wake(waiter);
     }
   }
 }
@@ -218,11 +270,3 @@ export function createConcurrencyGate(deps: ConcurrencyGateDeps): ConcurrencyGat
 
 const describeWait = (running: number, limit: number, older: boolean) =>
   `waiting for a concurrency slot: ${running} of ${limit} running${older ? ', older runs go first' : ''}`;
-
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
-  }
-  return items;
-}

@@ -90,9 +90,12 @@ export type FinalStatus = 'success' | 'failed' | 'canceled';
 
 /** What acquiring a slot gave: its lease, and whether it was stored (waiting, indexed) before. */
 export interface Slotted {
+  /** Its token is the claim's: a handed-over slot's was chosen by the run that released it. */
   lease: Lease | undefined;
   wasWaiting: boolean;
   indexed: boolean;
+  /** The slot came from a release, not from this delivery: a copy of the run's message may hold it too. */
+  handedOver: boolean;
 }
 
 /** A run this executor claimed: what it needs until the run's final write. */

@@ -7,7 +7,7 @@ import { type ExecutorContext, seedOf } from './context';
 import type { RunResult, Slotted, StartOptions } from './model';
 import { overlapOf, replaceOldest, skipInstant } from './overlap';
 
-const UNLIMITED: Slotted = { lease: undefined, wasWaiting: false, indexed: false };
+const UNLIMITED: Slotted = { lease: undefined, wasWaiting: false, indexed: false, handedOver: false };
 
 /**
  * A slot for a run of a task with a concurrency limit: a lease, or the outcome that ends
@@ -28,12 +28,19 @@ export async function acquireSlot(
   const settled = await settleUnclaimable(ctx, task, message, existing, at, startOptions);
   if (settled) return settled;
   const admission = await ctx.gate.admit(task, message, token, at);
-  if ('waiting' in admission) return whenBusy(ctx, task, message, existing, admission, at);
+  if ('waiting' in admission) return whenBusy(ctx, task, message, existing, admission, { token, at });
   return {
     lease: admission.lease,
     wasWaiting: admission.requeued || existing?.waiting === true,
     indexed: admission.requeued || existing?.openAt !== undefined,
+    handedOver: admission.handedOver,
   };
+}
+
+/** This delivery's token and clock. */
+interface Delivery {
+  token: string;
+  at: number;
 }
 
 /**
@@ -46,8 +53,9 @@ async function whenBusy(
   message: RunMessage,
   existing: RunState | undefined,
   admission: { waiting: string; behind: boolean; running: number },
-  at: number,
-): Promise<RunResult> {
+  delivery: Delivery,
+): Promise<Slotted | RunResult> {
+  const { at } = delivery;
   const overlap = overlapOf(task, existing);
   if (overlap === 'skip' && existing?.run.startedAt === undefined) {
     return skipInstant(ctx, task, message, admission.running, at);
@@ -61,11 +69,11 @@ async function whenBusy(
         message,
         existing,
         { ...admission, waiting: `replacing run ${replaced}; ${admission.waiting}` },
-        at,
+        delivery,
       );
     }
   }
-  return waitForSlot(ctx, task, message, existing, admission, at);
+  return waitForSlot(ctx, task, message, existing, admission, delivery);
 }
 
 /**
@@ -78,8 +86,9 @@ async function waitForSlot(
   message: RunMessage,
   existing: RunState | undefined,
   { waiting: reason, behind }: { waiting: string; behind: boolean },
-  at: number,
-): Promise<RunResult> {
+  delivery: Delivery,
+): Promise<Slotted | RunResult> {
+  const { at } = delivery;
   const { deps } = ctx;
   const waitToken = randomUUID();
   let delaySeconds = waitDelaySeconds(ctx, message);
@@ -102,8 +111,16 @@ async function waitForSlot(
   // between storing the run and writing it would leave the run invisible to hand-overs.
   await deps.leases.addWaiter(task.id, message.runID);
   // First in line: a slot freed between the look and the marker handed over to nobody,
-  // so look once more. Behind older waiters, their hand-overs lead to this one.
-  if (firstWait && !behind && (await ctx.gate.hasFreeSlot(task, ctx.now()))) delaySeconds = 0;
+  // so look once more, and take it in this delivery rather than through another message.
+  // Behind older waiters, their hand-overs lead to this one.
+  if (firstWait && !behind && (await ctx.gate.hasFreeSlot(task, ctx.now()))) {
+    const again = await ctx.gate.admit(task, message, delivery.token, ctx.now());
+    if ('lease' in again) {
+      return { lease: again.lease, wasWaiting: true, indexed: true, handedOver: again.handedOver };
+    }
+    // Someone else's now, or older runs wait: a hand-over comes, the message is the fallback.
+    if (!again.behind && again.running < (task.concurrency ?? 1)) delaySeconds = 0;
+  }
   await deps.queue.enqueueOne({
     message: { ...message, waits: message.waits + 1, waitToken },
     delaySeconds,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete';
 import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format';
+import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition';
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put';
 import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update';
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query';
@@ -39,13 +40,18 @@ export interface Slot {
 export interface LeaseStore {
   /** Every slot item of the task, live or expired (one consistent Query). */
   slots(taskID: string): Promise<Slot[]>;
-  /** Takes `slot` if it is free or expired; undefined when someone else holds it. */
+  /**
+   * Takes `slot` if it is free or expired; undefined when someone else holds it. With
+   * `from`, hands it over instead, in one write, if the holder with that token still
+   * holds it: the new holder finds the slot under its run ID and adopts its token.
+   */
   take(
     taskID: string,
     slot: number,
     holder: { runID: string; token: string },
     ttlMs: number,
     now: number,
+    from?: string,
   ): Promise<Lease | undefined>;
   /** Deletes an expired slot, if `token` still holds it. */
   clearExpired(taskID: string, slot: number, token: string, now: number): Promise<boolean>;
@@ -131,20 +137,20 @@ async function take(
   holder: { runID: string; token: string },
   ttlMs: number,
   now: number,
+  from?: string,
 ) {
   const { leases, send, slotKey } = store;
   // Another executor may take this slot between a read and this write: then it fails.
+  const free: Condition<typeof leases> = {
+    or: [
+      { attr: 'slot', exists: false },
+      { attr: 'expiresAtMs', lt: now },
+    ],
+  };
   const params = leases
     .build(PutItemCommand)
     .item({ ...slotKey(taskID, slot), slot, ...holder, expiresAtMs: now + ttlMs })
-    .options({
-      condition: {
-        or: [
-          { attr: 'slot', exists: false },
-          { attr: 'expiresAtMs', lt: now },
-        ],
-      },
-    })
+    .options({ condition: from === undefined ? free : { attr: 'token', eq: from } })
     .params();
   const taken = await wrote(() => send.put(params));
   return taken ? { taskID, slot, token: holder.token, runID: holder.runID } : undefined;

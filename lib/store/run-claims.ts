@@ -58,7 +58,7 @@ const claimCommand = (items: RunItems) =>
       expiresAt: 'number',
       stallAt: 'number',
     },
-    (v, shape: `${Run['kind']} ${'runAt' | '-'} ${'open' | '-'}`) => {
+    (v, shape: `${Run['kind']} ${'runAt' | '-'} ${'open' | 'leave' | '-'}`) => {
       const [kind, runAt, open] = shape.split(' ') as [Run['kind'], string, string];
       return runUpdate(items)
         .item({
@@ -76,6 +76,7 @@ const claimCommand = (items: RunItems) =>
           log: $get('log', []),
           expiresAt: v.expiresAt,
           ...(open === 'open' ? { openAt: v.stallAt } : {}),
+          ...(open === 'leave' ? { openPk: $remove(), openAt: $remove() } : {}),
           waitToken: $remove(),
           waiting: $remove(),
           claims: $add(1),
@@ -103,8 +104,9 @@ export async function claimRun(
   inspect: Inspect,
   request: ClaimRequest,
 ): Promise<ClaimResult> {
-  const { taskID, runID, token, now, claimTtlMs, seed, stallAt } = request;
-  const shape = `${seed.kind} ${seed.runAt ? 'runAt' : '-'} ${stallAt !== undefined ? 'open' : '-'}` as const;
+  const { taskID, runID, token, now, claimTtlMs, seed, stallAt, leaveOpenIndex } = request;
+  const open = leaveOpenIndex ? 'leave' : stallAt !== undefined ? 'open' : '-';
+  const shape = `${seed.kind} ${seed.runAt ? 'runAt' : '-'} ${open}` as const;
   const params = prepared(items).claim(shape, {
     taskID,
     runID,

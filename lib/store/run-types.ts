@@ -17,6 +17,11 @@ export interface ClaimRequest {
    * + grace). Absent for a plain scheduled run, whose claim writes nothing more.
    */
   stallAt?: number | undefined;
+  /**
+   * The run leaves the open index instead (a run that waited for a slot): from its claim
+   * on, the message it was woken with carries it, as a plain scheduled run's does.
+   */
+  leaveOpenIndex?: boolean | undefined;
 }
 
 /** A claim that held tells how often the run has been claimed (more than once: it is resumed). */

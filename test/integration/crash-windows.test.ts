@@ -462,6 +462,73 @@ describeEach(raceSafeBackends())('crash windows on $name', ({ start }) => {
       expect((await reconciler.reconcile()).resumed).toBe(0);
     });
 
+    it('a run that waited leaves the open index at its claim; when its executor dies, the redelivered wake resumes it', async () => {
+      const task = await engine.probes.create(OPERATOR, {
+        orgID: 'org',
+        name: 'waited-then-died',
+        every: '1h',
+        concurrency: 1,
+        metadata: probe({ hang: true }),
+      });
+      const openEntry = async (runID: string) => {
+        const raw = await engine.dynamo.send(
+          new GetItemCommand({
+            TableName: engine.tableName,
+            Key: marshall({ [ATTR.pk]: taskPk(task.id), [ATTR.sk]: runSk(runID) }),
+          }),
+        );
+        return raw.Item?.[ATTR.openAt];
+      };
+      const holder = await engine.runService.runNow(
+        OPERATOR,
+        task.id,
+        new Date(Date.now() - 500).toISOString(),
+      );
+      const wakes = capturingQueue();
+      const holding = engine
+        .newExecutor({ claimTtlMs: 300, heartbeatMs: 100 }, { queue: wakes })
+        .start(engine.messageFor(holder));
+      await engine.waitForStatus(holder, 'started');
+      const waiter = await engine.runService.runNow(
+        OPERATOR,
+        task.id,
+        new Date(Date.now() - 400).toISOString(),
+      );
+      const waited = await engine
+        .newExecutor({}, { queue: capturingQueue() })
+        .execute(engine.messageFor(waiter));
+      expect(waited.outcome).toBe('waiting');
+      expect(await openEntry(waiter.id)).toBeDefined();
+
+      holding.cancel();
+      expect((await holding.done()).outcome).toBe('canceled');
+      const wake = wakes.sent.find((s) => s.message.runID === waiter.id)?.message;
+      if (!wake) throw new Error('no wake');
+      // The woken run's executor claims it, then freezes: no heartbeat, no finish, no release.
+      void engine.newFrozenExecutor({ claimTtlMs: 300, heartbeatMs: 100 }).start(wake);
+      await engine.waitForStatus(waiter, 'started');
+      expect(await openEntry(waiter.id)).toBeUndefined();
+
+      // SQS delivers the wake again once its visibility lapses: the expired claim lets it resume.
+      await sleep(400);
+      const resumed = engine
+        .newExecutor({ claimTtlMs: 300, heartbeatMs: 100 })
+        .start(wake, { receiveCount: 2 });
+      await waitFor(
+        async () => ((await engine.runs.get(task.id, waiter.id))?.claims === 2 ? true : undefined),
+        { what: 'the redelivered wake to resume the run' },
+      );
+      // The frozen executor's runner may still be in flight at the target: a resumed run may
+      // start twice there (decision 0006's at-least-once contract), so only the store is checked.
+      expect(
+        (await engine.runs.list(task.id, { limit: 10 })).filter((r) => r.status === 'started'),
+      ).toHaveLength(1);
+      resumed.cancel();
+      expect((await resumed.done()).outcome).toBe('canceled');
+      const ended = await engine.runs.get(task.id, waiter.id);
+      expect(ended?.log.map((l) => l.message).join('\n')).toMatch(/run resumed/);
+    });
+
     it('keeps a plain scheduled run out of the open index and costs it no extra write', async () => {
       const fresh = await createEngine(backend);
       try {

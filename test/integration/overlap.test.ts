@@ -6,7 +6,7 @@ import { scheduledRunID } from '../../lib/run/run-ids';
 import type { Task } from '../../lib/task/model';
 import { OPERATOR } from '../../lib/task/task-service';
 import { type Backend, describeEach, raceSafeBackends, waitFor } from '../support/emulators';
-import { createEngine, type Engine } from '../support/engine';
+import { capturingQueue, createEngine, type Engine } from '../support/engine';
 import { crashOn, InjectedCrash } from '../support/faults';
 
 const probe = (extra: Record<string, unknown> = {}) => ({
@@ -104,6 +104,46 @@ describeEach(raceSafeBackends())('overlap policies and backfill on $name', ({ st
     expect(engine.observations.startsOf(holder.id)).toBe(1);
     expect(engine.observations.startsOf(newer.id)).toBe(1);
     expect(engine.observations.maxActive.get(task.id)).toBe(1);
+  });
+
+  it('replace never cancels a run a released slot was handed to before it starts', async () => {
+    const task = await engine.probes.create(OPERATOR, {
+      orgID: 'org',
+      name: 'replace-hand-over',
+      every: '1h',
+      overlap: 'replace',
+      metadata: probe({ hang: true }),
+    });
+    const holder = await engine.runService.runNow(OPERATOR, task.id, ago(30_000));
+    const wakes = capturingQueue();
+    const holding = engine.newExecutor({}, { queue: wakes }).start(engine.messageFor(holder));
+    await engine.waitForStatus(holder, 'started');
+    // A newer run replaces the holder: the holder stops and hands its slot to it.
+    const replacing = await engine.runService.runNow(OPERATOR, task.id, ago(1_000));
+    expect(
+      (await engine.newExecutor({}, { queue: capturingQueue() }).execute(engine.messageFor(replacing)))
+        .reason,
+    ).toContain(`replacing run ${holder.id}`);
+    expect((await holding.done()).outcome).toBe('canceled');
+    expect((await engine.leases.slots(task.id)).map((s) => s.runID)).toEqual([replacing.id]);
+
+    // Before its wake arrives, an older instant comes in: the slot's holder has not started, so nothing is replaced.
+    const older = await engine.runService.runNow(OPERATOR, task.id, ago(20_000));
+    const late = await engine.newExecutor({}, { queue: capturingQueue() }).execute(engine.messageFor(older));
+    expect(late).toMatchObject({
+      outcome: 'waiting',
+      reason: 'waiting for a concurrency slot: 1 of 1 running',
+    });
+    expect((await engine.runs.get(task.id, replacing.id))?.status).toBe('scheduled');
+
+    const wake = wakes.sent.find((s) => s.message.runID === replacing.id)?.message;
+    if (!wake) throw new Error('no wake');
+    const started = engine.newExecutor().start(wake);
+    await engine.waitForStatus(replacing, 'started');
+    expect(engine.observations.startsOf(replacing.id)).toBe(1);
+    started.cancel();
+    expect((await started.done()).outcome).toBe('canceled');
+    await engine.runService.cancel(OPERATOR, task.id, older.id);
   });
 
   it('replace, crash: the old run’s executor dies mid-cancel; the old run ends canceled, is not run again, and the new one starts once', async () => {

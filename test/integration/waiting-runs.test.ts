@@ -62,14 +62,16 @@ describeEach(raceSafeBackends())('waiting for a concurrency slot on $name', ({ s
       expect(listed.log.map((l) => l.message)).toEqual([reason]);
     }
 
-    // The holder ends; before any waiter's message is back, a newer run arrives at the free slot.
+    // The holder ends and hands its slot to the oldest waiter; before that waiter's message
+    // is back, a newer run arrives: the slot is not free for it.
     holding.cancel();
     expect((await holding.done()).outcome).toBe('canceled');
+    expect((await engine.leases.slots(task.id)).map((s) => s.runID)).toEqual([w1.id]);
     const newer = await engine.runService.runNow(OPERATOR, task.id);
     const late = await arriving.execute(engine.messageFor(newer));
     expect(late).toMatchObject({
       outcome: 'waiting',
-      reason: 'waiting for a concurrency slot: 0 of 1 running, older runs go first',
+      reason: 'waiting for a concurrency slot: 1 of 1 running, older runs go first',
     });
     expect((await engine.runs.list(task.id, { limit: 10 })).filter((r) => r.status === 'started')).toEqual(
       [],
@@ -254,14 +256,15 @@ describeEach(raceSafeBackends())('waiting for a concurrency slot on $name', ({ s
     const wakes = handedOver.sent.filter((s) => s.message.runID === waiter.id);
     expect(wakes.map((s) => s.delaySeconds)).toEqual([0]);
 
-    // Until the woken run arrives, the slot is free with an older waiter: runs passing by wait,
+    // Until the woken run arrives, it holds the handed-over slot: runs passing by wait,
     // and leave the hand-over to the wake already on its way.
+    expect((await engine.leases.slots(task.id)).map((s) => s.runID)).toEqual([waiter.id]);
     const onlookers = [];
     for (const offset of [300, 200, 100]) {
       const run = await engine.runService.runNow(OPERATOR, task.id, ago(offset));
       const sent = capturingQueue();
       const result = await engine.newExecutor({}, { queue: sent }).execute(engine.messageFor(run));
-      expect(result.reason).toBe('waiting for a concurrency slot: 0 of 1 running, older runs go first');
+      expect(result.reason).toBe('waiting for a concurrency slot: 1 of 1 running, older runs go first');
       expect(sent.sent.filter((s) => s.message.runID === waiter.id)).toEqual([]);
       onlookers.push(run);
     }
@@ -273,6 +276,60 @@ describeEach(raceSafeBackends())('waiting for a concurrency slot on $name', ({ s
     started.cancel();
     expect((await started.done()).outcome).toBe('canceled');
     for (const run of onlookers) await engine.runService.cancel(OPERATOR, task.id, run.id);
+  });
+
+  it('a crash between handing the slot over and waking the waiter: the slot lapses, and the waiter still starts before newer runs', async () => {
+    const task = await engine.probes.create(OPERATOR, {
+      orgID: 'org',
+      name: 'wake-lost',
+      every: '1h',
+      concurrency: 1,
+      metadata: probe({ hang: true }),
+    });
+    const holder = await engine.runService.runNow(OPERATOR, task.id, ago(500));
+    const wakes = capturingQueue();
+    const crashingWake = crashOn(wakes.enqueueOne, 'executor, after the hand-over, before the wake');
+    const holding = engine
+      .newExecutor({ claimTtlMs: 300, heartbeatMs: 100 }, { queue: { ...wakes, enqueueOne: crashingWake } })
+      .start(engine.messageFor(holder));
+    await engine.waitForStatus(holder, 'started');
+    const waiter = await engine.runService.runNow(OPERATOR, task.id, ago(400));
+    const carriers = capturingQueue();
+    expect(
+      (await engine.newExecutor({}, { queue: carriers }).execute(engine.messageFor(waiter))).outcome,
+    ).toBe('waiting');
+
+    // The holder ends: its slot goes to the waiter, and the process dies before the wake leaves.
+    holding.cancel();
+    await expect(holding.done()).rejects.toBeInstanceOf(InjectedCrash);
+    expect(crashingWake.crashes()).toBe(1);
+    expect(wakes.sent).toEqual([]);
+    expect((await engine.leases.slots(task.id)).map((s) => s.runID)).toEqual([waiter.id]);
+
+    // A newer run sees the slot held for an older waiter and waits behind it.
+    const newer = await engine.runService.runNow(OPERATOR, task.id, ago(100));
+    const behind = await engine
+      .newExecutor({}, { queue: capturingQueue() })
+      .execute(engine.messageFor(newer));
+    expect(behind.reason).toBe('waiting for a concurrency slot: 1 of 1 running, older runs go first');
+
+    // The handed-over slot lapses like any unheld slot; the waiter's own message starts it.
+    await waitFor(
+      async () =>
+        (await engine.leases.slots(task.id)).every((slot) => slot.expiresAtMs < Date.now())
+          ? true
+          : undefined,
+      { what: 'the handed-over slot to lapse' },
+    );
+    const carrier = carriers.sent.find((s) => s.message.runID === waiter.id)?.message;
+    if (!carrier) throw new Error('the waiting run kept no message');
+    const resumed = engine.newExecutor().start(carrier);
+    await engine.waitForStatus(waiter, 'started');
+    expect((await engine.runs.get(task.id, newer.id))?.status).toBe('scheduled');
+    expect(engine.observations.maxActive.get(task.id)).toBe(1);
+    resumed.cancel();
+    expect((await resumed.done()).outcome).toBe('canceled');
+    await engine.runService.cancel(OPERATOR, task.id, newer.id);
   });
 
   it('a crash between storing a waiting run and its marker: the next wait writes the marker, so no newer run overtakes it', async () => {
