@@ -67,3 +67,16 @@ export function onFirstUse<C>(build: () => Promise<C>): LazyClient<C> {
     return built;
   };
 }
+
+/**
+ * `service`'s client, built on first use by `construct` from its lazily imported SDK
+ * module, with the root's options, and recorded like every other client. `construct`
+ * holds the `import()`, so the chunk stays in the module that names it.
+ */
+export function lazyClient<C>(
+  rota: Pick<Rota, 'config' | 'credentials'>,
+  service: AwsService,
+  construct: (options: ReturnType<typeof clientOptions>) => Promise<C>,
+): LazyClient<C> {
+  return onFirstUse(async () => recorded(await construct(clientOptions(rota, service))));
+}

@@ -2,24 +2,21 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { lazySecretBox, secretBoxFromConfig } from '../auth/secret-box';
 import type { SecretBox } from '../auth/secrets';
-import { recorded } from '../observability/aws-calls';
-import { clientOptions, type LazyClient, onFirstUse } from './clients';
+import { type LazyClient, lazyClient } from './clients';
 import type { Part } from './root';
 
 // KMS and Secrets Manager, loaded on the first seal, open or secret read. Apart from
 // core.ts, so only the functions that seal, open or read a secret carry their chunks.
 
 export const kmsClient: Part<LazyClient<KMSClient>> = (rota) =>
-  onFirstUse(async () => {
-    const sdk = await import('./sdk/kms');
-    return recorded(new sdk.KMSClient(clientOptions(rota, 'kms')));
-  });
+  lazyClient(rota, 'kms', async (options) => new (await import('./sdk/kms')).KMSClient(options));
 
 export const secretsManagerClient: Part<LazyClient<SecretsManagerClient>> = (rota) =>
-  onFirstUse(async () => {
-    const sdk = await import('./sdk/secrets-manager');
-    return recorded(new sdk.SecretsManagerClient(clientOptions(rota, 'secretsmanager')));
-  });
+  lazyClient(
+    rota,
+    'secretsmanager',
+    async (options) => new (await import('./sdk/secrets-manager')).SecretsManagerClient(options),
+  );
 
 /** Reads a secret's string from Secrets Manager, loading the client and its command on the first read. */
 export const secretString: Part<(secretId: string) => Promise<string | undefined>> = (rota) => {

@@ -1,8 +1,7 @@
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import { recorded } from '../observability/aws-calls';
-import { clientOptions, type LazyClient, onFirstUse } from './clients';
+import { type LazyClient, lazyClient } from './clients';
 import type { Part } from './root';
 
 // The executor's target clients, each loaded on the first run of its kind. Only
@@ -10,19 +9,14 @@ import type { Part } from './root';
 
 /** EventBridge for `eventbridge` targets, which few tasks have (Rota's own bus has eventBridgeClient). */
 export const eventBridgeTargetClient: Part<LazyClient<EventBridgeClient>> = (rota) =>
-  onFirstUse(async () => {
-    const sdk = await import('./sdk/eventbridge');
-    return recorded(new sdk.EventBridgeClient(clientOptions(rota, 'eventbridge')));
-  });
+  lazyClient(
+    rota,
+    'eventbridge',
+    async (options) => new (await import('./sdk/eventbridge')).EventBridgeClient(options),
+  );
 
 export const snsClient: Part<LazyClient<SNSClient>> = (rota) =>
-  onFirstUse(async () => {
-    const sdk = await import('./sdk/sns');
-    return recorded(new sdk.SNSClient(clientOptions(rota, 'sns')));
-  });
+  lazyClient(rota, 'sns', async (options) => new (await import('./sdk/sns')).SNSClient(options));
 
 export const lambdaClient: Part<LazyClient<LambdaClient>> = (rota) =>
-  onFirstUse(async () => {
-    const sdk = await import('./sdk/lambda');
-    return recorded(new sdk.LambdaClient(clientOptions(rota, 'lambda')));
-  });
+  lazyClient(rota, 'lambda', async (options) => new (await import('./sdk/lambda')).LambdaClient(options));
