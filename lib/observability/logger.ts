@@ -140,9 +140,13 @@ export class RotaLogger extends Logger {
     extraInput: LogItemExtraInput,
   ): LogItem {
     const item = super.createAndPopulateLogItem(logLevel, input, extraInput);
+    // A compact line leaves out the invocation's context keys too (all of them envelope), so they are not added.
+    if (compactInfo && logLevel < LogLevelThreshold.WARN) {
+      item.setAttributes(compacted(item.getAttributes()));
+      return item;
+    }
     const invocation = invocations.getStore();
     if (invocation) item.addAttributes(contextKeys(invocation));
-    if (compactInfo && logLevel < LogLevelThreshold.WARN) item.setAttributes(compacted(item.getAttributes()));
     return item;
   }
 
